@@ -1,0 +1,245 @@
+/**
+ * The TensorFlow.js WebGPU backend in Node: Dawn (npm package `webgpu`) provides `navigator.gpu`, and
+ * `@tensorflow/tfjs-backend-webgpu` runs its WGSL kernels on it. Without a GPU, Dawn runs on Mesa's lavapipe
+ * (a Vulkan driver on the CPU, installed by scripts/install-lavapipe.sh), reported as a fallback adapter.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../tf.js';
+import { BackendUnavailableError, type BackendMemory, type BackendProvider, type DeviceInfo } from './backend.js';
+
+/** How to get a Vulkan driver that Dawn accepts on a machine without a GPU (Debian 12). */
+const LAVAPIPE_HINT = "install Mesa's Vulkan driver: bash scripts/install-lavapipe.sh (as root)";
+
+/** The parts of tfjs-backend-webgpu 4.22's WebGPUBackend that sync() touches (some are private in its typings). */
+interface WebGpuBackendInternals {
+  device: GPUDevice;
+  queue: GPUQueue;
+  /** The encoder collecting dispatches not yet submitted (null when nothing is pending). */
+  commandEncoder: GPUCommandEncoder | null;
+  /** Ends the open compute pass, if any. */
+  endComputePassEncoder(): void;
+  /** Finishes the pending encoder, submits it to the queue and releases buffers whose tensors were disposed. */
+  submitQueue(): void;
+}
+
+/**
+ * tfjs WebGPU flags (from tfjs-backend-webgpu 4.22's flags_webgpu.js, plus tfjs-core's DEBUG) that change
+ * how many submits, dispatches and CPU round trips a kernel costs: record them next to each measurement.
+ */
+export const WEBGPU_OVERHEAD_FLAG_NAMES = [
+  /** Dispatches batched into one compute pass / queue submit (default 15). */
+  'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE',
+  /** Run kernels on the CPU backend while all inputs are small and still on the CPU (default true). */
+  'WEBGPU_CPU_FORWARD',
+  /** Size below which WEBGPU_CPU_FORWARD applies (default 1000; read once when the backend module loads). */
+  'WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD',
+  /** Matmul shader variant (-1: chosen by shape). */
+  'WEBGPU_MATMUL_PROGRAM_TYPE',
+  /** Matmul workgroup-count threshold for splitting work further (-1: default strategy). */
+  'WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL',
+  /** Requests the low-power adapter instead of the high-performance one (default false). */
+  'WEBGPU_USE_LOW_POWER_GPU',
+  /** Compile pipelines without running them (default false). */
+  'WEBGPU_ENGINE_COMPILE_ONLY',
+  /** tfjs-core debug mode: reads back every kernel's output (huge per-kernel overhead; default false). */
+  'DEBUG',
+] as const;
+
+/** One of the flags in WEBGPU_OVERHEAD_FLAG_NAMES. */
+export type WebGpuOverheadFlagName = (typeof WEBGPU_OVERHEAD_FLAG_NAMES)[number];
+
+/** Current values of the WEBGPU_OVERHEAD_FLAG_NAMES flags; flags not registered yet (backend not loaded) are left out. */
+export function webgpuOverheadFlags(): Partial<Record<WebGpuOverheadFlagName, number | boolean | string>> {
+  const values: Partial<Record<WebGpuOverheadFlagName, number | boolean | string>> = {};
+  for (const name of WEBGPU_OVERHEAD_FLAG_NAMES) {
+    try {
+      values[name] = tf.env().get(name);
+    } catch {
+      // Not registered: tfjs-backend-webgpu has not been loaded yet.
+    }
+  }
+  return values;
+}
+
+/** The adapter fields recorded for a run; `isFallbackAdapter` is true for lavapipe and SwiftShader. */
+export interface WebGpuAdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+let adapterSummary: WebGpuAdapterSummary | undefined;
+
+/** The adapter of the last successful webgpuBackend.start(), or undefined before it. */
+export function webgpuAdapterSummary(): WebGpuAdapterSummary | undefined {
+  return adapterSummary;
+}
+
+/** Lavapipe/llvmpipe and SwiftShader run on the CPU even where Dawn does not flag them as fallback. */
+function looksLikeSoftwareAdapter(info: GPUAdapterInfo): boolean {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return /llvmpipe|lavapipe|swiftshader|\bsoftware\b/.test(text);
+}
+
+function summarizeAdapter(info: GPUAdapterInfo): WebGpuAdapterSummary {
+  // `isFallbackAdapter` is on GPUAdapterInfo in current WebGPU (and in Dawn 0.6.2); older typings lack it.
+  const flaggedFallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isFallbackAdapter: flaggedFallback || looksLikeSoftwareAdapter(info),
+  };
+}
+
+function describeAdapter(summary: WebGpuAdapterSummary): string {
+  const name = summary.description || [summary.vendor, summary.architecture, summary.device].filter(Boolean).join(' ');
+  return `webgpu (${name || 'unnamed adapter'}${summary.isFallbackAdapter ? ', software fallback adapter' : ''})`;
+}
+
+/** The Vulkan loader complains on every start when XDG_RUNTIME_DIR is unset: point it at a per-user temp folder. */
+function ensureXdgRuntimeDir(): void {
+  if (!process.env['XDG_RUNTIME_DIR']) {
+    const folder = join(tmpdir(), `gan-update-bench-xdg-${userInfo().uid}`);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    process.env['XDG_RUNTIME_DIR'] = folder;
+  }
+}
+
+/**
+ * Puts Dawn's `navigator.gpu` and the WebGPU interface globals (GPUBufferUsage, GPUMapMode, GPUBuffer, ...) on
+ * globalThis, as tfjs-backend-webgpu expects from a browser. Must run before that package is first loaded: it
+ * registers the 'webgpu' backend only when `navigator.gpu` exists at load time.
+ */
+async function installNavigatorGpu(): Promise<GPU> {
+  const existing = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (existing) return existing;
+
+  let dawn: typeof import('webgpu');
+  try {
+    dawn = await import('webgpu');
+  } catch (error) {
+    throw new BackendUnavailableError(
+      'webgpu',
+      `the npm package 'webgpu' (Dawn for Node) could not be loaded (${String(error)}); ` +
+        `run 'npm install webgpu@0.6.2' on ${process.platform}-${process.arch}`,
+      { cause: error },
+    );
+  }
+  for (const [name, value] of Object.entries(dawn.globals as Record<string, unknown>)) {
+    if (!(name in globalThis)) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
+    }
+  }
+  // Dawn's default toggles; pass e.g. 'enable-dawn-features=...' here when measuring their effect.
+  const gpu = dawn.create([]);
+  const holder = globalThis as { navigator?: object };
+  if (holder.navigator === undefined) {
+    Object.defineProperty(globalThis, 'navigator', { value: {}, writable: true, configurable: true });
+  }
+  Object.defineProperty(holder.navigator, 'gpu', { value: gpu, writable: true, configurable: true });
+  return gpu;
+}
+
+function webgpuInternals(): WebGpuBackendInternals {
+  const backend = tf.findBackend('webgpu');
+  if (backend === null) {
+    throw new BackendUnavailableError('webgpu', 'the webgpu backend has not been started: call webgpuBackend.start() first');
+  }
+  return backend as unknown as WebGpuBackendInternals;
+}
+
+/** TensorFlow.js on WebGPU through Dawn; on machines without a GPU, on Mesa's lavapipe (flagged isFallback). */
+export const webgpuBackend: BackendProvider = {
+  id: 'webgpu',
+  title: 'TensorFlow.js WebGPU (Dawn)',
+
+  async start(): Promise<DeviceInfo> {
+    ensureXdgRuntimeDir();
+    const gpu = await installNavigatorGpu();
+
+    // Same request as tfjs's own backend factory makes (it asks for its own adapter and device afterwards):
+    // done here first so that a missing driver gives a clear error instead of a tfjs console warning.
+    const lowPower = (() => {
+      try {
+        return tf.env().getBool('WEBGPU_USE_LOW_POWER_GPU');
+      } catch {
+        return false; // flag not registered yet: tfjs's default
+      }
+    })();
+    const adapter = await gpu.requestAdapter({ powerPreference: lowPower ? 'low-power' : 'high-performance' });
+    if (adapter === null) {
+      throw new BackendUnavailableError(
+        'webgpu',
+        `Dawn found no WebGPU adapter (no Vulkan driver that it accepts, or no Vulkan loader libvulkan.so.1); ` +
+          `on a machine without a GPU ${LAVAPIPE_HINT}; on an NVIDIA machine install the driver's Vulkan ICD`,
+      );
+    }
+
+    try {
+      await import('@tensorflow/tfjs-backend-webgpu');
+    } catch (error) {
+      throw new BackendUnavailableError(
+        'webgpu',
+        `@tensorflow/tfjs-backend-webgpu could not be loaded (${String(error)}); run 'npm install @tensorflow/tfjs-backend-webgpu@4.22.0'`,
+        { cause: error },
+      );
+    }
+    if (tf.findBackendFactory('webgpu') === null) {
+      throw new BackendUnavailableError(
+        'webgpu',
+        '@tensorflow/tfjs-backend-webgpu was loaded before navigator.gpu existed, so it did not register itself; ' +
+          'load it only through src/backends/webgpu.ts',
+      );
+    }
+    const activated = await tf.setBackend('webgpu');
+    if (!activated) {
+      throw new BackendUnavailableError(
+        'webgpu',
+        `tf.setBackend('webgpu') failed (see the warning above: the device request failed); ${LAVAPIPE_HINT}`,
+      );
+    }
+    await tf.ready();
+
+    // The device tfjs actually runs on reports its adapter; the adapter requested above is the fallback.
+    const deviceAdapterInfo = (webgpuInternals().device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    adapterSummary = summarizeAdapter(deviceAdapterInfo ?? adapter.info);
+    return {
+      description: describeAdapter(adapterSummary),
+      // Decision: a software adapter (lavapipe) runs on the CPU, so it is not a GPU; isFallback marks it.
+      isFallback: adapterSummary.isFallbackAdapter,
+      isGpu: !adapterSummary.isFallbackAdapter,
+    };
+  },
+
+  async sync(): Promise<void> {
+    const backend = webgpuInternals();
+    // tfjs batches up to WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches in an open compute pass before submitting:
+    // close and submit that batch (as tfjs itself does before a read-back), then wait for the queue to drain.
+    if (backend.commandEncoder !== null) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+    await backend.queue.onSubmittedWorkDone();
+  },
+
+  memory(): BackendMemory {
+    // tfjs's WebGPU bookkeeping (the fields it adds to tf.memory()): numBytesInGPU counts the GPU buffers that
+    // tensors and pending uniforms hold, at their exact sizes, leaving out its pool of free buffers
+    // (numBytesAllocatedInGPU); it reports unreliable: false. Tensors still on the CPU (small ones under
+    // WEBGPU_CPU_FORWARD, or not yet uploaded) are not in it. Read from the webgpu backend itself, because
+    // tf.memory() asks whichever backend is active.
+    const backend = tf.findBackend('webgpu');
+    if (backend === null) return { isEstimate: false };
+    const memory = backend.memory() as { numBytesInGPU?: number; unreliable?: boolean };
+    return {
+      deviceBytes: memory.numBytesInGPU,
+      isEstimate: memory.unreliable === true,
+    };
+  },
+};

@@ -1,0 +1,84 @@
+/** The GAN every strategy trains: generator, discriminator, their Adam optimizers, the loss and the data. */
+import { tf, type Tensor } from '../tf.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { Batch } from '../strategies/strategy.js';
+import { createMlp, type Mlp } from './mlp.js';
+
+export interface Gan {
+  generator: Mlp;
+  discriminator: Mlp;
+  generatorOptimizer: tf.AdamOptimizer;
+  discriminatorOptimizer: tf.AdamOptimizer;
+  dispose(): void;
+}
+
+/** Builds both networks from the scenario, initialised from its seed, each with its own Adam. */
+export function createGan(scenario: Scenario): Gan {
+  const { generator: g, discriminator: d, optimizer, seed } = scenario;
+  const generator = createMlp({
+    name: 'G',
+    widths: [g.latentSize, ...g.hidden, g.outputSize],
+    activation: g.activation,
+    outputActivation: g.outputActivation,
+    seed,
+  });
+  const discriminator = createMlp({
+    name: 'D',
+    widths: [g.outputSize, ...d.hidden, 1],
+    activation: d.activation,
+    outputActivation: 'sigmoid',
+    seed: seed + 1,
+  });
+  const adam = () => tf.train.adam(optimizer.learningRate, optimizer.beta1, optimizer.beta2, optimizer.epsilon);
+  const generatorOptimizer = adam();
+  const discriminatorOptimizer = adam();
+  return {
+    generator,
+    discriminator,
+    generatorOptimizer,
+    discriminatorOptimizer,
+    dispose() {
+      generatorOptimizer.dispose();
+      discriminatorOptimizer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+    },
+  };
+}
+
+/**
+ * PyTorch's `nn.BCELoss()` on probabilities, mean-reduced, with its clamp of each log term at -100 so that a
+ * saturated sigmoid gives a finite loss.
+ */
+export function binaryCrossEntropy(prediction: Tensor, target: Tensor): Tensor {
+  return tf.tidy(() => {
+    const logP = tf.maximum(tf.log(prediction), -100);
+    const logNotP = tf.maximum(tf.log(tf.sub(1, prediction)), -100);
+    const perSample = tf.add(tf.mul(target, logP), tf.mul(tf.sub(1, target), logNotP));
+    return tf.neg(tf.mean(perSample));
+  });
+}
+
+/**
+ * `count` batches of seeded noise and synthetic real samples (uniform in [-1, 1], the range of the
+ * generator's tanh): what is timed is the training step, so the data's values do not matter, only their
+ * shapes, and every strategy gets the same ones. The caller disposes them.
+ */
+export function createBatches(scenario: Scenario, count: number): Batch[] {
+  const { batchSize, generator, seed } = scenario;
+  const realLabels = tf.ones([batchSize, 1]);
+  const fakeLabels = tf.zeros([batchSize, 1]);
+  return Array.from({ length: count }, (_, i) => ({
+    noise: tf.randomNormal([batchSize, generator.latentSize], 0, 1, 'float32', seed * 7919 + 2 * i),
+    real: tf.randomUniform([batchSize, generator.outputSize], -1, 1, 'float32', seed * 7919 + 2 * i + 1),
+    realLabels,
+    fakeLabels,
+  }));
+}
+
+/** Disposes batches made by createBatches (their label tensors are shared). */
+export function disposeBatches(batches: readonly Batch[]): void {
+  const tensors = new Set<Tensor>();
+  for (const batch of batches) for (const tensor of Object.values(batch)) tensors.add(tensor);
+  for (const tensor of tensors) tensor.dispose();
+}

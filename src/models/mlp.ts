@@ -1,0 +1,105 @@
+/** A multi-layer perceptron built from plain TensorFlow.js ops, so that every kernel it runs is visible. */
+import { tf, type Tensor, type Variable } from '../tf.js';
+import type { Activation } from '../scenario/schema.js';
+
+/** One fully connected layer's shape: `inputSize x outputSize` weights plus a bias. */
+export interface DenseShape {
+  inputSize: number;
+  outputSize: number;
+}
+
+export interface Mlp {
+  /** 'G' or 'D': how counts and reports name the network. */
+  readonly name: string;
+  readonly layers: readonly DenseShape[];
+  /** Weights and biases, layer by layer: [W1, b1, W2, b2, ...]. */
+  readonly variables: readonly Variable[];
+  /** The forward pass on a `[batch, inputSize]` tensor. */
+  apply(input: Tensor): Tensor;
+  /** Copies every parameter's values from `other` (same architecture). */
+  copyFrom(other: Mlp): void;
+  dispose(): void;
+}
+
+export interface MlpOptions {
+  name: string;
+  widths: readonly number[];
+  activation: Activation;
+  outputActivation: Activation;
+  seed: number;
+}
+
+let instances = 0;
+
+/**
+ * Builds the network `widths[0] -> widths[1] -> ... -> widths[n]` with PyTorch's `nn.Linear` initialisation
+ * (weights and biases uniform in +-1/sqrt(fan_in)), seeded so that every strategy starts from the same weights.
+ */
+export function createMlp({ name, widths, activation, outputActivation, seed }: MlpOptions): Mlp {
+  // tfjs variable names are global to the engine, so each instance gets its own prefix.
+  const prefix = `${name}${instances++}`;
+  const layers: DenseShape[] = [];
+  const variables: Variable[] = [];
+  for (let i = 0; i + 1 < widths.length; i++) {
+    const inputSize = widths[i]!;
+    const outputSize = widths[i + 1]!;
+    const bound = 1 / Math.sqrt(inputSize);
+    const uniform = (shape: number[], offset: number) =>
+      tf.randomUniform(shape, -bound, bound, 'float32', seed * 1000 + 2 * i + offset);
+    layers.push({ inputSize, outputSize });
+    // Variables escape tidy; the initial values it frees.
+    tf.tidy(() => {
+      variables.push(
+        tf.variable(uniform([inputSize, outputSize], 0), true, `${prefix}/dense${i}/kernel`),
+        tf.variable(uniform([outputSize], 1), true, `${prefix}/dense${i}/bias`),
+      );
+    });
+  }
+  return {
+    name,
+    layers,
+    variables,
+    apply(input) {
+      return tf.tidy(() => {
+        let x = input;
+        for (let i = 0; i < layers.length; i++) {
+          x = tf.add(tf.matMul(x, variables[2 * i]!), variables[2 * i + 1]!);
+          x = activate(x, i === layers.length - 1 ? outputActivation : activation);
+        }
+        return x;
+      });
+    },
+    copyFrom(other) {
+      variables.forEach((variable, i) => variable.assign(other.variables[i]!));
+    },
+    dispose() {
+      for (const variable of variables) variable.dispose();
+    },
+  };
+}
+
+/** Applies an activation; LeakyReLU uses PyTorch-GAN's slope of 0.2. */
+export function activate(x: Tensor, activation: Activation): Tensor {
+  switch (activation) {
+    case 'leakyRelu':
+      return tf.leakyRelu(x, 0.2);
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'linear':
+      return x;
+  }
+}
+
+/** Multiply-accumulate count of one forward pass over one sample: the sum of the layers' weight sizes. */
+export function macsPerSample(layers: readonly DenseShape[]): number {
+  return layers.reduce((sum, { inputSize, outputSize }) => sum + inputSize * outputSize, 0);
+}
+
+/** Number of scalar parameters (weights and biases). */
+export function parameterCount(layers: readonly DenseShape[]): number {
+  return layers.reduce((sum, { inputSize, outputSize }) => sum + inputSize * outputSize + outputSize, 0);
+}

@@ -1,0 +1,44 @@
+/** Loads scenario files: `import()` the module, take its default export, validate it with the zod schema. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+/** A scenario file that cannot be used. The message names the file and, for invalid fields, each field's path. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Validates an already-imported value as a scenario; `file` only labels the error. */
+export function parseScenario(value: unknown, file: string): Scenario {
+  const parsed = scenarioSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ScenarioError(file, `invalid scenario\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** Imports and validates one scenario file (a `.ts` file needs a TypeScript-aware loader such as tsx). */
+export async function loadScenario(file: string): Promise<Scenario> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new ScenarioError(file, 'no such file');
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ScenarioError(file, `could not be imported (does it compile?): ${reason}`, { cause: error });
+  }
+  if (module.default === undefined) {
+    throw new ScenarioError(file, 'has no default export: write `export default defineScenario({ ... })`');
+  }
+  return parseScenario(module.default, file);
+}

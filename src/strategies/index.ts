@@ -1,0 +1,24 @@
+/** The strategy registry: every strategy the harness can run, by id. */
+import { detachDiscriminatorFirst } from './detach-d-first.js';
+import { generatorFirst } from './g-first.js';
+import { STRATEGY_IDS, type StrategyId } from './ids.js';
+import { retainGraph } from './retain-graph.js';
+import { singleForward } from './single-forward.js';
+import type { Strategy } from './strategy.js';
+
+export { STRATEGY_IDS, type StrategyId };
+
+export const strategies: Readonly<Record<StrategyId, Strategy>> = {
+  'retain-graph': retainGraph,
+  'detach-d-first': detachDiscriminatorFirst,
+  'g-first': generatorFirst,
+  'single-forward': singleForward,
+};
+
+/** The strategy with this id; throws with the list of known ids otherwise. */
+export function getStrategy(id: string): Strategy {
+  if (!(STRATEGY_IDS as readonly string[]).includes(id)) {
+    throw new Error(`unknown strategy '${id}' (known: ${STRATEGY_IDS.join(', ')})`);
+  }
+  return strategies[id as StrategyId];
+}

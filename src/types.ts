@@ -1,0 +1,111 @@
+/**
+ * The public result types: one `CellResult` per scenario x backend x strategy, gathered in `RunResults`
+ * (what results.json holds). CSV rows, reports, comparisons and merges all read these.
+ */
+import type { ConcreteBackendId } from './backends/backend.js';
+import type { StrategyId } from './strategies/ids.js';
+import type { UpdateOrder } from './strategies/strategy.js';
+
+/** Time per training step, from the timed (unobserved, unprofiled) steps. */
+export interface TimingStats {
+  samples: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  minMs: number;
+  maxMs: number;
+  sdMs: number;
+  /** Relative margin of error of the mean at 95% confidence (Student's t), in percent. */
+  rmePct: number;
+  /** Every timed step's duration, in the order measured: comparisons test these. */
+  samplesMs: number[];
+}
+
+/** How a strategy's parameters after N steps compare with the reference strategy's, from identical starts. */
+export type EquivalenceClass = 'reference' | 'identical' | 'within-tolerance' | 'different';
+
+export interface CellResult {
+  scenario: string;
+  backend: ConcreteBackendId;
+  /** What ran it, as the backend describes its device. */
+  device: string;
+  strategy: StrategyId;
+  batchSize: number;
+  status: 'ok' | 'errored';
+  /** Why the cell failed; null when it did not. */
+  error: string | null;
+  timing: TimingStats | null;
+  /** Mean step time over the reference strategy's in the same run (1 for the reference): travels between machines. */
+  timeRatio: number | null;
+  /** FLOPs of matmul/conv kernels that ran in one profiled step. */
+  flops: number | null;
+  /** FLOPs predicted from the layer shapes and the step's passes. */
+  flopsPredicted: number | null;
+  /** Kernels that ran in one profiled step. */
+  kernels: number | null;
+  generatorForwards: number | null;
+  discriminatorForwards: number | null;
+  generatorBackwards: number | null;
+  discriminatorBackwards: number | null;
+  backwardCalls: number | null;
+  wastedGradientElements: number | null;
+  /** The most tensor bytes live during a step beyond those live before it (distinct buffers). */
+  peakBytes: number | null;
+  /** The most bytes recorded graphs held while an optimizer step ran. */
+  retainedBytes: number | null;
+  /** Tensors live after a step minus before it. */
+  leakedTensors: number | null;
+  /** Device memory as the backend reports it after the cell, where it reports any. */
+  deviceBytes: number | null;
+  /** The update order the strategy declares. */
+  order: UpdateOrder;
+  /** The strategy its parameters were compared with (cpu backend, identical weights, data and noise). */
+  equivalentTo: StrategyId | null;
+  maxParamDiff: number | null;
+  equivalence: EquivalenceClass | null;
+}
+
+/** What a report needs to know about a scenario besides its cells. */
+export interface ScenarioSummary {
+  name: string;
+  description: string;
+  file: string;
+  batchSize: number;
+  generatorWidths: number[];
+  discriminatorWidths: number[];
+  generatorParameters: number;
+  discriminatorParameters: number;
+  /** Multiply-accumulates of one forward pass over one sample. */
+  generatorMacsPerSample: number;
+  discriminatorMacsPerSample: number;
+  strategies: StrategyId[];
+}
+
+export interface MachineInfo {
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  node: string;
+}
+
+export interface RunResults {
+  /** Bumped when the layout changes incompatibly. */
+  schemaVersion: 1;
+  tool: { name: string; version: string };
+  createdAt: string;
+  versions: { tfjs: string; [pkg: string]: string };
+  machine: MachineInfo;
+  settings: {
+    backend: string;
+    strategies: StrategyId[];
+    /** The strategy whose time the `timeRatio`s divide by. */
+    referenceStrategy: StrategyId;
+    shard: { index: number; count: number } | null;
+  };
+  /** Harness time inside a timed step (an empty step through the same loop and sync) over the mean step time, in percent. */
+  harnessOverheadPct: number | null;
+  scenarios: ScenarioSummary[];
+  cells: CellResult[];
+}
