@@ -17,7 +17,7 @@ export interface TimingStats {
   sdMs: number;
   /** Relative margin of error of the mean at 95% confidence (Student's t), in percent. */
   rmePct: number;
-  /** Every timed step's duration, in the order measured: comparisons test these. */
+  /** Every timed step's duration in milliseconds (ascending within each round): comparisons test these. */
   samplesMs: number[];
 }
 

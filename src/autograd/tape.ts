@@ -52,16 +52,22 @@ export class GradientTape {
     if (loss.size !== 1) throw new Error(`the loss must be a scalar, got shape [${loss.shape}]`);
     const filtered = nodesFromXsToY(this.nodes, variables, loss);
     const reached = new Set<number>();
+    // tidy keeps what it returns: the requested variables' gradients, keyed by position.
     const values = tf.tidy(() => {
       const accumulated = new Map<number, Tensor>([[loss.id, tf.onesLike(loss)]]);
       backpropagate(accumulated, filtered);
       for (const id of accumulated.keys()) reached.add(id);
-      return variables.map((variable) => accumulated.get(variable.id) ?? null);
-    });
+      const kept: Record<string, Tensor> = {};
+      variables.forEach((variable, i) => {
+        const grad = accumulated.get(variable.id);
+        if (grad) kept[i] = grad;
+      });
+      return kept;
+    }) as Record<string, Tensor>;
     const grads = new Map<Variable, Tensor>();
     variables.forEach((variable, i) => {
       const grad = values[i];
-      if (grad != null) grads.set(variable, grad);
+      if (grad) grads.set(variable, grad);
     });
     reached.delete(loss.id);
     return { grads, reached };

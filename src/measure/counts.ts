@@ -4,7 +4,8 @@
  * across an optimizer step. It also logs each backward traversal for the FLOP prediction.
  */
 import type { GradientResult, GradientTape } from '../autograd/tape.js';
-import type { NetworkName, StepObserver } from '../strategies/strategy.js';
+import type { StepObserver } from '../strategies/context.js';
+import type { NetworkName } from '../strategies/strategy.js';
 import type { Tensor, Variable } from '../tf.js';
 
 /** One network's part of one backward call: what was differentiated through it. */

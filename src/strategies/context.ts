@@ -64,7 +64,7 @@ export function createStepContext(gan: Gan, observer?: StepObserver): StepContex
         const grad = result.grads.get(variable);
         if (grad) named[variable.name] = grad;
       }
-      optimizer.applyGradients(named);
+      optimizer.applyGradients(named as Record<string, Variable>);
       for (const grad of result.grads.values()) grad.dispose();
     },
   };

@@ -1,0 +1,72 @@
+/**
+ * Update equivalence: from identical weights, data and noise, train each strategy a few steps and compare its
+ * parameters with a reference strategy's. Run on the cpu backend, whose kernels are deterministic.
+ */
+import { createBatches, createGan, disposeBatches } from '../models/gan.js';
+import type { Scenario } from '../scenario/schema.js';
+import { createStepContext } from '../strategies/context.js';
+import type { StrategyId } from '../strategies/ids.js';
+import { strategies } from '../strategies/index.js';
+import { tf } from '../tf.js';
+import type { EquivalenceClass } from '../types.js';
+
+/** Largest absolute parameter difference still called "equal within float tolerance". */
+export const EQUIVALENCE_TOLERANCE = 1e-6;
+
+export interface EquivalenceResult {
+  strategy: StrategyId;
+  reference: StrategyId;
+  maxParamDiff: number;
+  equivalence: EquivalenceClass;
+}
+
+/** Classifies a largest absolute difference. */
+export function classifyDifference(maxParamDiff: number, tolerance = EQUIVALENCE_TOLERANCE): EquivalenceClass {
+  if (maxParamDiff === 0) return 'identical';
+  return maxParamDiff <= tolerance ? 'within-tolerance' : 'different';
+}
+
+/** Largest absolute elementwise difference of two equally long vectors. */
+export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`cannot compare ${a.length} parameters with ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+/** Trains `strategy` for `steps` steps from the scenario's seeded start and returns all parameters, flattened. */
+export function trainedParameters(scenario: Scenario, strategy: StrategyId, steps: number): Float32Array {
+  const gan = createGan(scenario);
+  const batches = createBatches(scenario, steps);
+  try {
+    const ctx = createStepContext(gan);
+    for (const batch of batches) tf.tidy(() => strategies[strategy].step(ctx, batch));
+    const variables = [...gan.generator.variables, ...gan.discriminator.variables];
+    const parts = variables.map((variable) => variable.dataSync() as Float32Array);
+    const flat = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      flat.set(part, offset);
+      offset += part.length;
+    }
+    return flat;
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
+/** Compares every strategy with `reference` (which must be among them) after `steps` steps each. */
+export function checkEquivalence(
+  scenario: Scenario,
+  strategyIds: readonly StrategyId[],
+  reference: StrategyId,
+  steps: number,
+): EquivalenceResult[] {
+  const referenceParameters = trainedParameters(scenario, reference, steps);
+  return strategyIds.map((strategy) => {
+    if (strategy === reference) return { strategy, reference, maxParamDiff: 0, equivalence: 'reference' };
+    const maxParamDiff = maxAbsDifference(trainedParameters(scenario, strategy, steps), referenceParameters);
+    return { strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff) };
+  });
+}

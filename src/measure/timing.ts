@@ -1,0 +1,70 @@
+/**
+ * Time per training step with tinybench, the strategies interleaved: each round gives every strategy an equal
+ * slice of time in turn, so that a machine that slows down mid-run slows all of them alike. The backend is
+ * synchronised inside the timed call, so a sample ends only when the device has finished the step.
+ */
+import { Bench } from 'tinybench';
+
+export interface TimedTask {
+  id: string;
+  /** One training step (synchronous: kernels are queued or run; `sync` waits for them). */
+  step: () => void;
+}
+
+export interface TimingOptions {
+  rounds: number;
+  /** The least number of samples per task, over all rounds. */
+  minSamples: number;
+  /** The least timed milliseconds per task, over all rounds. */
+  minTimeMs: number;
+  /** Untimed steps per task before its first timed one. */
+  warmupSteps: number;
+  /** Waits for the device to finish queued work. */
+  sync: () => Promise<void>;
+  /** The clock, in milliseconds (tinybench's `now`); injectable for tests. */
+  now?: () => number;
+  onRound?: (round: number, rounds: number) => void;
+}
+
+export interface TaskTiming {
+  /** Every timed step's duration in milliseconds, round after round. */
+  samplesMs: number[];
+  /** Set when the task threw; its samples then stop at the failing round. */
+  error?: Error;
+}
+
+/** Runs the tasks round-robin and returns each task's samples. */
+export async function timeInterleaved(tasks: readonly TimedTask[], options: TimingOptions): Promise<Map<string, TaskTiming>> {
+  const { rounds, minSamples, minTimeMs, warmupSteps, sync, now, onRound } = options;
+  const timings = new Map<string, TaskTiming>(tasks.map((task) => [task.id, { samplesMs: [] }]));
+  for (let round = 0; round < rounds; round++) {
+    onRound?.(round + 1, rounds);
+    const bench = new Bench({
+      time: minTimeMs / rounds,
+      iterations: Math.max(1, Math.ceil(minSamples / rounds)),
+      warmup: round === 0 && warmupSteps > 0,
+      warmupIterations: warmupSteps,
+      warmupTime: 0,
+      retainSamples: true,
+      ...(now ? { now } : {}),
+    });
+    for (const task of tasks) {
+      if (timings.get(task.id)!.error) continue;
+      bench.add(task.id, async () => {
+        task.step();
+        await sync();
+      });
+    }
+    await bench.run();
+    for (const benchTask of bench.tasks) {
+      const timing = timings.get(benchTask.name)!;
+      const result = benchTask.result;
+      if (result.state === 'errored') {
+        timing.error = result.error;
+      } else if ('latency' in result && result.latency.samples) {
+        timing.samplesMs.push(...result.latency.samples);
+      }
+    }
+  }
+  return timings;
+}
