@@ -22,7 +22,7 @@ interface EngineState {
   activeTape: TapeNode[] | null;
   gradientDepth: number;
   /** Every live buffer, by data id, with its size in bytes (shared by all handles on that buffer). */
-  tensorInfo: Map<object, { bytes: number }>;
+  tensorInfo: WeakMap<object, { bytes: number }>;
 }
 
 interface EngineInternals {

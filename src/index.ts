@@ -1,0 +1,10 @@
+/** gan-update-bench's public API: scenario typing, the strategies, the runner and the result types. */
+export { defineScenario, scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
+export { loadScenario, parseScenario, ScenarioError } from './scenario/load.js';
+export { strategies, getStrategy, STRATEGY_IDS, type StrategyId } from './strategies/index.js';
+export type { Strategy, StepContext, Batch, Network, UpdateOrder } from './strategies/strategy.js';
+export { GradientTape, type GradientResult } from './autograd/tape.js';
+export { detach } from './autograd/detach.js';
+export { backends, startBackend, parseBackendId, BACKEND_IDS, BackendUnavailableError, type BackendId } from './backends/index.js';
+export { runBenchmark, type RunOptions, type RunEvent, type LoadedScenario } from './runner.js';
+export type * from './types.js';

@@ -1,0 +1,339 @@
+/**
+ * Runs the cells: for each scenario, the update-equivalence check on cpu, then on the chosen backend each
+ * strategy's observed and profiled step (counts, FLOPs, memory, leaks), then the interleaved timing.
+ * A failing cell becomes a row with status 'errored' and the run goes on.
+ */
+import { createRequire } from 'node:module';
+import { Bench } from 'tinybench';
+import { startBackend, type BackendId, type StartedBackend } from './backends/index.js';
+import { machineInfo } from './backends/host.js';
+import { summarize } from './compare/statistics.js';
+import { createCountingObserver, type StepCounts } from './measure/counts.js';
+import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
+import { countKernelFlops, predictFlops } from './measure/flops.js';
+import { profileStep, type StepProfile } from './measure/memory.js';
+import { timeInterleaved } from './measure/timing.js';
+import { macsPerSample, parameterCount } from './models/mlp.js';
+import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
+import type { Scenario } from './scenario/schema.js';
+import { createStepContext } from './strategies/context.js';
+import type { StrategyId } from './strategies/ids.js';
+import { strategies } from './strategies/index.js';
+import type { Batch, StepContext } from './strategies/strategy.js';
+import { tf } from './tf.js';
+import type { CellResult, RunResults, ScenarioSummary } from './types.js';
+
+/** Distinct batches the timed steps cycle through (data generation is not part of a training step). */
+const BATCH_POOL = 4;
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  file: string;
+}
+
+export interface RunOptions {
+  scenarios: readonly LoadedScenario[];
+  /** Overrides every scenario's `backend`. */
+  backend?: BackendId;
+  /** Overrides every scenario's `strategies`. */
+  strategies?: readonly StrategyId[];
+  /** Runs only this share of the scenarios (1-based index), recorded in the results. */
+  shard?: { index: number; count: number } | null;
+  /** Awaited: a handler may save results before the run goes on. */
+  onEvent?: (event: RunEvent) => void | Promise<void>;
+}
+
+export type RunEvent =
+  | { type: 'scenario-start'; index: number; count: number; scenario: Scenario; backend: BackendId; plannedTimingMs: number }
+  | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
+  | { type: 'phase'; scenario: Scenario; phase: string }
+  | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; cells: CellResult[]; results: RunResults };
+
+/** The strategy timings and equivalence are measured against: the post's strategy 1 when it runs. */
+export function referenceStrategy(ids: readonly StrategyId[]): StrategyId {
+  return ids.includes('retain-graph') ? 'retain-graph' : ids[0]!;
+}
+
+const require = createRequire(import.meta.url);
+const packageJson = require('../package.json') as { name: string; version: string };
+
+/**
+ * Runs every cell of every scenario and returns what results.json holds. `scenario-end` events carry the
+ * results so far, so that a caller can save them before the next scenario starts.
+ */
+export async function runBenchmark(options: RunOptions): Promise<RunResults> {
+  const { scenarios, onEvent } = options;
+  const allIds = [...new Set(scenarios.flatMap(({ scenario }) => options.strategies ?? scenario.strategies))];
+  const overheads: number[] = [];
+  const backendLabels: string[] = [];
+  const results: RunResults = {
+    schemaVersion: 1,
+    tool: { name: packageJson.name, version: packageJson.version },
+    createdAt: new Date().toISOString(),
+    versions: { tfjs: tf.version.tfjs, node: process.version },
+    machine: machineInfo(),
+    settings: {
+      backend: options.backend ?? 'per scenario',
+      strategies: allIds,
+      referenceStrategy: referenceStrategy(allIds),
+      shard: options.shard ?? null,
+    },
+    harnessOverheadPct: null,
+    scenarios: scenarios.map(summarizeScenario),
+    cells: [],
+  };
+  for (const [index, { scenario }] of scenarios.entries()) {
+    const backend = options.backend ?? scenario.backend;
+    const ids = [...(options.strategies ?? scenario.strategies)];
+    const plannedTimingMs = ids.length * (scenario.measure.minTimeMs + scenario.measure.warmupSteps * 50);
+    await onEvent?.({ type: 'scenario-start', index, count: scenarios.length, scenario, backend, plannedTimingMs });
+    const outcome = await runScenario(scenario, backend, ids, onEvent);
+    if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
+    if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
+    results.cells.push(...outcome.cells);
+    results.settings.backend = backendLabels.join('; ');
+    results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
+    await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: outcome.cells, results });
+  }
+  return results;
+}
+
+/** The scenario facts reports need. */
+export function summarizeScenario({ scenario, file }: LoadedScenario): ScenarioSummary {
+  const generatorWidths = [scenario.generator.latentSize, ...scenario.generator.hidden, scenario.generator.outputSize];
+  const discriminatorWidths = [scenario.generator.outputSize, ...scenario.discriminator.hidden, 1];
+  const layers = (widths: number[]) => widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    file,
+    batchSize: scenario.batchSize,
+    generatorWidths,
+    discriminatorWidths,
+    generatorParameters: parameterCount(layers(generatorWidths)),
+    discriminatorParameters: parameterCount(layers(discriminatorWidths)),
+    generatorMacsPerSample: macsPerSample(layers(generatorWidths)),
+    discriminatorMacsPerSample: macsPerSample(layers(discriminatorWidths)),
+    strategies: [...scenario.strategies],
+  };
+}
+
+interface ScenarioOutcome {
+  cells: CellResult[];
+  overheadPct: number | null;
+  backendLabel: string;
+}
+
+/** One strategy's state on the measured backend. */
+interface Trainee {
+  id: StrategyId;
+  gan: Gan;
+  ctx: StepContext;
+  counts?: StepCounts;
+  profile?: StepProfile;
+  error?: string;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  backend: BackendId,
+  ids: StrategyId[],
+  onEvent: RunOptions['onEvent'],
+): Promise<ScenarioOutcome> {
+  const reference = referenceStrategy(ids);
+  const phase = (name: string) => onEvent?.({ type: 'phase', scenario, phase: name });
+
+  phase(`update equivalence on cpu (${scenario.measure.equivalenceSteps} steps per strategy)`);
+  const equivalence = new Map<StrategyId, EquivalenceResult>();
+  let equivalenceError: string | null = null;
+  try {
+    await tf.setBackend('cpu');
+    for (const result of checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
+      equivalence.set(result.strategy, result);
+    }
+  } catch (error) {
+    equivalenceError = `equivalence check failed: ${messageOf(error)}`;
+  }
+
+  let started: StartedBackend;
+  try {
+    started = await startBackend(backend);
+  } catch (error) {
+    const message = messageOf(error);
+    return {
+      cells: ids.map((id) => erroredCell(scenario, backend === 'auto' ? 'cpu' : backend, 'none', id, message)),
+      overheadPct: null,
+      backendLabel: backend,
+    };
+  }
+  await onEvent?.({ type: 'backend-started', scenario, started });
+  const { provider, device } = started;
+
+  const batches = createBatches(scenario, BATCH_POOL);
+  const trainees: Trainee[] = ids.map((id) => {
+    const gan = createGan(scenario);
+    return { id, gan, ctx: createStepContext(gan) };
+  });
+  try {
+    phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
+    for (const trainee of trainees) {
+      try {
+        await observeStep(trainee, batches, provider.sync);
+      } catch (error) {
+        trainee.error = messageOf(error);
+      }
+    }
+
+    const healthy = trainees.filter((trainee) => !trainee.error);
+    const stepOf = (trainee: Trainee) => {
+      let next = 0;
+      return () => {
+        const batch = batches[next++ % batches.length]!;
+        tf.tidy(() => strategies[trainee.id].step(trainee.ctx, batch));
+      };
+    };
+    const timings = await timeInterleaved(
+      healthy.map((trainee) => ({ id: trainee.id, step: stepOf(trainee) })),
+      {
+        ...scenario.measure,
+        sync: provider.sync,
+        onRound: (round, rounds) => phase(`timing round ${round}/${rounds}`),
+      },
+    );
+    const overheadPct = await measureOverhead(provider.sync, timings);
+    const deviceBytes = provider.memory().deviceBytes ?? null;
+
+    const referenceMean = meanOf(timings.get(reference)?.samplesMs);
+    const cells = trainees.map((trainee): CellResult => {
+      const timing = timings.get(trainee.id);
+      const error = trainee.error ?? (timing?.error ? messageOf(timing.error) : null);
+      const cell = erroredCell(scenario, provider.id, device.description, trainee.id, error ?? '');
+      const equivalent = equivalence.get(trainee.id);
+      Object.assign(cell, {
+        equivalentTo: equivalent?.reference ?? null,
+        maxParamDiff: equivalent?.maxParamDiff ?? null,
+        equivalence: equivalent?.equivalence ?? null,
+        deviceBytes,
+      });
+      if (trainee.counts && trainee.profile) {
+        const { flops, kernels } = countKernelFlops(trainee.profile.kernels);
+        Object.assign(cell, {
+          flops,
+          kernels,
+          flopsPredicted: predictFlops(trainee.counts, {
+            generator: trainee.gan.generator.layers,
+            discriminator: trainee.gan.discriminator.layers,
+          }),
+          generatorForwards: trainee.counts.generatorForwards,
+          discriminatorForwards: trainee.counts.discriminatorForwards,
+          generatorBackwards: trainee.counts.generatorBackwards,
+          discriminatorBackwards: trainee.counts.discriminatorBackwards,
+          backwardCalls: trainee.counts.backwardCalls,
+          wastedGradientElements: trainee.counts.wastedGradientElements,
+          retainedBytes: trainee.counts.retainedBytes,
+          peakBytes: trainee.profile.peakBytes,
+          leakedTensors: trainee.profile.leakedTensors,
+        });
+      }
+      if (timing && timing.samplesMs.length > 0 && !error) {
+        const stats = summarize(timing.samplesMs);
+        cell.timing = { ...stats, samplesMs: timing.samplesMs };
+        cell.timeRatio = referenceMean ? stats.meanMs / referenceMean : null;
+      }
+      if (!error && equivalenceError) cell.error = equivalenceError;
+      if (!error) cell.status = 'ok';
+      if (!error && !equivalenceError) cell.error = null;
+      return cell;
+    });
+    return { cells, overheadPct, backendLabel: `${provider.id} (${device.description})` };
+  } finally {
+    for (const trainee of trainees) trainee.gan.dispose();
+    disposeBatches(batches);
+  }
+}
+
+/** One plain step (Adam creates its slots, kernels warm up), then one observed, profiled step. */
+async function observeStep(trainee: Trainee, batches: readonly Batch[], sync: () => Promise<void>): Promise<void> {
+  const strategy = strategies[trainee.id];
+  tf.tidy(() => strategy.step(trainee.ctx, batches[0]!));
+  await sync();
+  const { observer, counts } = createCountingObserver({
+    generator: trainee.gan.generator.variables,
+    discriminator: trainee.gan.discriminator.variables,
+  });
+  const observed = createStepContext(trainee.gan, observer);
+  trainee.profile = await profileStep(() => tf.tidy(() => strategy.step(observed, batches[1]!)));
+  await sync();
+  trainee.counts = counts;
+  if (trainee.profile.leakedTensors !== 0) {
+    throw new Error(`leaked ${trainee.profile.leakedTensors} tensors in one step`);
+  }
+}
+
+/**
+ * The harness's own share of a timed sample: the same loop, tidy scope, batch pick and backend sync around an
+ * empty step, over the mean step time of the strategies, in percent.
+ */
+async function measureOverhead(sync: () => Promise<void>, timings: Map<string, { samplesMs: number[] }>): Promise<number | null> {
+  const means = [...timings.values()].map(({ samplesMs }) => meanOf(samplesMs)).filter((mean): mean is number => !!mean);
+  if (means.length === 0) return null;
+  const pool = [0, 1, 2, 3];
+  let next = 0;
+  const bench = new Bench({ time: 200, iterations: 100, warmupIterations: 10, warmupTime: 0, retainSamples: true });
+  bench.add('empty step', async () => {
+    const batch = pool[next++ % pool.length];
+    tf.tidy(() => batch);
+    await sync();
+  });
+  await bench.run();
+  const result = bench.tasks[0]?.result;
+  if (!result || !('latency' in result)) return null;
+  return (100 * result.latency.mean) / (means.reduce((a, b) => a + b, 0) / means.length);
+}
+
+function meanOf(samples: readonly number[] | undefined): number | null {
+  if (!samples || samples.length === 0) return null;
+  return samples.reduce((a, b) => a + b, 0) / samples.length;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A cell with nothing measured: the starting point of every cell, and the row of one that failed. */
+export function erroredCell(
+  scenario: Scenario,
+  backend: CellResult['backend'],
+  device: string,
+  strategy: StrategyId,
+  error: string,
+): CellResult {
+  return {
+    scenario: scenario.name,
+    backend,
+    device,
+    strategy,
+    batchSize: scenario.batchSize,
+    status: 'errored',
+    error,
+    timing: null,
+    timeRatio: null,
+    flops: null,
+    flopsPredicted: null,
+    kernels: null,
+    generatorForwards: null,
+    discriminatorForwards: null,
+    generatorBackwards: null,
+    discriminatorBackwards: null,
+    backwardCalls: null,
+    wastedGradientElements: null,
+    peakBytes: null,
+    retainedBytes: null,
+    leakedTensors: null,
+    deviceBytes: null,
+    order: strategies[strategy].order,
+    equivalentTo: null,
+    maxParamDiff: null,
+    equivalence: null,
+  };
+}
