@@ -5,5 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+// Production mode: no debug-only checks in timed steps, and no "install tfjs-node" banner on stderr (the
+// backend choice is ours: see src/backends/).
+tf.env().set('PROD', true);
+
 export { tf };
 export type { Tensor, Variable, Scalar } from '@tensorflow/tfjs';

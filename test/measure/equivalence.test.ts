@@ -1,0 +1,36 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkEquivalence, classifyDifference, maxAbsDifference } from '../../src/measure/equivalence.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { STRATEGY_IDS } from '../../src/strategies/index.js';
+import { tf } from '../../src/tf.js';
+import tiny from '../fixtures/tiny.js';
+
+describe('update equivalence', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('classifies 0 as identical, a float-rounding difference as within tolerance, and more as different', () => {
+    expect(classifyDifference(0)).toBe('identical');
+    expect(classifyDifference(3e-7)).toBe('within-tolerance');
+    expect(classifyDifference(2e-4)).toBe('different');
+    expect(maxAbsDifference(new Float32Array([1, 2, 3]), new Float32Array([1, 2.5, 2]))).toBe(1);
+  });
+
+  it('finds g-first and single-forward computing the same update as retain-graph, and detach-d-first a different one', () => {
+    // A large learning rate makes the alternating update visibly different within three steps.
+    const scenario = parseScenario({ ...tiny, optimizer: { learningRate: 0.05 } }, 'tiny');
+    const results = checkEquivalence(scenario, STRATEGY_IDS, 'retain-graph', 3);
+    const byId = Object.fromEntries(results.map((result) => [result.strategy, result]));
+    expect(byId['retain-graph']).toMatchObject({ equivalence: 'reference', maxParamDiff: 0 });
+    expect(byId['g-first']!.equivalence).toMatch(/identical|within-tolerance/);
+    expect(byId['single-forward']!.equivalence).toMatch(/identical|within-tolerance/);
+    expect(byId['detach-d-first']!.equivalence).toBe('different');
+  });
+
+  it('gives the same parameters twice for the same strategy (the check itself is deterministic)', () => {
+    const scenario = parseScenario(tiny, 'tiny');
+    const [, again] = checkEquivalence(scenario, ['g-first', 'g-first'], 'g-first', 2);
+    expect(again).toMatchObject({ maxParamDiff: 0 });
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { CSV_HEADERS } from '../../src/report/columns.js';
+import { renderCsv } from '../../src/report/csv.js';
+import { makeCell, makeErroredCell } from './fixtures.js';
+
+const HEADER_LINE =
+  'scenario,backend,device,strategy,batch_size,samples,time_ms_mean,time_ms_p50,time_ms_p99,time_rme_pct,flops,' +
+  'flops_predicted,kernels,g_forwards,d_forwards,g_backwards,d_backwards,backward_calls,wasted_grad_elems,' +
+  'peak_bytes,retained_bytes,leaked_tensors,equivalent_to,max_param_diff,status,error,' +
+  'time_ratio,order,equivalence,device_bytes';
+
+const fieldsOf = (line: string) => line.split(',');
+
+describe('renderCsv', () => {
+  it('starts with the documented header line, extra columns last', () => {
+    expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
+    expect(CSV_HEADERS).toHaveLength(30);
+  });
+
+  it('writes one row per cell with its numbers under their headers', () => {
+    const lines = renderCsv([makeCell('g-first')])
+      .trimEnd()
+      .split('\n');
+    expect(lines).toHaveLength(2);
+    const row = Object.fromEntries(CSV_HEADERS.map((header, index) => [header, fieldsOf(lines[1]!)[index]]));
+    expect(row).toMatchObject({
+      scenario: 'tiny',
+      strategy: 'g-first',
+      samples: '20',
+      time_ms_mean: '1',
+      flops: '110000',
+      d_forwards: '3',
+      wasted_grad_elems: '545',
+      retained_bytes: '0',
+      status: 'ok',
+      error: '',
+      order: 'simultaneous',
+      equivalence: 'within-tolerance',
+      device_bytes: '',
+    });
+  });
+
+  it('keeps a failed cell as a row with its status and quoted error, measurements empty', () => {
+    const csv = renderCsv([makeErroredCell('retain-graph', 'backward failed: shape [4,1], not [4]')]);
+    const row = csv.trimEnd().split('\n')[1]!;
+    expect(row).toBe(
+      'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,',
+    );
+  });
+});

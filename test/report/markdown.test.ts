@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { renderReport } from '../../src/report/markdown.js';
+import { makeCell, makeCells, makeErroredCell, makeRun } from './fixtures.js';
+
+describe('renderReport', () => {
+  it('heads the report with the machine, backend and device, tfjs version, date and harness overhead', () => {
+    const report = renderReport(makeRun());
+    expect(report).toContain('Test CPU (8 CPUs, 16.0 GiB), linux x64, Node v20.20.2');
+    expect(report).toContain('cpu · cpu (JavaScript)');
+    expect(report).toContain('4.22.0');
+    expect(report).toContain('2025-01-02T03:04:05.000Z');
+    expect(report).toContain('0.80% of a step');
+  });
+
+  it('describes the scenario and its shapes', () => {
+    const report = renderReport(makeRun());
+    expect(report).toContain('## tiny');
+    expect(report).toContain('A tiny MLP GAN for tests.');
+    expect(report).toContain('G 8 → 16 → 32; D 32 → 16 → 1; batch 4; parameters G 688 · D 545');
+  });
+
+  it('tables each strategy with its time, FLOPs, passes, memory and equivalence', () => {
+    const report = renderReport(makeRun());
+    const row = report.split('\n').find((line) => line.startsWith('| retain-graph'));
+    expect(row).toBe(
+      "| retain-graph (post's 1) | 1.40 ms ± 1.0% | 1.40 ms | 2.10 ms | 20 | 1.56× | 120 kFLOP / 120 kFLOP | 40 | " +
+        'G 1 · D 2 | G 2 · D 3 (2) | 1,233 | 40.0 KiB | 8.00 KiB | 0 | identical to single-forward |',
+    );
+    expect(report).toContain("| g-first (post's 3) | 1.00 ms ± 1.0%");
+    expect(report).toContain('within-tolerance (max Δ 3.1e-8)');
+  });
+
+  it('gives every claim its verdict in bold, with evidence and rule', () => {
+    const report = renderReport(makeRun({ cells: makeCells({ 'detach-d-first': { retainedBytes: 0 } }) }));
+    expect(report).toContain('**Claims**');
+    expect(report).toMatch(/\| Strategy three is the best \| \*\*holds\*\* \| g-first 1\.00 ms ± 1\.0%/);
+    expect(report).toMatch(/\| Strategy two must hold G's graph until D is updated \| \*\*does not hold\*\* \|/);
+    expect(report).toContain('FLOPs per step (measured): retain-graph 120 kFLOP, g-first 110 kFLOP (+9.1%)');
+  });
+
+  it('says which strategies compute the same update and which order each uses', () => {
+    const report = renderReport(makeRun());
+    expect(report).toContain(
+      '**Update equivalence.** Against single-forward (same weights, data and noise): retain-graph (identical) and ' +
+        'g-first (within tolerance, max Δ 3.1e-8) compute the same update as single-forward; detach-d-first (max Δ 1.2e-2) computes a different one.',
+    );
+    expect(report).toContain(
+      "simultaneous (both gradients at the step's starting weights): retain-graph, g-first and single-forward",
+    );
+    expect(report).toContain("alternating, D first (G's gradient goes through the updated D): detach-d-first");
+  });
+
+  it('shows an errored cell with its error and marks its claims inconclusive', () => {
+    const cells = [
+      ...makeCells().filter((cell) => cell.strategy !== 'g-first'),
+      makeErroredCell('g-first', 'WebGPU device lost | retry'),
+    ];
+    const report = renderReport(makeRun({ cells }));
+    expect(report).toContain("| g-first (post's 3) | **errored** |");
+    expect(report).toContain('- **g-first errored:** WebGPU device lost | retry');
+    expect(report).toContain('**inconclusive** | Not measured: g-first (errored: WebGPU device lost \\| retry).');
+  });
+
+  it('embeds the charts it is given as images', () => {
+    const report = renderReport(makeRun(), { charts: { time: 'time.svg', memory: 'memory.svg' } });
+    expect(report).toContain('![time per step](time.svg)');
+    expect(report).toContain('![peak memory per strategy](memory.svg)');
+  });
+
+  it('shows the same cell once per run when several runs are merged, labelled by date and machine', () => {
+    const second = makeRun({
+      createdAt: '2025-03-01T00:00:00.000Z',
+      machine: { ...makeRun().machine, cpuModel: 'Other CPU' },
+      cells: makeCells({ 'g-first': { timing: { ...makeCell('g-first').timing!, meanMs: 2.5 } } }),
+    });
+    const report = renderReport([makeRun(), second]);
+    expect(report).toContain('### cpu · cpu (JavaScript) · run 1 (2025-01-02T03:04:05.000Z, Test CPU)');
+    expect(report).toContain('### cpu · cpu (JavaScript) · run 2 (2025-03-01T00:00:00.000Z, Other CPU)');
+    const gFirstRows = report.split('\n').filter((line) => line.startsWith('| g-first'));
+    expect(gFirstRows).toHaveLength(2);
+    expect(gFirstRows[1]).toContain('2.50 ms ± 1.0%');
+    expect(report.match(/^## tiny$/gm)).toHaveLength(1);
+  });
+
+  it('says which cells it left out for want of a scenario summary', () => {
+    const report = renderReport(makeRun({ cells: [...makeCells(), makeCell('g-first', { scenario: 'ghost' })] }));
+    expect(report).toContain('Left out, for want of a scenario summary in the results: the cells of ghost.');
+  });
+});
