@@ -1,0 +1,94 @@
+/**
+ * The post's claims as pure verdicts over one scenario's cells on one backend and device. Count and FLOP
+ * claims are deterministic; time claims need a difference beyond the margins of error (see `compareTimes`).
+ */
+import type { StrategyId } from '../strategies/ids.js';
+import type { CellResult, ScenarioSummary } from '../types.js';
+import { CLAIMS, type Found } from './claim-rules.js';
+
+export { compareTimes, type TimeEstimate, type TimeOrdering } from './time-ordering.js';
+
+export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not applicable';
+
+export type ClaimId =
+  | 'three-best'
+  | 'two-second-one-worst'
+  | 'one-needless-g-gradient'
+  | 'three-needless-d-forward'
+  | 'g-gradient-costs-more'
+  | 'complexity-rule'
+  | 'two-holds-g-graph';
+
+export interface ClaimResult {
+  id: ClaimId;
+  /** The post's words, short. */
+  claim: string;
+  verdict: Verdict;
+  /** The rule applied, in one sentence. */
+  rule: string;
+  /** The numbers behind the verdict, in one or two sentences. */
+  evidence: string;
+}
+
+/** "g-first (errored: …), detach-d-first (not run)". */
+function describeMissing(ids: readonly StrategyId[], cells: readonly CellResult[]): string {
+  return ids
+    .map((id) => {
+      const failed = cells.find((cell) => cell.strategy === id && cell.status === 'errored');
+      return failed ? `${id} (errored: ${failed.error ?? 'no message'})` : `${id} (not run)`;
+    })
+    .join(', ');
+}
+
+/**
+ * The post's seven claims judged on one scenario's cells of one backend and device (errored cells may be
+ * included: they only explain what is missing). Throws when the cells span several backends or devices, or hold
+ * one strategy twice: group them first (`evaluateClaimsPerBackend`).
+ */
+export function evaluateClaims(scenario: ScenarioSummary, cells: readonly CellResult[]): ClaimResult[] {
+  const own = cells.filter((cell) => cell.scenario === scenario.name);
+  const places = new Set(own.map((cell) => `${cell.backend} on ${cell.device}`));
+  if (places.size > 1) {
+    throw new Error(
+      `evaluateClaims takes one backend and device at a time; got ${[...places].join(', ')} for '${scenario.name}'`,
+    );
+  }
+  const found: Found = new Map();
+  for (const cell of own.filter((candidate) => candidate.status === 'ok')) {
+    if (found.has(cell.strategy)) throw new Error(`evaluateClaims got '${cell.strategy}' twice for '${scenario.name}'`);
+    found.set(cell.strategy, cell);
+  }
+  return CLAIMS.map(({ id, claim, rule, needs, evaluate }) => {
+    const absent = needs.filter((strategy) => !found.has(strategy));
+    const result = absent.length
+      ? { verdict: 'inconclusive' as const, evidence: `Not measured: ${describeMissing(absent, own)}.` }
+      : evaluate(found, scenario);
+    return { id, claim, rule: rule(scenario), ...result };
+  });
+}
+
+/** A cell, optionally tagged with the index of the run it came from (see `mergeRuns`). */
+export type MaybeTaggedCell = CellResult & { run?: number };
+
+export interface BackendClaims {
+  backend: CellResult['backend'];
+  device: string;
+  run: number | undefined;
+  claims: ClaimResult[];
+}
+
+/** `evaluateClaims` for each backend, device and run among one scenario's cells, in order of first appearance. */
+export function evaluateClaimsPerBackend(
+  scenario: ScenarioSummary,
+  cells: readonly MaybeTaggedCell[],
+): BackendClaims[] {
+  const groups = new Map<string, MaybeTaggedCell[]>();
+  for (const cell of cells.filter((candidate) => candidate.scenario === scenario.name)) {
+    const key = JSON.stringify([cell.run ?? null, cell.backend, cell.device]);
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0]!;
+    return { backend: first.backend, device: first.device, run: first.run, claims: evaluateClaims(scenario, group) };
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The CSV columns, as data: one `{ header, value }` per column, in order. The first 26 are the documented
+ * layout; the ones after them were added later and stay at the end so column positions never move.
+ */
+import type { CellResult } from '../types.js';
+
+/** One CSV column: its header and how a cell fills it (null leaves the field empty). */
+export interface CsvColumn {
+  readonly header: string;
+  value(cell: CellResult): string | number | null;
+}
+
+export const CSV_COLUMNS = [
+  { header: 'scenario', value: (cell) => cell.scenario },
+  { header: 'backend', value: (cell) => cell.backend },
+  { header: 'device', value: (cell) => cell.device },
+  { header: 'strategy', value: (cell) => cell.strategy },
+  { header: 'batch_size', value: (cell) => cell.batchSize },
+  { header: 'samples', value: (cell) => cell.timing?.samples ?? null },
+  { header: 'time_ms_mean', value: (cell) => cell.timing?.meanMs ?? null },
+  { header: 'time_ms_p50', value: (cell) => cell.timing?.p50Ms ?? null },
+  { header: 'time_ms_p99', value: (cell) => cell.timing?.p99Ms ?? null },
+  { header: 'time_rme_pct', value: (cell) => cell.timing?.rmePct ?? null },
+  { header: 'flops', value: (cell) => cell.flops },
+  { header: 'flops_predicted', value: (cell) => cell.flopsPredicted },
+  { header: 'kernels', value: (cell) => cell.kernels },
+  { header: 'g_forwards', value: (cell) => cell.generatorForwards },
+  { header: 'd_forwards', value: (cell) => cell.discriminatorForwards },
+  { header: 'g_backwards', value: (cell) => cell.generatorBackwards },
+  { header: 'd_backwards', value: (cell) => cell.discriminatorBackwards },
+  { header: 'backward_calls', value: (cell) => cell.backwardCalls },
+  { header: 'wasted_grad_elems', value: (cell) => cell.wastedGradientElements },
+  { header: 'peak_bytes', value: (cell) => cell.peakBytes },
+  { header: 'retained_bytes', value: (cell) => cell.retainedBytes },
+  { header: 'leaked_tensors', value: (cell) => cell.leakedTensors },
+  { header: 'equivalent_to', value: (cell) => cell.equivalentTo },
+  { header: 'max_param_diff', value: (cell) => cell.maxParamDiff },
+  { header: 'status', value: (cell) => cell.status },
+  { header: 'error', value: (cell) => cell.error },
+  // Added after the layout above; appended so earlier columns keep their positions.
+  { header: 'time_ratio', value: (cell) => cell.timeRatio },
+  { header: 'order', value: (cell) => cell.order },
+  { header: 'equivalence', value: (cell) => cell.equivalence },
+  { header: 'device_bytes', value: (cell) => cell.deviceBytes },
+] as const satisfies readonly CsvColumn[];
+
+/** The header names, in column order. */
+export const CSV_HEADERS: readonly string[] = CSV_COLUMNS.map((column) => column.header);

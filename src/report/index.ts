@@ -1,0 +1,27 @@
+/** The report API: CSV, markdown, charts, claim verdicts and merging of results files. */
+export { CSV_COLUMNS, CSV_HEADERS, type CsvColumn } from './columns.js';
+export { renderCsv } from './csv.js';
+export {
+  compareTimes,
+  evaluateClaims,
+  evaluateClaimsPerBackend,
+  type BackendClaims,
+  type ClaimId,
+  type ClaimResult,
+  type MaybeTaggedCell,
+  type TimeEstimate,
+  type TimeOrdering,
+  type Verdict,
+} from './claims.js';
+export {
+  CHART_TITLES,
+  chartRows,
+  chartSpecs,
+  renderSvg,
+  type ChartName,
+  type ChartRow,
+  type VegaLiteSpec,
+} from './charts.js';
+export { equivalenceParagraph, renderReport, runLabel, type ReportOptions } from './markdown.js';
+export { mergeRuns, readResults, type MergedRuns, type TaggedCell } from './merge.js';
+export { formatBytes, formatCount, formatFlops, formatMs } from './format.js';

@@ -1,0 +1,150 @@
+/**
+ * The markdown report: data in, string out. A header of runs, optional chart images, then per scenario its
+ * shapes and, per backend · device (· run), the measurements, the post's claims and the update equivalence.
+ */
+import { STRATEGY_IDS } from '../strategies/ids.js';
+import type { UpdateOrder } from '../strategies/strategy.js';
+import type { RunResults, ScenarioSummary } from '../types.js';
+import { CHART_TITLES } from './chart-titles.js';
+import { evaluateClaims } from './claims.js';
+import { formatCount } from './format.js';
+import { mergeRuns, type TaggedCell } from './merge.js';
+import { CLAIM_COLUMNS, formatDiff, MEASUREMENT_COLUMNS, renderTable, RUN_COLUMNS } from './tables.js';
+
+export interface ReportOptions {
+  /** Chart name (see `chartSpecs`) → file name relative to the report, embedded as an image. */
+  charts?: Record<string, string>;
+}
+
+const ORDER_WORDS: Record<UpdateOrder, string> = {
+  simultaneous: "simultaneous (both gradients at the step's starting weights)",
+  'alternating-d-first': "alternating, D first (G's gradient goes through the updated D)",
+  'alternating-g-first': "alternating, G first (D trains on the updated G's samples)",
+};
+
+/** "run 2 (2025-01-02T10:00:00.000Z, AMD EPYC 7B13)": how a merged report tells runs apart. */
+export function runLabel(run: RunResults, index: number): string {
+  return `run ${index + 1} (${run.createdAt}, ${run.machine.cpuModel})`;
+}
+
+const strategyRank = (id: string) => {
+  const rank = (STRATEGY_IDS as readonly string[]).indexOf(id);
+  return rank < 0 ? STRATEGY_IDS.length : rank;
+};
+
+const list = (items: readonly string[]) =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+
+function shapesLine(scenario: ScenarioSummary): string {
+  return (
+    `G ${scenario.generatorWidths.join(' → ')}; D ${scenario.discriminatorWidths.join(' → ')}; ` +
+    `batch ${scenario.batchSize}; parameters G ${formatCount(scenario.generatorParameters)} · ` +
+    `D ${formatCount(scenario.discriminatorParameters)}; MACs per sample ` +
+    `G ${formatCount(scenario.generatorMacsPerSample)} · D ${formatCount(scenario.discriminatorMacsPerSample)}.`
+  );
+}
+
+/** Which strategies compute the same update, against each reference they were compared with, and their orders. */
+export function equivalenceParagraph(cells: readonly TaggedCell[]): string {
+  const sentences: string[] = [];
+  const references = [...new Set(cells.flatMap((cell) => (cell.equivalentTo ? [cell.equivalentTo] : [])))];
+  for (const reference of references) {
+    const compared = cells.filter((cell) => cell.equivalentTo === reference && cell.equivalence !== 'reference');
+    const same = compared
+      .filter((cell) => cell.equivalence === 'identical' || cell.equivalence === 'within-tolerance')
+      .map((cell) =>
+        cell.equivalence === 'identical'
+          ? `${cell.strategy} (identical)`
+          : `${cell.strategy} (within tolerance, max Δ ${formatDiff(cell.maxParamDiff)})`,
+      );
+    const different = compared
+      .filter((cell) => cell.equivalence === 'different')
+      .map((cell) => `${cell.strategy} (max Δ ${formatDiff(cell.maxParamDiff)})`);
+    const parts = [
+      same.length
+        ? `${list(same)} compute${same.length === 1 ? 's' : ''} the same update as ${reference}`
+        : `no strategy computes the same update as ${reference}`,
+      ...(different.length ? [`${list(different)} compute${different.length === 1 ? 's' : ''} a different one`] : []),
+    ];
+    sentences.push(`Against ${reference} (same weights, data and noise): ${parts.join('; ')}.`);
+  }
+  const unchecked = cells.filter((cell) => cell.equivalence == null).map((cell) => cell.strategy);
+  if (unchecked.length) sentences.push(`Not compared: ${list(unchecked)}.`);
+  const orders = [...new Set(cells.map((cell) => cell.order))].map(
+    (order) =>
+      `${ORDER_WORDS[order]}: ${list(cells.filter((cell) => cell.order === order).map((cell) => cell.strategy))}`,
+  );
+  sentences.push(`Update order — ${orders.join('; ')}.`);
+  return `**Update equivalence.** ${sentences.join(' ')}`;
+}
+
+function groupSection(scenario: ScenarioSummary, cells: TaggedCell[], heading: string): string {
+  const sorted = [...cells].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
+  const errored = sorted.filter((cell) => cell.status === 'errored');
+  let claims: string;
+  try {
+    claims = renderTable(CLAIM_COLUMNS, evaluateClaims(scenario, sorted));
+  } catch (error) {
+    claims = `Not evaluated: ${error instanceof Error ? error.message : String(error)}.`;
+  }
+  return [
+    `### ${heading}`,
+    renderTable(MEASUREMENT_COLUMNS, sorted),
+    ...(errored.length
+      ? [errored.map((cell) => `- **${cell.strategy} errored:** ${cell.error ?? 'no message'}`).join('\n')]
+      : []),
+    `**Claims** (the post's, on ${cells[0]!.backend} · ${cells[0]!.device})`,
+    claims,
+    equivalenceParagraph(sorted),
+  ].join('\n\n');
+}
+
+function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[], runs: readonly RunResults[]): string {
+  const groups = new Map<string, TaggedCell[]>();
+  for (const cell of cells.filter((candidate) => candidate.scenario === scenario.name)) {
+    const key = JSON.stringify([cell.run, cell.backend, cell.device]);
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  const sections = [...groups.values()].map((group) => {
+    const { backend, device, run } = group[0]!;
+    const heading = `${backend} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`;
+    return groupSection(scenario, group, heading);
+  });
+  return [
+    `## ${scenario.name}`,
+    scenario.description,
+    shapesLine(scenario),
+    ...(sections.length ? sections : ['No cells ran for this scenario.']),
+  ].join('\n\n');
+}
+
+/**
+ * The whole report. Several runs (shards, backends, machines) are merged; a cell that several runs measured shows
+ * once per run, labelled by its run's date and machine.
+ */
+export function renderReport(results: RunResults | readonly RunResults[], options: ReportOptions = {}): string {
+  const merged = mergeRuns(Array.isArray(results) ? (results as readonly RunResults[]) : [results as RunResults]);
+  const header = renderTable(
+    RUN_COLUMNS,
+    merged.runs.map((run, index) => ({
+      label: merged.runs.length > 1 ? runLabel(run, index) : `run ${index + 1}`,
+      run,
+    })),
+  );
+  const described = new Set(merged.scenarios.map((scenario) => scenario.name));
+  const orphans = [...new Set(merged.cells.map((cell) => cell.scenario))].filter((name) => !described.has(name));
+  const charts = Object.entries(options.charts ?? {}).map(
+    ([name, file]) => `![${(CHART_TITLES as Record<string, string>)[name] ?? name}](${file})`,
+  );
+  return (
+    [
+      "# GAN update strategies: measurements and the post's claims",
+      header,
+      ...(charts.length ? ['## Charts', charts.join('\n\n')] : []),
+      ...merged.scenarios.map((scenario) => scenarioSection(scenario, merged.cells, merged.runs)),
+      ...(orphans.length
+        ? [`Left out, for want of a scenario summary in the results: the cells of ${list(orphans)}.`]
+        : []),
+    ].join('\n\n') + '\n'
+  );
+}

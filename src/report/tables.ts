@@ -1,0 +1,148 @@
+/**
+ * Markdown tables as data: the column arrays of the measurement, claim and run tables, and the one function
+ * that renders any of them. Cells are escaped so an error message with a pipe cannot break a table.
+ */
+import type { CellResult, RunResults } from '../types.js';
+import type { ClaimResult } from './claims.js';
+import {
+  DASH,
+  formatBytes,
+  formatCount,
+  formatFlops,
+  formatMs,
+  formatRatio,
+  formatRme,
+  significant,
+} from './format.js';
+
+export interface MarkdownColumn<Row> {
+  readonly header: string;
+  readonly align: 'left' | 'right';
+  value(row: Row): string;
+}
+
+/** Escapes a table cell: pipes and line breaks would end it. */
+export function escapeCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** A GitHub-flavoured markdown table of these rows. */
+export function renderTable<Row>(columns: readonly MarkdownColumn<Row>[], rows: readonly Row[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    line(columns.map((column) => column.header)),
+    line(columns.map((column) => (column.align === 'right' ? '---:' : ':---'))),
+    ...rows.map((row) => line(columns.map((column) => escapeCell(column.value(row))))),
+  ].join('\n');
+}
+
+/** The post's numbering of the strategies, for the table's first column. */
+const POST_NAMES: Record<string, string> = {
+  'retain-graph': "post's 1",
+  'detach-d-first': "post's 2",
+  'g-first': "post's 3",
+  'single-forward': 'reference',
+};
+
+const pair = (generator: number | null, discriminator: number | null) =>
+  generator == null && discriminator == null ? DASH : `G ${generator ?? DASH} · D ${discriminator ?? DASH}`;
+
+/** "1.0e-7" for parameter differences; "0" for none. */
+export const formatDiff = (diff: number | null): string =>
+  diff == null ? DASH : diff === 0 ? '0' : diff.toExponential(1);
+
+function equivalence(cell: CellResult): string {
+  switch (cell.equivalence) {
+    case null:
+      return DASH;
+    case 'reference':
+      return 'reference';
+    case 'identical':
+      return `identical to ${cell.equivalentTo ?? DASH}`;
+    default:
+      return `${cell.equivalence} (max Δ ${formatDiff(cell.maxParamDiff)})`;
+  }
+}
+
+/** The measurements of one strategy on one backend, one row per cell. */
+export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
+  {
+    header: 'Strategy',
+    align: 'left',
+    value: (cell) => `${cell.strategy} (${POST_NAMES[cell.strategy] ?? cell.order})`,
+  },
+  {
+    header: 'Time (mean ± rme)',
+    align: 'right',
+    value: (cell) =>
+      cell.status === 'errored'
+        ? '**errored**'
+        : cell.timing
+          ? `${formatMs(cell.timing.meanMs)} ${formatRme(cell.timing.rmePct)}`
+          : DASH,
+  },
+  { header: 'p50', align: 'right', value: (cell) => formatMs(cell.timing?.p50Ms ?? null) },
+  { header: 'p99', align: 'right', value: (cell) => formatMs(cell.timing?.p99Ms ?? null) },
+  { header: 'Samples', align: 'right', value: (cell) => formatCount(cell.timing?.samples ?? null) },
+  { header: 'Time ratio', align: 'right', value: (cell) => formatRatio(cell.timeRatio) },
+  {
+    header: 'FLOPs (measured / predicted)',
+    align: 'right',
+    value: (cell) => `${formatFlops(cell.flops)} / ${formatFlops(cell.flopsPredicted)}`,
+  },
+  { header: 'Kernels', align: 'right', value: (cell) => formatCount(cell.kernels) },
+  { header: 'Forwards', align: 'left', value: (cell) => pair(cell.generatorForwards, cell.discriminatorForwards) },
+  {
+    header: 'Backwards (calls)',
+    align: 'left',
+    value: (cell) =>
+      `${pair(cell.generatorBackwards, cell.discriminatorBackwards)}${cell.backwardCalls == null ? '' : ` (${cell.backwardCalls})`}`,
+  },
+  { header: 'Wasted grads', align: 'right', value: (cell) => formatCount(cell.wastedGradientElements) },
+  { header: 'Peak memory', align: 'right', value: (cell) => formatBytes(cell.peakBytes) },
+  { header: 'Retained', align: 'right', value: (cell) => formatBytes(cell.retainedBytes) },
+  { header: 'Leaks', align: 'right', value: (cell) => formatCount(cell.leakedTensors) },
+  { header: 'Equivalence', align: 'left', value: equivalence },
+];
+
+export const CLAIM_COLUMNS: readonly MarkdownColumn<ClaimResult>[] = [
+  { header: 'Claim', align: 'left', value: (result) => result.claim },
+  { header: 'Verdict', align: 'left', value: (result) => `**${result.verdict}**` },
+  { header: 'Evidence', align: 'left', value: (result) => result.evidence },
+  { header: 'Rule', align: 'left', value: (result) => result.rule },
+];
+
+/** A run as the report's header lists it. */
+export interface RunRow {
+  label: string;
+  run: RunResults;
+}
+
+const placesOf = (run: RunResults) =>
+  [...new Set(run.cells.map((cell) => `${cell.backend} · ${cell.device}`))].join('; ') || DASH;
+
+export const RUN_COLUMNS: readonly MarkdownColumn<RunRow>[] = [
+  { header: 'Run', align: 'left', value: ({ label }) => label },
+  { header: 'Date', align: 'left', value: ({ run }) => run.createdAt },
+  {
+    header: 'Machine',
+    align: 'left',
+    value: ({ run: { machine } }) =>
+      `${machine.cpuModel} (${machine.cpus} CPUs, ${formatBytes(machine.memoryBytes)}), ${machine.platform} ${machine.arch}, Node ${machine.node}`,
+  },
+  { header: 'Backend (requested)', align: 'left', value: ({ run }) => run.settings.backend },
+  { header: 'Backend · device', align: 'left', value: ({ run }) => placesOf(run) },
+  { header: 'tfjs', align: 'left', value: ({ run }) => run.versions.tfjs },
+  {
+    header: 'Harness overhead',
+    align: 'right',
+    value: ({ run }) =>
+      run.harnessOverheadPct == null ? DASH : `${significant(run.harnessOverheadPct, 2)}% of a step`,
+  },
+  { header: 'Reference', align: 'left', value: ({ run }) => run.settings.referenceStrategy },
+  {
+    header: 'Shard',
+    align: 'left',
+    value: ({ run: { settings } }) => (settings.shard ? `${settings.shard.index}/${settings.shard.count}` : 'all'),
+  },
+];
