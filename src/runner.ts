@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { Bench } from 'tinybench';
 import { startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
-import { summarize } from './compare/statistics.js';
+import { summarize } from './measure/statistics.js';
 import { createCountingObserver, type StepCounts } from './measure/counts.js';
 import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
 import { countKernelFlops, predictFlops } from './measure/flops.js';
@@ -148,7 +148,7 @@ async function runScenario(
   let equivalenceError: string | null = null;
   try {
     await tf.setBackend('cpu');
-    for (const result of checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
+    for (const result of await checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
       equivalence.set(result.strategy, result);
     }
   } catch (error) {

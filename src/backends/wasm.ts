@@ -7,12 +7,25 @@ export const wasmBackend: BackendProvider = {
   id: 'wasm',
   title: 'TensorFlow.js wasm (XNNPACK)',
   async start() {
+    // Emscripten's glue installs process handlers that rethrow every uncaught error from inside its own
+    // minified source, which buries the real message under a screenful of code: keep the process's own.
+    const handlers = {
+      uncaughtException: process.listeners('uncaughtException'),
+      unhandledRejection: process.listeners('unhandledRejection'),
+    };
     try {
       await import('@tensorflow/tfjs-backend-wasm');
     } catch (error) {
       throw new BackendUnavailableError('wasm', 'cannot load @tensorflow/tfjs-backend-wasm (run `npm ci`)', { cause: error });
     }
-    if (!(await tf.setBackend('wasm'))) {
+    const ready = await tf.setBackend('wasm');
+    for (const listener of process.listeners('uncaughtException')) {
+      if (!handlers.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
+    }
+    for (const listener of process.listeners('unhandledRejection')) {
+      if (!handlers.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+    }
+    if (!ready) {
       throw new BackendUnavailableError('wasm', 'tf.setBackend("wasm") failed: the WebAssembly module did not initialise');
     }
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');

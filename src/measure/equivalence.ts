@@ -35,14 +35,14 @@ export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
 }
 
 /** Trains `strategy` for `steps` steps from the scenario's seeded start and returns all parameters, flattened. */
-export function trainedParameters(scenario: Scenario, strategy: StrategyId, steps: number): Float32Array {
+export async function trainedParameters(scenario: Scenario, strategy: StrategyId, steps: number): Promise<Float32Array> {
   const gan = createGan(scenario);
   const batches = createBatches(scenario, steps);
   try {
     const ctx = createStepContext(gan);
     for (const batch of batches) tf.tidy(() => strategies[strategy].step(ctx, batch));
     const variables = [...gan.generator.variables, ...gan.discriminator.variables];
-    const parts = variables.map((variable) => variable.dataSync() as Float32Array);
+    const parts = (await Promise.all(variables.map((variable) => variable.data()))) as Float32Array[];
     const flat = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
     let offset = 0;
     for (const part of parts) {
@@ -57,16 +57,21 @@ export function trainedParameters(scenario: Scenario, strategy: StrategyId, step
 }
 
 /** Compares every strategy with `reference` (which must be among them) after `steps` steps each. */
-export function checkEquivalence(
+export async function checkEquivalence(
   scenario: Scenario,
   strategyIds: readonly StrategyId[],
   reference: StrategyId,
   steps: number,
-): EquivalenceResult[] {
-  const referenceParameters = trainedParameters(scenario, reference, steps);
-  return strategyIds.map((strategy) => {
-    if (strategy === reference) return { strategy, reference, maxParamDiff: 0, equivalence: 'reference' };
-    const maxParamDiff = maxAbsDifference(trainedParameters(scenario, strategy, steps), referenceParameters);
-    return { strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff) };
-  });
+): Promise<EquivalenceResult[]> {
+  const referenceParameters = await trainedParameters(scenario, reference, steps);
+  const results: EquivalenceResult[] = [];
+  for (const strategy of strategyIds) {
+    if (strategy === reference) {
+      results.push({ strategy, reference, maxParamDiff: 0, equivalence: 'reference' });
+      continue;
+    }
+    const maxParamDiff = maxAbsDifference(await trainedParameters(scenario, strategy, steps), referenceParameters);
+    results.push({ strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff) });
+  }
+  return results;
 }

@@ -23,5 +23,5 @@ export {
   type VegaLiteSpec,
 } from './charts.js';
 export { equivalenceParagraph, renderReport, runLabel, type ReportOptions } from './markdown.js';
-export { mergeRuns, readResults, type MergedRuns, type TaggedCell } from './merge.js';
+export { mergeRuns, type MergedRuns, type TaggedCell } from './merge.js';
 export { formatBytes, formatCount, formatFlops, formatMs } from './format.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns, type ComparisonRow } from '../../src/compare/compare.js';
+import { compareRuns } from '../../src/compare/compare.js';
+import type { ComparisonRow } from '../../src/compare/comparison.js';
 import { makeCell, makeRun, normalSamples, seededRandom } from './fixtures.js';
 
 function row(rows: ComparisonRow[], strategy: string, metric: string): ComparisonRow {

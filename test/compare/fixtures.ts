@@ -1,5 +1,5 @@
 /** Small RunResults builders for comparison tests, with a seeded generator for noisy step times. */
-import { summarize } from '../../src/compare/statistics.js';
+import { summarize } from '../../src/measure/statistics.js';
 import type { CellResult, MachineInfo, RunResults } from '../../src/types.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 

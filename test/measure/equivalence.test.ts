@@ -17,10 +17,10 @@ describe('update equivalence', () => {
     expect(maxAbsDifference(new Float32Array([1, 2, 3]), new Float32Array([1, 2.5, 2]))).toBe(1);
   });
 
-  it('finds g-first and single-forward computing the same update as retain-graph, and detach-d-first a different one', () => {
+  it('finds g-first and single-forward computing the same update as retain-graph, and detach-d-first a different one', async () => {
     // A large learning rate makes the alternating update visibly different within three steps.
     const scenario = parseScenario({ ...tiny, optimizer: { learningRate: 0.05 } }, 'tiny');
-    const results = checkEquivalence(scenario, STRATEGY_IDS, 'retain-graph', 3);
+    const results = await checkEquivalence(scenario, STRATEGY_IDS, 'retain-graph', 3);
     const byId = Object.fromEntries(results.map((result) => [result.strategy, result]));
     expect(byId['retain-graph']).toMatchObject({ equivalence: 'reference', maxParamDiff: 0 });
     expect(byId['g-first']!.equivalence).toMatch(/identical|within-tolerance/);
@@ -28,9 +28,9 @@ describe('update equivalence', () => {
     expect(byId['detach-d-first']!.equivalence).toBe('different');
   });
 
-  it('gives the same parameters twice for the same strategy (the check itself is deterministic)', () => {
+  it('gives the same parameters twice for the same strategy (the check itself is deterministic)', async () => {
     const scenario = parseScenario(tiny, 'tiny');
-    const [, again] = checkEquivalence(scenario, ['g-first', 'g-first'], 'g-first', 2);
+    const [, again] = await checkEquivalence(scenario, ['g-first', 'g-first'], 'g-first', 2);
     expect(again).toMatchObject({ maxParamDiff: 0 });
   });
 });

@@ -11,7 +11,7 @@ import {
   summarize,
   tCritical95,
   twoSidedNormalPValue,
-} from '../../src/compare/statistics.js';
+} from '../../src/measure/statistics.js';
 
 // The classic small data set: mean 5, population sd 2, sum of squared deviations 32.
 const DATA = [2, 4, 4, 4, 5, 5, 7, 9];

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/types.js';
-import { makeCell, makeRun, normalSamples, seededRandom } from './fixtures.js';
+import { makeCell, makeRun, normalSamples, seededRandom } from '../compare/fixtures.js';
 
 let directory: string;
 
 function runCompare(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('npx', ['tsx', 'src/compare/cli.ts', ...args], { cwd: process.cwd(), encoding: 'utf8' });
+  const result = spawnSync('npx', ['tsx', 'src/cli/compare.ts', ...args], { cwd: process.cwd(), encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,0 +1,228 @@
+/**
+ * Compares two runs cell by cell: deterministic counts must match exactly; step times change only when
+ * a two-sample test says the samples differ AND the ratio of means passes the threshold (asv's rule).
+ */
+import type { CellResult, RunResults } from '../types.js';
+import { resolveMode, type ResolvedMode } from './mode.js';
+import { testSignificance, type TimingSide } from './significance.js';
+import {
+  CPU_ONLY_METRICS,
+  DEFAULT_ALPHA,
+  DEFAULT_THRESHOLD,
+  DETERMINISTIC_METRICS,
+  type CellKey,
+  type CompareOptions,
+  type Comparison,
+  type ComparisonRow,
+  type DeterministicMetric,
+  type RunLabel,
+  type TimeMetric,
+} from './comparison.js';
+
+/** The key a cell is matched by across runs. */
+export function cellKey(cell: CellKey): string {
+  return `${cell.scenario} / ${cell.backend} / ${cell.strategy}`;
+}
+
+function indexCells(run: RunResults, side: string): Map<string, CellResult> {
+  const cells = new Map<string, CellResult>();
+  for (const cell of run.cells) {
+    const key = cellKey(cell);
+    if (cells.has(key)) throw new Error(`${side} has two cells for ${key}: merge shards without overlap`);
+    cells.set(key, cell);
+  }
+  return cells;
+}
+
+function label(run: RunResults): RunLabel {
+  const { machine } = run;
+  return {
+    createdAt: run.createdAt,
+    machine: `${machine.cpuModel} (${machine.cpus} cpus, ${machine.platform}/${machine.arch})`,
+    tool: `${run.tool.name} ${run.tool.version}`,
+    tfjs: run.versions.tfjs,
+  };
+}
+
+function validateFraction(value: number, what: string, { allowZero }: { allowZero: boolean }): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+  }
+  return value;
+}
+
+/** Compares every cell of `current` with the same (scenario, backend, strategy) cell of `baseline`. */
+export function compareRuns(baseline: RunResults, current: RunResults, options: CompareOptions = {}): Comparison {
+  const threshold = validateFraction(options.threshold ?? DEFAULT_THRESHOLD, 'threshold', { allowZero: true });
+  const thresholds: Record<TimeMetric, number> = {
+    time: validateFraction(options.metricThresholds?.time ?? threshold, 'time threshold', { allowZero: true }),
+    timeRatio: validateFraction(options.metricThresholds?.timeRatio ?? threshold, 'timeRatio threshold', { allowZero: true }),
+  };
+  const alpha = validateFraction(options.alpha ?? DEFAULT_ALPHA, 'alpha', { allowZero: false });
+  if (alpha >= 1) throw new RangeError(`alpha must be below 1, got ${alpha}`);
+  const requestedMode = options.mode ?? 'auto';
+  const { mode, reason } = resolveMode(requestedMode, baseline, current);
+
+  const warnings: string[] = [];
+  if (baseline.versions.tfjs !== current.versions.tfjs) {
+    warnings.push(`tfjs ${baseline.versions.tfjs} → ${current.versions.tfjs}: kernel counts may legitimately differ.`);
+  }
+  const baselineCells = indexCells(baseline, 'baseline');
+  const currentCells = indexCells(current, 'current');
+  const ratioReferenceMismatch =
+    baseline.settings.referenceStrategy !== current.settings.referenceStrategy
+      ? `baseline times are relative to ${baseline.settings.referenceStrategy}, current ones to ${current.settings.referenceStrategy}`
+      : null;
+
+  const rows: ComparisonRow[] = [];
+  for (const [key, currentCell] of currentCells) {
+    const baselineCell = baselineCells.get(key);
+    if (baselineCell === undefined) {
+      rows.push(presenceRow(currentCell, 'added'));
+      continue;
+    }
+    let cellMode = mode;
+    if (requestedMode === 'auto' && mode === 'absolute' && baselineCell.device !== currentCell.device) {
+      cellMode = 'ratio';
+      warnings.push(`${key}: device changed (${baselineCell.device} → ${currentCell.device}), compared by time ratio.`);
+    }
+    if (cellMode === 'ratio' && ratioReferenceMismatch !== null) {
+      throw new Error(`cannot compare time ratios: ${ratioReferenceMismatch}; rerun with the same reference strategy or use --mode absolute`);
+    }
+    rows.push(...compareCell(baselineCell, currentCell, { mode: cellMode, thresholds, alpha }));
+  }
+  for (const [key, baselineCell] of baselineCells) {
+    if (!currentCells.has(key)) rows.push(presenceRow(baselineCell, 'removed'));
+  }
+  const regressions = rows.filter((row) => row.verdict === 'regressed' || row.verdict === 'changed').length;
+  return {
+    mode,
+    modeReason: reason,
+    alpha,
+    thresholds,
+    baseline: label(baseline),
+    current: label(current),
+    rows,
+    regressions,
+    regressed: regressions > 0,
+    warnings,
+  };
+}
+
+function keyOf(cell: CellResult): { key: string; cell: CellKey } {
+  const parts = { scenario: cell.scenario, backend: cell.backend, strategy: cell.strategy };
+  return { key: cellKey(parts), cell: parts };
+}
+
+function presenceRow(cell: CellResult, verdict: 'added' | 'removed'): ComparisonRow {
+  const value = cell.status;
+  return {
+    ...keyOf(cell),
+    metric: 'cell',
+    baseline: verdict === 'removed' ? value : null,
+    current: verdict === 'added' ? value : null,
+    change: null,
+    changeKind: null,
+    verdict,
+  };
+}
+
+interface CellContext {
+  mode: ResolvedMode;
+  thresholds: Record<TimeMetric, number>;
+  alpha: number;
+}
+
+function compareCell(baseline: CellResult, current: CellResult, context: CellContext): ComparisonRow[] {
+  const id = keyOf(current);
+  if (baseline.status === 'errored' || current.status === 'errored') {
+    const statusRow: ComparisonRow = {
+      ...id,
+      metric: 'status',
+      baseline: baseline.status,
+      current: current.status,
+      change: null,
+      changeKind: null,
+      verdict: baseline.status === current.status ? 'same' : current.status === 'errored' ? 'regressed' : 'improved',
+    };
+    const error = current.status === 'errored' ? current.error : baseline.error;
+    if (error) statusRow.note = error;
+    return [statusRow];
+  }
+  const rows = [compareTime(baseline, current, context)];
+  const metrics: DeterministicMetric[] = [...DETERMINISTIC_METRICS];
+  if (current.backend === 'cpu') metrics.push(...CPU_ONLY_METRICS);
+  for (const metric of metrics) {
+    const before = baseline[metric];
+    const after = current[metric];
+    if (before === null && after === null) continue;
+    rows.push({
+      ...id,
+      metric,
+      baseline: before,
+      current: after,
+      change: before !== null && after !== null ? after - before : null,
+      changeKind: 'difference',
+      verdict: before === after ? 'same' : 'changed',
+    });
+  }
+  return rows;
+}
+
+/**
+ * In ratio mode each raw sample becomes sample / (the reference strategy's mean in its run). That mean
+ * is meanMs / timeRatio, so the per-sample ratios are samples * timeRatio / meanMs: their mean is the
+ * recorded timeRatio, and they need no reference cell in the same file (shards).
+ */
+function timingSide(cell: CellResult, mode: ResolvedMode): TimingSide | string {
+  const timing = cell.timing;
+  if (timing === null) return 'no timing recorded';
+  if (mode === 'absolute') return { samples: timing.samplesMs, mean: timing.meanMs, rmePct: timing.rmePct };
+  if (cell.timeRatio === null) return 'no time ratio (reference strategy missing or errored in its run)';
+  const scale = timing.meanMs > 0 ? cell.timeRatio / timing.meanMs : 0;
+  return { samples: timing.samplesMs.map((sample) => sample * scale), mean: cell.timeRatio, rmePct: timing.rmePct };
+}
+
+function compareTime(baseline: CellResult, current: CellResult, context: CellContext): ComparisonRow {
+  const metric: TimeMetric = context.mode === 'absolute' ? 'time' : 'timeRatio';
+  const threshold = context.thresholds[metric];
+  const before = timingSide(baseline, context.mode);
+  const after = timingSide(current, context.mode);
+  const row: ComparisonRow = {
+    ...keyOf(current),
+    metric,
+    baseline: typeof before === 'string' ? null : before.mean,
+    current: typeof after === 'string' ? null : after.mean,
+    change: null,
+    changeKind: 'relative',
+    threshold,
+    verdict: 'same',
+  };
+  if (typeof before === 'string' || typeof after === 'string') {
+    row.note = `not compared: ${typeof before === 'string' ? `baseline has ${before}` : `current has ${after}`}`;
+    return row;
+  }
+  if (!(before.mean > 0)) {
+    row.note = 'not compared: baseline time is not positive';
+    return row;
+  }
+  const ratio = after.mean / before.mean;
+  row.change = ratio - 1;
+  row.sampleCounts = { baseline: before.samples.length, current: after.samples.length };
+  const significance = testSignificance(before, after, context.alpha);
+  row.test = significance.method;
+  if (significance.pValue !== undefined) row.pValue = significance.pValue;
+  const slower = ratio > 1 + threshold;
+  const faster = ratio < 1 / (1 + threshold);
+  if ((slower || faster) && significance.different) {
+    row.verdict = slower ? 'regressed' : 'improved';
+  } else if (slower || faster) {
+    row.note =
+      significance.method === 'too-few-samples'
+        ? 'past the threshold, but too few samples to tell'
+        : significance.pValue !== undefined
+          ? `past the threshold, but not significant (p ≥ ${context.alpha})`
+          : 'past the threshold, but the 95% intervals overlap';
+  }
+  return row;
+}

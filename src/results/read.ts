@@ -1,0 +1,98 @@
+/**
+ * Reads a results.json (or the results folder that holds one) and checks it has what comparisons and reports
+ * read. Used by every command that takes a saved run: compare, report, and bench's --baseline.
+ * Validation is loose on purpose: extra fields pass, and strategy or backend ids this version does not
+ * know still compare (they show up as added or removed cells).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { RunResults } from '../types.js';
+
+const nullableCount = z.number().nullable();
+
+const timingSchema = z.looseObject({
+  samples: z.number(),
+  meanMs: z.number(),
+  rmePct: z.number(),
+  samplesMs: z.array(z.number()),
+});
+
+const cellSchema = z.looseObject({
+  scenario: z.string(),
+  backend: z.string(),
+  device: z.string(),
+  strategy: z.string(),
+  status: z.enum(['ok', 'errored']),
+  error: z.string().nullable(),
+  timing: timingSchema.nullable(),
+  timeRatio: z.number().nullable(),
+  flops: nullableCount,
+  flopsPredicted: nullableCount,
+  kernels: nullableCount,
+  generatorForwards: nullableCount,
+  discriminatorForwards: nullableCount,
+  generatorBackwards: nullableCount,
+  discriminatorBackwards: nullableCount,
+  backwardCalls: nullableCount,
+  wastedGradientElements: nullableCount,
+  peakBytes: nullableCount,
+  retainedBytes: nullableCount,
+  leakedTensors: nullableCount,
+});
+
+const runResultsSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  tool: z.looseObject({ name: z.string(), version: z.string() }),
+  createdAt: z.string(),
+  versions: z.looseObject({ tfjs: z.string() }),
+  machine: z.looseObject({ platform: z.string(), arch: z.string(), cpuModel: z.string(), cpus: z.number() }),
+  settings: z.looseObject({ referenceStrategy: z.string() }),
+  scenarios: z.array(z.looseObject({ name: z.string() })),
+  cells: z.array(cellSchema),
+});
+
+/** A results file that is missing, unreadable, not JSON or not a schemaVersion 1 results.json. */
+export class ResultsFileError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+    this.name = 'ResultsFileError';
+  }
+}
+
+/** The results.json a path names: the path itself, or results.json inside it when it is a folder. */
+export async function resolveResultsFile(path: string): Promise<string> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw new ResultsFileError(path, 'no such file or folder', { cause: error });
+  });
+  return info.isDirectory() ? join(path, 'results.json') : path;
+}
+
+/** Reads and validates a run's results; every error is a ResultsFileError naming the file. */
+export async function readRunResults(path: string): Promise<RunResults> {
+  const file = await resolveResultsFile(path);
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new ResultsFileError(file, missing ? 'no such file (expected a results.json or a folder with one)' : 'cannot be read', {
+      cause: error,
+    });
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ResultsFileError(file, `is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  const parsed = runResultsSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ResultsFileError(file, `is not a schemaVersion 1 results.json:\n${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
+  }
+  // The schema checks what comparisons read; the rest of the file is kept as written.
+  return parsed.data as unknown as RunResults;
+}
