@@ -7,10 +7,15 @@ import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseBackendId, type BackendId } from '../backends/index.js';
-import { compareAndRender } from '../compare/api.js';
+import { compareRuns } from '../compare/compare.js';
+import type { CompareOptions } from '../compare/comparison.js';
+import { renderComparison } from '../compare/markdown.js';
+import { COMPARE_FLAGS, parseCompareFlags } from '../compare/options.js';
 import { parseShard, shardCells } from '../compare/shard.js';
 import { runBenchmark, type LoadedScenario } from '../runner.js';
+import { readRunResults } from '../results/read.js';
 import { loadScenario } from '../scenario/load.js';
+import type { RunResults } from '../types.js';
 import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { defaultOutputDir, writeRawResults, writeReport } from './output.js';
 import { createProgress } from './progress.js';
@@ -27,12 +32,15 @@ Options:
   --shard <i/n>         run only shard i of n of the scenarios (for a CI matrix; merge with npm run report)
   --baseline <path>     compare with a saved run (folder or results.json); exit 1 on a regression
   --summary <file>      with --baseline: also write the comparison's markdown to this file
+  --threshold, --metric-threshold, --alpha, --mode
+                        with --baseline: as in npm run compare (see npm run compare -- --help)
   -h, --help            show this text
 
 Examples:
   npm run bench -- scenarios/small-d.ts
   npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first
-  npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md`;
+  npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md
+  npm run bench -- scenarios/ci/*.ts --backend cpu --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%`;
 
 const OPTIONS = {
   backend: { type: 'string' },
@@ -41,6 +49,7 @@ const OPTIONS = {
   shard: { type: 'string' },
   baseline: { type: 'string' },
   summary: { type: 'string' },
+  ...COMPARE_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +64,7 @@ interface BenchArgs {
   shard: { index: number; count: number } | null;
   baseline?: string;
   summary?: string;
+  compare: CompareOptions;
   help: boolean;
 }
 
@@ -74,7 +84,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       throw new UsageError(`--${flag}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  if (values.summary && !values.baseline) throw new UsageError('--summary needs --baseline');
+  for (const flag of ['summary', 'threshold', 'metric-threshold', 'alpha', 'mode'] as const) {
+    if (values[flag] !== undefined && !values.baseline) throw new UsageError(`--${flag} needs --baseline`);
+  }
   return {
     files: positionals,
     backend: values.backend === undefined ? undefined : check('backend', () => parseBackendId(values.backend!)),
@@ -90,6 +102,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     shard: values.shard === undefined ? null : check('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,
     summary: values.summary,
+    compare: (() => {
+      try {
+        return parseCompareFlags(values);
+      } catch (error) {
+        throw new UsageError(error instanceof Error ? error.message : String(error));
+      }
+    })(),
     help: values.help ?? false,
   };
 }
@@ -118,6 +137,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
+  }
+  let baseline: RunResults | undefined;
+  if (args.baseline) {
+    try {
+      baseline = await readRunResults(args.baseline);
+    } catch (error) {
+      console.error(`error: --baseline ${error instanceof Error ? error.message : String(error)}`);
+      return 2;
+    }
   }
   const names = scenarios.map(({ scenario }) => scenario.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
@@ -149,8 +177,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let exitCode = results.cells.some((cell) => cell.status === 'errored') ? 1 : 0;
   if (exitCode === 1) console.error('some cells failed: see the status and error columns of results.csv');
-  if (args.baseline) {
-    const { comparison, markdown } = await compareAndRender(args.baseline, results);
+  if (baseline) {
+    const comparison = compareRuns(baseline, results, args.compare);
+    const markdown = renderComparison(comparison);
     console.log(markdown);
     if (args.summary) await writeFile(args.summary, markdown);
     if (comparison.regressed) exitCode = 1;
@@ -159,5 +188,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  });
 }

@@ -6,8 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareFiles } from '../compare/api.js';
-import { DEFAULT_ALPHA, DEFAULT_THRESHOLD, type CompareOptions, type TimeMetric } from '../compare/comparison.js';
-import { parseAlpha, parseFraction, parseMetricThreshold, parseMode } from '../compare/options.js';
+import { DEFAULT_ALPHA, DEFAULT_THRESHOLD, type CompareOptions } from '../compare/comparison.js';
+import { COMPARE_FLAGS, parseCompareFlags } from '../compare/options.js';
 
 const USAGE = `Usage: npm run compare -- <baseline> <current> [options]
 
@@ -34,10 +34,7 @@ Examples:
 `;
 
 const FLAGS = {
-  threshold: { type: 'string' },
-  'metric-threshold': { type: 'string', multiple: true },
-  alpha: { type: 'string' },
-  mode: { type: 'string' },
+  ...COMPARE_FLAGS,
   summary: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -60,17 +57,9 @@ export async function runCompareCli(args: string[]): Promise<number> {
   }
   const [baselinePath, currentPath] = positionals as [string, string];
 
-  const options: CompareOptions = {};
+  let options: CompareOptions;
   try {
-    if (values.threshold !== undefined) options.threshold = parseFraction(values.threshold, '--threshold');
-    if (values.alpha !== undefined) options.alpha = parseAlpha(values.alpha);
-    if (values.mode !== undefined) options.mode = parseMode(values.mode);
-    const metricThresholds: Partial<Record<TimeMetric, number>> = {};
-    for (const entry of values['metric-threshold'] ?? []) {
-      const [metric, threshold] = parseMetricThreshold(entry);
-      metricThresholds[metric] = threshold;
-    }
-    options.metricThresholds = metricThresholds;
+    options = parseCompareFlags(values);
   } catch (error) {
     return fail((error as Error).message);
   }

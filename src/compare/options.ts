@@ -1,5 +1,5 @@
 /** Parsing of the comparison flags, shared by the compare CLI and the bench CLI's `--baseline`; errors name the flag. */
-import { CPU_ONLY_METRICS, DETERMINISTIC_METRICS, TIME_METRICS, type TimeMetric } from './comparison.js';
+import { CPU_ONLY_METRICS, DETERMINISTIC_METRICS, TIME_METRICS, type CompareOptions, type TimeMetric } from './comparison.js';
 import { COMPARE_MODES, type CompareMode } from './mode.js';
 
 /** "10%" or "0.1" as 0.1. A bare number of 1 or more is refused: "10" might mean 10% or 1000%. */
@@ -40,4 +40,32 @@ export function parseMode(text: string, flag = '--mode'): CompareMode {
     throw new Error(`${flag} expects one of ${COMPARE_MODES.join(', ')}, got '${text}'`);
   }
   return text as CompareMode;
+}
+
+/** The comparison flags `compare` and `bench --baseline` share, as `node:util` parseArgs options. */
+export const COMPARE_FLAGS = {
+  threshold: { type: 'string' },
+  'metric-threshold': { type: 'string', multiple: true },
+  alpha: { type: 'string' },
+  mode: { type: 'string' },
+} as const;
+
+/** Turns the parsed comparison flags into CompareOptions; every error names its flag. */
+export function parseCompareFlags(values: {
+  threshold?: string;
+  'metric-threshold'?: string[];
+  alpha?: string;
+  mode?: string;
+}): CompareOptions {
+  const options: CompareOptions = {};
+  if (values.threshold !== undefined) options.threshold = parseFraction(values.threshold, '--threshold');
+  if (values.alpha !== undefined) options.alpha = parseAlpha(values.alpha);
+  if (values.mode !== undefined) options.mode = parseMode(values.mode);
+  const metricThresholds: Partial<Record<TimeMetric, number>> = {};
+  for (const entry of values['metric-threshold'] ?? []) {
+    const [metric, threshold] = parseMetricThreshold(entry);
+    metricThresholds[metric] = threshold;
+  }
+  options.metricThresholds = metricThresholds;
+  return options;
 }

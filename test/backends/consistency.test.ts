@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { backends } from '../../src/backends/index.js';
+import { createCountingObserver } from '../../src/measure/counts.js';
+import { countKernelFlops } from '../../src/measure/flops.js';
+import { maxAbsDifference, trainedParameters } from '../../src/measure/equivalence.js';
+import { profileStep } from '../../src/measure/memory.js';
+import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { createStepContext } from '../../src/strategies/context.js';
+import { STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
+import { tf } from '../../src/tf.js';
+import tiny from '../fixtures/tiny.js';
+
+const scenario = parseScenario(tiny, 'test/fixtures/tiny.ts');
+const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+
+/** What must not depend on the backend: passes, wasted gradients, FLOPs and kernels of one step. */
+async function stepShape(id: StrategyId) {
+  const gan = createGan(scenario);
+  const batches = createBatches(scenario, 2);
+  try {
+    tf.tidy(() => strategies[id].step(createStepContext(gan), batches[0]!));
+    const { observer, counts } = createCountingObserver({
+      generator: gan.generator.variables,
+      discriminator: gan.discriminator.variables,
+    });
+    const profile = await profileStep(() => tf.tidy(() => strategies[id].step(createStepContext(gan, observer), batches[1]!)));
+    const { forwards, backwards, retainedBytes, ...passes } = counts;
+    return { ...passes, ...countKernelFlops(profile.kernels), leakedTensors: profile.leakedTensors };
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
+describe('the same strategy on every backend', () => {
+  it('makes the same passes, FLOPs and kernels on cpu, wasm and webgpu, and webgpu trains to cpu\'s parameters', async () => {
+    const shapes: Record<string, Record<string, unknown>> = {};
+    const parameters: Record<string, Record<string, Float32Array>> = {};
+    for (const backend of BACKENDS) {
+      await backends[backend].start();
+      shapes[backend] = {};
+      parameters[backend] = {};
+      for (const id of STRATEGY_IDS) {
+        shapes[backend]![id] = await stepShape(id);
+        parameters[backend]![id] = await trainedParameters(scenario, id, 3);
+      }
+    }
+    await tf.setBackend('cpu');
+    for (const backend of BACKENDS) expect(shapes[backend], backend).toEqual(shapes.cpu);
+    for (const id of STRATEGY_IDS) {
+      // float32 kernels that sum in a different order: equal to a few units in the last place.
+      expect(maxAbsDifference(parameters.webgpu![id]!, parameters.cpu![id]!), id).toBeLessThan(1e-5);
+      expect(maxAbsDifference(parameters.wasm![id]!, parameters.cpu![id]!), id).toBeLessThan(1e-5);
+    }
+  });
+});
