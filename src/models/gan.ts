@@ -2,17 +2,18 @@
 import { tf, type Tensor } from '../tf.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Batch } from '../strategies/strategy.js';
+import { createAdam, type MultiTensorAdam } from './adam.js';
 import { createMlp, type Mlp } from './mlp.js';
 
 export interface Gan {
   generator: Mlp;
   discriminator: Mlp;
-  generatorOptimizer: tf.AdamOptimizer;
-  discriminatorOptimizer: tf.AdamOptimizer;
+  generatorOptimizer: MultiTensorAdam;
+  discriminatorOptimizer: MultiTensorAdam;
   dispose(): void;
 }
 
-/** Builds both networks from the scenario, initialised from its seed, each with its own Adam. */
+/** Builds both networks from the scenario, initialised from its seed, each with its own Adam (src/models/adam.ts). */
 export function createGan(scenario: Scenario): Gan {
   const { generator: g, discriminator: d, optimizer, seed } = scenario;
   const generator = createMlp({
@@ -29,9 +30,8 @@ export function createGan(scenario: Scenario): Gan {
     outputActivation: 'sigmoid',
     seed: seed + 1,
   });
-  const adam = () => tf.train.adam(optimizer.learningRate, optimizer.beta1, optimizer.beta2, optimizer.epsilon);
-  const generatorOptimizer = adam();
-  const discriminatorOptimizer = adam();
+  const generatorOptimizer = createAdam(generator.variables, optimizer);
+  const discriminatorOptimizer = createAdam(discriminator.variables, optimizer);
   return {
     generator,
     discriminator,

@@ -1,6 +1,7 @@
 /** A multi-layer perceptron built from plain TensorFlow.js ops, so that every kernel it runs is visible. */
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
+import { dense } from './dense.js';
 
 /** One fully connected layer's shape: `inputSize x outputSize` weights plus a bias. */
 export interface DenseShape {
@@ -63,8 +64,7 @@ export function createMlp({ name, widths, activation, outputActivation, seed }: 
       return tf.tidy(() => {
         let x = input;
         for (let i = 0; i < layers.length; i++) {
-          x = tf.add(tf.matMul(x, variables[2 * i]!), variables[2 * i + 1]!);
-          x = activate(x, i === layers.length - 1 ? outputActivation : activation);
+          x = dense(x, variables[2 * i]!, variables[2 * i + 1]!, i === layers.length - 1 ? outputActivation : activation);
         }
         return x;
       });
@@ -76,22 +76,6 @@ export function createMlp({ name, widths, activation, outputActivation, seed }: 
       for (const variable of variables) variable.dispose();
     },
   };
-}
-
-/** Applies an activation; LeakyReLU uses PyTorch-GAN's slope of 0.2. */
-export function activate(x: Tensor, activation: Activation): Tensor {
-  switch (activation) {
-    case 'leakyRelu':
-      return tf.leakyRelu(x, 0.2);
-    case 'relu':
-      return tf.relu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'linear':
-      return x;
-  }
 }
 
 /** Multiply-accumulate count of one forward pass over one sample: the sum of the layers' weight sizes. */

@@ -1,0 +1,54 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAdam } from '../../src/models/adam.js';
+import { tf, type Tensor, type Variable } from '../../src/tf.js';
+
+const options = { learningRate: 0.01, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 };
+
+describe('multi-tensor Adam', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => tf.disposeVariables());
+
+  it('moves each parameter by lr * g / (|g| + eps) on the first step, as PyTorch does', async () => {
+    const w = tf.variable(tf.tensor2d([[1, -2]]), true, 'adam-w');
+    const b = tf.variable(tf.tensor1d([3]), true, 'adam-b');
+    const adam = createAdam([w, b], options);
+    adam.step(new Map<Variable, Tensor>([[w, tf.tensor2d([[0.5, -0.1]])], [b, tf.tensor1d([2])]]));
+    const step = (g: number) => (0.01 * g) / (Math.abs(g) + 1e-8);
+    expect(Array.from(await w.data())[0]).toBeCloseTo(1 - step(0.5), 6);
+    expect(Array.from(await w.data())[1]).toBeCloseTo(-2 - step(-0.1), 6);
+    expect(Array.from(await b.data())[0]).toBeCloseTo(3 - step(2), 6);
+    expect(adam.steps).toBe(1);
+    adam.dispose();
+  });
+
+  it('tracks tf.train.adam over several steps to float32 precision', async () => {
+    const init = tf.randomNormal([4, 3], 0, 1, 'float32', 1);
+    const ours = tf.variable(init.clone(), true, 'ours');
+    const theirs = tf.variable(init.clone(), true, 'theirs');
+    const adam = createAdam([ours], options);
+    const reference = tf.train.adam(options.learningRate, options.beta1, options.beta2, options.epsilon);
+    for (let step = 0; step < 5; step++) {
+      const grad = tf.randomNormal([4, 3], 0, 1, 'float32', 10 + step);
+      adam.step(new Map([[ours, grad]]));
+      reference.applyGradients({ theirs: grad });
+      grad.dispose();
+    }
+    const difference = tf.max(tf.abs(tf.sub(ours, theirs)));
+    expect((await difference.data())[0]).toBeLessThan(1e-6);
+    adam.dispose();
+    reference.dispose();
+  });
+
+  it('leaves no tensor behind after a step', () => {
+    const w = tf.variable(tf.ones([2, 2]), true, 'adam-leak');
+    const adam = createAdam([w], options);
+    const grad = tf.ones([2, 2]);
+    adam.step(new Map([[w, grad]]));
+    const before = tf.memory().numTensors;
+    adam.step(new Map([[w, grad]]));
+    expect(tf.memory().numTensors).toBe(before);
+    adam.dispose();
+  });
+});
