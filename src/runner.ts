@@ -8,10 +8,11 @@ import { Bench } from 'tinybench';
 import { startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
 import { summarize } from './measure/statistics.js';
-import { createCountingObserver, type StepCounts } from './measure/counts.js';
+import type { StepCounts } from './measure/counts.js';
 import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
 import { countKernelFlops, predictFlops } from './measure/flops.js';
-import { profileStep, type StepProfile } from './measure/memory.js';
+import type { StepProfile } from './measure/memory.js';
+import { observeStep } from './measure/observe.js';
 import { timeInterleaved } from './measure/timing.js';
 import { macsPerSample, parameterCount } from './models/mlp.js';
 import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
@@ -178,7 +179,10 @@ async function runScenario(
     phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
     for (const trainee of trainees) {
       try {
-        await observeStep(trainee, batches, provider.sync);
+        const { counts, profile } = await observeStep(trainee.gan, strategies[trainee.id], batches[0]!, batches[1]!, provider.sync);
+        if (profile.leakedTensors !== 0) throw new Error(`leaked ${profile.leakedTensors} tensors in one step`);
+        trainee.counts = counts;
+        trainee.profile = profile;
       } catch (error) {
         trainee.error = messageOf(error);
       }
@@ -249,24 +253,6 @@ async function runScenario(
   } finally {
     for (const trainee of trainees) trainee.gan.dispose();
     disposeBatches(batches);
-  }
-}
-
-/** One plain step (Adam creates its slots, kernels warm up), then one observed, profiled step. */
-async function observeStep(trainee: Trainee, batches: readonly Batch[], sync: () => Promise<void>): Promise<void> {
-  const strategy = strategies[trainee.id];
-  tf.tidy(() => strategy.step(trainee.ctx, batches[0]!));
-  await sync();
-  const { observer, counts } = createCountingObserver({
-    generator: trainee.gan.generator.variables,
-    discriminator: trainee.gan.discriminator.variables,
-  });
-  const observed = createStepContext(trainee.gan, observer);
-  trainee.profile = await profileStep(() => tf.tidy(() => strategy.step(observed, batches[1]!)));
-  await sync();
-  trainee.counts = counts;
-  if (trainee.profile.leakedTensors !== 0) {
-    throw new Error(`leaked ${trainee.profile.leakedTensors} tensors in one step`);
   }
 }
 

@@ -59,6 +59,16 @@ export function binaryCrossEntropy(prediction: Tensor, target: Tensor): Tensor {
   });
 }
 
+/** The post's `d_loss`: `(bce(D(real), valid) + bce(D(fake), fake)) / 2`. */
+export function discriminatorLoss(onReal: Tensor, onFake: Tensor, { realLabels, fakeLabels }: Batch): Tensor {
+  return tf.tidy(() => tf.div(tf.add(binaryCrossEntropy(onReal, realLabels), binaryCrossEntropy(onFake, fakeLabels)), 2));
+}
+
+/** The post's `g_loss`: `bce(D(G(z)), valid)`. */
+export function generatorLoss(onFake: Tensor, { realLabels }: Batch): Tensor {
+  return binaryCrossEntropy(onFake, realLabels);
+}
+
 /**
  * `count` batches of seeded noise and synthetic real samples (uniform in [-1, 1], the range of the
  * generator's tanh): what is timed is the training step, so the data's values do not matter, only their

@@ -41,7 +41,7 @@ const POST_NAMES: Record<string, string> = {
   'retain-graph': "post's 1",
   'detach-d-first': "post's 2",
   'g-first': "post's 3",
-  'single-forward': 'reference',
+  'single-forward': 'two tapes, not in the post',
 };
 
 const pair = (generator: number | null, discriminator: number | null) =>

@@ -1,7 +1,7 @@
 /** Builds the StepContext strategies run in, optionally observed for counting (see src/measure/counts.ts). */
 import { detach } from '../autograd/detach.js';
 import { GradientTape, type GradientResult } from '../autograd/tape.js';
-import { binaryCrossEntropy, type Gan } from '../models/gan.js';
+import { discriminatorLoss, generatorLoss, type Gan } from '../models/gan.js';
 import type { Mlp } from '../models/mlp.js';
 import type { Tensor, Variable } from '../tf.js';
 import type { Network, NetworkName, StepContext } from './strategy.js';
@@ -46,7 +46,8 @@ export function createStepContext(gan: Gan, observer?: StepObserver): StepContex
     generator: network('generator', gan.generator),
     discriminator: network('discriminator', gan.discriminator),
     allVariables: [...gan.generator.variables, ...gan.discriminator.variables],
-    loss: binaryCrossEntropy,
+    discriminatorLoss,
+    generatorLoss,
     detach,
     newTape() {
       const tape = new ContextTape();
@@ -57,14 +58,8 @@ export function createStepContext(gan: Gan, observer?: StepObserver): StepContex
       if (stepped.has(result)) throw new Error('these gradients were already used by an optimizer step');
       stepped.add(result);
       observer?.optimizerStep(name, result, liveTapes);
-      const own = name === 'generator' ? gan.generator.variables : gan.discriminator.variables;
       const optimizer = name === 'generator' ? gan.generatorOptimizer : gan.discriminatorOptimizer;
-      const named: Record<string, Tensor> = {};
-      for (const variable of own) {
-        const grad = result.grads.get(variable);
-        if (grad) named[variable.name] = grad;
-      }
-      optimizer.applyGradients(named as Record<string, Variable>);
+      optimizer.step(result.grads);
       for (const grad of result.grads.values()) grad.dispose();
     },
   };

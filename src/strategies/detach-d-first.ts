@@ -1,4 +1,3 @@
-import { tf } from '../tf.js';
 import type { Strategy } from './strategy.js';
 
 /**
@@ -21,22 +20,22 @@ export const detachDiscriminatorFirst: Strategy = {
     "G(z) is recorded and kept. D trains on D(fake.detach()) and D(real); then G trains through a fresh " +
     'D(fake) with the updated D, back-propagating to every parameter it reaches (G and D).',
   order: 'alternating-d-first',
-  step(ctx, { noise, real, realLabels, fakeLabels }) {
-    const { generator, discriminator, loss, allVariables } = ctx;
+  step(ctx, batch) {
+    const { generator, discriminator, allVariables } = ctx;
     const generatorTape = ctx.newTape();
-    const fake = generatorTape.record(() => generator.apply(noise));
+    const fake = generatorTape.record(() => generator.apply(batch.noise));
 
     const discriminatorTape = ctx.newTape();
     const dLoss = discriminatorTape.record(() => {
       const predictionOnFake = discriminator.apply(ctx.detach(fake));
-      const predictionOnReal = discriminator.apply(real);
-      return tf.div(tf.add(loss(predictionOnReal, realLabels), loss(predictionOnFake, fakeLabels)), 2);
+      const predictionOnReal = discriminator.apply(batch.real);
+      return ctx.discriminatorLoss(predictionOnReal, predictionOnFake, batch);
     });
     const dGradients = discriminatorTape.gradients(dLoss, allVariables);
     discriminatorTape.dispose();
     ctx.step('discriminator', dGradients);
 
-    const gLoss = generatorTape.record(() => loss(discriminator.apply(fake), realLabels));
+    const gLoss = generatorTape.record(() => ctx.generatorLoss(discriminator.apply(fake), batch));
     const gGradients = generatorTape.gradients(gLoss, allVariables);
     generatorTape.dispose();
     ctx.step('generator', gGradients);

@@ -1,4 +1,3 @@
-import { tf } from '../tf.js';
 import type { Strategy } from './strategy.js';
 
 /**
@@ -24,23 +23,21 @@ export const generatorFirst: Strategy = {
     'G trains through D(G(z)), back-propagating to every parameter it reaches (G and D), and the graph is ' +
     'freed; then D trains on D(real) and a second forward D(fake.detach()).',
   order: 'simultaneous',
-  step(ctx, { noise, real, realLabels, fakeLabels }) {
-    const { generator, discriminator, loss, allVariables } = ctx;
+  step(ctx, batch) {
+    const { generator, discriminator, allVariables } = ctx;
     const generatorTape = ctx.newTape();
     const { fake, gLoss } = generatorTape.record(() => {
-      const fake = generator.apply(noise);
-      return { fake, gLoss: loss(discriminator.apply(fake), realLabels) };
+      const fake = generator.apply(batch.noise);
+      return { fake, gLoss: ctx.generatorLoss(discriminator.apply(fake), batch) };
     });
     const gGradients = generatorTape.gradients(gLoss, allVariables);
     generatorTape.dispose();
     ctx.step('generator', gGradients);
 
     const discriminatorTape = ctx.newTape();
-    const dLoss = discriminatorTape.record(() => {
-      const realLoss = loss(discriminator.apply(real), realLabels);
-      const fakeLoss = loss(discriminator.apply(ctx.detach(fake)), fakeLabels);
-      return tf.div(tf.add(realLoss, fakeLoss), 2);
-    });
+    const dLoss = discriminatorTape.record(() =>
+      ctx.discriminatorLoss(discriminator.apply(batch.real), discriminator.apply(ctx.detach(fake)), batch),
+    );
     const dGradients = discriminatorTape.gradients(dLoss, allVariables);
     discriminatorTape.dispose();
     ctx.step('discriminator', dGradients);

@@ -1,4 +1,3 @@
-import { tf } from '../tf.js';
 import type { Strategy } from './strategy.js';
 
 /**
@@ -25,18 +24,17 @@ export const retainGraph: Strategy = {
     'with the graph retained; D steps; g_loss, from the same D output, is back-propagated through the retained ' +
     'graph to every parameter (G and D); G steps.',
   order: 'simultaneous',
-  step(ctx, { noise, real, realLabels, fakeLabels }) {
-    const { generator, discriminator, loss, allVariables } = ctx;
+  step(ctx, batch) {
+    const { generator, discriminator, allVariables } = ctx;
     const tape = ctx.newTape();
     const { predictionOnFake, dLoss } = tape.record(() => {
-      const fake = generator.apply(noise);
+      const fake = generator.apply(batch.noise);
       const predictionOnFake = discriminator.apply(fake);
-      const predictionOnReal = discriminator.apply(real);
-      const dLoss = tf.div(tf.add(loss(predictionOnReal, realLabels), loss(predictionOnFake, fakeLabels)), 2);
-      return { predictionOnFake, dLoss };
+      const predictionOnReal = discriminator.apply(batch.real);
+      return { predictionOnFake, dLoss: ctx.discriminatorLoss(predictionOnReal, predictionOnFake, batch) };
     });
     ctx.step('discriminator', tape.gradients(dLoss, allVariables));
-    const gLoss = tape.record(() => loss(predictionOnFake, realLabels));
+    const gLoss = tape.record(() => ctx.generatorLoss(predictionOnFake, batch));
     const gGradients = tape.gradients(gLoss, allVariables);
     tape.dispose();
     ctx.step('generator', gGradients);

@@ -1,4 +1,3 @@
-import { tf } from '../tf.js';
 import type { Strategy } from './strategy.js';
 
 /**
@@ -20,15 +19,15 @@ export const singleForward: Strategy = {
     "One forward G(z) -> D(fake), D(real); d_loss is differentiated for D's parameters only and g_loss for " +
     "G's only, both at the step's starting weights; then both networks step.",
   order: 'simultaneous',
-  step(ctx, { noise, real, realLabels, fakeLabels }) {
-    const { generator, discriminator, loss } = ctx;
+  step(ctx, batch) {
+    const { generator, discriminator } = ctx;
     const tape = ctx.newTape();
     const { dLoss, gLoss } = tape.record(() => {
-      const predictionOnFake = discriminator.apply(generator.apply(noise));
-      const predictionOnReal = discriminator.apply(real);
+      const predictionOnFake = discriminator.apply(generator.apply(batch.noise));
+      const predictionOnReal = discriminator.apply(batch.real);
       return {
-        dLoss: tf.div(tf.add(loss(predictionOnReal, realLabels), loss(predictionOnFake, fakeLabels)), 2),
-        gLoss: loss(predictionOnFake, realLabels),
+        dLoss: ctx.discriminatorLoss(predictionOnReal, predictionOnFake, batch),
+        gLoss: ctx.generatorLoss(predictionOnFake, batch),
       };
     });
     const dGradients = tape.gradients(dLoss, discriminator.variables);

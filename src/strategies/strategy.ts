@@ -30,8 +30,13 @@ export interface StepContext {
   discriminator: Network;
   /** Every trainable variable of both networks: what PyTorch's plain `loss.backward()` reaches. */
   allVariables: readonly Variable[];
-  /** Binary cross-entropy on the discriminator's sigmoid output (PyTorch's `nn.BCELoss`, mean reduction). */
-  loss(prediction: Tensor, target: Tensor): Tensor;
+  /**
+   * The post's `d_loss`, `(bce(D(real), valid) + bce(D(fake), fake)) / 2`, with binary cross-entropy on D's
+   * sigmoid output (PyTorch's `nn.BCELoss`).
+   */
+  discriminatorLoss(onReal: Tensor, onFake: Tensor, batch: Batch): Tensor;
+  /** The post's `g_loss`, `bce(D(G(z)), valid)`. */
+  generatorLoss(onFake: Tensor, batch: Batch): Tensor;
   /** A new, empty gradient tape (see src/autograd/tape.ts). */
   newTape(): GradientTape;
   /** PyTorch's `detach()`: same values, no gradient path. */

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../../src/backends/index.js';
-import { createCountingObserver } from '../../src/measure/counts.js';
 import { countKernelFlops } from '../../src/measure/flops.js';
 import { maxAbsDifference, trainedParameters } from '../../src/measure/equivalence.js';
-import { profileStep } from '../../src/measure/memory.js';
+import { observeStep } from '../../src/measure/observe.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { createStepContext } from '../../src/strategies/context.js';
 import { STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
 import tiny from '../fixtures/tiny.js';
@@ -19,12 +17,7 @@ async function stepShape(id: StrategyId) {
   const gan = createGan(scenario);
   const batches = createBatches(scenario, 2);
   try {
-    tf.tidy(() => strategies[id].step(createStepContext(gan), batches[0]!));
-    const { observer, counts } = createCountingObserver({
-      generator: gan.generator.variables,
-      discriminator: gan.discriminator.variables,
-    });
-    const profile = await profileStep(() => tf.tidy(() => strategies[id].step(createStepContext(gan, observer), batches[1]!)));
+    const { counts, profile } = await observeStep(gan, strategies[id], batches[0]!, batches[1]!);
     const { forwards, backwards, retainedBytes, ...passes } = counts;
     return { ...passes, ...countKernelFlops(profile.kernels), leakedTensors: profile.leakedTensors };
   } finally {

@@ -32,7 +32,7 @@ describe('multi-tensor Adam', () => {
     for (let step = 0; step < 5; step++) {
       const grad = tf.randomNormal([4, 3], 0, 1, 'float32', 10 + step);
       adam.step(new Map([[ours, grad]]));
-      reference.applyGradients({ theirs: grad });
+      reference.applyGradients({ theirs: grad } as unknown as Record<string, Variable>);
       grad.dispose();
     }
     const difference = tf.max(tf.abs(tf.sub(ours, theirs)));

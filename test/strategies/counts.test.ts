@@ -1,10 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCountingObserver, type StepCounts } from '../../src/measure/counts.js';
+import type { StepCounts } from '../../src/measure/counts.js';
 import { countKernelFlops, predictFlops } from '../../src/measure/flops.js';
-import { profileStep } from '../../src/measure/memory.js';
+import { observeStep } from '../../src/measure/observe.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { createStepContext } from '../../src/strategies/context.js';
 import { STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
 import tiny from '../fixtures/tiny.js';
@@ -16,13 +15,7 @@ async function measure(id: StrategyId) {
   const gan = createGan(scenario);
   const batches = createBatches(scenario, 2);
   try {
-    tf.tidy(() => strategies[id].step(createStepContext(gan), batches[0]!));
-    const { observer, counts } = createCountingObserver({
-      generator: gan.generator.variables,
-      discriminator: gan.discriminator.variables,
-    });
-    const ctx = createStepContext(gan, observer);
-    const profile = await profileStep(() => tf.tidy(() => strategies[id].step(ctx, batches[1]!)));
+    const { counts, profile } = await observeStep(gan, strategies[id], batches[0]!, batches[1]!);
     const layers = { generator: gan.generator.layers, discriminator: gan.discriminator.layers };
     return { counts, profile, flops: countKernelFlops(profile.kernels).flops, predicted: predictFlops(counts, layers) };
   } finally {
