@@ -144,16 +144,18 @@ async function runScenario(
   const reference = referenceStrategy(ids);
   const phase = (name: string) => onEvent?.({ type: 'phase', scenario, phase: name });
 
-  phase(`update equivalence on cpu (${scenario.measure.equivalenceSteps} steps per strategy)`);
   const equivalence = new Map<StrategyId, EquivalenceResult>();
   let equivalenceError: string | null = null;
-  try {
-    await tf.setBackend('cpu');
-    for (const result of await checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
-      equivalence.set(result.strategy, result);
+  if (scenario.measure.equivalenceSteps > 0) {
+    phase(`update equivalence on cpu (${scenario.measure.equivalenceSteps} steps per strategy)`);
+    try {
+      await tf.setBackend('cpu');
+      for (const result of await checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
+        equivalence.set(result.strategy, result);
+      }
+    } catch (error) {
+      equivalenceError = `equivalence check failed: ${messageOf(error)}`;
     }
-  } catch (error) {
-    equivalenceError = `equivalence check failed: ${messageOf(error)}`;
   }
 
   let started: StartedBackend;
