@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Bench } from 'tinybench';
-import { startBackend, type BackendId, type StartedBackend } from './backends/index.js';
+import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
 import { summarize } from './measure/statistics.js';
 import type { StepCounts } from './measure/counts.js';
@@ -173,8 +173,9 @@ async function runScenario(
   const { provider, device } = started;
 
   const batches = createBatches(scenario, BATCH_POOL);
+  const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
   const trainees: Trainee[] = ids.map((id) => {
-    const gan = createGan(scenario);
+    const gan = createGan(scenario, adam);
     return { id, gan, ctx: createStepContext(gan) };
   });
   try {

@@ -18,6 +18,14 @@ export const backends: Readonly<Record<ConcreteBackendId, BackendProvider>> = {
 /** What `auto` tries, fastest first; a software (fallback) GPU adapter is never picked on its own. */
 export const AUTO_ORDER: readonly ConcreteBackendId[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
+/**
+ * Backends whose kernels are GPU dispatches (also on a software adapter such as lavapipe): there a launch costs
+ * more than the copies that save launches, so Adam runs 'foreach', as PyTorch does for CUDA tensors.
+ */
+export function dispatchesGpuKernels(id: ConcreteBackendId): boolean {
+  return id === 'webgpu' || id === 'tensorflow-gpu';
+}
+
 export interface StartedBackend {
   provider: BackendProvider;
   device: DeviceInfo;

@@ -2,6 +2,7 @@
  * Update equivalence: from identical weights, data and noise, train each strategy a few steps and compare its
  * parameters with a reference strategy's. Run on the cpu backend, whose kernels are deterministic.
  */
+import type { AdamImplementation } from '../models/adam.js';
 import { createBatches, createGan, disposeBatches } from '../models/gan.js';
 import type { Scenario } from '../scenario/schema.js';
 import { createStepContext } from '../strategies/context.js';
@@ -35,8 +36,13 @@ export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
 }
 
 /** Trains `strategy` for `steps` steps from the scenario's seeded start and returns all parameters, flattened. */
-export async function trainedParameters(scenario: Scenario, strategy: StrategyId, steps: number): Promise<Float32Array> {
-  const gan = createGan(scenario);
+export async function trainedParameters(
+  scenario: Scenario,
+  strategy: StrategyId,
+  steps: number,
+  adam: AdamImplementation = 'for-loop',
+): Promise<Float32Array> {
+  const gan = createGan(scenario, adam);
   const batches = createBatches(scenario, steps);
   try {
     const ctx = createStepContext(gan);

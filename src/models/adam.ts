@@ -1,10 +1,13 @@
 /**
- * Adam as PyTorch computes it, over all of a network's parameters at once (PyTorch's default `foreach`
- * implementation on CUDA): the gradients are concatenated into one vector, the moment updates and the step run
- * as a dozen elementwise kernels on that vector, and the new values are split back into the variables. The
- * arithmetic per element is the same as one tensor at a time; what changes is the kernel count: 12 + 2 concats
- * + one slice per variable per network, where `tf.train.adam` dispatches 14 kernels per variable (a dispatch is
- * what costs on a GPU backend).
+ * Adam as PyTorch computes it (`torch.optim.Adam`, no weight decay, no amsgrad), in PyTorch's two
+ * implementations, chosen as PyTorch chooses by default:
+ * - 'foreach' on GPU backends (PyTorch's default for CUDA tensors): the gradients of a whole network are
+ *   concatenated and the update runs as a dozen elementwise kernels on one vector, then is split back into the
+ *   variables: 12 + 2 concats + one slice per variable per network, where a kernel per variable per operation
+ *   would dispatch 12 per variable, and a dispatch is what costs on a GPU;
+ * - 'for-loop' on CPU backends (PyTorch's default for CPU tensors): the same operations variable by variable,
+ *   which spares the concatenation copies that cost more than they save where a kernel launch is cheap.
+ * The arithmetic per element is identical in both.
  */
 import { tf, type Tensor, type Variable } from '../tf.js';
 
@@ -15,20 +18,38 @@ export interface AdamOptions {
   epsilon: number;
 }
 
-export interface MultiTensorAdam {
-  /** One optimizer step for every variable that has a gradient in `grads` (all of them, here). */
+export type AdamImplementation = 'foreach' | 'for-loop';
+
+export interface Adam {
+  readonly implementation: AdamImplementation;
+  /** One optimizer step for every variable of the network; `grads` must hold a gradient for each. */
   step(grads: ReadonlyMap<Variable, Tensor>): void;
   /** Steps taken so far. */
   readonly steps: number;
   dispose(): void;
 }
 
-/** PyTorch's `torch.optim.Adam(params, lr, betas=(beta1, beta2), eps)`, without weight decay or amsgrad. */
-export function createAdam(variables: readonly Variable[], { learningRate, beta1, beta2, epsilon }: AdamOptions): MultiTensorAdam {
+interface Moments {
+  m: Variable;
+  v: Variable;
+}
+
+/** PyTorch's `torch.optim.Adam(variables, lr, betas=(beta1, beta2), eps)`. */
+export function createAdam(
+  variables: readonly Variable[],
+  { learningRate, beta1, beta2, epsilon }: AdamOptions,
+  implementation: AdamImplementation = 'for-loop',
+): Adam {
   const sizes = variables.map((variable) => variable.size);
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const firstMoment = tf.variable(tf.zeros([total]), false);
-  const secondMoment = tf.variable(tf.zeros([total]), false);
+  const zeros = (shape: number[]): Moments => ({
+    m: tf.variable(tf.zeros(shape), false),
+    v: tf.variable(tf.zeros(shape), false),
+  });
+  // One flat pair of moments for foreach, one pair per variable (in its shape) for for-loop.
+  const moments =
+    implementation === 'foreach'
+      ? [zeros([sizes.reduce((a, b) => a + b, 0)])]
+      : variables.map((variable) => zeros(variable.shape));
   // Constant scalars are made once: a JavaScript number in an op is a fresh upload every time.
   const constants = tf.tidy(() => ({
     beta1: tf.keep(tf.scalar(beta1)),
@@ -39,7 +60,20 @@ export function createAdam(variables: readonly Variable[], { learningRate, beta1
   }));
   let steps = 0;
 
+  /** The update of one parameter tensor: returns its new values and assigns the new moments. */
+  const update = (value: Tensor, grad: Tensor, { m, v }: Moments, sqrtBiasCorrection2: Tensor, stepSize: Tensor) => {
+    // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    const newM = tf.add(tf.mul(m, constants.beta1), tf.mul(grad, constants.oneMinusBeta1));
+    const newV = tf.add(tf.mul(v, constants.beta2), tf.mul(tf.square(grad), constants.oneMinusBeta2));
+    // denom = exp_avg_sq.sqrt() / sqrt(bias_correction2) + eps; param.addcdiv_(exp_avg, denom, value=-step_size)
+    const denominator = tf.add(tf.div(tf.sqrt(newV), sqrtBiasCorrection2), constants.epsilon);
+    m.assign(newM);
+    v.assign(newV);
+    return tf.sub(value, tf.mul(tf.div(newM, denominator), stepSize));
+  };
+
   return {
+    implementation,
     get steps() {
       return steps;
     },
@@ -50,25 +84,29 @@ export function createAdam(variables: readonly Variable[], { learningRate, beta1
         return grad;
       });
       steps++;
-      const biasCorrection1 = 1 - beta1 ** steps;
-      const biasCorrection2 = 1 - beta2 ** steps;
       tf.tidy(() => {
-        const grad = tf.concat(ordered.map((g) => tf.reshape(g, [-1])));
-        const value = tf.concat(variables.map((v) => tf.reshape(v, [-1])));
-        // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
-        const m = tf.add(tf.mul(firstMoment, constants.beta1), tf.mul(grad, constants.oneMinusBeta1));
-        const v = tf.add(tf.mul(secondMoment, constants.beta2), tf.mul(tf.square(grad), constants.oneMinusBeta2));
-        // denom = exp_avg_sq.sqrt() / sqrt(bias_correction2) + eps; param.addcdiv_(exp_avg, denom, -lr / bias_correction1)
-        const denominator = tf.add(tf.div(tf.sqrt(v), tf.scalar(Math.sqrt(biasCorrection2))), constants.epsilon);
-        const updated = tf.sub(value, tf.mul(tf.div(m, denominator), tf.scalar(learningRate / biasCorrection1)));
-        firstMoment.assign(m);
-        secondMoment.assign(v);
-        const pieces = tf.split(updated, sizes);
-        variables.forEach((variable, i) => variable.assign(tf.reshape(pieces[i]!, variable.shape)));
+        const sqrtBiasCorrection2 = tf.scalar(Math.sqrt(1 - beta2 ** steps));
+        const stepSize = tf.scalar(learningRate / (1 - beta1 ** steps));
+        const flat = (tensor: Tensor) => tf.reshape(tensor, [-1]);
+        if (implementation === 'foreach') {
+          const updated = update(
+            tf.concat(variables.map(flat)),
+            tf.concat(ordered.map(flat)),
+            moments[0]!,
+            sqrtBiasCorrection2,
+            stepSize,
+          );
+          const pieces = tf.split(updated, sizes);
+          variables.forEach((variable, i) => variable.assign(tf.reshape(pieces[i]!, variable.shape)));
+        } else {
+          variables.forEach((variable, i) => {
+            variable.assign(update(variable, ordered[i]!, moments[i]!, sqrtBiasCorrection2, stepSize));
+          });
+        }
       });
     },
     dispose() {
-      tf.dispose([firstMoment, secondMoment, ...Object.values(constants)]);
+      tf.dispose([...moments.flatMap(({ m, v }) => [m, v]), ...Object.values(constants)]);
     },
   };
 }

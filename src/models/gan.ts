@@ -2,19 +2,22 @@
 import { tf, type Tensor } from '../tf.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Batch } from '../strategies/strategy.js';
-import { createAdam, type MultiTensorAdam } from './adam.js';
+import { createAdam, type Adam, type AdamImplementation } from './adam.js';
 import { createMlp, type Mlp } from './mlp.js';
 
 export interface Gan {
   generator: Mlp;
   discriminator: Mlp;
-  generatorOptimizer: MultiTensorAdam;
-  discriminatorOptimizer: MultiTensorAdam;
+  generatorOptimizer: Adam;
+  discriminatorOptimizer: Adam;
   dispose(): void;
 }
 
-/** Builds both networks from the scenario, initialised from its seed, each with its own Adam (src/models/adam.ts). */
-export function createGan(scenario: Scenario): Gan {
+/**
+ * Builds both networks from the scenario, initialised from its seed, each with its own Adam (src/models/adam.ts,
+ * 'foreach' on GPU backends and 'for-loop' on CPU backends, as PyTorch defaults).
+ */
+export function createGan(scenario: Scenario, adamImplementation: AdamImplementation = 'for-loop'): Gan {
   const { generator: g, discriminator: d, optimizer, seed } = scenario;
   const generator = createMlp({
     name: 'G',
@@ -30,8 +33,8 @@ export function createGan(scenario: Scenario): Gan {
     outputActivation: 'sigmoid',
     seed: seed + 1,
   });
-  const generatorOptimizer = createAdam(generator.variables, optimizer);
-  const discriminatorOptimizer = createAdam(discriminator.variables, optimizer);
+  const generatorOptimizer = createAdam(generator.variables, optimizer, adamImplementation);
+  const discriminatorOptimizer = createAdam(discriminator.variables, optimizer, adamImplementation);
   return {
     generator,
     discriminator,

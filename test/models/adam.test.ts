@@ -4,7 +4,7 @@ import { tf, type Tensor, type Variable } from '../../src/tf.js';
 
 const options = { learningRate: 0.01, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 };
 
-describe('multi-tensor Adam', () => {
+describe('Adam', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
   });
@@ -23,27 +23,30 @@ describe('multi-tensor Adam', () => {
     adam.dispose();
   });
 
-  it('tracks tf.train.adam over several steps to float32 precision', async () => {
-    const init = tf.randomNormal([4, 3], 0, 1, 'float32', 1);
-    const ours = tf.variable(init.clone(), true, 'ours');
-    const theirs = tf.variable(init.clone(), true, 'theirs');
-    const adam = createAdam([ours], options);
+  it.each(['foreach', 'for-loop'] as const)('tracks tf.train.adam over several steps to float32 precision (%s)', async (implementation) => {
+    const init = [tf.randomNormal([4, 3], 0, 1, 'float32', 1), tf.randomNormal([3], 0, 1, 'float32', 2)];
+    const ours = init.map((value, i) => tf.variable(value.clone(), true, `ours-${implementation}-${i}`));
+    const theirs = init.map((value, i) => tf.variable(value.clone(), true, `theirs-${implementation}-${i}`));
+    const adam = createAdam(ours, options, implementation);
+    expect(adam.implementation).toBe(implementation);
     const reference = tf.train.adam(options.learningRate, options.beta1, options.beta2, options.epsilon);
     for (let step = 0; step < 5; step++) {
-      const grad = tf.randomNormal([4, 3], 0, 1, 'float32', 10 + step);
-      adam.step(new Map([[ours, grad]]));
-      reference.applyGradients({ theirs: grad } as unknown as Record<string, Variable>);
-      grad.dispose();
+      const grads = init.map((value, i) => tf.randomNormal(value.shape, 0, 1, 'float32', 10 * step + i));
+      adam.step(new Map(ours.map((variable, i) => [variable, grads[i]!])));
+      reference.applyGradients(Object.fromEntries(theirs.map((variable, i) => [variable.name, grads[i]!])) as unknown as Record<string, Variable>);
+      tf.dispose(grads);
     }
-    const difference = tf.max(tf.abs(tf.sub(ours, theirs)));
-    expect((await difference.data())[0]).toBeLessThan(1e-6);
+    for (let i = 0; i < ours.length; i++) {
+      const difference = tf.max(tf.abs(tf.sub(ours[i]!, theirs[i]!)));
+      expect((await difference.data())[0]).toBeLessThan(1e-6);
+    }
     adam.dispose();
     reference.dispose();
   });
 
-  it('leaves no tensor behind after a step', () => {
-    const w = tf.variable(tf.ones([2, 2]), true, 'adam-leak');
-    const adam = createAdam([w], options);
+  it.each(['foreach', 'for-loop'] as const)('leaves no tensor behind after a step (%s)', (implementation) => {
+    const w = tf.variable(tf.ones([2, 2]), true, `adam-leak-${implementation}`);
+    const adam = createAdam([w], options, implementation);
     const grad = tf.ones([2, 2]);
     adam.step(new Map([[w, grad]]));
     const before = tf.memory().numTensors;
