@@ -99,8 +99,9 @@ export function createAdam(
           const pieces = tf.split(updated, sizes);
           variables.forEach((variable, i) => variable.assign(tf.reshape(pieces[i]!, variable.shape)));
         } else {
+          // A scope per variable frees its temporaries before the next one's (PyTorch updates in place).
           variables.forEach((variable, i) => {
-            variable.assign(update(variable, ordered[i]!, moments[i]!, sqrtBiasCorrection2, stepSize));
+            tf.tidy(() => variable.assign(update(variable, ordered[i]!, moments[i]!, sqrtBiasCorrection2, stepSize)));
           });
         }
       });
