@@ -25,7 +25,6 @@ import { writeRawResults, writeReport } from '../src/cli/output.js';
 import { createProgress } from '../src/cli/progress.js';
 import { runBenchmark, type LoadedScenario } from '../src/runner.js';
 import { parseScenario } from '../src/scenario/load.js';
-import type { Scenario } from '../src/scenario/schema.js';
 import { getStrategy, STRATEGY_IDS, type StrategyId } from '../src/strategies/index.js';
 import { tf } from '../src/tf.js';
 import type { CellResult, RunResults } from '../src/types.js';

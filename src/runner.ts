@@ -4,24 +4,23 @@
  * A failing cell becomes a row with status 'errored' and the run goes on.
  */
 import { createRequire } from 'node:module';
-import { Bench } from 'tinybench';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
-import { summarize } from './measure/statistics.js';
 import type { StepCounts } from './measure/counts.js';
 import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
-import { countKernelFlops, predictFlops } from './measure/flops.js';
 import type { StepProfile } from './measure/memory.js';
 import { observeStep } from './measure/observe.js';
-import { timeInterleaved } from './measure/timing.js';
+import { measureHarnessOverhead, timeInterleaved } from './measure/timing.js';
+import { mean } from './measure/statistics.js';
 import { macsPerSample, parameterCount } from './models/mlp.js';
 import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
 import type { Scenario } from './scenario/schema.js';
 import { createStepContext } from './strategies/context.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
-import type { Batch, StepContext } from './strategies/strategy.js';
+import type { StepContext } from './strategies/strategy.js';
 import { tf } from './tf.js';
+import { buildCell, erroredCell } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
 
 /** Distinct batches the timed steps cycle through (data generation is not part of a training step). */
@@ -207,50 +206,29 @@ async function runScenario(
         onRound: (round, rounds) => phase(`timing round ${round}/${rounds}`),
       },
     );
-    const overheadPct = await measureOverhead(provider.sync, timings);
+    const means = [...timings.values()].map(({ samplesMs }) => meanOf(samplesMs)).filter((ms): ms is number => ms !== null);
+    const overheadPct = means.length > 0 ? (100 * (await measureHarnessOverhead(provider.sync))) / mean(means) : null;
     const deviceBytes = provider.memory().deviceBytes ?? null;
 
     const referenceMean = meanOf(timings.get(reference)?.samplesMs);
-    const cells = trainees.map((trainee): CellResult => {
+    const cells = trainees.map((trainee) => {
       const timing = timings.get(trainee.id);
-      const error = trainee.error ?? (timing?.error ? messageOf(timing.error) : null);
-      const cell = erroredCell(scenario, provider.id, device.description, trainee.id, error ?? '');
-      const equivalent = equivalence.get(trainee.id);
-      Object.assign(cell, {
-        equivalentTo: equivalent?.reference ?? null,
-        maxParamDiff: equivalent?.maxParamDiff ?? null,
-        equivalence: equivalent?.equivalence ?? null,
+      return buildCell({
+        scenario,
+        backend: provider.id,
+        device: device.description,
+        strategy: trainee.id,
+        error: trainee.error ?? (timing?.error ? messageOf(timing.error) : null),
+        observed:
+          trainee.counts && trainee.profile
+            ? { counts: trainee.counts, profile: trainee.profile, layers: { generator: trainee.gan.generator.layers, discriminator: trainee.gan.discriminator.layers } }
+            : null,
+        samplesMs: timing?.samplesMs ?? [],
+        referenceMeanMs: referenceMean,
+        equivalence: equivalence.get(trainee.id) ?? null,
+        note: equivalenceError,
         deviceBytes,
       });
-      if (trainee.counts && trainee.profile) {
-        const { flops, kernels } = countKernelFlops(trainee.profile.kernels);
-        Object.assign(cell, {
-          flops,
-          kernels,
-          flopsPredicted: predictFlops(trainee.counts, {
-            generator: trainee.gan.generator.layers,
-            discriminator: trainee.gan.discriminator.layers,
-          }),
-          generatorForwards: trainee.counts.generatorForwards,
-          discriminatorForwards: trainee.counts.discriminatorForwards,
-          generatorBackwards: trainee.counts.generatorBackwards,
-          discriminatorBackwards: trainee.counts.discriminatorBackwards,
-          backwardCalls: trainee.counts.backwardCalls,
-          wastedGradientElements: trainee.counts.wastedGradientElements,
-          retainedBytes: trainee.counts.retainedBytes,
-          peakBytes: trainee.profile.peakBytes,
-          leakedTensors: trainee.profile.leakedTensors,
-        });
-      }
-      if (timing && timing.samplesMs.length > 0 && !error) {
-        const stats = summarize(timing.samplesMs);
-        cell.timing = { ...stats, samplesMs: timing.samplesMs };
-        cell.timeRatio = referenceMean ? stats.meanMs / referenceMean : null;
-      }
-      if (!error && equivalenceError) cell.error = equivalenceError;
-      if (!error) cell.status = 'ok';
-      if (!error && !equivalenceError) cell.error = null;
-      return cell;
     });
     return { cells, overheadPct, backendLabel: `${provider.id} (${device.description})` };
   } finally {
@@ -259,70 +237,10 @@ async function runScenario(
   }
 }
 
-/**
- * The harness's own share of a timed sample: the same loop, tidy scope, batch pick and backend sync around an
- * empty step, over the mean step time of the strategies, in percent.
- */
-async function measureOverhead(sync: () => Promise<void>, timings: Map<string, { samplesMs: number[] }>): Promise<number | null> {
-  const means = [...timings.values()].map(({ samplesMs }) => meanOf(samplesMs)).filter((mean): mean is number => !!mean);
-  if (means.length === 0) return null;
-  const pool = [0, 1, 2, 3];
-  let next = 0;
-  const bench = new Bench({ time: 200, iterations: 100, warmupIterations: 10, warmupTime: 0, retainSamples: true });
-  bench.add('empty step', async () => {
-    const batch = pool[next++ % pool.length];
-    tf.tidy(() => batch);
-    await sync();
-  });
-  await bench.run();
-  const result = bench.tasks[0]?.result;
-  if (!result || !('latency' in result)) return null;
-  return (100 * result.latency.mean) / (means.reduce((a, b) => a + b, 0) / means.length);
-}
-
 function meanOf(samples: readonly number[] | undefined): number | null {
-  if (!samples || samples.length === 0) return null;
-  return samples.reduce((a, b) => a + b, 0) / samples.length;
+  return samples && samples.length > 0 ? mean(samples) : null;
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A cell with nothing measured: the starting point of every cell, and the row of one that failed. */
-export function erroredCell(
-  scenario: Scenario,
-  backend: CellResult['backend'],
-  device: string,
-  strategy: StrategyId,
-  error: string,
-): CellResult {
-  return {
-    scenario: scenario.name,
-    backend,
-    device,
-    strategy,
-    batchSize: scenario.batchSize,
-    status: 'errored',
-    error,
-    timing: null,
-    timeRatio: null,
-    flops: null,
-    flopsPredicted: null,
-    kernels: null,
-    generatorForwards: null,
-    discriminatorForwards: null,
-    generatorBackwards: null,
-    discriminatorBackwards: null,
-    backwardCalls: null,
-    wastedGradientElements: null,
-    peakBytes: null,
-    retainedBytes: null,
-    leakedTensors: null,
-    deviceBytes: null,
-    order: strategies[strategy].order,
-    equivalentTo: null,
-    maxParamDiff: null,
-    equivalence: null,
-  };
 }

@@ -4,6 +4,7 @@
  * synchronised inside the timed call, so a sample ends only when the device has finished the step.
  */
 import { Bench } from 'tinybench';
+import { tf } from '../tf.js';
 
 export interface TimedTask {
   id: string;
@@ -67,4 +68,23 @@ export async function timeInterleaved(tasks: readonly TimedTask[], options: Timi
     }
   }
   return timings;
+}
+
+/**
+ * The harness's own cost inside a timed sample, in milliseconds: the same tinybench loop, batch pick, tidy scope
+ * and backend sync as a timed step, around an empty step.
+ */
+export async function measureHarnessOverhead(sync: () => Promise<void>, now?: () => number): Promise<number> {
+  const pool = [0, 1, 2, 3];
+  let next = 0;
+  const bench = new Bench({ time: 200, iterations: 100, warmupIterations: 10, warmupTime: 0, ...(now ? { now } : {}) });
+  bench.add('empty step', async () => {
+    void pool[next++ % pool.length];
+    tf.tidy(() => {});
+    await sync();
+  });
+  await bench.run();
+  const result = bench.tasks[0]!.result;
+  if (!('latency' in result)) throw new Error('the empty step did not run');
+  return result.latency.mean;
 }
