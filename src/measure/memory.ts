@@ -50,8 +50,11 @@ export async function profileStep(step: () => void): Promise<StepProfile> {
     engine.trackTensor = trackTensor;
     engine.removeDataId = removeDataId;
   }
+  // tf.profile also lists each custom-gradient op (named after its scope) beside the kernels it ran: keep kernels.
+  const backendName = tf.getBackend();
+  const kernels = profile.kernels.filter(({ name }: KernelRecord) => tf.getKernel(name, backendName) !== undefined);
   return {
-    kernels: profile.kernels.map(({ name, inputShapes, outputShapes }: KernelRecord) => ({ name, inputShapes, outputShapes })),
+    kernels: kernels.map(({ name, inputShapes, outputShapes }: KernelRecord) => ({ name, inputShapes, outputShapes })),
     peakBytes: peak,
     leakedTensors: tf.memory().numTensors - tensorsBefore,
   };

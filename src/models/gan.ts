@@ -50,29 +50,6 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
 }
 
 /**
- * PyTorch's `nn.BCELoss()` on probabilities, mean-reduced, with its clamp of each log term at -100 so that a
- * saturated sigmoid gives a finite loss.
- */
-export function binaryCrossEntropy(prediction: Tensor, target: Tensor): Tensor {
-  return tf.tidy(() => {
-    const logP = tf.maximum(tf.log(prediction), -100);
-    const logNotP = tf.maximum(tf.log(tf.sub(1, prediction)), -100);
-    const perSample = tf.add(tf.mul(target, logP), tf.mul(tf.sub(1, target), logNotP));
-    return tf.neg(tf.mean(perSample));
-  });
-}
-
-/** The post's `d_loss`: `(bce(D(real), valid) + bce(D(fake), fake)) / 2`. */
-export function discriminatorLoss(onReal: Tensor, onFake: Tensor, { realLabels, fakeLabels }: Batch): Tensor {
-  return tf.tidy(() => tf.div(tf.add(binaryCrossEntropy(onReal, realLabels), binaryCrossEntropy(onFake, fakeLabels)), 2));
-}
-
-/** The post's `g_loss`: `bce(D(G(z)), valid)`. */
-export function generatorLoss(onFake: Tensor, { realLabels }: Batch): Tensor {
-  return binaryCrossEntropy(onFake, realLabels);
-}
-
-/**
  * `count` batches of seeded noise and synthetic real samples (uniform in [-1, 1], the range of the
  * generator's tanh): what is timed is the training step, so the data's values do not matter, only their
  * shapes, and every strategy gets the same ones. The caller disposes them.

@@ -1,7 +1,8 @@
 /** Builds the StepContext strategies run in, optionally observed for counting (see src/measure/counts.ts). */
 import { detach } from '../autograd/detach.js';
 import { GradientTape, type GradientResult } from '../autograd/tape.js';
-import { discriminatorLoss, generatorLoss, type Gan } from '../models/gan.js';
+import type { Gan } from '../models/gan.js';
+import { discriminatorLoss, generatorLoss } from '../models/loss.js';
 import type { Mlp } from '../models/mlp.js';
 import type { Tensor, Variable } from '../tf.js';
 import type { Network, NetworkName, StepContext } from './strategy.js';
