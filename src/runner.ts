@@ -208,7 +208,9 @@ async function runScenario(
     );
     const means = [...timings.values()].map(({ samplesMs }) => meanOf(samplesMs)).filter((ms): ms is number => ms !== null);
     const overheadPct = means.length > 0 ? (100 * (await measureHarnessOverhead(provider.sync))) / mean(means) : null;
-    const deviceBytes = provider.memory().deviceBytes ?? null;
+    const memory = provider.memory();
+    const deviceMemory =
+      memory.deviceBytes === undefined ? { bytes: null, isEstimate: null } : { bytes: memory.deviceBytes, isEstimate: memory.isEstimate };
 
     const referenceMean = meanOf(timings.get(reference)?.samplesMs);
     const cells = trainees.map((trainee) => {
@@ -227,7 +229,7 @@ async function runScenario(
         referenceMeanMs: referenceMean,
         equivalence: equivalence.get(trainee.id) ?? null,
         note: equivalenceError,
-        deviceBytes,
+        deviceMemory,
       });
     });
     return { cells, overheadPct, backendLabel: `${provider.id} (${device.description})` };

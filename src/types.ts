@@ -57,6 +57,8 @@ export interface CellResult {
   leakedTensors: number | null;
   /** Device memory as the backend reports it after the cell, where it reports any. */
   deviceBytes: number | null;
+  /** Whether the backend marks its device-memory figure as an estimate (null where it reports none). */
+  deviceBytesIsEstimate: boolean | null;
   /** The update order the strategy declares. */
   order: UpdateOrder;
   /** The strategy its parameters were compared with (cpu backend, identical weights, data and noise). */

@@ -42,6 +42,10 @@ export const CSV_COLUMNS = [
   { header: 'order', value: (cell) => cell.order },
   { header: 'equivalence', value: (cell) => cell.equivalence },
   { header: 'device_bytes', value: (cell) => cell.deviceBytes },
+  {
+    header: 'device_bytes_estimate',
+    value: (cell) => (cell.deviceBytesIsEstimate === null ? null : String(cell.deviceBytesIsEstimate)),
+  },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

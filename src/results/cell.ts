@@ -29,7 +29,8 @@ export interface CellMeasurements {
   equivalence: EquivalenceResult | null;
   /** A remark for an ok cell (e.g. the equivalence check failed), kept in the `error` column. */
   note: string | null;
-  deviceBytes: number | null;
+  /** Device memory as the backend reports it, and whether it calls that figure an estimate. */
+  deviceMemory: { bytes: number | null; isEstimate: boolean | null };
 }
 
 /** The row of one measured cell. */
@@ -38,7 +39,8 @@ export function buildCell(measured: CellMeasurements): CellResult {
   const cell = erroredCell(scenario, backend, device, strategy, error ?? '');
   cell.status = error ? 'errored' : 'ok';
   cell.error = error ?? measured.note;
-  cell.deviceBytes = measured.deviceBytes;
+  cell.deviceBytes = measured.deviceMemory.bytes;
+  cell.deviceBytesIsEstimate = measured.deviceMemory.isEstimate;
   if (equivalence) {
     cell.equivalentTo = equivalence.reference;
     cell.maxParamDiff = equivalence.maxParamDiff;
@@ -101,6 +103,7 @@ export function erroredCell(
     retainedBytes: null,
     leakedTensors: null,
     deviceBytes: null,
+    deviceBytesIsEstimate: null,
     order: strategies[strategy].order,
     equivalentTo: null,
     maxParamDiff: null,

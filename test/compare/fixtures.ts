@@ -65,6 +65,7 @@ export function makeCell(spec: CellSpec = {}): CellResult {
     retainedBytes: 4_096,
     leakedTensors: 0,
     deviceBytes: null,
+    deviceBytesIsEstimate: null,
     order: 'simultaneous',
     equivalentTo: null,
     maxParamDiff: null,

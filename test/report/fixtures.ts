@@ -135,6 +135,7 @@ export function makeCell(strategy: StrategyId, overrides: Partial<CellResult> = 
     retainedBytes: null,
     leakedTensors: 0,
     deviceBytes: null,
+    deviceBytesIsEstimate: null,
     order: 'simultaneous',
     equivalentTo: 'single-forward',
     maxParamDiff: null,
