@@ -74,7 +74,7 @@ export function buildCell(measured: CellMeasurements): CellResult {
 
 /** A cell with nothing measured: the row of a cell that could not run (its backend did not start, say). */
 export function erroredCell(
-  scenario: Scenario,
+  scenario: Pick<Scenario, 'name' | 'batchSize'>,
   backend: CellResult['backend'],
   device: string,
   strategy: StrategyId,

@@ -1,5 +1,6 @@
 /** Hand-made results for the report tests: a small scenario and four cells whose counts match the strategies. */
 import type { StrategyId } from '../../src/strategies/ids.js';
+import { erroredCell } from '../../src/results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary, TimingStats } from '../../src/types.js';
 
 /** G 8 → 16 → 32 has 688 parameters, D 32 → 16 → 1 has 545; MACs per sample G 640, D 528. */
@@ -113,33 +114,10 @@ const defaults: Record<StrategyId, Partial<CellResult>> = {
 /** An ok cell of the tiny scenario on cpu, with the strategy's usual counts, overridden as given. */
 export function makeCell(strategy: StrategyId, overrides: Partial<CellResult> = {}): CellResult {
   return {
-    scenario: 'tiny',
-    backend: 'cpu',
-    device: 'cpu (JavaScript)',
-    strategy,
-    batchSize: 4,
+    ...makeErroredCell(strategy, ''),
     status: 'ok',
     error: null,
-    timing: null,
-    timeRatio: null,
-    flops: null,
-    flopsPredicted: null,
-    kernels: null,
-    generatorForwards: null,
-    discriminatorForwards: null,
-    generatorBackwards: null,
-    discriminatorBackwards: null,
-    backwardCalls: null,
-    wastedGradientElements: null,
-    peakBytes: null,
-    retainedBytes: null,
     leakedTensors: 0,
-    deviceBytes: null,
-    deviceBytesIsEstimate: null,
-    order: 'simultaneous',
-    equivalentTo: 'single-forward',
-    maxParamDiff: null,
-    equivalence: null,
     ...defaults[strategy],
     ...overrides,
   };
@@ -148,25 +126,8 @@ export function makeCell(strategy: StrategyId, overrides: Partial<CellResult> = 
 /** A cell that failed: status, message, and no measurements. */
 export function makeErroredCell(strategy: StrategyId, error: string, overrides: Partial<CellResult> = {}): CellResult {
   return {
-    ...makeCell(strategy),
-    status: 'errored',
-    error,
-    timing: null,
-    timeRatio: null,
-    flops: null,
-    flopsPredicted: null,
-    kernels: null,
-    generatorForwards: null,
-    discriminatorForwards: null,
-    generatorBackwards: null,
-    discriminatorBackwards: null,
-    backwardCalls: null,
-    wastedGradientElements: null,
-    peakBytes: null,
-    retainedBytes: null,
-    leakedTensors: null,
-    maxParamDiff: null,
-    equivalence: null,
+    ...erroredCell({ name: 'tiny', batchSize: 4 }, 'cpu', 'cpu (JavaScript)', strategy, error),
+    equivalentTo: 'single-forward',
     ...overrides,
   };
 }
