@@ -92,7 +92,10 @@ export const scenarioSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['generator', 'outputSize'],
-        message: `must equal the product of data.shape (${scenario.data.shape.join('x')} = ${dataSize})`,
+        message:
+          `must equal the product of data.shape ` +
+          `(${scenario.data.shape.length > 1 ? `${scenario.data.shape.join('x')} = ` : ''}${dataSize}), ` +
+          `not ${scenario.generator.outputSize}`,
       });
     }
     if (new Set(scenario.strategies).size !== scenario.strategies.length) {
