@@ -7,9 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseBackendId, type BackendId } from '../backends/index.js';
-import { compareRuns } from '../compare/compare.js';
+import { compareAndRender } from '../compare/api.js';
 import type { CompareOptions } from '../compare/comparison.js';
-import { renderComparison } from '../compare/markdown.js';
 import { COMPARE_FLAGS, parseCompareFlags } from '../compare/options.js';
 import { parseShard, shardCells } from '../compare/shard.js';
 import { runBenchmark, type LoadedScenario } from '../runner.js';
@@ -178,8 +177,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = results.cells.some((cell) => cell.status === 'errored') ? 1 : 0;
   if (exitCode === 1) console.error('some cells failed: see the status and error columns of results.csv');
   if (baseline) {
-    const comparison = compareRuns(baseline, results, args.compare);
-    const markdown = renderComparison(comparison);
+    const { comparison, markdown } = compareAndRender(baseline, results, args.compare);
     console.log(markdown);
     if (args.summary) await writeFile(args.summary, markdown);
     if (comparison.regressed) exitCode = 1;

@@ -1,4 +1,4 @@
-/** The comparison as the bench CLI and the compare CLI call it: read baseline results, compare, render. */
+/** The comparison as the command lines call it: compare two runs and render the markdown summary. */
 import type { RunResults } from '../types.js';
 import { compareRuns } from './compare.js';
 import type { CompareOptions, Comparison } from './comparison.js';
@@ -11,25 +11,17 @@ export interface RenderedComparison {
   markdown: string;
 }
 
-/** Compares a run just finished with the results at `baselinePath` (a results.json or its folder). */
-export async function compareAndRender(
-  baselinePath: string,
-  current: RunResults,
-  options: CompareOptions = {},
-): Promise<RenderedComparison> {
-  const baseline = await readRunResults(baselinePath);
+/** Compares two runs in memory (bench --baseline: the run just finished against the baseline it read first). */
+export function compareAndRender(baseline: RunResults, current: RunResults, options: CompareOptions = {}): RenderedComparison {
   const comparison = compareRuns(baseline, current, options);
   return { comparison, markdown: renderComparison(comparison) };
 }
 
-/** Compares two results on disk. */
+/** Compares two results on disk (each a results.json or its folder); errors name the file. */
 export async function compareFiles(
   baselinePath: string,
   currentPath: string,
   options: CompareOptions = {},
 ): Promise<RenderedComparison> {
-  const baseline = await readRunResults(baselinePath);
-  const current = await readRunResults(currentPath);
-  const comparison = compareRuns(baseline, current, options);
-  return { comparison, markdown: renderComparison(comparison) };
+  return compareAndRender(await readRunResults(baselinePath), await readRunResults(currentPath), options);
 }

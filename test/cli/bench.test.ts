@@ -47,6 +47,8 @@ describe('npm run bench', () => {
     expect(code).toBe(0);
     const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows.map((row) => row.strategy)).toEqual(['g-first', 'single-forward']);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    expect(results.scenarios[0].strategies).toEqual(['g-first', 'single-forward']);
   });
 
   it('exits 2 naming the flag for an unknown strategy or backend, and writes nothing', async () => {
