@@ -44,7 +44,17 @@ export interface RunOptions {
 }
 
 export type RunEvent =
-  | { type: 'scenario-start'; index: number; count: number; scenario: Scenario; backend: BackendId; plannedTimingMs: number }
+  | {
+      type: 'scenario-start';
+      index: number;
+      count: number;
+      scenario: Scenario;
+      backend: BackendId;
+      strategies: StrategyId[];
+      /** The least timed milliseconds this scenario's settings ask for (minTimeMs per strategy), and the later ones'. */
+      timingFloorMs: number;
+      laterTimingFloorMs: number;
+    }
   | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
   | { type: 'phase'; scenario: Scenario; phase: string }
   | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; cells: CellResult[]; results: RunResults };
@@ -79,14 +89,23 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       shard: options.shard ?? null,
     },
     harnessOverheadPct: null,
-    scenarios: scenarios.map(summarizeScenario),
+    scenarios: scenarios.map((loaded) => summarizeScenario(loaded, options.strategies)),
     cells: [],
   };
   for (const [index, { scenario }] of scenarios.entries()) {
     const backend = options.backend ?? scenario.backend;
     const ids = [...(options.strategies ?? scenario.strategies)];
-    const plannedTimingMs = ids.length * (scenario.measure.minTimeMs + scenario.measure.warmupSteps * 50);
-    await onEvent?.({ type: 'scenario-start', index, count: scenarios.length, scenario, backend, plannedTimingMs });
+    const floors = scenarios.map((loaded) => timingFloorMs(loaded.scenario, options.strategies));
+    await onEvent?.({
+      type: 'scenario-start',
+      index,
+      count: scenarios.length,
+      scenario,
+      backend,
+      strategies: ids,
+      timingFloorMs: floors[index]!,
+      laterTimingFloorMs: floors.slice(index + 1).reduce((a, b) => a + b, 0),
+    });
     const outcome = await runScenario(scenario, backend, ids, onEvent);
     if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
     if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
@@ -98,8 +117,13 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
   return results;
 }
 
+/** The least timed milliseconds a scenario asks for: minTimeMs for each strategy it runs. */
+function timingFloorMs(scenario: Scenario, strategyOverride?: readonly StrategyId[]): number {
+  return (strategyOverride ?? scenario.strategies).length * scenario.measure.minTimeMs;
+}
+
 /** The scenario facts reports need. */
-export function summarizeScenario({ scenario, file }: LoadedScenario): ScenarioSummary {
+export function summarizeScenario({ scenario, file }: LoadedScenario, strategyOverride?: readonly StrategyId[]): ScenarioSummary {
   const generatorWidths = [scenario.generator.latentSize, ...scenario.generator.hidden, scenario.generator.outputSize];
   const discriminatorWidths = [scenario.generator.outputSize, ...scenario.discriminator.hidden, 1];
   const layers = (widths: number[]) => widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
@@ -114,7 +138,7 @@ export function summarizeScenario({ scenario, file }: LoadedScenario): ScenarioS
     discriminatorParameters: parameterCount(layers(discriminatorWidths)),
     generatorMacsPerSample: macsPerSample(layers(generatorWidths)),
     discriminatorMacsPerSample: macsPerSample(layers(discriminatorWidths)),
-    strategies: [...scenario.strategies],
+    strategies: [...(strategyOverride ?? scenario.strategies)],
   };
 }
 

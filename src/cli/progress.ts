@@ -12,36 +12,36 @@ const formatDuration = (ms: number): string => {
 };
 
 /**
- * An event handler that prints one line per step of the run. The time left is the planned timing budget of
- * the scenarios not started yet, scaled by how long finished scenarios took against their own plan.
+ * An event handler that prints one line per step of the run. The time left appears once a scenario has
+ * finished: the timing the remaining scenarios ask for (minTimeMs per strategy), scaled by how long the
+ * finished ones took against what they asked for. Before that, only the requested timing is known, and said.
  */
 export function createProgress({ write = (line) => process.stderr.write(`${line}\n`), now = () => performance.now() }: ProgressOptions = {}): (event: RunEvent) => void {
   const started = now();
-  let plannedDone = 0;
+  let floorDone = 0;
   let actualDone = 0;
   let scenarioStart = started;
-  let currentPlan = 0;
-  const plans: number[] = [];
+  let floorLeft = 0;
+  let currentFloor = 0;
   let label = '';
 
-  const timeLeft = (index: number, count: number): string => {
-    const remainingPlan = plans.slice(index + 1).reduce((a, b) => a + b, 0) + currentPlan;
-    if (count === 0) return '';
-    const scale = plannedDone > 0 ? actualDone / plannedDone : 3;
-    const inCurrent = now() - scenarioStart;
-    return `~${formatDuration(Math.max(0, remainingPlan * scale - inCurrent))} left`;
+  const timeLeft = (): string => {
+    if (floorDone === 0) return '';
+    const estimate = (floorLeft * actualDone) / floorDone - (now() - scenarioStart);
+    return ` (~${formatDuration(Math.max(0, estimate))} left)`;
   };
-  let position = { index: 0, count: 0 };
 
   return (event) => {
     switch (event.type) {
       case 'scenario-start':
-        position = { index: event.index, count: event.count };
-        plans[event.index] = event.plannedTimingMs;
-        currentPlan = event.plannedTimingMs;
+        currentFloor = event.timingFloorMs;
+        floorLeft = event.timingFloorMs + event.laterTimingFloorMs;
         scenarioStart = now();
         label = `[${event.index + 1}/${event.count}] ${event.scenario.name}`;
-        write(`${label}: ${event.scenario.strategies.length} strategies on backend ${event.backend}`);
+        write(
+          `${label}: ${event.strategies.length} strategies on backend ${event.backend}; timing takes at least ` +
+            `${formatDuration(event.timingFloorMs)} here${event.laterTimingFloorMs > 0 ? ` and ${formatDuration(event.laterTimingFloorMs)} in the scenarios after it` : ''}`,
+        );
         break;
       case 'backend-started': {
         const { provider, device, passedOver } = event.started;
@@ -50,12 +50,11 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         break;
       }
       case 'phase':
-        write(`${label}: ${event.phase} (${timeLeft(position.index, position.count)})`);
+        write(`${label}: ${event.phase}${timeLeft()}`);
         break;
       case 'scenario-end': {
-        plannedDone += plans[event.index] ?? 0;
+        floorDone += currentFloor;
         actualDone += now() - scenarioStart;
-        currentPlan = 0;
         const failed = event.cells.filter((cell) => cell.status === 'errored');
         for (const cell of failed) write(`${label}: ${cell.strategy} failed: ${cell.error}`);
         write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${event.cells.length - failed.length}/${event.cells.length} cells ok (${formatDuration(now() - started)} elapsed)`);
