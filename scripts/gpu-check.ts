@@ -9,7 +9,7 @@
  * scenario files at run time: the scenario is imported statically and its batch variants built with parseScenario.
  *
  *   npx tsx scripts/gpu-check.ts [--quick] [--batch-sizes 64,4096] [--strategies a,b] [--out DIR]
- *                                [--flag NAME=VALUE ...] [--equivalence-max-batch 256]
+ *                                [--flag NAME=VALUE ...] [--dawn OPTION ...] [--equivalence-max-batch 256]
  *   node .device/bundle.mjs ...same options...      (the packed bundle; on the device: bash .device/run.sh ...)
  *
  * Exit code: 0 when every cell ran, 1 when a cell failed (the adapter did not start, a step threw), 2 for bad
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import balanced from '../scenarios/balanced.js';
-import { webgpuAdapterSummary, webgpuOverheadFlags } from '../src/backends/webgpu.js';
+import { DAWN_OPTIONS_ENV, webgpuAdapterSummary, webgpuOverheadFlags } from '../src/backends/webgpu.js';
 import { writeRawResults, writeReport } from '../src/cli/output.js';
 import { createProgress } from '../src/cli/progress.js';
 import { runBenchmark, type LoadedScenario } from '../src/runner.js';
@@ -38,6 +38,9 @@ Options:
   --out <dir>                 default $OUT, else ./gpu-check-out
   --flag NAME=VALUE           set a tfjs flag before the backend starts (repeatable),
                               e.g. --flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=100
+  --dawn OPTION               a Dawn option (repeatable; sets ${DAWN_OPTIONS_ENV}), e.g. --dawn backend=null
+                              (Dawn's null device: nothing is computed, so a step's time is the host's own
+                              overhead) or --dawn enable-dawn-features=skip_validation
   --warmup <n>                untimed steps per strategy (default 5; quick 1)
   --min-samples <n>           timed steps per strategy at least (default 10; quick 3)
   --min-time-ms <ms>          timed ms per strategy at least (default 3000; quick 200)
@@ -63,6 +66,8 @@ export interface GpuCheckArgs {
   strategies: StrategyId[];
   out: string;
   flags: Record<string, number | boolean | string>;
+  /** Dawn options (`--dawn`), joined into GAN_BENCH_DAWN_OPTIONS before the backend starts. */
+  dawnOptions: string[];
   budget: Budget;
   equivalenceMaxBatch: number;
   help: boolean;
@@ -93,6 +98,7 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
       strategies: { type: 'string' },
       out: { type: 'string' },
       flag: { type: 'string', multiple: true },
+      dawn: { type: 'string', multiple: true },
       warmup: { type: 'string' },
       'min-samples': { type: 'string' },
       'min-time-ms': { type: 'string' },
@@ -132,6 +138,10 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
     strategies,
     out: values.out ?? (env['OUT'] ? env['OUT'] : 'gpu-check-out'),
     flags,
+    dawnOptions: (values.dawn ?? []).map((option) => {
+      if (!/^[a-z-]+=\S+$/.test(option)) throw new Error(`--dawn: expected name=value (e.g. backend=null), got '${option}'`);
+      return option;
+    }),
     budget,
     equivalenceMaxBatch: values['equivalence-max-batch']
       ? positiveInteger('equivalence-max-batch', values['equivalence-max-batch'])
@@ -280,6 +290,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const dir = args.out;
   await mkdir(dir, { recursive: true });
   applyFlags(args.flags);
+  if (args.dawnOptions.length > 0) process.env[DAWN_OPTIONS_ENV] = args.dawnOptions.join(' ');
 
   const scenarios = args.batchSizes.map((batchSize) =>
     balancedAt(batchSize, args.strategies, args.budget, args.equivalenceMaxBatch),
@@ -289,7 +300,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   );
   console.error(
     `gpu-check: balanced at batch ${args.batchSizes.join(', ')}; strategies ${args.strategies.join(', ')}; ` +
-      `budget ${JSON.stringify(args.budget)}; flags ${JSON.stringify(args.flags)}; out ${dir}` +
+      `budget ${JSON.stringify(args.budget)}; flags ${JSON.stringify(args.flags)}; ` +
+      `Dawn options ${JSON.stringify(process.env[DAWN_OPTIONS_ENV] ?? '')}; out ${dir}` +
       (skipped.size > 0 ? `; equivalence check skipped for ${[...skipped].join(', ')}` : ''),
   );
 

@@ -547,7 +547,12 @@ def render_comparison(webgpu_runs, pytorch):
         lines.append(f"- webgpu run `{label}`: {run.get('device') or 'backend did not start'}; tfjs {run.get('tfjs')}; "
                      f"flags requested {json.dumps(run.get('flagsRequested', {}))}; "
                      f"WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE={flags.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}")
-        if run.get("isGpu") is False:
+        adapter = run.get("adapter") or {}
+        if adapter.get("isNullDevice"):
+            lines.append(f"  - **`{label}` ran on Dawn's null device ({' '.join(adapter.get('dawnOptions', []))}): "
+                         f"nothing was computed, its times are the host's own overhead per step (JavaScript, tfjs, "
+                         f"Dawn encoding), a floor under any GPU's time on this host**")
+        elif run.get("isGpu") is False:
             lines.append(f"  - **`{label}` ran on a software (CPU) adapter: its times say nothing about the GPU**")
     lines += ["", f"Goal: webgpu step time <= {GOAL_RATIO:g}x PyTorch's for the same strategy and batch.", ""]
     header = ["run", "strategy", "batch", "webgpu ms", "pytorch ms", "ratio", f"<= {GOAL_RATIO:g}x",

@@ -12,6 +12,29 @@ import { BackendUnavailableError, type BackendMemory, type BackendProvider, type
 /** How to get a Vulkan driver that Dawn accepts on a machine without a GPU (Debian 12). */
 const LAVAPIPE_HINT = "install Mesa's Vulkan driver: bash scripts/install-lavapipe.sh (as root)";
 
+/**
+ * Environment variable with options for Dawn's `create()`, separated by spaces (docs/webgpu.md): e.g.
+ * `backend=null` (Dawn's null device: every dispatch is encoded and submitted, nothing is computed, so a step's
+ * time is the host's own overhead) or `enable-dawn-features=skip_validation`. Unset: Dawn's defaults.
+ */
+export const DAWN_OPTIONS_ENV = 'GAN_BENCH_DAWN_OPTIONS';
+
+/** The Dawn options GAN_BENCH_DAWN_OPTIONS asks for (empty when unset). */
+export function dawnOptions(env: NodeJS.ProcessEnv = process.env): string[] {
+  const text = env[DAWN_OPTIONS_ENV] ?? '';
+  const options = text.split(/\s+/).filter(Boolean);
+  for (const option of options) {
+    if (!/^[a-z-]+=\S+$/.test(option)) {
+      throw new BackendUnavailableError(
+        'webgpu',
+        `${DAWN_OPTIONS_ENV}: '${option}' is not a Dawn option (expected name=value, e.g. backend=null or ` +
+          `enable-dawn-features=skip_validation)`,
+      );
+    }
+  }
+  return options;
+}
+
 /** The parts of tfjs-backend-webgpu 4.22's WebGPUBackend that sync() touches (some are private in its typings). */
 interface WebGpuBackendInternals {
   device: GPUDevice;
@@ -70,6 +93,10 @@ export interface WebGpuAdapterSummary {
   device: string;
   description: string;
   isFallbackAdapter: boolean;
+  /** Dawn's null device (`backend=null`): nothing runs, results are meaningless, time is host overhead only. */
+  isNullDevice: boolean;
+  /** The Dawn options the run started with (GAN_BENCH_DAWN_OPTIONS). */
+  dawnOptions: string[];
 }
 
 let adapterSummary: WebGpuAdapterSummary | undefined;
@@ -85,7 +112,7 @@ function looksLikeSoftwareAdapter(info: GPUAdapterInfo): boolean {
   return /llvmpipe|lavapipe|swiftshader|\bsoftware\b/.test(text);
 }
 
-function summarizeAdapter(info: GPUAdapterInfo): WebGpuAdapterSummary {
+function summarizeAdapter(info: GPUAdapterInfo, options: string[]): WebGpuAdapterSummary {
   // `isFallbackAdapter` is on GPUAdapterInfo in current WebGPU (and in Dawn 0.6.2); older typings lack it.
   const flaggedFallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return {
@@ -94,12 +121,19 @@ function summarizeAdapter(info: GPUAdapterInfo): WebGpuAdapterSummary {
     device: info.device,
     description: info.description,
     isFallbackAdapter: flaggedFallback || looksLikeSoftwareAdapter(info),
+    isNullDevice: info.device === 'null-backend' || options.includes('backend=null'),
+    dawnOptions: options,
   };
 }
 
 function describeAdapter(summary: WebGpuAdapterSummary): string {
   const name = summary.description || [summary.vendor, summary.architecture, summary.device].filter(Boolean).join(' ');
-  return `webgpu (${name || 'unnamed adapter'}${summary.isFallbackAdapter ? ', software fallback adapter' : ''})`;
+  const notes = [
+    summary.isFallbackAdapter ? 'software fallback adapter' : '',
+    summary.isNullDevice ? 'Dawn null device: nothing computed, times are host overhead only' : '',
+    summary.dawnOptions.length > 0 ? `Dawn options: ${summary.dawnOptions.join(' ')}` : '',
+  ].filter(Boolean);
+  return `webgpu (${[name || 'unnamed adapter', ...notes].join(', ')})`;
 }
 
 /** The Vulkan loader complains on every start when XDG_RUNTIME_DIR is unset: point it at a per-user temp folder. */
@@ -116,7 +150,7 @@ function ensureXdgRuntimeDir(): void {
  * globalThis, as tfjs-backend-webgpu expects from a browser. Must run before that package is first loaded: it
  * registers the 'webgpu' backend only when `navigator.gpu` exists at load time.
  */
-async function installNavigatorGpu(): Promise<GPU> {
+async function installNavigatorGpu(options: string[]): Promise<GPU> {
   const existing = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (existing) return existing;
 
@@ -136,8 +170,7 @@ async function installNavigatorGpu(): Promise<GPU> {
       Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
     }
   }
-  // Dawn's default toggles; pass e.g. 'enable-dawn-features=...' here when measuring their effect.
-  const gpu = dawn.create([]);
+  const gpu = dawn.create(options);
   const holder = globalThis as { navigator?: object };
   if (holder.navigator === undefined) {
     Object.defineProperty(globalThis, 'navigator', { value: {}, writable: true, configurable: true });
@@ -161,7 +194,8 @@ export const webgpuBackend: BackendProvider = {
 
   async start(): Promise<DeviceInfo> {
     ensureXdgRuntimeDir();
-    const gpu = await installNavigatorGpu();
+    const options = dawnOptions();
+    const gpu = await installNavigatorGpu(options);
 
     // Same request as tfjs's own backend factory makes (it asks for its own adapter and device afterwards):
     // done here first so that a missing driver gives a clear error instead of a tfjs console warning.
@@ -172,11 +206,20 @@ export const webgpuBackend: BackendProvider = {
         return false; // flag not registered yet: tfjs's default
       }
     })();
-    const adapter = await gpu.requestAdapter({ powerPreference: lowPower ? 'low-power' : 'high-performance' });
+    let adapter: GPUAdapter | null;
+    try {
+      adapter = await gpu.requestAdapter({ powerPreference: lowPower ? 'low-power' : 'high-performance' });
+    } catch (error) {
+      // Dawn throws here for a bad `backend=` option ("unrecognised backend 'x'", with the list of backends).
+      throw new BackendUnavailableError('webgpu', `Dawn refused the adapter request (${DAWN_OPTIONS_ENV}='${options.join(' ')}'): ${String(error)}`, {
+        cause: error,
+      });
+    }
     if (adapter === null) {
+      const optionsNote = options.length > 0 ? ` (with ${DAWN_OPTIONS_ENV}='${options.join(' ')}')` : '';
       throw new BackendUnavailableError(
         'webgpu',
-        `Dawn found no WebGPU adapter (no Vulkan driver that it accepts, or no Vulkan loader libvulkan.so.1); ` +
+        `Dawn found no WebGPU adapter${optionsNote} (no Vulkan driver that it accepts, or no Vulkan loader libvulkan.so.1); ` +
           `on a machine without a GPU ${LAVAPIPE_HINT}; on an NVIDIA machine install the driver's Vulkan ICD`,
       );
     }
@@ -208,12 +251,14 @@ export const webgpuBackend: BackendProvider = {
 
     // The device tfjs actually runs on reports its adapter; the adapter requested above is the fallback.
     const deviceAdapterInfo = (webgpuInternals().device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    adapterSummary = summarizeAdapter(deviceAdapterInfo ?? adapter.info);
+    adapterSummary = summarizeAdapter(deviceAdapterInfo ?? adapter.info, options);
+    // Decision: a software adapter (lavapipe) runs on the CPU, so it is not a GPU; isFallback marks it. Dawn's
+    // null device computes nothing: neither a GPU nor a stand-in for one, so it is marked both ways too.
+    const notAGpu = adapterSummary.isFallbackAdapter || adapterSummary.isNullDevice;
     return {
       description: describeAdapter(adapterSummary),
-      // Decision: a software adapter (lavapipe) runs on the CPU, so it is not a GPU; isFallback marks it.
-      isFallback: adapterSummary.isFallbackAdapter,
-      isGpu: !adapterSummary.isFallbackAdapter,
+      isFallback: notAGpu,
+      isGpu: !notAGpu,
     };
   },
 
