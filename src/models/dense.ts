@@ -33,8 +33,10 @@ function activationGradient(dy: Tensor, y: Tensor, activation: string, alpha: nu
     case 'relu':
       return tf.mul(dy, tf.step(y));
     case 'leakyrelu':
-      // y > 0 exactly where the input was > 0 (the slope is positive), as LeakyRelu's own gradient tests x.
-      return tf.where(tf.greater(y, 0), dy, tf.mul(dy, alpha));
+      // dy * (y > 0 ? 1 : alpha): y > 0 exactly where the input was > 0 (the slope is positive), as LeakyRelu's
+      // own gradient tests x. Two kernels (Step takes alpha as an attribute) where tfjs's LeakyRelu gradient,
+      // where(greater(x, 0), dy, mul(dy, alpha)), runs three and uploads two scalars; the values are identical.
+      return tf.mul(dy, tf.step(y, alpha));
     case 'sigmoid':
       return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
     default:

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GradientTape } from '../../src/autograd/tape.js';
+import { profileStep } from '../../src/measure/memory.js';
+import { dense } from '../../src/models/dense.js';
+import type { Activation } from '../../src/scenario/schema.js';
+import { tf, type Tensor } from '../../src/tf.js';
+
+/** The layer op by op, differentiated by tfjs's own gradients: what the fused kernel's gradient must equal. */
+function opByOp(x: Tensor, kernel: Tensor, bias: Tensor, activation: Activation): Tensor {
+  const pre = tf.add(tf.matMul(x, kernel), bias);
+  switch (activation) {
+    case 'linear':
+      return pre;
+    case 'relu':
+      return tf.relu(pre);
+    case 'leakyRelu':
+      return tf.leakyRelu(pre, 0.2);
+    case 'sigmoid':
+      return tf.sigmoid(pre);
+    case 'tanh':
+      return tf.tanh(pre);
+  }
+}
+
+const ACTIVATIONS: Activation[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh'];
+
+describe('dense', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it.each(ACTIVATIONS)('gives the same value and gradients as the op-by-op layer (%s)', async (activation) => {
+    const x = tf.variable(tf.randomNormal([5, 4], 0, 1, 'float32', 1), true, `dense-x-${activation}`);
+    const kernel = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 2), true, `dense-k-${activation}`);
+    const bias = tf.variable(tf.randomNormal([3], 0, 1, 'float32', 3), true, `dense-b-${activation}`);
+    // A weighted sum, so that every output element gets a different upstream gradient.
+    const weights = tf.randomNormal([5, 3], 0, 1, 'float32', 4);
+    const tape = new GradientTape();
+    const ours = tape.record(() => tf.sum(tf.mul(dense(x, kernel, bias, activation), weights)));
+    const { grads } = tape.gradients(ours, [x, kernel, bias]);
+    const theirs = tf.variableGrads(() => tf.sum(tf.mul(opByOp(x, kernel, bias, activation), weights)), [x, kernel, bias]);
+    expect(ours.dataSync()[0]).toBeCloseTo(theirs.value.dataSync()[0]!, 5);
+    for (const variable of [x, kernel, bias]) {
+      const a = grads.get(variable)!.dataSync();
+      const b = theirs.grads[variable.name]!.dataSync();
+      a.forEach((value, i) => expect(value).toBeCloseTo(b[i]!, 5));
+    }
+    tape.dispose();
+    tf.dispose([x, kernel, bias, weights, theirs.value, ...Object.values(theirs.grads)]);
+  });
+
+  it("back-propagates leakyRelu with two elementwise kernels (Step, Multiply), where tfjs's gradient runs three", async () => {
+    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
+    const kernel = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 6), true, 'dense-count-k');
+    const bias = tf.variable(tf.zeros([3]), true, 'dense-count-b');
+    const backwardKernels = async (layer: () => Tensor) => {
+      const tape = new GradientTape();
+      const loss = tape.record(() => tf.sum(layer()));
+      const profile = await profileStep(() => tf.tidy(() => tape.gradients(loss, [kernel]).grads.get(kernel)!));
+      tape.dispose();
+      return profile.kernels.map(({ name }) => name).filter((name) => !['Identity', 'Reshape', 'Sum', 'OnesLike', 'Fill'].includes(name));
+    };
+    const ours = await backwardKernels(() => dense(x, kernel, bias, 'leakyRelu'));
+    // The first Multiply is tf.sum's gradient (dy times ones); then the activation's two kernels; then dW.
+    expect(ours).toEqual(['Multiply', 'Step', 'Multiply', 'BatchMatMul']);
+    tf.dispose([x, kernel, bias]);
+  });
+});
