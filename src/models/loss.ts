@@ -3,36 +3,41 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import type { Batch } from '../strategies/strategy.js';
-
-/** PyTorch clamps each log term at -100 so that a saturated sigmoid gives a finite loss. */
-const LOG_CLAMP = -100;
-/** PyTorch's floor under p(1 - p) in BCELoss's gradient. */
-const GRADIENT_EPSILON = 1e-12;
+import { BCE_GRAD_KERNEL, BCE_KERNEL, GRADIENT_EPSILON, hasBceKernels, LOG_CLAMP, type BceGradAttrs } from './bce-kernels.js';
 
 /**
  * PyTorch's `nn.BCELoss()` (mean reduction): the value `-mean(t log p + (1 - t) log(1 - p))` with each log
- * clamped at -100, and PyTorch's own gradient, `(p - t) / max(p (1 - p), 1e-12) / N`, which is one fused
- * formula where differentiating the value op by op would dispatch three times as many kernels. `target` is a
- * constant (labels need no gradient).
+ * clamped at -100, and PyTorch's own gradient, `(p - t) / max(p (1 - p), 1e-12) / N`, not the gradient of the
+ * value's formula. `target` is a constant (labels need no gradient). Where the backend has them, the value and
+ * the gradient are one kernel each, as in PyTorch (src/models/bce-kernels.ts), plus the mean's reduction;
+ * elsewhere they are written op by op with the same results.
  */
 export function binaryCrossEntropy(prediction: Tensor, target: Tensor): Tensor {
+  const fused = hasBceKernels();
   const loss = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const [p, save] = args as [Tensor, tf.GradSaveFunc];
     save([p]);
-    const value = tf.tidy(() => {
-      const logP = tf.maximum(tf.log(p), LOG_CLAMP);
-      const logNotP = tf.maximum(tf.log(tf.sub(1, p)), LOG_CLAMP);
-      return tf.neg(tf.mean(tf.add(tf.mul(target, logP), tf.mul(tf.sub(1, target), logNotP))));
-    });
+    const value = tf.tidy(() => tf.mean(fused ? (tf.engine().runKernel(BCE_KERNEL, { p, t: target }) as Tensor) : bceOpByOp(p, target)));
     const gradFunc = (dy: Tensor, saved: Tensor[]) =>
       tf.tidy(() => {
         const [p] = saved as [Tensor];
+        if (fused) {
+          const attrs: BceGradAttrs = { count: p.size };
+          return tf.engine().runKernel(BCE_GRAD_KERNEL, { dy, p, t: target }, attrs as unknown as tf.NamedAttrMap) as Tensor;
+        }
         const denominator = tf.maximum(tf.mul(tf.sub(1, p), p), GRADIENT_EPSILON);
         return tf.mul(tf.div(tf.sub(p, target), denominator), tf.div(dy, p.size));
       });
     return { value, gradFunc };
   });
   return loss(prediction);
+}
+
+/** The per-element loss op by op, for backends without the BCE kernels. */
+function bceOpByOp(p: Tensor, t: Tensor): Tensor {
+  const logP = tf.maximum(tf.log(p), LOG_CLAMP);
+  const logNotP = tf.maximum(tf.log(tf.sub(1, p)), LOG_CLAMP);
+  return tf.neg(tf.add(tf.mul(t, logP), tf.mul(tf.sub(1, t), logNotP)));
 }
 
 /** The post's `d_loss`: `(bce(D(real), valid) + bce(D(fake), fake)) / 2`. */

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradientTape } from '../../src/autograd/tape.js';
 import { binaryCrossEntropy } from '../../src/models/loss.js';
+import { BCE_GRAD_KERNEL, BCE_KERNEL, hasBceKernels } from '../../src/models/bce-kernels.js';
 import { profileStep } from '../../src/measure/memory.js';
 import { tf, type Tensor } from '../../src/tf.js';
 
@@ -56,5 +57,22 @@ describe('binaryCrossEntropy', () => {
     const separate = await count((x) => opByOp(x, t));
     expect(fused.length).toBeLessThan(separate.length);
     expect(fused.every(({ name }) => tf.getKernel(name, 'cpu') !== undefined)).toBe(true);
+  });
+
+  it("runs PyTorch's kernels: the per-element loss and the mean forward, one gradient kernel backward", async () => {
+    expect(hasBceKernels()).toBe(true);
+    const p = tf.variable(tf.fill([4, 1], 0.25), true, 'bce-kernels');
+    const t = tf.ones([4, 1]);
+    const { kernels } = await profileStep(() =>
+      tf.tidy(() => {
+        const tape = new GradientTape();
+        const value = tape.record(() => binaryCrossEntropy(p, t));
+        tape.gradients(value, [p]);
+        tape.dispose();
+      }),
+    );
+    const dispatching = kernels.map(({ name }) => name).filter((name) => !['Identity', 'Reshape', 'OnesLike', 'Fill'].includes(name));
+    expect(dispatching).toEqual([BCE_KERNEL, 'Mean', BCE_GRAD_KERNEL]);
+    tf.dispose([p, t]);
   });
 });
