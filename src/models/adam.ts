@@ -7,9 +7,12 @@
  *   would dispatch 12 per variable, and a dispatch is what costs on a GPU;
  * - 'for-loop' on CPU backends (PyTorch's default for CPU tensors): the same operations variable by variable,
  *   which spares the concatenation copies that cost more than they save where a kernel launch is cheap.
- * The arithmetic per element is identical in both.
+ * The arithmetic per element is identical in both. Where the backend has them (src/kernels/adam.ts), each update
+ * is three kernels (the two moments and the parameter) instead of twelve composed tfjs ops.
  */
 import { tf, type Tensor, type Variable } from '../tf.js';
+import { ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL, type AdamMomentAttrs, type AdamUpdateAttrs } from '../kernels/adam.js';
+import { hasKernels, runKernel } from '../kernels/kernel.js';
 
 export interface AdamOptions {
   learningRate: number;
@@ -34,6 +37,14 @@ interface Moments {
   v: Variable;
 }
 
+/**
+ * The step-dependent scalars: numbers for the kernels' uniforms, or tensors for the composed ops (made once per
+ * step, in the step's outer scope, so that every variable's update can use them).
+ */
+type StepScalars =
+  | { fused: true; sqrtBiasCorrection2: number; stepSize: number }
+  | { fused: false; sqrtBiasCorrection2: Tensor; stepSize: Tensor };
+
 /** PyTorch's `torch.optim.Adam(variables, lr, betas=(beta1, beta2), eps)`. */
 export function createAdam(
   variables: readonly Variable[],
@@ -50,7 +61,7 @@ export function createAdam(
     implementation === 'foreach'
       ? [zeros([sizes.reduce((a, b) => a + b, 0)])]
       : variables.map((variable) => zeros(variable.shape));
-  // Constant scalars are made once: a JavaScript number in an op is a fresh upload every time.
+  // Constant scalars for the composed ops are made once: a JavaScript number in an op is a fresh upload every time.
   const constants = tf.tidy(() => ({
     beta1: tf.keep(tf.scalar(beta1)),
     oneMinusBeta1: tf.keep(tf.scalar(1 - beta1)),
@@ -61,15 +72,25 @@ export function createAdam(
   let steps = 0;
 
   /** The update of one parameter tensor: returns its new values and assigns the new moments. */
-  const update = (value: Tensor, grad: Tensor, { m, v }: Moments, sqrtBiasCorrection2: Tensor, stepSize: Tensor) => {
+  const update = (value: Tensor, grad: Tensor, { m, v }: Moments, scalars: StepScalars) => {
     // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    // denom = exp_avg_sq.sqrt() / sqrt(bias_correction2) + eps; param.addcdiv_(exp_avg, denom, value=-step_size)
+    if (scalars.fused) {
+      const first: AdamMomentAttrs = { beta: beta1, squareGradient: false };
+      const second: AdamMomentAttrs = { beta: beta2, squareGradient: true };
+      const newM = runKernel(ADAM_MOMENT_KERNEL, { moment: m, grad }, first);
+      const newV = runKernel(ADAM_MOMENT_KERNEL, { moment: v, grad }, second);
+      m.assign(newM);
+      v.assign(newV);
+      const attrs: AdamUpdateAttrs = { stepSize: scalars.stepSize, sqrtBiasCorrection2: scalars.sqrtBiasCorrection2, epsilon };
+      return runKernel(ADAM_UPDATE_KERNEL, { param: value, m: newM, v: newV }, attrs);
+    }
     const newM = tf.add(tf.mul(m, constants.beta1), tf.mul(grad, constants.oneMinusBeta1));
     const newV = tf.add(tf.mul(v, constants.beta2), tf.mul(tf.square(grad), constants.oneMinusBeta2));
-    // denom = exp_avg_sq.sqrt() / sqrt(bias_correction2) + eps; param.addcdiv_(exp_avg, denom, value=-step_size)
-    const denominator = tf.add(tf.div(tf.sqrt(newV), sqrtBiasCorrection2), constants.epsilon);
+    const denominator = tf.add(tf.div(tf.sqrt(newV), scalars.sqrtBiasCorrection2), constants.epsilon);
     m.assign(newM);
     v.assign(newV);
-    return tf.sub(value, tf.mul(tf.div(newM, denominator), stepSize));
+    return tf.sub(value, tf.mul(tf.div(newM, denominator), scalars.stepSize));
   };
 
   return {
@@ -85,23 +106,24 @@ export function createAdam(
       });
       steps++;
       tf.tidy(() => {
-        const sqrtBiasCorrection2 = tf.scalar(Math.sqrt(1 - beta2 ** steps));
-        const stepSize = tf.scalar(learningRate / (1 - beta1 ** steps));
+        const [sqrtBiasCorrection2, stepSize] = [Math.sqrt(1 - beta2 ** steps), learningRate / (1 - beta1 ** steps)];
+        const scalars: StepScalars = hasKernels(ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL)
+          ? { fused: true, sqrtBiasCorrection2, stepSize }
+          : { fused: false, sqrtBiasCorrection2: tf.scalar(sqrtBiasCorrection2), stepSize: tf.scalar(stepSize) };
         const flat = (tensor: Tensor) => tf.reshape(tensor, [-1]);
         if (implementation === 'foreach') {
           const updated = update(
             tf.concat(variables.map(flat)),
             tf.concat(ordered.map(flat)),
             moments[0]!,
-            sqrtBiasCorrection2,
-            stepSize,
+            scalars,
           );
           const pieces = tf.split(updated, sizes);
           variables.forEach((variable, i) => variable.assign(tf.reshape(pieces[i]!, variable.shape)));
         } else {
           // A scope per variable frees its temporaries before the next one's (PyTorch updates in place).
           variables.forEach((variable, i) => {
-            tf.tidy(() => variable.assign(update(variable, ordered[i]!, moments[i]!, sqrtBiasCorrection2, stepSize)));
+            tf.tidy(() => variable.assign(update(variable, ordered[i]!, moments[i]!, scalars)));
           });
         }
       });

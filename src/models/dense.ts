@@ -7,6 +7,9 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
+import { ACTIVATION_GRAD_KERNEL, type ActivationGradAttrs, type GradActivation } from '../kernels/activation-grad.js';
+import { BATCH_SUM_KERNEL } from '../kernels/batch-sum.js';
+import { hasKernels, runKernel } from '../kernels/kernel.js';
 
 const LEAKY_RELU_SLOPE = 0.2;
 
@@ -25,11 +28,17 @@ interface FusedMatMulAttrs {
   leakyreluAlpha: number;
 }
 
-/** dL/d(pre-activation) from dL/dy and the layer's output y, for the activations FUSED lists. */
+/**
+ * dL/d(pre-activation) from dL/dy and the layer's output y: one kernel, as in PyTorch, where the backend has it
+ * (src/kernels/activation-grad.ts); elsewhere composed from tfjs ops with the same values.
+ */
 function activationGradient(dy: Tensor, y: Tensor, activation: string, alpha: number): Tensor {
+  if (activation === 'linear') return dy;
+  if (hasKernels(ACTIVATION_GRAD_KERNEL)) {
+    const attrs: ActivationGradAttrs = { activation: activation as GradActivation, alpha };
+    return runKernel(ACTIVATION_GRAD_KERNEL, { dy, y }, attrs);
+  }
   switch (activation) {
-    case 'linear':
-      return dy;
     case 'relu':
       return tf.mul(dy, tf.step(y));
     case 'leakyrelu':
@@ -39,9 +48,26 @@ function activationGradient(dy: Tensor, y: Tensor, activation: string, alpha: nu
       return tf.mul(dy, tf.step(y, alpha));
     case 'sigmoid':
       return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+    case 'tanh':
+      return tf.mul(tf.sub(1, tf.square(y)), dy);
     default:
       throw new Error(`no gradient for fused activation '${activation}'`);
   }
+}
+
+/**
+ * tanh, which the fused kernel lacks, as its own kernel after it; its gradient is the one activation-gradient
+ * kernel where the backend has it (tfjs's Tanh gradient composes three kernels and uploads a scalar).
+ */
+function tanh(x: Tensor): Tensor {
+  if (!hasKernels(ACTIVATION_GRAD_KERNEL)) return tf.tanh(x);
+  const withGradient = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [input, save] = args as [Tensor, tf.GradSaveFunc];
+    const y = tf.tanh(input);
+    save([y]);
+    return { value: y, gradFunc: (dy: Tensor, [saved]: Tensor[]) => activationGradient(dy, saved!, 'tanh', 0) };
+  });
+  return withGradient(x);
 }
 
 function registerFusedMatMulGradient(): void {
@@ -58,7 +84,11 @@ function registerFusedMatMulGradient(): void {
       return {
         a: () => tf.matMul(dPre, b, false, true),
         b: () => tf.matMul(a, dPre, true, false),
-        bias: () => tf.sum(dPre, [0, 1]),
+        // grad.sum(0): one kernel where the backend has it (src/kernels/batch-sum.ts), tfjs's Sum elsewhere.
+        bias: () =>
+          hasKernels(BATCH_SUM_KERNEL)
+            ? runKernel(BATCH_SUM_KERNEL, { x: tf.reshape(dPre, dPre.shape.slice(-2)) })
+            : tf.sum(dPre, [0, 1]),
       };
     },
   });
@@ -78,6 +108,6 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor, activation: Activ
       attrs as unknown as tf.NamedAttrMap,
     ) as Tensor;
     const output = tf.reshape(product, [batch, outputSize]);
-    return activation === 'tanh' ? tf.tanh(output) : output;
+    return activation === 'tanh' ? tanh(output) : output;
   });
 }

@@ -3,27 +3,28 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import type { Batch } from '../strategies/strategy.js';
-import { BCE_GRAD_KERNEL, BCE_KERNEL, GRADIENT_EPSILON, hasBceKernels, LOG_CLAMP, type BceGradAttrs } from './bce-kernels.js';
+import { BCE_GRAD_KERNEL, BCE_KERNEL, GRADIENT_EPSILON, LOG_CLAMP, type BceGradAttrs } from '../kernels/bce.js';
+import { hasKernels, runKernel } from '../kernels/kernel.js';
 
 /**
  * PyTorch's `nn.BCELoss()` (mean reduction): the value `-mean(t log p + (1 - t) log(1 - p))` with each log
  * clamped at -100, and PyTorch's own gradient, `(p - t) / max(p (1 - p), 1e-12) / N`, not the gradient of the
  * value's formula. `target` is a constant (labels need no gradient). Where the backend has them, the value and
- * the gradient are one kernel each, as in PyTorch (src/models/bce-kernels.ts), plus the mean's reduction;
+ * the gradient are one kernel each, as in PyTorch (src/kernels/bce.ts), plus the mean's reduction;
  * elsewhere they are written op by op with the same results.
  */
 export function binaryCrossEntropy(prediction: Tensor, target: Tensor): Tensor {
-  const fused = hasBceKernels();
+  const fused = hasKernels(BCE_KERNEL, BCE_GRAD_KERNEL);
   const loss = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const [p, save] = args as [Tensor, tf.GradSaveFunc];
     save([p]);
-    const value = tf.tidy(() => tf.mean(fused ? (tf.engine().runKernel(BCE_KERNEL, { p, t: target }) as Tensor) : bceOpByOp(p, target)));
+    const value = tf.tidy(() => tf.mean(fused ? runKernel(BCE_KERNEL, { p, t: target }) : bceOpByOp(p, target)));
     const gradFunc = (dy: Tensor, saved: Tensor[]) =>
       tf.tidy(() => {
         const [p] = saved as [Tensor];
         if (fused) {
           const attrs: BceGradAttrs = { count: p.size };
-          return tf.engine().runKernel(BCE_GRAD_KERNEL, { dy, p, t: target }, attrs as unknown as tf.NamedAttrMap) as Tensor;
+          return runKernel(BCE_GRAD_KERNEL, { dy, p, t: target }, attrs);
         }
         const denominator = tf.maximum(tf.mul(tf.sub(1, p), p), GRADIENT_EPSILON);
         return tf.mul(tf.div(tf.sub(p, target), denominator), tf.div(dy, p.size));

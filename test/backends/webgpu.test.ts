@@ -2,9 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/tf.js';
 import type { DeviceInfo } from '../../src/backends/backend.js';
 import { webgpuAdapterSummary, webgpuBackend, webgpuOverheadFlags } from '../../src/backends/webgpu.js';
-import { GradientTape } from '../../src/autograd/tape.js';
-import { binaryCrossEntropy } from '../../src/models/loss.js';
-import { profileStep } from '../../src/measure/memory.js';
 
 const TOLERANCE = 1e-4;
 const SLOW_TEST_MS = 60_000;
@@ -126,39 +123,6 @@ describe('webgpu backend (Dawn; lavapipe on machines without a GPU)', () => {
       });
       // The gradients are not trivially zero (a relu stuck at zero would compare equal on both).
       expect(Math.max(...(cpuMlp[1] ?? []).map(Math.abs))).toBeGreaterThan(1e-3);
-    },
-    SLOW_TEST_MS,
-  );
-
-  it(
-    "runs PyTorch's BCE value and gradient as one WGSL kernel each, with the cpu kernels' values (saturated too)",
-    async () => {
-      const predictions = [0, 1e-8, 0.3, 0.5, 0.9, 1 - 1e-7, 1, 0.7];
-      const targets = [1, 0, 1, 0, 1, 0, 0, 0];
-      const lossAndGradient = () => {
-        const p = tf.variable(tf.tensor2d(predictions, [8, 1]), true, `bce-${tf.getBackend()}`);
-        const t = tf.tensor2d(targets, [8, 1]);
-        const tape = new GradientTape();
-        // Scaled by 3 so that the gradient kernel's upstream dy is not 1.
-        const loss = tape.record(() => tf.mul(binaryCrossEntropy(p, t), 3));
-        const gradient = tape.gradients(loss, [p]).grads.get(p)!;
-        tape.dispose();
-        tf.dispose([p, t]);
-        return [loss, gradient];
-      };
-      const [cpuLoss, cpuGradient] = await runOn('cpu', lossAndGradient);
-      const [gpuLoss, gpuGradient] = await runOn('webgpu', lossAndGradient);
-      const { kernels } = await profileStep(() => tf.tidy(() => lossAndGradient()));
-      expect(kernels.map(({ name }) => name)).toEqual(expect.arrayContaining(['GanBinaryCrossEntropy', 'GanBinaryCrossEntropyGrad']));
-      // -(log 1e-8 + ...) and the clamped -100 terms: the same loss to float32 rounding.
-      expect(Math.abs(gpuLoss![0]! - cpuLoss![0]!) / cpuLoss![0]!).toBeLessThan(1e-6);
-      cpuGradient!.forEach((expected, i) => {
-        expect(Number.isFinite(gpuGradient![i]!), `element ${i}`).toBe(true);
-        expect(Math.abs(gpuGradient![i]! - expected) / Math.max(Math.abs(expected), 1e-6), `element ${i}`).toBeLessThan(1e-5);
-      });
-      // The two saturated terms are clamped at 100 each (times 3 / 8), not infinite.
-      expect(cpuLoss![0]).toBeGreaterThan(75);
-      expect(cpuLoss![0]).toBeLessThan(90);
     },
     SLOW_TEST_MS,
   );

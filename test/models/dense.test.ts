@@ -49,20 +49,20 @@ describe('dense', () => {
     tf.dispose([x, kernel, bias, weights, theirs.value, ...Object.values(theirs.grads)]);
   });
 
-  it("back-propagates leakyRelu with two elementwise kernels (Step, Multiply), where tfjs's gradient runs three", async () => {
-    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
-    const kernel = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 6), true, 'dense-count-k');
-    const bias = tf.variable(tf.zeros([3]), true, 'dense-count-b');
-    const backwardKernels = async (layer: () => Tensor) => {
+  it.each(['leakyRelu', 'sigmoid', 'tanh'] as const)(
+    "back-propagates %s with one activation-gradient kernel, as PyTorch's *_backward",
+    async (activation) => {
+      const x = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
+      const kernel = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 6), true, `dense-count-k-${activation}`);
+      const bias = tf.variable(tf.zeros([3]), true, `dense-count-b-${activation}`);
       const tape = new GradientTape();
-      const loss = tape.record(() => tf.sum(layer()));
+      const loss = tape.record(() => tf.sum(dense(x, kernel, bias, activation)));
       const profile = await profileStep(() => tf.tidy(() => tape.gradients(loss, [kernel]).grads.get(kernel)!));
       tape.dispose();
-      return profile.kernels.map(({ name }) => name).filter((name) => !['Identity', 'Reshape', 'Sum', 'OnesLike', 'Fill'].includes(name));
-    };
-    const ours = await backwardKernels(() => dense(x, kernel, bias, 'leakyRelu'));
-    // The first Multiply is tf.sum's gradient (dy times ones); then the activation's two kernels; then dW.
-    expect(ours).toEqual(['Multiply', 'Step', 'Multiply', 'BatchMatMul']);
-    tf.dispose([x, kernel, bias]);
-  });
+      const names = profile.kernels.map(({ name }) => name).filter((name) => !['Identity', 'Reshape', 'OnesLike', 'Fill'].includes(name));
+      // The Multiply is tf.sum's gradient (dy times ones); then the activation's kernel; then dW.
+      expect(names).toEqual(['Multiply', 'GanActivationGrad', 'BatchMatMul']);
+      tf.dispose([x, kernel, bias]);
+    },
+  );
 });
