@@ -227,6 +227,8 @@ export interface WebGpuSummary {
     p99Ms: number | null;
     samples: number | null;
     kernels: number | null;
+    /** GPU programs one step dispatched (what sets its host overhead). */
+    dispatches: number | null;
     flops: number | null;
     flopsPredicted: number | null;
     flopsPerSecond: number | null;
@@ -248,6 +250,7 @@ export function summarizeCells(cells: readonly CellResult[]): WebGpuSummary['cel
       p99Ms: cell.timing?.p99Ms ?? null,
       samples: cell.timing?.samples ?? null,
       kernels: cell.kernels,
+      dispatches: cell.dispatches,
       flops: cell.flops,
       flopsPredicted: cell.flopsPredicted,
       flopsPerSecond: meanMs && cell.flops !== null ? cell.flops / (meanMs / 1000) : null,
@@ -271,7 +274,8 @@ export function formatCellLine(cell: WebGpuSummary['cells'][number]): string {
   return (
     `  ${cell.strategy.padEnd(15)} b${String(cell.batchSize).padEnd(5)} ${cell.meanMs.toFixed(2).padStart(9)} ms/step` +
     `  (p50 ${cell.p50Ms?.toFixed(2)}, p99 ${cell.p99Ms?.toFixed(2)}, n=${cell.samples})` +
-    `  ${String(cell.kernels ?? 'n/a').padStart(5)} kernels/step  ${si(cell.flops, 'FLOP')}/step  ${si(cell.flopsPerSecond, 'FLOP/s')}`
+    `  ${String(cell.kernels ?? 'n/a').padStart(5)} kernels/step (${cell.dispatches ?? 'n/a'} dispatches)` +
+    `  ${si(cell.flops, 'FLOP')}/step  ${si(cell.flopsPerSecond, 'FLOP/s')}`
   );
 }
 
@@ -355,7 +359,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   console.log(`\nwebgpu on ${device ?? 'no device (the backend did not start)'}`);
   console.log(`tfjs ${final.tfjs}, flags ${JSON.stringify(final.webgpuFlags)}`);
   if (Object.keys(args.flags).length > 0) console.log(`requested flags, as tfjs holds them: ${JSON.stringify(final.flagsEffective)}`);
-  console.log('strategy         batch   mean ms/step  (p50, p99, n)        kernels/step  FLOPs/step  achieved');
+  console.log('strategy         batch   mean ms/step  (p50, p99, n)        kernels/step (GPU dispatches)  FLOPs/step  achieved');
   for (const line of final.cells.map(formatCellLine)) console.log(line);
   console.log(
     `wrote ${dir}/results.json, results.csv, webgpu.json and ${written.map((file) => file.slice(dir.length + 1)).join(', ')} ` +

@@ -556,7 +556,7 @@ def render_comparison(webgpu_runs, pytorch):
             lines.append(f"  - **`{label}` ran on a software (CPU) adapter: its times say nothing about the GPU**")
     lines += ["", f"Goal: webgpu step time <= {GOAL_RATIO:g}x PyTorch's for the same strategy and batch.", ""]
     header = ["run", "strategy", "batch", "webgpu ms", "pytorch ms", "ratio", f"<= {GOAL_RATIO:g}x",
-              "kernels/step", "webgpu GFLOP/step", "pytorch GFLOP/step", "webgpu FLOP/s", "% peak",
+              "kernels/step", "dispatches/step", "webgpu GFLOP/step", "pytorch GFLOP/step", "webgpu FLOP/s", "% peak",
               "pytorch FLOP/s", "% peak"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
@@ -577,6 +577,7 @@ def render_comparison(webgpu_runs, pytorch):
                 p_rate = ref["flops"] / (p_ms / 1000)
             row = [label, cell["strategy"], str(cell["batchSize"]), fmt_ms(w_ms), fmt_ms(p_ms),
                    "n/a" if ratio is None else f"{ratio:.2f}x", verdict, str(cell.get("kernels") or "n/a"),
+                   str(cell.get("dispatches") or "n/a"),
                    fmt_flops(cell.get("flops")), fmt_flops(ref.get("flops")), fmt_rate(cell.get("flopsPerSecond")),
                    pct(cell.get("flopsPerSecond"), peak), fmt_rate(p_rate), pct(p_rate, peak)]
             lines.append("| " + " | ".join(row) + " |")

@@ -155,6 +155,7 @@ interface Trainee {
   ctx: StepContext;
   counts?: StepCounts;
   profile?: StepProfile;
+  dispatches?: number | null;
   error?: string;
 }
 
@@ -205,10 +206,11 @@ async function runScenario(
     phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
     for (const trainee of trainees) {
       try {
-        const { counts, profile } = await observeStep(trainee.gan, strategies[trainee.id], batches[0]!, batches[1]!, provider.sync);
+        const { counts, profile, dispatches } = await observeStep(trainee.gan, strategies[trainee.id], batches[0]!, batches[1]!, provider);
         if (profile.leakedTensors !== 0) throw new Error(`leaked ${profile.leakedTensors} tensors in one step`);
         trainee.counts = counts;
         trainee.profile = profile;
+        trainee.dispatches = dispatches;
       } catch (error) {
         trainee.error = messageOf(error);
       }
@@ -247,7 +249,7 @@ async function runScenario(
         error: trainee.error ?? (timing?.error ? messageOf(timing.error) : null),
         observed:
           trainee.counts && trainee.profile
-            ? { counts: trainee.counts, profile: trainee.profile, layers: { generator: trainee.gan.generator.layers, discriminator: trainee.gan.discriminator.layers } }
+            ? { counts: trainee.counts, profile: trainee.profile, dispatches: trainee.dispatches ?? null, layers: { generator: trainee.gan.generator.layers, discriminator: trainee.gan.discriminator.layers } }
             : null,
         samplesMs: timing?.samplesMs ?? [],
         referenceMeanMs: referenceMean,

@@ -43,6 +43,11 @@ export interface CellResult {
   flopsPredicted: number | null;
   /** Kernels that ran in one profiled step. */
   kernels: number | null;
+  /**
+   * GPU programs that step dispatched, where the backend counts them (webgpu; null elsewhere, and in files
+   * written before the field existed). A kernel may dispatch none (Reshape) or several (Sum, Concat).
+   */
+  dispatches: number | null;
   generatorForwards: number | null;
   discriminatorForwards: number | null;
   generatorBackwards: number | null;

@@ -35,6 +35,11 @@ export interface BackendProvider {
   sync(): Promise<void>;
   /** Device memory as the backend reports it. */
   memory(): BackendMemory;
+  /**
+   * GPU programs dispatched since the backend started, where it dispatches any (webgpu): the per-kernel host cost
+   * on a GPU is per dispatch, and one tfjs kernel may dispatch none (Reshape) or several (Sum, Concat).
+   */
+  dispatches?(): number;
 }
 
 /** A backend that is not installed, failed to load, or has no usable device. The message says how to fix it. */

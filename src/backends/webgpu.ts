@@ -45,6 +45,8 @@ interface WebGpuBackendInternals {
   endComputePassEncoder(): void;
   /** Finishes the pending encoder, submits it to the queue and releases buffers whose tensors were disposed. */
   submitQueue(): void;
+  /** Records one program's dispatch into the open compute pass (every GPU dispatch goes through it). */
+  recordAndSubmit(...args: unknown[]): void;
 }
 
 /**
@@ -100,6 +102,24 @@ export interface WebGpuAdapterSummary {
 }
 
 let adapterSummary: WebGpuAdapterSummary | undefined;
+
+/** Programs dispatched since the backend started (counted in recordAndSubmit, see countDispatches). */
+let dispatchCount = 0;
+
+/**
+ * Counts every dispatch tfjs records: wraps the backend instance's recordAndSubmit with a counter (one integer
+ * increment against tens of microseconds per dispatch). Done once per backend instance.
+ */
+function countDispatches(backend: WebGpuBackendInternals): void {
+  const marked = backend as WebGpuBackendInternals & { ganBenchCountsDispatches?: true };
+  if (marked.ganBenchCountsDispatches) return;
+  const record = backend.recordAndSubmit;
+  backend.recordAndSubmit = function (this: WebGpuBackendInternals, ...args: unknown[]) {
+    dispatchCount++;
+    return record.apply(this, args);
+  };
+  marked.ganBenchCountsDispatches = true;
+}
 
 /** The adapter of the last successful webgpuBackend.start(), or undefined before it. */
 export function webgpuAdapterSummary(): WebGpuAdapterSummary | undefined {
@@ -249,6 +269,7 @@ export const webgpuBackend: BackendProvider = {
     }
     await tf.ready();
 
+    countDispatches(webgpuInternals());
     // The device tfjs actually runs on reports its adapter; the adapter requested above is the fallback.
     const deviceAdapterInfo = (webgpuInternals().device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     adapterSummary = summarizeAdapter(deviceAdapterInfo ?? adapter.info, options);
@@ -271,6 +292,10 @@ export const webgpuBackend: BackendProvider = {
       backend.submitQueue();
     }
     await backend.queue.onSubmittedWorkDone();
+  },
+
+  dispatches(): number {
+    return dispatchCount;
   },
 
   memory(): BackendMemory {

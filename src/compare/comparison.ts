@@ -7,6 +7,7 @@ export const DETERMINISTIC_METRICS = [
   'flops',
   'flopsPredicted',
   'kernels',
+  'dispatches',
   'generatorForwards',
   'discriminatorForwards',
   'generatorBackwards',

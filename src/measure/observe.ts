@@ -9,19 +9,28 @@ import { profileStep, type StepProfile } from './memory.js';
 export interface ObservedStep {
   counts: StepCounts;
   profile: StepProfile;
+  /** GPU programs the observed step dispatched, where the backend counts them (null elsewhere). */
+  dispatches: number | null;
+}
+
+/** What observeStep needs of the backend: its wait, and its dispatch counter where it has one. */
+export interface ObservedBackend {
+  sync(): Promise<void>;
+  dispatches?(): number;
 }
 
 /**
  * Runs `strategy` once unobserved on `warmBatch` (caches warm; a later step then allocates what every step
- * does), then once observed and profiled on `measuredBatch`. `sync` waits for the device after each.
+ * does), then once observed and profiled on `measuredBatch`. `backend.sync` waits for the device after each.
  */
 export async function observeStep(
   gan: Gan,
   strategy: Strategy,
   warmBatch: Batch,
   measuredBatch: Batch,
-  sync: () => Promise<void> = async () => {},
+  backend: ObservedBackend = { sync: async () => {} },
 ): Promise<ObservedStep> {
+  const sync = () => backend.sync();
   tf.tidy(() => strategy.step(createStepContext(gan), warmBatch));
   await sync();
   const { observer, counts } = createCountingObserver({
@@ -29,7 +38,10 @@ export async function observeStep(
     discriminator: gan.discriminator.variables,
   });
   const observed = createStepContext(gan, observer);
+  const dispatchesBefore = backend.dispatches?.();
   const profile = await profileStep(() => tf.tidy(() => strategy.step(observed, measuredBatch)));
+  const dispatchesAfter = backend.dispatches?.();
   await sync();
-  return { counts, profile };
+  const dispatches = dispatchesBefore === undefined || dispatchesAfter === undefined ? null : dispatchesAfter - dispatchesBefore;
+  return { counts, profile, dispatches };
 }

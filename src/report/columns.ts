@@ -46,6 +46,7 @@ export const CSV_COLUMNS = [
     header: 'device_bytes_estimate',
     value: (cell) => (cell.deviceBytesIsEstimate === null ? null : String(cell.deviceBytesIsEstimate)),
   },
+  { header: 'gpu_dispatches', value: (cell) => cell.dispatches },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

@@ -90,7 +90,11 @@ export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
     align: 'right',
     value: (cell) => `${formatFlops(cell.flops)} / ${formatFlops(cell.flopsPredicted)}`,
   },
-  { header: 'Kernels', align: 'right', value: (cell) => formatCount(cell.kernels) },
+  {
+    header: 'Kernels',
+    align: 'right',
+    value: (cell) => `${formatCount(cell.kernels)}${cell.dispatches == null ? '' : ` (${formatCount(cell.dispatches)} GPU dispatches)`}`,
+  },
   { header: 'Forwards', align: 'left', value: (cell) => pair(cell.generatorForwards, cell.discriminatorForwards) },
   {
     header: 'Backwards (calls)',

@@ -22,7 +22,13 @@ export interface CellMeasurements {
   /** Why the cell failed, or null. */
   error: string | null;
   /** The observed, profiled step and the layer shapes its FLOPs are predicted from; null if it failed. */
-  observed: { counts: StepCounts; profile: StepProfile; layers: Record<NetworkName, readonly DenseShape[]> } | null;
+  observed: {
+    counts: StepCounts;
+    profile: StepProfile;
+    /** GPU programs the observed step dispatched (webgpu), null where the backend does not count them. */
+    dispatches: number | null;
+    layers: Record<NetworkName, readonly DenseShape[]>;
+  } | null;
   samplesMs: number[];
   /** The reference strategy's mean step time in this run, for `timeRatio`. */
   referenceMeanMs: number | null;
@@ -47,11 +53,12 @@ export function buildCell(measured: CellMeasurements): CellResult {
     cell.equivalence = equivalence.equivalence;
   }
   if (observed) {
-    const { counts, profile, layers } = observed;
+    const { counts, profile, dispatches, layers } = observed;
     const { flops, kernels } = countKernelFlops(profile.kernels);
     Object.assign(cell, {
       flops,
       kernels,
+      dispatches,
       flopsPredicted: predictFlops(counts, layers),
       generatorForwards: counts.generatorForwards,
       discriminatorForwards: counts.discriminatorForwards,
@@ -93,6 +100,7 @@ export function erroredCell(
     flops: null,
     flopsPredicted: null,
     kernels: null,
+    dispatches: null,
     generatorForwards: null,
     discriminatorForwards: null,
     generatorBackwards: null,

@@ -30,6 +30,8 @@ const cellSchema = z.looseObject({
   flops: nullableCount,
   flopsPredicted: nullableCount,
   kernels: nullableCount,
+  // Added later: files written before it read as null.
+  dispatches: nullableCount.default(null),
   generatorForwards: nullableCount,
   discriminatorForwards: nullableCount,
   generatorBackwards: nullableCount,

@@ -50,6 +50,9 @@ describe(`${DAWN_OPTIONS_ENV}`, () => {
     const rows = await readRows(nullDevice.out);
     const cpuRows = await readRows(cpu.out);
     expect(rows.map((row) => row.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    // GPU dispatches of one step (retain-graph, detach-d-first, g-first, single-forward): counted on webgpu only.
+    expect(rows.map((row) => row.gpu_dispatches)).toEqual(['80', '74', '74', '68']);
+    expect(cpuRows.map((row) => row.gpu_dispatches)).toEqual(['', '', '', '']);
     for (const [index, row] of rows.entries()) {
       expect(row.device).toMatch(/Dawn null device: nothing computed, times are host overhead only, Dawn options: backend=null/);
       const cpuRow = cpuRows[index]!;

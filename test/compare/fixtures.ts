@@ -55,6 +55,7 @@ export function makeCell(spec: CellSpec = {}): CellResult {
     flops: 1_000_000,
     flopsPredicted: 1_000_000,
     kernels: 42,
+    dispatches: null,
     generatorForwards: 1,
     discriminatorForwards: 3,
     generatorBackwards: 1,

@@ -7,14 +7,14 @@ const HEADER_LINE =
   'scenario,backend,device,strategy,batch_size,samples,time_ms_mean,time_ms_p50,time_ms_p99,time_rme_pct,flops,' +
   'flops_predicted,kernels,g_forwards,d_forwards,g_backwards,d_backwards,backward_calls,wasted_grad_elems,' +
   'peak_bytes,retained_bytes,leaked_tensors,equivalent_to,max_param_diff,status,error,' +
-  'time_ratio,order,equivalence,device_bytes,device_bytes_estimate';
+  'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches';
 
 const fieldsOf = (line: string) => line.split(',');
 
 describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
-    expect(CSV_HEADERS).toHaveLength(31);
+    expect(CSV_HEADERS).toHaveLength(32);
   });
 
   it('writes one row per cell with its numbers under their headers', () => {
@@ -38,6 +38,7 @@ describe('renderCsv', () => {
       equivalence: 'within-tolerance',
       device_bytes: '',
       device_bytes_estimate: '',
+      gpu_dispatches: '',
     });
   });
 
@@ -46,7 +47,7 @@ describe('renderCsv', () => {
     const row = csv.trimEnd().split('\n')[1]!;
     expect(row).toBe(
       'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
-        '"backward failed: shape [4,1], not [4]",,simultaneous,,,',
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,',
     );
   });
 });
