@@ -7,7 +7,7 @@
  * The cpu and wasm loops round to float32 after every operation, as the composed tfjs ops in
  * src/models/dense.ts do, so those backends give the same bits either way.
  */
-import { assertSameShape, flatProgram, newTensor, readValues, registerKernel, runProgram } from './kernel.js';
+import { assertSameShape, flatProgram, allocateOutput, readValues, registerKernel, runProgram } from './kernel.js';
 import type { tf } from '../tf.js';
 
 export const ACTIVATION_GRAD_KERNEL = 'GanActivationGrad';
@@ -59,9 +59,9 @@ registerKernel(ACTIVATION_GRAD_KERNEL, {
     const { activation, alpha } = checkedAttrs(attrs);
     const [dyv, yv] = [readValues(backend, dy), readValues(backend, y)];
     const slope = f32(alpha);
-    const out = new Float32Array(dyv.length);
+    const { info, values: out } = allocateOutput(backend, dy.shape); // before reading: see allocateOutput
     for (let i = 0; i < out.length; i++) out[i] = gradientElement(activation, dyv[i]!, yv[i]!, slope);
-    return newTensor(backend, dy.shape, out);
+    return info;
   },
   webgpu: ({ inputs, backend, attrs }) => {
     const { dy, y } = inputs as Inputs;

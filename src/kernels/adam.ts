@@ -4,10 +4,22 @@
  * (`_foreach_lerp_`, `_foreach_mul_` + `_foreach_addcmul_`, `_foreach_sqrt` ... `_foreach_addcdiv_`) fused
  * per result tensor. The step-dependent scalars travel as uniforms, not as uploaded tensors.
  *
- * The cpu and wasm loops round to float32 after every operation, exactly as the composed tfjs ops did, so a
- * cpu run gives the same bits as before; webgpu may contract a multiply-add (a last-place difference).
+ * The cpu loop rounds to float32 after every operation, exactly as the composed tfjs ops do, so a cpu run gives
+ * the same bits either way. On wasm, where a JavaScript loop over a network's parameters is slower than wasm's
+ * SIMD kernels, each kernel calls those kernels itself (the same operations, the same bits). webgpu may
+ * contract a multiply-add (a last-place difference).
  */
-import { assertSameShape, flatProgram, newTensor, readValues, registerKernel, runProgram } from './kernel.js';
+import {
+  allocateOutput,
+  assertSameShape,
+  callKernel,
+  disposeIntermediate,
+  flatProgram,
+  readValues,
+  registerKernel,
+  runProgram,
+  scalarOn,
+} from './kernel.js';
 import type { tf } from '../tf.js';
 
 /** `moment * beta + g * (1 - beta)`, with g the gradient or its square: exp_avg and exp_avg_sq's updates. */
@@ -38,13 +50,25 @@ registerKernel(ADAM_MOMENT_KERNEL, {
     assertSameShape(ADAM_MOMENT_KERNEL, moment, grad);
     const { beta, squareGradient } = attrs as unknown as AdamMomentAttrs;
     const [b, oneMinusB] = [f32(beta), f32(1 - beta)];
+    const { info, values: out } = allocateOutput(backend, moment.shape); // before reading: see allocateOutput
     const [mv, gv] = [readValues(backend, moment), readValues(backend, grad)];
-    const out = new Float32Array(mv.length);
     for (let i = 0; i < out.length; i++) {
       const g = squareGradient ? f32(gv[i]! * gv[i]!) : gv[i]!;
       out[i] = f32(mv[i]! * b) + f32(g * oneMinusB);
     }
-    return newTensor(backend, moment.shape, out);
+    return info;
+  },
+  wasm: ({ inputs, backend, attrs }) => {
+    const { moment, grad } = inputs as MomentInputs;
+    assertSameShape(ADAM_MOMENT_KERNEL, moment, grad);
+    const { beta, squareGradient } = attrs as unknown as AdamMomentAttrs;
+    const [b, oneMinusB] = [scalarOn(backend, beta), scalarOn(backend, 1 - beta)];
+    const decayed = callKernel(backend, 'Multiply', { a: moment, b });
+    const g = squareGradient ? callKernel(backend, 'Square', { x: grad }) : grad;
+    const scaled = callKernel(backend, 'Multiply', { a: g, b: oneMinusB });
+    const result = callKernel(backend, 'Add', { a: decayed, b: scaled });
+    disposeIntermediate(backend, b, oneMinusB, decayed, scaled, ...(squareGradient ? [g] : []));
+    return result;
   },
   webgpu: ({ inputs, backend, attrs }) => {
     const { moment, grad } = inputs as MomentInputs;
@@ -70,13 +94,28 @@ registerKernel(ADAM_UPDATE_KERNEL, {
     assertSameShape(ADAM_UPDATE_KERNEL, param, v);
     const { stepSize, sqrtBiasCorrection2, epsilon } = attrs as unknown as AdamUpdateAttrs;
     const [step, correction, eps] = [f32(stepSize), f32(sqrtBiasCorrection2), f32(epsilon)];
+    const { info, values: out } = allocateOutput(backend, param.shape); // before reading: see allocateOutput
     const [pv, mv, vv] = [readValues(backend, param), readValues(backend, m), readValues(backend, v)];
-    const out = new Float32Array(pv.length);
     for (let i = 0; i < out.length; i++) {
       const denominator = f32(f32(f32(Math.sqrt(vv[i]!)) / correction) + eps);
       out[i] = pv[i]! - f32(f32(mv[i]! / denominator) * step);
     }
-    return newTensor(backend, param.shape, out);
+    return info;
+  },
+  wasm: ({ inputs, backend, attrs }) => {
+    const { param, m, v } = inputs as UpdateInputs;
+    assertSameShape(ADAM_UPDATE_KERNEL, param, m);
+    assertSameShape(ADAM_UPDATE_KERNEL, param, v);
+    const { stepSize, sqrtBiasCorrection2, epsilon } = attrs as unknown as AdamUpdateAttrs;
+    const [step, correction, eps] = [scalarOn(backend, stepSize), scalarOn(backend, sqrtBiasCorrection2), scalarOn(backend, epsilon)];
+    const root = callKernel(backend, 'Sqrt', { x: v });
+    const corrected = callKernel(backend, 'RealDiv', { a: root, b: correction });
+    const denominator = callKernel(backend, 'Add', { a: corrected, b: eps });
+    const ratio = callKernel(backend, 'RealDiv', { a: m, b: denominator });
+    const delta = callKernel(backend, 'Multiply', { a: ratio, b: step });
+    const result = callKernel(backend, 'Sub', { a: param, b: delta });
+    disposeIntermediate(backend, step, correction, eps, root, corrected, denominator, ratio, delta);
+    return result;
   },
   webgpu: ({ inputs, backend, attrs }) => {
     const { param, m, v } = inputs as UpdateInputs;

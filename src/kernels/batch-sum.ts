@@ -5,7 +5,7 @@
  * reduction in workgroup memory (tfjs's own ReduceProgram pattern, without the transpose). The cpu and wasm
  * loop sums each column in row order in float64, as tfjs's cpu Sum does.
  */
-import { newTensor, readValues, registerKernel, runProgram, uniformDeclarations, type WebGpuProgram } from './kernel.js';
+import { allocateOutput, readValues, registerKernel, runProgram, uniformDeclarations, type WebGpuProgram } from './kernel.js';
 import type { tf } from '../tf.js';
 
 /** Kernel name, as it appears in profiles and kernel counts. */
@@ -22,13 +22,15 @@ registerKernel(BATCH_SUM_KERNEL, {
   loop: ({ inputs, backend }) => {
     const { x } = inputs as BatchSumInputs;
     const [rows, columns] = matrixShape(x);
+    const { info, values: out } = allocateOutput(backend, [columns]); // before reading: see allocateOutput
     const values = readValues(backend, x);
     // Summed in float64 and rounded once, as tfjs's cpu Sum does.
     const sums = new Float64Array(columns);
     for (let row = 0; row < rows; row++) {
       for (let column = 0; column < columns; column++) sums[column] = sums[column]! + values[row * columns + column]!;
     }
-    return newTensor(backend, [columns], Float32Array.from(sums));
+    out.set(sums);
+    return info;
   },
   webgpu: ({ inputs, backend }) => {
     const { x } = inputs as BatchSumInputs;

@@ -4,7 +4,7 @@
  * already divided by the element count for the mean). Written op by op, tfjs takes about eighteen kernels and
  * five scalar uploads per loss, forward and backward.
  */
-import { assertSameShape, flatProgram, newTensor, readValues, registerKernel, runProgram } from './kernel.js';
+import { assertSameShape, flatProgram, allocateOutput, readValues, registerKernel, runProgram } from './kernel.js';
 import type { tf } from '../tf.js';
 
 /** Kernel names, as they appear in profiles and kernel counts. */
@@ -41,10 +41,10 @@ registerKernel(BCE_KERNEL, {
   loop: ({ inputs, backend }) => {
     const { p, t } = inputs as BceInputs;
     assertSameShape(BCE_KERNEL, p, t);
+    const { info, values: out } = allocateOutput(backend, p.shape); // before reading: see allocateOutput
     const [pv, tv] = [readValues(backend, p), readValues(backend, t)];
-    const out = new Float32Array(pv.length);
     for (let i = 0; i < out.length; i++) out[i] = bceElement(pv[i]!, tv[i]!);
-    return newTensor(backend, p.shape, out);
+    return info;
   },
   webgpu: ({ inputs, backend }) => {
     const { p, t } = inputs as BceInputs;
@@ -62,11 +62,11 @@ registerKernel(BCE_GRAD_KERNEL, {
     const { dy, p, t } = inputs as BceGradInputs;
     assertSameShape(BCE_GRAD_KERNEL, p, t);
     const { count } = attrs as unknown as BceGradAttrs;
+    const { info, values: out } = allocateOutput(backend, p.shape); // before reading: see allocateOutput
     const dyValue = readValues(backend, dy)[0]!;
     const [pv, tv] = [readValues(backend, p), readValues(backend, t)];
-    const out = new Float32Array(pv.length);
     for (let i = 0; i < out.length; i++) out[i] = bceGradElement(dyValue, pv[i]!, tv[i]!, count);
-    return newTensor(backend, p.shape, out);
+    return info;
   },
   webgpu: ({ inputs, backend, attrs }) => {
     const { dy, p, t } = inputs as BceGradInputs;

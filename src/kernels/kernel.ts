@@ -9,19 +9,25 @@
  */
 import { tf } from '../tf.js';
 
-/** The backends that get the JavaScript-loop implementation. */
-const LOOP_BACKENDS = ['cpu', 'wasm'] as const;
-
 export interface KernelImplementations {
-  /** cpu and wasm: reads the inputs' values, loops, writes a new tensor (see readValues / newTensor). */
+  /** cpu and wasm: allocates the output, reads the inputs' values, loops (see allocateOutput / readValues). */
   loop: tf.KernelFunc;
+  /**
+   * wasm, where a JavaScript loop is slower than wasm's own SIMD kernels (large elementwise work): compose
+   * those kernels directly (see callKernel), as tfjs's own composite kernels do. Defaults to `loop`.
+   */
+  wasm?: tf.KernelFunc;
   /** webgpu: runs one WGSL program through tfjs-backend-webgpu's own runner (see runProgram). */
   webgpu: tf.KernelFunc;
 }
 
 /** Registers `kernelName` on cpu, wasm and webgpu (once: a second call, e.g. from a reloaded module, is a no-op). */
-export function registerKernel(kernelName: string, { loop, webgpu }: KernelImplementations): void {
-  const implementations: Array<[string, tf.KernelFunc]> = [...LOOP_BACKENDS.map((name) => [name, loop] as [string, tf.KernelFunc]), ['webgpu', webgpu]];
+export function registerKernel(kernelName: string, { loop, wasm = loop, webgpu }: KernelImplementations): void {
+  const implementations: Array<[string, tf.KernelFunc]> = [
+    ['cpu', loop],
+    ['wasm', wasm],
+    ['webgpu', webgpu],
+  ];
   for (const [backendName, kernelFunc] of implementations) {
     if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
@@ -49,14 +55,55 @@ export function assertSameShape(kernelName: string, a: tf.TensorInfo, b: tf.Tens
 // cpu and wasm
 // ---------------------------------------------------------------------------------------------------------
 
-/** A float32 input's values on a cpu or wasm backend (no device round trip: the data is in memory). */
-export function readValues(backend: unknown, info: tf.TensorInfo): Float32Array {
-  return (backend as tf.KernelBackend).readSync(info.dataId) as Float32Array;
+/** The parts of tfjs-backend-wasm's BackendWasm the loops use: tensors live in the WebAssembly heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
-/** A new float32 tensor holding `values` on a cpu or wasm backend (what cpu's makeTensorInfo and wasm's makeOutput do). */
-export function newTensor(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo {
-  return { dataId: (backend as tf.KernelBackend).write(values, shape, 'float32'), shape, dtype: 'float32' };
+const isWasm = (backend: unknown): backend is WasmHeap =>
+  typeof (backend as Partial<WasmHeap>).typedArrayFromHeap === 'function';
+
+/**
+ * A new float32 output on a cpu or wasm backend, and its values to fill: the cpu backend keeps the array it is
+ * given, wasm's is a view into its heap. Allocate the output before reading inputs with readValues: a wasm
+ * allocation can grow the heap and invalidate earlier views.
+ */
+export function allocateOutput(backend: unknown, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
+  if (isWasm(backend)) {
+    const info = backend.makeOutput(shape, 'float32');
+    return { info, values: backend.typedArrayFromHeap(info) };
+  }
+  const values = new Float32Array(tf.util.sizeFromShape(shape));
+  return { info: { dataId: (backend as tf.KernelBackend).write(values, shape, 'float32'), shape, dtype: 'float32' }, values };
+}
+
+/**
+ * Runs another kernel of the active backend directly, inside a kernel: not through the engine, so neither
+ * profiled nor taped (the outer kernel is), as tfjs's own composite kernels call each other. Dispose what it
+ * returns with disposeIntermediate unless it is the result.
+ */
+export function callKernel(backend: unknown, kernelName: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}): tf.TensorInfo {
+  const kernel = tf.getKernel(kernelName, tf.getBackend());
+  if (kernel === undefined) throw new Error(`no kernel '${kernelName}' on backend '${tf.getBackend()}'`);
+  return kernel.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+/** Frees a callKernel result or a scalar from scalarOn that the outer kernel does not return. */
+export function disposeIntermediate(backend: unknown, ...infos: tf.TensorInfo[]): void {
+  for (const info of infos) (backend as tf.KernelBackend).disposeData(info.dataId);
+}
+
+/** A float32 scalar on a cpu or wasm backend, for callKernel. */
+export function scalarOn(backend: unknown, value: number): tf.TensorInfo {
+  const { info, values } = allocateOutput(backend, []);
+  values[0] = value;
+  return info;
+}
+
+/** A float32 input's values on a cpu or wasm backend, without a copy (wasm: a heap view; see allocateOutput). */
+export function readValues(backend: unknown, info: tf.TensorInfo): Float32Array {
+  return isWasm(backend) ? backend.typedArrayFromHeap(info) : ((backend as tf.KernelBackend).readSync(info.dataId) as Float32Array);
 }
 
 // ---------------------------------------------------------------------------------------------------------
