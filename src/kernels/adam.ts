@@ -44,11 +44,27 @@ type UpdateInputs = { param: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo }
 
 const f32 = Math.fround;
 
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** A moment kernel's inputs and attributes, checked. */
+function momentArgs({ inputs, attrs }: KernelArgs): MomentInputs & AdamMomentAttrs {
+  const { moment, grad } = inputs as MomentInputs;
+  assertSameShape(ADAM_MOMENT_KERNEL, moment, grad);
+  return { moment, grad, ...(attrs as unknown as AdamMomentAttrs) };
+}
+
+/** An update kernel's inputs and attributes, checked. */
+function updateArgs({ inputs, attrs }: KernelArgs): UpdateInputs & AdamUpdateAttrs {
+  const { param, m, v } = inputs as UpdateInputs;
+  assertSameShape(ADAM_UPDATE_KERNEL, param, m);
+  assertSameShape(ADAM_UPDATE_KERNEL, param, v);
+  return { param, m, v, ...(attrs as unknown as AdamUpdateAttrs) };
+}
+
 registerKernel(ADAM_MOMENT_KERNEL, {
-  loop: ({ inputs, backend, attrs }) => {
-    const { moment, grad } = inputs as MomentInputs;
-    assertSameShape(ADAM_MOMENT_KERNEL, moment, grad);
-    const { beta, squareGradient } = attrs as unknown as AdamMomentAttrs;
+  loop: (args) => {
+    const { backend } = args;
+    const { moment, grad, beta, squareGradient } = momentArgs(args);
     const [b, oneMinusB] = [f32(beta), f32(1 - beta)];
     const { info, values: out } = allocateOutput(backend, moment.shape); // before reading: see allocateOutput
     const [mv, gv] = [readValues(backend, moment), readValues(backend, grad)];
@@ -58,10 +74,9 @@ registerKernel(ADAM_MOMENT_KERNEL, {
     }
     return info;
   },
-  wasm: ({ inputs, backend, attrs }) => {
-    const { moment, grad } = inputs as MomentInputs;
-    assertSameShape(ADAM_MOMENT_KERNEL, moment, grad);
-    const { beta, squareGradient } = attrs as unknown as AdamMomentAttrs;
+  wasm: (args) => {
+    const { backend } = args;
+    const { moment, grad, beta, squareGradient } = momentArgs(args);
     const [b, oneMinusB] = [scalarOn(backend, beta), scalarOn(backend, 1 - beta)];
     const decayed = callKernel(backend, 'Multiply', { a: moment, b });
     const g = squareGradient ? callKernel(backend, 'Square', { x: grad }) : grad;
@@ -70,10 +85,9 @@ registerKernel(ADAM_MOMENT_KERNEL, {
     disposeIntermediate(backend, b, oneMinusB, decayed, scaled, ...(squareGradient ? [g] : []));
     return result;
   },
-  webgpu: ({ inputs, backend, attrs }) => {
-    const { moment, grad } = inputs as MomentInputs;
-    assertSameShape(ADAM_MOMENT_KERNEL, moment, grad);
-    const { beta, squareGradient } = attrs as unknown as AdamMomentAttrs;
+  webgpu: (args) => {
+    const { backend } = args;
+    const { moment, grad, beta, squareGradient } = momentArgs(args);
     const program = flatProgram(
       squareGradient ? 'gan_adam_moment_sq' : 'gan_adam_moment',
       moment.shape,
@@ -88,11 +102,9 @@ registerKernel(ADAM_MOMENT_KERNEL, {
 });
 
 registerKernel(ADAM_UPDATE_KERNEL, {
-  loop: ({ inputs, backend, attrs }) => {
-    const { param, m, v } = inputs as UpdateInputs;
-    assertSameShape(ADAM_UPDATE_KERNEL, param, m);
-    assertSameShape(ADAM_UPDATE_KERNEL, param, v);
-    const { stepSize, sqrtBiasCorrection2, epsilon } = attrs as unknown as AdamUpdateAttrs;
+  loop: (args) => {
+    const { backend } = args;
+    const { param, m, v, stepSize, sqrtBiasCorrection2, epsilon } = updateArgs(args);
     const [step, correction, eps] = [f32(stepSize), f32(sqrtBiasCorrection2), f32(epsilon)];
     const { info, values: out } = allocateOutput(backend, param.shape); // before reading: see allocateOutput
     const [pv, mv, vv] = [readValues(backend, param), readValues(backend, m), readValues(backend, v)];
@@ -102,11 +114,9 @@ registerKernel(ADAM_UPDATE_KERNEL, {
     }
     return info;
   },
-  wasm: ({ inputs, backend, attrs }) => {
-    const { param, m, v } = inputs as UpdateInputs;
-    assertSameShape(ADAM_UPDATE_KERNEL, param, m);
-    assertSameShape(ADAM_UPDATE_KERNEL, param, v);
-    const { stepSize, sqrtBiasCorrection2, epsilon } = attrs as unknown as AdamUpdateAttrs;
+  wasm: (args) => {
+    const { backend } = args;
+    const { param, m, v, stepSize, sqrtBiasCorrection2, epsilon } = updateArgs(args);
     const [step, correction, eps] = [scalarOn(backend, stepSize), scalarOn(backend, sqrtBiasCorrection2), scalarOn(backend, epsilon)];
     const root = callKernel(backend, 'Sqrt', { x: v });
     const corrected = callKernel(backend, 'RealDiv', { a: root, b: correction });
@@ -117,11 +127,9 @@ registerKernel(ADAM_UPDATE_KERNEL, {
     disposeIntermediate(backend, step, correction, eps, root, corrected, denominator, ratio, delta);
     return result;
   },
-  webgpu: ({ inputs, backend, attrs }) => {
-    const { param, m, v } = inputs as UpdateInputs;
-    assertSameShape(ADAM_UPDATE_KERNEL, param, m);
-    assertSameShape(ADAM_UPDATE_KERNEL, param, v);
-    const { stepSize, sqrtBiasCorrection2, epsilon } = attrs as unknown as AdamUpdateAttrs;
+  webgpu: (args) => {
+    const { backend } = args;
+    const { param, m, v, stepSize, sqrtBiasCorrection2, epsilon } = updateArgs(args);
     const program = flatProgram(
       'gan_adam_update',
       param.shape,
