@@ -46,8 +46,11 @@ Also checks the strategies' update logic: from identical weights and data, in fl
 trains --equivalence-steps steps at batch 64; retain-graph, g-first and single-forward must agree (the
 simultaneous update) and detach-d-first must differ (it is alternating), as src/measure/equivalence.ts finds.
 
-Output JSON: {torch, device, fp32PeakFlops, cells: [{strategy, batchSize, meanMs, p50Ms, p99Ms, samples, flops}],
-plus settings, equivalence and environment details}.
+Kernels: torch.profiler's CUDA events over one more untimed step per cell (kernel launches, memcpy and memset
+included), set against webgpu's dispatches per step; null on the CPU or if the profiler fails.
+
+Output JSON: {torch, device, fp32PeakFlops, cells: [{strategy, batchSize, meanMs, p50Ms, p99Ms, samples, flops,
+kernels}], plus settings, equivalence and environment details}.
 """
 
 from __future__ import annotations
@@ -285,6 +288,23 @@ def count_flops(torch, step, gan, batch):
     return int(counter.get_total_flops())
 
 
+def count_kernel_launches(torch, step, gan, batch, device, log):
+    """GPU kernels one step launches (CUDA only; None elsewhere or if the profiler fails): torch.profiler's
+    device-side events, memcpy and memset included, to set against webgpu's dispatches per step."""
+    if device.type != "cuda":
+        return None
+    try:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            step(torch, gan, batch)
+            torch.cuda.synchronize()
+        return sum(1 for event in prof.events() if str(getattr(event, "device_type", "")).endswith("CUDA"))
+    except Exception as error:  # noqa: BLE001 - a count, not a measurement the check depends on
+        log(f"  kernel count failed: {type(error).__name__}: {error}")
+        return None
+
+
 def run_cells(torch, device, batch_size, strategies, args, log):
     """Every strategy at one batch size: warm-up, one FLOP-counted step, interleaved timed rounds."""
     sync = make_sync(torch, device)
@@ -305,6 +325,10 @@ def run_cells(torch, device, batch_size, strategies, args, log):
                 one_step(sid)
             sync()
             cells[sid]["flops"] = count_flops(torch, STEPS[sid], trainees[sid], batches[counters[sid] % len(batches)])
+            counters[sid] += 1
+            sync()
+            cells[sid]["kernels"] = count_kernel_launches(
+                torch, STEPS[sid], trainees[sid], batches[counters[sid] % len(batches)], device, log)
             counters[sid] += 1
             sync()
         except Exception as error:  # noqa: BLE001 - a failing cell is reported, the others go on
@@ -335,7 +359,8 @@ def run_cells(torch, device, batch_size, strategies, args, log):
     for sid in strategies:
         cell = cells[sid]
         row = {"strategy": sid, "batchSize": batch_size, "order": cell["order"], "status": "ok", "error": None}
-        row.update({"meanMs": None, "p50Ms": None, "p99Ms": None, "samples": 0, "flops": cell.get("flops")})
+        row.update({"meanMs": None, "p50Ms": None, "p99Ms": None, "samples": 0, "flops": cell.get("flops"),
+                    "kernels": cell.get("kernels")})
         if cell["samplesMs"]:
             row.update(summarize(cell["samplesMs"]))
         if cell["error"]:
@@ -556,7 +581,7 @@ def render_comparison(webgpu_runs, pytorch):
             lines.append(f"  - **`{label}` ran on a software (CPU) adapter: its times say nothing about the GPU**")
     lines += ["", f"Goal: webgpu step time <= {GOAL_RATIO:g}x PyTorch's for the same strategy and batch.", ""]
     header = ["run", "strategy", "batch", "webgpu ms", "pytorch ms", "ratio", f"<= {GOAL_RATIO:g}x",
-              "kernels/step", "dispatches/step", "webgpu GFLOP/step", "pytorch GFLOP/step", "webgpu FLOP/s", "% peak",
+              "kernels/step", "dispatches/step", "pytorch kernels/step", "webgpu GFLOP/step", "pytorch GFLOP/step", "webgpu FLOP/s", "% peak",
               "pytorch FLOP/s", "% peak"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
@@ -577,7 +602,7 @@ def render_comparison(webgpu_runs, pytorch):
                 p_rate = ref["flops"] / (p_ms / 1000)
             row = [label, cell["strategy"], str(cell["batchSize"]), fmt_ms(w_ms), fmt_ms(p_ms),
                    "n/a" if ratio is None else f"{ratio:.2f}x", verdict, str(cell.get("kernels") or "n/a"),
-                   str(cell.get("dispatches") or "n/a"),
+                   str(cell.get("dispatches") or "n/a"), str(ref.get("kernels") or "n/a"),
                    fmt_flops(cell.get("flops")), fmt_flops(ref.get("flops")), fmt_rate(cell.get("flopsPerSecond")),
                    pct(cell.get("flopsPerSecond"), peak), fmt_rate(p_rate), pct(p_rate, peak)]
             lines.append("| " + " | ".join(row) + " |")
