@@ -18,7 +18,9 @@
 # --quick also shrinks the PyTorch side (batch 64, 1 s per cell): a smoke test.
 # GPU_CHECK_VARIANT="--flag NAME=VALUE ..." adds a second webgpu run with those arguments (no equivalence check)
 # into $OUT/variant and a row per cell for it in the table, if time is left: e.g. to compare
-# WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=15 (default) with 100 in one device call.
+# WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=15 (default) with 100 in one device call. Unset, the variant is
+# "--dawn backend=null": the same steps on Dawn's null device, whose times are the host's own overhead (the
+# floor under the GPU's), labelled null-device in the table; GPU_CHECK_VARIANT= (empty) runs no variant.
 #
 # Everything ends within GPU_CHECK_BUDGET_S (default 265 s, plus at most ~25 s of kill grace): each side runs
 # under `timeout`, the webgpu side first (results are saved after each batch size, so a timeout keeps what
@@ -79,21 +81,25 @@ else
   echo "gpu-check: PyTorch is not installed here: no reference times" | tee "$OUT/log-pytorch.txt"
 fi
 
+variant=${GPU_CHECK_VARIANT-"--dawn backend=null"}
+variant_label=variant
+case "$variant" in *backend=null*) variant_label=null-device ;; esac
+
 compare() {
   local runs=(--webgpu "default=$OUT/webgpu")
-  [ -f "$OUT/variant/webgpu.json" ] && runs+=(--webgpu "variant=$OUT/variant")
+  [ -f "$OUT/variant/webgpu.json" ] && runs+=(--webgpu "$variant_label=$OUT/variant")
   timeout -k 5 20 python3 scripts/pytorch_reference.py compare "${runs[@]}" --pytorch "$OUT/pytorch.json" \
     --out "$OUT/gpu-check.md"
 }
 echo "== gpu-check: comparison"
 compare
 
-if [ -n "${GPU_CHECK_VARIANT:-}" ]; then
+if [ -n "$variant" ]; then
   t=$(stage_time 150 25)
   if [ "$t" -ge 45 ]; then
-    echo "== gpu-check: webgpu variant: $GPU_CHECK_VARIANT (${t} s)"
+    echo "== gpu-check: webgpu variant ($variant_label): $variant (${t} s)"
     # shellcheck disable=SC2086  # the variant is a list of arguments
-    timeout -k 10 "$t" "${runner[@]}" --out "$OUT/variant" --equivalence-max-batch 1 "$@" $GPU_CHECK_VARIANT \
+    timeout -k 10 "$t" "${runner[@]}" --out "$OUT/variant" --equivalence-max-batch 1 "$@" $variant \
       2>&1 | tee "$OUT/log-variant.txt"
     echo "== gpu-check: comparison with the variant"
     compare

@@ -237,7 +237,8 @@ export interface WebGpuSummary {
   }>;
 }
 
-export function summarizeCells(cells: readonly CellResult[]): WebGpuSummary['cells'] {
+/** `computes` false (Dawn's null device): nothing was computed, so no FLOP/s is reported. */
+export function summarizeCells(cells: readonly CellResult[], computes = webgpuAdapterSummary()?.isNullDevice !== true): WebGpuSummary['cells'] {
   return cells.map((cell) => {
     const meanMs = cell.timing?.meanMs ?? null;
     return {
@@ -253,7 +254,7 @@ export function summarizeCells(cells: readonly CellResult[]): WebGpuSummary['cel
       dispatches: cell.dispatches,
       flops: cell.flops,
       flopsPredicted: cell.flopsPredicted,
-      flopsPerSecond: meanMs && cell.flops !== null ? cell.flops / (meanMs / 1000) : null,
+      flopsPerSecond: computes && meanMs && cell.flops !== null ? cell.flops / (meanMs / 1000) : null,
       equivalence: cell.equivalence,
       maxParamDiff: cell.maxParamDiff,
     };
