@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import balanced from '../scenarios/balanced.js';
-import { DAWN_OPTIONS_ENV, webgpuAdapterSummary, webgpuOverheadFlags } from '../src/backends/webgpu.js';
+import { DAWN_OPTIONS_ENV, isDawnOption, webgpuAdapterSummary, webgpuOverheadFlags } from '../src/backends/webgpu.js';
 import { writeRawResults, writeReport } from '../src/cli/output.js';
 import { createProgress } from '../src/cli/progress.js';
 import { runBenchmark, type LoadedScenario } from '../src/runner.js';
@@ -139,7 +139,7 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
     out: values.out ?? (env['OUT'] ? env['OUT'] : 'gpu-check-out'),
     flags,
     dawnOptions: (values.dawn ?? []).map((option) => {
-      if (!/^[a-z-]+=\S+$/.test(option)) throw new Error(`--dawn: expected name=value (e.g. backend=null), got '${option}'`);
+      if (!isDawnOption(option)) throw new Error(`--dawn: expected name=value (e.g. backend=null), got '${option}'`);
       return option;
     }),
     budget,

@@ -19,12 +19,17 @@ const LAVAPIPE_HINT = "install Mesa's Vulkan driver: bash scripts/install-lavapi
  */
 export const DAWN_OPTIONS_ENV = 'GAN_BENCH_DAWN_OPTIONS';
 
+/** Whether `text` has the shape of a Dawn option, `name=value` (e.g. backend=null); Dawn itself checks the rest. */
+export function isDawnOption(text: string): boolean {
+  return /^[a-z-]+=\S+$/.test(text);
+}
+
 /** The Dawn options GAN_BENCH_DAWN_OPTIONS asks for (empty when unset). */
 export function dawnOptions(env: NodeJS.ProcessEnv = process.env): string[] {
   const text = env[DAWN_OPTIONS_ENV] ?? '';
   const options = text.split(/\s+/).filter(Boolean);
   for (const option of options) {
-    if (!/^[a-z-]+=\S+$/.test(option)) {
+    if (!isDawnOption(option)) {
       throw new BackendUnavailableError(
         'webgpu',
         `${DAWN_OPTIONS_ENV}: '${option}' is not a Dawn option (expected name=value, e.g. backend=null or ` +
