@@ -25,7 +25,7 @@ import { writeRawResults, writeReport } from '../src/cli/output.js';
 import { createProgress } from '../src/cli/progress.js';
 import { runBenchmark, type LoadedScenario } from '../src/runner.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { getStrategy, STRATEGY_IDS, type StrategyId } from '../src/strategies/index.js';
+import { getStrategy, RUNNABLE_STRATEGY_IDS, type StrategyId } from '../src/strategies/index.js';
 import { tf } from '../src/tf.js';
 import type { CellResult, RunResults } from '../src/types.js';
 
@@ -34,7 +34,7 @@ export const USAGE = `Usage: npx tsx scripts/gpu-check.ts [options]   (packed: n
 Options:
   --quick                     batch 64 only, tiny budgets (a smoke test: ~40 s on lavapipe)
   --batch-sizes <list>        default 64,4096
-  --strategies <list>         default ${STRATEGY_IDS.join(',')}
+  --strategies <list>         default ${RUNNABLE_STRATEGY_IDS.join(',')}
   --out <dir>                 default $OUT, else ./gpu-check-out
   --flag NAME=VALUE           set a tfjs flag before the backend starts (repeatable),
                               e.g. --flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=100
@@ -124,7 +124,7 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
   if (new Set(batchSizes).size !== batchSizes.length) throw new Error('--batch-sizes lists a batch size twice');
   const strategies = values.strategies
     ? values.strategies.split(',').map((id) => id.trim()).filter(Boolean).map((id) => getStrategy(id).id)
-    : [...STRATEGY_IDS];
+    : [...RUNNABLE_STRATEGY_IDS];
   if (strategies.length === 0) throw new Error('--strategies names no strategy');
   const flags: Record<string, number | boolean | string> = {};
   for (const assignment of values.flag ?? []) {

@@ -7,8 +7,8 @@ import { tf } from '../src/tf.js';
 import { backends } from '../src/backends/index.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { createBatches, createGan, disposeBatches } from '../src/models/gan.js';
-import { createStepContext } from '../src/strategies/context.js';
-import { strategies, STRATEGY_IDS } from '../src/strategies/index.js';
+import { createStepRunner } from '../src/strategies/context.js';
+import { RUNNABLE_STRATEGY_IDS, strategies } from '../src/strategies/index.js';
 
 const file = process.argv[2] ?? 'scenarios/balanced.ts';
 const provider = backends.webgpu;
@@ -18,11 +18,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const scenario = await loadScenario(file);
 for (const batchSize of [15, 1000]) {
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batchSize);
-  for (const id of STRATEGY_IDS) {
+  for (const id of RUNNABLE_STRATEGY_IDS) {
     const gan = createGan(scenario, 'foreach');
     const batches = createBatches(scenario, 4);
-    const ctx = createStepContext(gan);
-    const step = (i: number) => tf.tidy(() => strategies[id].step(ctx, batches[i % 4]!));
+    const run = createStepRunner(gan);
+    const step = (i: number) => run(strategies[id], batches[i % 4]!);
     for (let i = 0; i < 10; i++) { step(i); await provider.sync(); }
     const before = provider.dispatches!();
     step(0);

@@ -2,8 +2,10 @@
 export { defineScenario, scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
 export { loadScenario, parseScenario, ScenarioError } from './scenario/load.js';
 export { strategies, getStrategy, STRATEGY_IDS, type StrategyId } from './strategies/index.js';
-export type { Strategy, StepContext, Batch, Network, UpdateOrder } from './strategies/strategy.js';
-export { GradientTape, type GradientResult } from './autograd/tape.js';
+export type { Strategy, StepContext, Batch, Network, Optimizer, UpdateOrder } from './strategies/strategy.js';
+export { Graph, type BackwardOptions, type BackwardResult } from './autograd/graph.js';
+export { Parameter } from './autograd/parameter.js';
+export { AutogradError, type AutogradErrorKind } from './autograd/errors.js';
 export { detach } from './autograd/detach.js';
 export { backends, startBackend, parseBackendId, BACKEND_IDS, BackendUnavailableError, type BackendId } from './backends/index.js';
 export { runBenchmark, type RunOptions, type RunEvent, type LoadedScenario } from './runner.js';

@@ -15,10 +15,10 @@ import { mean } from './measure/statistics.js';
 import { macsPerSample, parameterCount } from './models/mlp.js';
 import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
 import type { Scenario } from './scenario/schema.js';
-import { createStepContext } from './strategies/context.js';
+import { createStepRunner, type StepRunner } from './strategies/context.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
-import type { StepContext } from './strategies/strategy.js';
+import { judgeStep } from './strategies/outcome.js';
 import { tf } from './tf.js';
 import { buildCell, erroredCell } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
@@ -152,11 +152,13 @@ interface ScenarioOutcome {
 interface Trainee {
   id: StrategyId;
   gan: Gan;
-  ctx: StepContext;
+  run: StepRunner;
   counts?: StepCounts;
   profile?: StepProfile;
   dispatches?: number | null;
   error?: string;
+  /** The step raised the error its strategy must raise (the post's code as printed). */
+  raised?: boolean;
 }
 
 async function runScenario(
@@ -200,7 +202,7 @@ async function runScenario(
   const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
   const trainees: Trainee[] = ids.map((id) => {
     const gan = createGan(scenario, adam);
-    return { id, gan, ctx: createStepContext(gan) };
+    return { id, gan, run: createStepRunner(gan) };
   });
   try {
     phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
@@ -211,8 +213,12 @@ async function runScenario(
         trainee.counts = counts;
         trainee.profile = profile;
         trainee.dispatches = dispatches;
+        const outcome = judgeStep(strategies[trainee.id]);
+        if (outcome.error) trainee.error = outcome.error;
       } catch (error) {
-        trainee.error = messageOf(error);
+        const outcome = judgeStep(strategies[trainee.id], error);
+        trainee.error = outcome.error ?? messageOf(error);
+        trainee.raised = outcome.status === 'raised';
       }
     }
 
@@ -221,7 +227,7 @@ async function runScenario(
       let next = 0;
       return () => {
         const batch = batches[next++ % batches.length]!;
-        tf.tidy(() => strategies[trainee.id].step(trainee.ctx, batch));
+        trainee.run(strategies[trainee.id], batch);
       };
     };
     const timings = await timeInterleaved(
@@ -247,6 +253,7 @@ async function runScenario(
         device: device.description,
         strategy: trainee.id,
         error: trainee.error ?? (timing?.error ? messageOf(timing.error) : null),
+        raised: trainee.raised,
         observed:
           trainee.counts && trainee.profile
             ? { counts: trainee.counts, profile: trainee.profile, dispatches: trainee.dispatches ?? null, layers: { generator: trainee.gan.generator.layers, discriminator: trainee.gan.discriminator.layers } }

@@ -31,8 +31,12 @@ export interface CellResult {
   device: string;
   strategy: StrategyId;
   batchSize: number;
-  status: 'ok' | 'errored';
-  /** Why the cell failed; null when it did not. */
+  /**
+   * 'ok': measured; 'errored': it failed; 'raised': the post's code as printed raised the error PyTorch raises
+   * for it, as it must (its message is in `error`).
+   */
+  status: 'ok' | 'errored' | 'raised';
+  /** Why the cell failed, or the error a printed strategy raised; null when neither. */
   error: string | null;
   timing: TimingStats | null;
   /** Mean step time over the reference strategy's in the same run (1 for the reference): travels between machines. */

@@ -1,12 +1,13 @@
 /**
  * Counts what a step does, by observing one (untimed) step: forward passes per network, backward passes
- * through each network, backward calls, wasted parameter-gradient elements and the bytes a graph holds
- * across an optimizer step. It also logs each backward traversal for the FLOP prediction.
+ * through each network, backward calls, wasted parameter-gradient elements and the bytes the step's graph holds
+ * while an optimizer step runs. It also logs each backward traversal for the FLOP prediction.
  */
-import type { GradientResult, GradientTape } from '../autograd/tape.js';
+import type { BackwardResult } from '../autograd/graph.js';
+import type { Parameter } from '../autograd/parameter.js';
 import type { StepObserver } from '../strategies/context.js';
 import type { NetworkName } from '../strategies/strategy.js';
-import type { Tensor, Variable } from '../tf.js';
+import type { Tensor } from '../tf.js';
 
 /** One network's part of one backward call: what was differentiated through it. */
 export interface BackwardTraversal {
@@ -29,9 +30,12 @@ export interface StepCounts {
   generatorBackwards: number;
   discriminatorBackwards: number;
   backwardCalls: number;
-  /** Parameter-gradient elements computed and then used by no optimizer step. */
+  /**
+   * Parameter-gradient elements computed by backward passes and then used by no optimizer step: zeroed,
+   * overwritten or left in `.grad` at the step's end.
+   */
   wastedGradientElements: number;
-  /** The most bytes that recorded graphs kept alive while an optimizer step ran. */
+  /** The most bytes of saved tensors the step's graph alone kept alive while an optimizer step ran. */
   retainedBytes: number;
   forwards: ForwardPass[];
   backwards: BackwardTraversal[];
@@ -44,8 +48,11 @@ interface RecordedForward {
   batchSize: number;
 }
 
-/** An observer plus the counts it has gathered so far. */
-export function createCountingObserver(variablesOf: Record<NetworkName, readonly Variable[]>): {
+/**
+ * An observer plus the counts it has gathered so far. Wasted gradients are read from `counts` after the step:
+ * the elements of every gradient a backward pass computed, less those an optimizer step consumed.
+ */
+export function createCountingObserver(parametersOf: Record<NetworkName, readonly Parameter[]>): {
   observer: StepObserver;
   counts: StepCounts;
 } {
@@ -61,22 +68,24 @@ export function createCountingObserver(variablesOf: Record<NetworkName, readonly
     backwards: [],
   };
   const recorded: RecordedForward[] = [];
-  const networkOf = new Map<Variable, NetworkName>();
+  const networkOf = new Map<Parameter, NetworkName>();
   for (const name of ['generator', 'discriminator'] as const) {
-    for (const variable of variablesOf[name]) networkOf.set(variable, name);
+    for (const parameter of parametersOf[name]) networkOf.set(parameter, name);
   }
+  // Gradient elements each computed tensor carries that no optimizer step has used yet.
+  const unused = new Map<Tensor, number>();
 
   const observer: StepObserver = {
-    forward(network: NetworkName, input: Tensor, output: Tensor) {
+    forward(network, input, output) {
       const batchSize = input.shape[0] ?? 1;
       recorded.push({ network, inputId: input.id, outputId: output.id, batchSize });
       counts.forwards.push({ network, batchSize });
       if (network === 'generator') counts.generatorForwards++;
       else counts.discriminatorForwards++;
     },
-    backward(requested: readonly Variable[], result: GradientResult) {
+    backward(requested: readonly Parameter[], result: BackwardResult) {
       counts.backwardCalls++;
-      const requestedNetworks = new Set(requested.map((variable) => networkOf.get(variable)));
+      const requestedNetworks = new Set(requested.map((parameter) => networkOf.get(parameter)));
       for (const pass of recorded) {
         if (!result.reached.has(pass.outputId)) continue;
         if (pass.network === 'generator') counts.generatorBackwards++;
@@ -88,14 +97,22 @@ export function createCountingObserver(variablesOf: Record<NetworkName, readonly
           inputGradient: result.reached.has(pass.inputId),
         });
       }
-    },
-    optimizerStep(network: NetworkName, result: GradientResult, liveTapes: ReadonlySet<GradientTape>) {
-      for (const [variable, grad] of result.grads) {
-        if (networkOf.get(variable) !== network) counts.wastedGradientElements += grad.size;
+      for (const gradient of result.gradients.values()) {
+        unused.set(gradient, gradient.size);
+        counts.wastedGradientElements += gradient.size;
       }
-      let held = 0;
-      for (const tape of liveTapes) held += tape.savedBytes();
-      counts.retainedBytes = Math.max(counts.retainedBytes, held);
+    },
+    accumulated(previous, contribution, sum) {
+      unused.set(sum, (unused.get(previous) ?? 0) + (unused.get(contribution) ?? 0));
+      unused.delete(previous);
+      unused.delete(contribution);
+    },
+    optimizerStep(_network, consumed, heldBytes) {
+      for (const gradient of consumed) {
+        counts.wastedGradientElements -= unused.get(gradient) ?? 0;
+        unused.delete(gradient);
+      }
+      counts.retainedBytes = Math.max(counts.retainedBytes, heldBytes);
     },
   };
   return { observer, counts };

@@ -1,8 +1,7 @@
 /** How a cell's counts, FLOPs and memory are taken: one plain step, then one observed and profiled step. */
 import type { Gan } from '../models/gan.js';
-import { createStepContext } from '../strategies/context.js';
+import { createStepRunner } from '../strategies/context.js';
 import type { Batch, Strategy } from '../strategies/strategy.js';
-import { tf } from '../tf.js';
 import { createCountingObserver, type StepCounts } from './counts.js';
 import { profileStep, type StepProfile } from './memory.js';
 
@@ -31,15 +30,15 @@ export async function observeStep(
   backend: ObservedBackend = { sync: async () => {} },
 ): Promise<ObservedStep> {
   const sync = () => backend.sync();
-  tf.tidy(() => strategy.step(createStepContext(gan), warmBatch));
+  createStepRunner(gan)(strategy, warmBatch);
   await sync();
   const { observer, counts } = createCountingObserver({
-    generator: gan.generator.variables,
-    discriminator: gan.discriminator.variables,
+    generator: gan.generator.parameters,
+    discriminator: gan.discriminator.parameters,
   });
-  const observed = createStepContext(gan, observer);
+  const observed = createStepRunner(gan, observer);
   const dispatchesBefore = backend.dispatches?.();
-  const profile = await profileStep(() => tf.tidy(() => strategy.step(observed, measuredBatch)));
+  const profile = await profileStep(() => observed(strategy, measuredBatch));
   const dispatchesAfter = backend.dispatches?.();
   await sync();
   const dispatches = dispatchesBefore === undefined || dispatchesAfter === undefined ? null : dispatchesAfter - dispatchesBefore;

@@ -56,13 +56,13 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
  */
 export function createBatches(scenario: Scenario, count: number): Batch[] {
   const { batchSize, generator, seed } = scenario;
-  const realLabels = tf.ones([batchSize, 1]);
-  const fakeLabels = tf.zeros([batchSize, 1]);
+  const valid = tf.ones([batchSize, 1]);
+  const fake = tf.zeros([batchSize, 1]);
   return Array.from({ length: count }, (_, i) => ({
-    noise: tf.randomNormal([batchSize, generator.latentSize], 0, 1, 'float32', seed * 7919 + 2 * i),
-    real: tf.randomUniform([batchSize, generator.outputSize], -1, 1, 'float32', seed * 7919 + 2 * i + 1),
-    realLabels,
-    fakeLabels,
+    z: tf.randomNormal([batchSize, generator.latentSize], 0, 1, 'float32', seed * 7919 + 2 * i),
+    realImgs: tf.randomUniform([batchSize, generator.outputSize], -1, 1, 'float32', seed * 7919 + 2 * i + 1),
+    valid,
+    fake,
   }));
 }
 

@@ -1,8 +1,7 @@
 /**
- * The GAN losses: PyTorch's `nn.BCELoss` on the discriminator's sigmoid output, and the post's d_loss and g_loss.
+ * The GAN loss: PyTorch's `nn.BCELoss` on the discriminator's sigmoid output (the post's `adversarial_loss`).
  */
 import { tf, type Tensor } from '../tf.js';
-import type { Batch } from '../strategies/strategy.js';
 import { BCE_GRAD_KERNEL, BCE_KERNEL, GRADIENT_EPSILON, LOG_CLAMP, type BceGradAttrs } from '../kernels/bce.js';
 import { hasKernels, runKernel } from '../kernels/kernel.js';
 
@@ -39,14 +38,4 @@ function bceOpByOp(p: Tensor, t: Tensor): Tensor {
   const logP = tf.maximum(tf.log(p), LOG_CLAMP);
   const logNotP = tf.maximum(tf.log(tf.sub(1, p)), LOG_CLAMP);
   return tf.neg(tf.add(tf.mul(t, logP), tf.mul(tf.sub(1, t), logNotP)));
-}
-
-/** The post's `d_loss`: `(bce(D(real), valid) + bce(D(fake), fake)) / 2`. */
-export function discriminatorLoss(onReal: Tensor, onFake: Tensor, { realLabels, fakeLabels }: Batch): Tensor {
-  return tf.tidy(() => tf.div(tf.add(binaryCrossEntropy(onReal, realLabels), binaryCrossEntropy(onFake, fakeLabels)), 2));
-}
-
-/** The post's `g_loss`: `bce(D(G(z)), valid)`. */
-export function generatorLoss(onFake: Tensor, { realLabels }: Batch): Tensor {
-  return binaryCrossEntropy(onFake, realLabels);
 }

@@ -1,4 +1,5 @@
 /** A multi-layer perceptron built from plain TensorFlow.js ops, so that every kernel it runs is visible. */
+import { Parameter } from '../autograd/parameter.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
 import { dense } from './dense.js';
@@ -13,7 +14,9 @@ export interface Mlp {
   /** 'G' or 'D': how counts and reports name the network. */
   readonly name: string;
   readonly layers: readonly DenseShape[];
-  /** Weights and biases, layer by layer: [W1, b1, W2, b2, ...]. */
+  /** Weights and biases, layer by layer: [W1, b1, W2, b2, ...], as autograd parameters (PyTorch's `parameters()`). */
+  readonly parameters: readonly Parameter[];
+  /** The same, as the TensorFlow.js variables that hold their values. */
   readonly variables: readonly Variable[];
   /** The forward pass on a `[batch, inputSize]` tensor. */
   apply(input: Tensor): Tensor;
@@ -56,9 +59,11 @@ export function createMlp({ name, widths, activation, outputActivation, seed }: 
       );
     });
   }
+  const parameters = variables.map((variable, i) => new Parameter(variable, `${name}/dense${i >> 1}/${i % 2 === 0 ? 'kernel' : 'bias'}`));
   return {
     name,
     layers,
+    parameters,
     variables,
     apply(input) {
       return tf.tidy(() => {
@@ -73,6 +78,7 @@ export function createMlp({ name, widths, activation, outputActivation, seed }: 
       variables.forEach((variable, i) => variable.assign(other.variables[i]!));
     },
     dispose() {
+      for (const parameter of parameters) parameter.grad = null;
       for (const variable of variables) variable.dispose();
     },
   };

@@ -21,6 +21,8 @@ export interface CellMeasurements {
   strategy: StrategyId;
   /** Why the cell failed, or null. */
   error: string | null;
+  /** Set when the strategy raised the error it must raise (the post's code as printed): the cell is 'raised'. */
+  raised?: boolean;
   /** The observed, profiled step and the layer shapes its FLOPs are predicted from; null if it failed. */
   observed: {
     counts: StepCounts;
@@ -43,7 +45,7 @@ export interface CellMeasurements {
 export function buildCell(measured: CellMeasurements): CellResult {
   const { scenario, backend, device, strategy, error, observed, samplesMs, referenceMeanMs, equivalence } = measured;
   const cell = erroredCell(scenario, backend, device, strategy, error ?? '');
-  cell.status = error ? 'errored' : 'ok';
+  cell.status = error ? (measured.raised ? 'raised' : 'errored') : 'ok';
   cell.error = error ?? measured.note;
   cell.deviceBytes = measured.deviceMemory.bytes;
   cell.deviceBytesIsEstimate = measured.deviceMemory.isEstimate;

@@ -1,67 +1,116 @@
-/** Builds the StepContext strategies run in, optionally observed for counting (see src/measure/counts.ts). */
+/**
+ * Runs training steps: each step gets a fresh autograd graph that records all its forwards, a StepContext bound
+ * to it and one tidy scope; at its end the graph is freed. What `.grad` holds at the end outlives the step, as in
+ * PyTorch; a gradient nothing holds any more is freed, as PyTorch's garbage collection would (a step that throws
+ * drops every gradient). Optionally observed for counting (src/measure/counts.ts).
+ */
 import { detach } from '../autograd/detach.js';
-import { GradientTape, type GradientResult } from '../autograd/tape.js';
+import { Graph, type BackwardResult } from '../autograd/graph.js';
+import type { Parameter } from '../autograd/parameter.js';
+import type { Adam } from '../models/adam.js';
 import type { Gan } from '../models/gan.js';
-import { discriminatorLoss, generatorLoss } from '../models/loss.js';
+import { binaryCrossEntropy } from '../models/loss.js';
 import type { Mlp } from '../models/mlp.js';
-import type { Tensor, Variable } from '../tf.js';
-import type { Network, NetworkName, StepContext } from './strategy.js';
+import { tf, type Tensor, type Variable } from '../tf.js';
+import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } from './strategy.js';
 
 /** Hooks called as a step runs. Timed steps run with no observer; a separate step is run observed. */
 export interface StepObserver {
   forward(network: NetworkName, input: Tensor, output: Tensor): void;
-  backward(requested: readonly Variable[], result: GradientResult): void;
-  /** `liveTapes` are the graphs still held while this optimizer step runs. */
-  optimizerStep(network: NetworkName, result: GradientResult, liveTapes: ReadonlySet<GradientTape>): void;
+  /** After each backward or grad call: what was requested and what it computed. */
+  backward(requested: readonly Parameter[], result: BackwardResult): void;
+  /** A backward pass added `contribution` to a `.grad` that held `previous`, making `sum`. */
+  accumulated(previous: Tensor, contribution: Tensor, sum: Tensor): void;
+  /** An optimizer step consumed these `.grad` tensors, while the step's graph held `heldBytes` of saved tensors. */
+  optimizerStep(network: NetworkName, consumed: readonly Tensor[], heldBytes: number): void;
 }
 
-export function createStepContext(gan: Gan, observer?: StepObserver): StepContext {
-  const liveTapes = new Set<GradientTape>();
-  const stepped = new WeakSet<GradientResult>();
+/** One training step of a strategy on a GAN. */
+export type StepRunner = (strategy: Strategy, batch: Batch) => void;
 
-  class ContextTape extends GradientTape {
-    override gradients(loss: Tensor, variables: readonly Variable[]): GradientResult {
-      const result = super.gradients(loss, variables);
-      observer?.backward(variables, result);
-      return result;
+/**
+ * A step runner for `gan`. `customize` lets tests change what the context offers (e.g. a `detach` that does
+ * nothing, to show what the real one is for).
+ */
+export function createStepRunner(
+  gan: Gan,
+  observer?: StepObserver,
+  customize?: (ctx: StepContext) => StepContext,
+): StepRunner {
+  const parameters = [...gan.generator.parameters, ...gan.discriminator.parameters];
+  return (strategy, batch) => {
+    const graph = new Graph(parameters);
+    const gradsBefore = heldGrads(parameters);
+    try {
+      // The scope frees the step's tensors except those it returns: the gradients `.grad` holds at the end.
+      tf.tidy(() => {
+        const ctx = createStepContext(gan, graph, observer);
+        graph.record(() => strategy.step(customize ? customize(ctx) : ctx, batch));
+        return heldGrads(parameters);
+      });
+      const held = new Set(heldGrads(parameters));
+      for (const grad of gradsBefore) if (!held.has(grad)) grad.dispose(); // taken out and never put back
+    } catch (error) {
+      for (const parameter of parameters) parameter.grad = null;
+      tf.dispose(gradsBefore);
+      throw error;
+    } finally {
+      graph.dispose();
     }
-    override dispose(): void {
-      liveTapes.delete(this);
-      super.dispose();
-    }
-  }
+  };
+}
 
-  const network = (name: NetworkName, mlp: Mlp): Network => ({
-    name,
-    variables: mlp.variables,
-    apply: observer
-      ? (input) => {
-          const output = mlp.apply(input);
-          observer.forward(name, input, output);
-          return output;
-        }
-      : (input) => mlp.apply(input),
+function heldGrads(parameters: readonly Parameter[]): Tensor[] {
+  return parameters.flatMap((parameter) => (parameter.grad ? [parameter.grad] : []));
+}
+
+function createStepContext(gan: Gan, graph: Graph, observer?: StepObserver): StepContext {
+  const network = (name: NetworkName, mlp: Mlp): Network =>
+    Object.assign(
+      (input: Tensor) => {
+        const output = mlp.apply(input);
+        observer?.forward(name, input, output);
+        return output;
+      },
+      { network: name, parameters: mlp.parameters },
+    );
+
+  const optimizer = (name: NetworkName, mlp: Mlp, adam: Adam): Optimizer => ({
+    zeroGrad() {
+      for (const parameter of mlp.parameters) parameter.grad = null;
+    },
+    step() {
+      const grads = new Map<Variable, Tensor>();
+      for (const parameter of mlp.parameters) if (parameter.grad) grads.set(parameter.variable, parameter.grad);
+      observer?.optimizerStep(name, [...grads.values()], graph.heldBytes());
+      graph.noGrad(() => adam.step(grads));
+    },
   });
 
   return {
     generator: network('generator', gan.generator),
     discriminator: network('discriminator', gan.discriminator),
-    allVariables: [...gan.generator.variables, ...gan.discriminator.variables],
-    discriminatorLoss,
-    generatorLoss,
+    optimizerG: optimizer('generator', gan.generator, gan.generatorOptimizer),
+    optimizerD: optimizer('discriminator', gan.discriminator, gan.discriminatorOptimizer),
+    adversarialLoss: binaryCrossEntropy,
     detach,
-    newTape() {
-      const tape = new ContextTape();
-      liveTapes.add(tape);
-      return tape;
+    backward(loss, options) {
+      if (!observer) {
+        graph.backward(loss, options);
+        return;
+      }
+      const before = new Map(graph.parameters.map((parameter) => [parameter, parameter.grad]));
+      const result = graph.backward(loss, options);
+      observer.backward(graph.parameters.filter((parameter) => parameter.requiresGrad), result);
+      for (const [parameter, contribution] of result.gradients) {
+        const previous = before.get(parameter);
+        if (previous) observer.accumulated(previous, contribution, parameter.grad!);
+      }
     },
-    step(name, result) {
-      if (stepped.has(result)) throw new Error('these gradients were already used by an optimizer step');
-      stepped.add(result);
-      observer?.optimizerStep(name, result, liveTapes);
-      const optimizer = name === 'generator' ? gan.generatorOptimizer : gan.discriminatorOptimizer;
-      optimizer.step(result.grads);
-      for (const grad of result.grads.values()) grad.dispose();
+    grad(loss, inputs, options) {
+      const result = graph.grad(loss, inputs, options);
+      observer?.backward(inputs, result);
+      return inputs.map((input) => result.gradients.get(input)!);
     },
   };
 }

@@ -1,19 +1,26 @@
+import { tf } from '../tf.js';
 import type { Strategy } from './strategy.js';
 
 /**
- * The post's strategy 1. PyTorch:
+ * The post's strategy 1, in the form PyTorch runs (>= 1.5). PyTorch:
  *
- *     gen_imgs = generator(z); pred_gen = discriminator(gen_imgs); pred_real = discriminator(real_imgs)
- *     optimizer_D.zero_grad(); d_loss = (bce(pred_real, valid) + bce(pred_gen, fake)) / 2
- *     d_loss.backward(retain_graph=True)   # reaches D's and G's parameters
+ *     gen_imgs = generator(z)
+ *     pred_gen = discriminator(gen_imgs)
+ *     pred_real = discriminator(real_imgs)
+ *     optimizer_D.zero_grad()
+ *     d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+ *     d_loss.backward(retain_graph=True)       # reaches D's and G's parameters; the graph is kept
+ *     d_grads = [p.grad for p in discriminator.parameters()]; for p in ...: p.grad = None   # set aside
+ *     g_loss = adversarial_loss(pred_gen, valid)
+ *     optimizer_G.zero_grad()                  # G's gradient from d_loss is thrown away
+ *     g_loss.backward()                        # through the retained graph; reaches G's and D's parameters
+ *     for p, g in zip(discriminator.parameters(), d_grads): p.grad = g   # D's gradient from g_loss is dropped
  *     optimizer_D.step()
- *     g_loss = bce(pred_gen, valid); optimizer_G.zero_grad()   # G's gradient from d_loss is thrown away
- *     g_loss.backward()                    # through the same graph; reaches G's and D's parameters
- *     optimizer_G.step()                   # D's gradient from g_loss is thrown away by the next zero_grad
+ *     optimizer_G.step()
  *
- * The second backward uses the values saved during the forward, i.e. D's weights before its step: PyTorch
- * since 1.5 refuses to run this code when those weights were updated in place (pytorch/pytorch#39141); the
- * tape keeps the forward-time values, which is the update PyTorch computes when it runs at all.
+ * As printed, the post steps D right after `d_loss.backward(retain_graph=True)`; `g_loss.backward()` then needs
+ * D's weights as they were in the forward, which the step overwrote, and PyTorch refuses (retain-graph-printed).
+ * Setting D's gradients aside and stepping D after the second backward is the update the printed code means.
  */
 export const retainGraph: Strategy = {
   id: 'retain-graph',
@@ -21,22 +28,22 @@ export const retainGraph: Strategy = {
   source: "the post's strategy 1",
   description:
     'One forward G(z) -> D(fake), D(real). d_loss is back-propagated to every parameter it reaches (D and G) ' +
-    'with the graph retained; D steps; g_loss, from the same D output, is back-propagated through the retained ' +
-    'graph to every parameter (G and D); G steps.',
+    "with the graph retained; D's gradients are set aside; g_loss, from the same D output, is back-propagated " +
+    'through the retained graph to every parameter (G and D); then D and G step.',
   order: 'simultaneous',
-  step(ctx, batch) {
-    const { generator, discriminator, allVariables } = ctx;
-    const tape = ctx.newTape();
-    const { predictionOnFake, dLoss } = tape.record(() => {
-      const fake = generator.apply(batch.noise);
-      const predictionOnFake = discriminator.apply(fake);
-      const predictionOnReal = discriminator.apply(batch.real);
-      return { predictionOnFake, dLoss: ctx.discriminatorLoss(predictionOnReal, predictionOnFake, batch) };
-    });
-    ctx.step('discriminator', tape.gradients(dLoss, allVariables));
-    const gLoss = tape.record(() => ctx.generatorLoss(predictionOnFake, batch));
-    const gGradients = tape.gradients(gLoss, allVariables);
-    tape.dispose();
-    ctx.step('generator', gGradients);
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward }, { z, realImgs, valid, fake }) {
+    const genImgs = generator(z);
+    const predGen = discriminator(genImgs);
+    const predReal = discriminator(realImgs);
+    optimizerD.zeroGrad();
+    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2);
+    backward(dLoss, { retainGraph: true });
+    const dGrads = discriminator.parameters.map((p) => p.takeGrad());
+    const gLoss = adversarialLoss(predGen, valid);
+    optimizerG.zeroGrad();
+    backward(gLoss);
+    discriminator.parameters.forEach((p, i) => (p.grad = dGrads[i]!));
+    optimizerD.step();
+    optimizerG.step();
   },
 };

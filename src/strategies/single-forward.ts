@@ -1,13 +1,20 @@
+import { tf } from '../tf.js';
 import type { Strategy } from './strategy.js';
 
 /**
- * Not in the post: the TensorFlow DCGAN tutorial's two tapes, or PyTorch's `torch.autograd.grad`:
+ * Not in the post: TensorFlow's DCGAN tutorial's two tapes, or PyTorch's `torch.autograd.grad`:
  *
- *     fake = generator(z); pred_fake = discriminator(fake); pred_real = discriminator(real)
- *     d_loss = (bce(pred_real, valid) + bce(pred_fake, fake_labels)) / 2; g_loss = bce(pred_fake, valid)
- *     d_grads = torch.autograd.grad(d_loss, D.parameters(), retain_graph=True)
- *     g_grads = torch.autograd.grad(g_loss, G.parameters())
- *     optimizer_D.step(d_grads); optimizer_G.step(g_grads)
+ *     gen_imgs = generator(z)
+ *     pred_gen = discriminator(gen_imgs)
+ *     pred_real = discriminator(real_imgs)
+ *     d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+ *     g_loss = adversarial_loss(pred_gen, valid)
+ *     d_grads = torch.autograd.grad(d_loss, discriminator.parameters(), retain_graph=True)
+ *     g_grads = torch.autograd.grad(g_loss, generator.parameters())
+ *     for p, g in zip(discriminator.parameters(), d_grads): p.grad = g
+ *     for p, g in zip(generator.parameters(), g_grads): p.grad = g
+ *     optimizer_D.step()
+ *     optimizer_G.step()
  *
  * One forward, each loss differentiated only for the parameters its optimizer updates: no gradient is wasted.
  */
@@ -19,21 +26,17 @@ export const singleForward: Strategy = {
     "One forward G(z) -> D(fake), D(real); d_loss is differentiated for D's parameters only and g_loss for " +
     "G's only, both at the step's starting weights; then both networks step.",
   order: 'simultaneous',
-  step(ctx, batch) {
-    const { generator, discriminator } = ctx;
-    const tape = ctx.newTape();
-    const { dLoss, gLoss } = tape.record(() => {
-      const predictionOnFake = discriminator.apply(generator.apply(batch.noise));
-      const predictionOnReal = discriminator.apply(batch.real);
-      return {
-        dLoss: ctx.discriminatorLoss(predictionOnReal, predictionOnFake, batch),
-        gLoss: ctx.generatorLoss(predictionOnFake, batch),
-      };
-    });
-    const dGradients = tape.gradients(dLoss, discriminator.variables);
-    const gGradients = tape.gradients(gLoss, generator.variables);
-    tape.dispose();
-    ctx.step('discriminator', dGradients);
-    ctx.step('generator', gGradients);
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, grad }, { z, realImgs, valid, fake }) {
+    const genImgs = generator(z);
+    const predGen = discriminator(genImgs);
+    const predReal = discriminator(realImgs);
+    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2);
+    const gLoss = adversarialLoss(predGen, valid);
+    const dGrads = grad(dLoss, discriminator.parameters, { retainGraph: true });
+    const gGrads = grad(gLoss, generator.parameters);
+    discriminator.parameters.forEach((p, i) => (p.grad = dGrads[i]!));
+    generator.parameters.forEach((p, i) => (p.grad = gGrads[i]!));
+    optimizerD.step();
+    optimizerG.step();
   },
 };

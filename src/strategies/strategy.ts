@@ -1,52 +1,57 @@
-/** What an update strategy is, and the context its training step runs in. */
-import type { GradientResult, GradientTape } from '../autograd/tape.js';
-import type { Tensor, Variable } from '../tf.js';
+/** What an update strategy is, and the PyTorch-shaped context its training step runs in. */
+import type { AutogradErrorKind } from '../autograd/errors.js';
+import type { BackwardOptions } from '../autograd/graph.js';
+import type { Parameter } from '../autograd/parameter.js';
+import type { Tensor } from '../tf.js';
 import type { StrategyId } from './ids.js';
 
 export type NetworkName = 'generator' | 'discriminator';
 
-/** A network as a strategy sees it: a forward pass and its trainable variables. */
+/** A network as a strategy calls it, like a PyTorch module: `generator(z)`, `generator.parameters`. */
 export interface Network {
-  readonly name: NetworkName;
-  readonly variables: readonly Variable[];
-  apply(input: Tensor): Tensor;
+  (input: Tensor): Tensor;
+  readonly network: NetworkName;
+  /** PyTorch's `parameters()`: the leaves whose `.grad` backward passes fill and the optimizer reads. */
+  readonly parameters: readonly Parameter[];
 }
 
-/** One training step's inputs, identical for every strategy. */
+/** `torch.optim.Adam` as a strategy uses it. */
+export interface Optimizer {
+  /** `zero_grad(set_to_none=True)`: drops every parameter's `.grad` (PyTorch 2's default). */
+  zeroGrad(): void;
+  /** `step()`: updates every parameter from its `.grad`, under `torch.no_grad()`. */
+  step(): void;
+}
+
+/** One training step's inputs, identical for every strategy, named as in the post. */
 export interface Batch {
-  /** z, `[batchSize, latentSize]`. */
-  noise: Tensor;
-  /** Real samples, `[batchSize, dataSize]`. */
-  real: Tensor;
-  /** All ones, `[batchSize, 1]` (the post's `valid`). */
-  realLabels: Tensor;
-  /** All zeros, `[batchSize, 1]` (the post's `fake`). */
-  fakeLabels: Tensor;
+  /** Noise, `[batchSize, latentSize]`. */
+  z: Tensor;
+  /** Real samples, `[batchSize, dataSize]` (the post's `real_imgs`). */
+  realImgs: Tensor;
+  /** All ones, `[batchSize, 1]`: the label of real samples. */
+  valid: Tensor;
+  /** All zeros, `[batchSize, 1]`: the label of generated samples. */
+  fake: Tensor;
 }
 
-/** Everything a strategy's step may use. The strategies differ only in order and gradient requests. */
+/**
+ * Everything a strategy's step may use, named after the post's PyTorch: one autograd graph records every forward
+ * of the step; `backward`, `grad` and `detach` are PyTorch's; the optimizers read `.grad`.
+ */
 export interface StepContext {
   generator: Network;
   discriminator: Network;
-  /** Every trainable variable of both networks: what PyTorch's plain `loss.backward()` reaches. */
-  allVariables: readonly Variable[];
-  /**
-   * The post's `d_loss`, `(bce(D(real), valid) + bce(D(fake), fake)) / 2`, with binary cross-entropy on D's
-   * sigmoid output (PyTorch's `nn.BCELoss`).
-   */
-  discriminatorLoss(onReal: Tensor, onFake: Tensor, batch: Batch): Tensor;
-  /** The post's `g_loss`, `bce(D(G(z)), valid)`. */
-  generatorLoss(onFake: Tensor, batch: Batch): Tensor;
-  /** A new, empty gradient tape (see src/autograd/tape.ts). */
-  newTape(): GradientTape;
-  /** PyTorch's `detach()`: same values, no gradient path. */
+  optimizerG: Optimizer;
+  optimizerD: Optimizer;
+  /** The post's `adversarial_loss`: `nn.BCELoss()` on D's sigmoid output. */
+  adversarialLoss(prediction: Tensor, target: Tensor): Tensor;
+  /** `loss.backward(retain_graph=...)`: accumulates into `.grad` of every parameter the loss reaches. */
+  backward(loss: Tensor, options?: BackwardOptions): void;
+  /** `torch.autograd.grad(loss, inputs, retain_graph=...)`: the gradients, in the inputs' order. */
+  grad(loss: Tensor, inputs: readonly Parameter[], options?: BackwardOptions): Tensor[];
+  /** `tensor.detach()`: the same values with no gradient path. */
   detach<T extends Tensor>(x: T): T;
-  /**
-   * `optimizer.step()` for one network: applies that network's gradients from `result` with its Adam and then
-   * discards every gradient in `result`, as the `zero_grad()` calls in the post do. A gradient computed for the
-   * other network is thereby wasted; the counts record it.
-   */
-  step(network: NetworkName, result: GradientResult): void;
 }
 
 /**
@@ -67,6 +72,11 @@ export interface Strategy {
   description: string;
   /** The update it computes, checked by the equivalence measurement. */
   order: UpdateOrder;
-  /** One training step. Runs inside a tidy scope; every tape it opens it must dispose. */
+  /**
+   * For the post's code as printed: the error PyTorch raises when it runs, which this strategy raises too, and
+   * where. Such a strategy is reported with its error instead of numbers.
+   */
+  raises?: { kind: AutogradErrorKind; at: string };
+  /** One training step, line for line the PyTorch of its doc comment. */
   step(ctx: StepContext, batch: Batch): void;
 }

@@ -4,8 +4,8 @@ import type { DeviceInfo } from '../../src/backends/backend.js';
 import { webgpuAdapterSummary, webgpuBackend, webgpuOverheadFlags } from '../../src/backends/webgpu.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { createStepContext } from '../../src/strategies/context.js';
-import { STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
+import { createStepRunner } from '../../src/strategies/context.js';
+import { RUNNABLE_STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
 import tiny from '../fixtures/tiny.js';
 
 const TOLERANCE = 1e-4;
@@ -148,12 +148,12 @@ describe('webgpu backend (Dawn; lavapipe on machines without a GPU)', () => {
       const scenario = parseScenario(tiny, 'test/fixtures/tiny.ts');
       const batches = createBatches(scenario, 2);
       try {
-        for (const id of STRATEGY_IDS) {
+        for (const id of RUNNABLE_STRATEGY_IDS) {
           const gan = createGan(scenario, 'foreach');
-          const ctx = createStepContext(gan);
+          const run = createStepRunner(gan);
           for (let step = 0; step < 3; step++) {
             const before = webgpuBackend.dispatches!();
-            tf.tidy(() => strategies[id].step(ctx, batches[step % 2]!));
+            run(strategies[id], batches[step % 2]!);
             await webgpuBackend.sync();
             expect(webgpuBackend.dispatches!() - before, id).toBeGreaterThan(20);
           }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { GradientTape } from '../../src/autograd/tape.js';
+import { gradientsOf } from '../helpers/gradients.js';
 import { backends } from '../../src/backends/index.js';
 import { ACTIVATION_GRAD_KERNEL } from '../../src/kernels/activation-grad.js';
 import { ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL } from '../../src/kernels/adam.js';
@@ -43,12 +43,9 @@ const TARGETS = [1, 0, 1, 0, 1, 0, 1, 0, 0, 1];
 function bceLossAndGradient(): Tensor[] {
   const p = tf.variable(tf.tensor2d(PREDICTIONS, [10, 1]), true);
   const t = tf.tensor2d(TARGETS, [10, 1]);
-  const tape = new GradientTape();
-  const loss = tape.record(() => tf.mul(binaryCrossEntropy(p, t), 3));
-  const gradient = tape.gradients(loss, [p]).grads.get(p)!;
-  tape.dispose();
+  const { value: loss, gradients: [gradient] } = gradientsOf([p], () => tf.mul(binaryCrossEntropy(p, t), 3));
   tf.dispose([p, t]);
-  return [loss, gradient];
+  return [loss, gradient!];
 }
 
 /** Gradients of a dense layer with each activation: weights, bias and input (through the activation's kernel). */
@@ -61,12 +58,8 @@ function denseGradientsWith(activation: 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh
   const kernel = tf.variable(tf.randomNormal([5, 3], 0, 1, 'float32', 12), true);
   const bias = tf.variable(tf.randomNormal([3], 0, 1, 'float32', 13), true);
   const weights = tf.randomNormal([7, 3], 0, 1, 'float32', 14);
-  const tape = new GradientTape();
-  const loss = tape.record(() => tf.sum(tf.mul(dense(x, kernel, bias, activation), weights)));
-  const { grads } = tape.gradients(loss, [x, kernel, bias]);
-  const result = [grads.get(x)!, grads.get(kernel)!, grads.get(bias)!];
-  tape.dispose();
-  tf.dispose([x, kernel, bias, weights]);
+  const { value, gradients: result } = gradientsOf([x, kernel, bias], () => tf.sum(tf.mul(dense(x, kernel, bias, activation), weights)));
+  tf.dispose([value, x, kernel, bias, weights]);
   return result;
 }
 

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GradientTape } from '../../src/autograd/tape.js';
+import { Graph } from '../../src/autograd/graph.js';
+import { Parameter } from '../../src/autograd/parameter.js';
+import { gradientsOf } from '../helpers/gradients.js';
 import { profileStep } from '../../src/measure/memory.js';
 import { dense } from '../../src/models/dense.js';
 import type { Activation } from '../../src/scenario/schema.js';
@@ -35,17 +37,14 @@ describe('dense', () => {
     const bias = tf.variable(tf.randomNormal([3], 0, 1, 'float32', 3), true, `dense-b-${activation}`);
     // A weighted sum, so that every output element gets a different upstream gradient.
     const weights = tf.randomNormal([5, 3], 0, 1, 'float32', 4);
-    const tape = new GradientTape();
-    const ours = tape.record(() => tf.sum(tf.mul(dense(x, kernel, bias, activation), weights)));
-    const { grads } = tape.gradients(ours, [x, kernel, bias]);
+    const { value: ours, gradients } = gradientsOf([x, kernel, bias], () => tf.sum(tf.mul(dense(x, kernel, bias, activation), weights)));
     const theirs = tf.variableGrads(() => tf.sum(tf.mul(opByOp(x, kernel, bias, activation), weights)), [x, kernel, bias]);
     expect(ours.dataSync()[0]).toBeCloseTo(theirs.value.dataSync()[0]!, 5);
-    for (const variable of [x, kernel, bias]) {
-      const a = grads.get(variable)!.dataSync();
+    for (const [i, variable] of [x, kernel, bias].entries()) {
+      const a = gradients[i]!.dataSync();
       const b = theirs.grads[variable.name]!.dataSync();
       a.forEach((value, i) => expect(value).toBeCloseTo(b[i]!, 5));
     }
-    tape.dispose();
     tf.dispose([x, kernel, bias, weights, theirs.value, ...Object.values(theirs.grads)]);
   });
 
@@ -55,10 +54,11 @@ describe('dense', () => {
       const x = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
       const kernel = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 6), true, `dense-count-k-${activation}`);
       const bias = tf.variable(tf.zeros([3]), true, `dense-count-b-${activation}`);
-      const tape = new GradientTape();
-      const loss = tape.record(() => tf.sum(dense(x, kernel, bias, activation)));
-      const profile = await profileStep(() => tf.tidy(() => tape.gradients(loss, [kernel]).grads.get(kernel)!));
-      tape.dispose();
+      const parameter = new Parameter(kernel, kernel.name);
+      const graph = new Graph([parameter]);
+      const loss = graph.record(() => tf.sum(dense(x, kernel, bias, activation)));
+      const profile = await profileStep(() => tf.tidy(() => graph.grad(loss, [parameter]).gradients.get(parameter)!));
+      graph.dispose();
       const names = profile.kernels.map(({ name }) => name).filter((name) => !['Identity', 'Reshape', 'OnesLike', 'Fill'].includes(name));
       // The Multiply is tf.sum's gradient (dy times ones); then the activation's kernel; then dW.
       expect(names).toEqual(['Multiply', 'GanActivationGrad', 'BatchMatMul']);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GradientTape } from '../../src/autograd/tape.js';
+import { gradientsOf } from '../helpers/gradients.js';
 import { binaryCrossEntropy } from '../../src/models/loss.js';
 import { BCE_GRAD_KERNEL, BCE_KERNEL } from '../../src/kernels/bce.js';
 import { hasKernels } from '../../src/kernels/kernel.js';
@@ -28,16 +28,13 @@ describe('binaryCrossEntropy', () => {
   it('back-propagates PyTorch\'s gradient, matching tfjs\'s own differentiation of the formula', async () => {
     const p = tf.variable(tf.tensor2d([[0.9], [0.2], [0.6]]), true, 'bce-p');
     const t = tf.tensor2d([[1], [0], [1]]);
-    const tape = new GradientTape();
-    const loss = tape.record(() => binaryCrossEntropy(p, t));
-    const ours = tape.gradients(loss, [p]).grads.get(p)!;
+    const { gradients: [ours] } = gradientsOf([p], () => binaryCrossEntropy(p, t));
     const theirs = tf.grad((x: Tensor) => opByOp(x, t))(p);
     const expected = [0.9, 0.2, 0.6].map((q, i) => (q - [1, 0, 1][i]!) / (q * (1 - q)) / 3);
-    Array.from(await ours.data()).forEach((g, i) => {
+    Array.from(await ours!.data()).forEach((g, i) => {
       expect(g).toBeCloseTo(expected[i]!, 5);
       expect(g).toBeCloseTo((theirs.dataSync() as Float32Array)[i]!, 5);
     });
-    tape.dispose();
   });
 
   it('runs fewer kernels than the op-by-op formula for value and gradient, and no wrapper counts as a kernel', async () => {
@@ -47,10 +44,7 @@ describe('binaryCrossEntropy', () => {
       (
         await profileStep(() =>
           tf.tidy(() => {
-            const tape = new GradientTape();
-            const value = tape.record(() => loss(p));
-            tape.gradients(value, [p]);
-            tape.dispose();
+            gradientsOf([p], () => loss(p));
           }),
         )
       ).kernels;
@@ -66,10 +60,7 @@ describe('binaryCrossEntropy', () => {
     const t = tf.ones([4, 1]);
     const { kernels } = await profileStep(() =>
       tf.tidy(() => {
-        const tape = new GradientTape();
-        const value = tape.record(() => binaryCrossEntropy(p, t));
-        tape.gradients(value, [p]);
-        tape.dispose();
+        gradientsOf([p], () => binaryCrossEntropy(p, t));
       }),
     );
     const dispatching = kernels.map(({ name }) => name).filter((name) => !['Identity', 'Reshape', 'OnesLike', 'Fill'].includes(name));

@@ -36,7 +36,7 @@ export function makeTiming(meanMs: number, rmePct = 1, samples = 20): TimingStat
   };
 }
 
-const defaults: Record<StrategyId, Partial<CellResult>> = {
+const defaults: Partial<Record<StrategyId, Partial<CellResult>>> = {
   'retain-graph': {
     timing: makeTiming(1.4),
     timeRatio: 1.4 / 0.9,

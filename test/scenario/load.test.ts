@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STRATEGY_IDS } from '../../src/strategies/index.js';
 import { loadScenario, ScenarioError } from '../../src/scenario/load.js';
 
 const valid = {
@@ -25,7 +26,7 @@ const exportsObject = (value: unknown) => scenarioFile(`export default ${JSON.st
 describe('loadScenario', () => {
   it('fills in the defaults: all strategies, backend auto, Adam 2e-4 with betas 0.5/0.999', async () => {
     const scenario = await loadScenario(await exportsObject(valid));
-    expect(scenario.strategies).toEqual(['retain-graph', 'detach-d-first', 'g-first', 'single-forward']);
+    expect(scenario.strategies).toEqual([...STRATEGY_IDS]);
     expect(scenario.backend).toBe('auto');
     expect(scenario.optimizer).toEqual({ name: 'adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
     expect(scenario.generator.activation).toBe('leakyRelu');

@@ -1,0 +1,75 @@
+/**
+ * The errors PyTorch's autograd raises where a GAN step misuses `detach()` or `retain_graph`, with PyTorch's
+ * own wording (checked against PyTorch 1.13), so that the harness fails where PyTorch fails and says why in the
+ * same words.
+ */
+
+export type AutogradErrorKind = 'graph-freed' | 'modified-in-place' | 'non-scalar-loss' | 'no-grad-fn' | 'unused-input';
+
+/** PyTorch's `RuntimeError` from the autograd engine; `kind` says which one. */
+export class AutogradError extends Error {
+  constructor(
+    readonly kind: AutogradErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** Back-propagating through a part of the graph whose saved tensors an earlier backward freed. */
+export function graphFreedError(): AutogradError {
+  return new AutogradError(
+    'graph-freed',
+    'Trying to backward through the graph a second time (or directly access saved tensors after they have ' +
+      'already been freed). Saved intermediate values of the graph are freed when you call .backward() or ' +
+      'autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if ' +
+      'you need to access saved tensors after calling backward.',
+  );
+}
+
+/**
+ * A tensor the backward needs was saved at one version of a parameter and the parameter has been assigned since
+ * (an optimizer step). PyTorch names the tensor by type and shape; we add the parameter's name.
+ */
+export function modifiedInPlaceError(name: string, shape: readonly number[], dtype: string, version: number, expected: number): AutogradError {
+  return new AutogradError(
+    'modified-in-place',
+    'one of the variables needed for gradient computation has been modified by an inplace operation: ' +
+      `[${dtype} [${shape.join(', ')}] ${name}] is at version ${version}; expected version ${expected} instead. ` +
+      'Hint: enable anomaly detection to find the operation that failed to compute its gradient, with ' +
+      'torch.autograd.set_detect_anomaly(True).',
+  );
+}
+
+export function nonScalarLossError(): AutogradError {
+  return new AutogradError('non-scalar-loss', 'grad can be implicitly created only for scalar outputs');
+}
+
+export function noGradFnError(): AutogradError {
+  return new AutogradError('no-grad-fn', 'element 0 of tensors does not require grad and does not have a grad_fn');
+}
+
+export function unusedInputError(): AutogradError {
+  return new AutogradError(
+    'unused-input',
+    'One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if ' +
+      'this is the desired behavior.',
+  );
+}
+
+/** Message openings that identify each kind, in PyTorch's words (the pytorch backend reports them as text). */
+const OPENINGS: ReadonlyArray<[AutogradErrorKind, string]> = [
+  ['graph-freed', 'Trying to backward through the graph a second time'],
+  ['modified-in-place', 'one of the variables needed for gradient computation has been modified by an inplace operation'],
+  ['non-scalar-loss', 'grad can be implicitly created only for scalar outputs'],
+  ['no-grad-fn', 'element 0 of tensors does not require grad and does not have a grad_fn'],
+  ['unused-input', 'One of the differentiated Tensors appears to not have been used in the graph'],
+];
+
+/** Which autograd error `error` is (ours, or PyTorch's message text), or null for any other error. */
+export function autogradErrorKind(error: unknown): AutogradErrorKind | null {
+  if (error instanceof AutogradError) return error.kind;
+  const message = error instanceof Error ? error.message : String(error);
+  return OPENINGS.find(([, opening]) => message.includes(opening))?.[0] ?? null;
+}

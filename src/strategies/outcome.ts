@@ -1,0 +1,26 @@
+/**
+ * How a strategy's step ended, judged against what the strategy must do: a runnable strategy must train, and the
+ * post's code as printed must raise the error PyTorch raises (and nothing else). Used for every backend, tfjs and
+ * PyTorch alike, so that "raised as PyTorch does" means the same everywhere.
+ */
+import { autogradErrorKind } from '../autograd/errors.js';
+import type { Strategy } from './strategy.js';
+
+export type StepOutcome =
+  | { status: 'ok'; error: null }
+  /** A strategy that must raise raised the expected error: its message. */
+  | { status: 'raised'; error: string }
+  | { status: 'errored'; error: string };
+
+/** Judges a step that threw `error`, or, with `error` undefined, a step that ran to the end. */
+export function judgeStep(strategy: Strategy, error?: unknown): StepOutcome {
+  const message = error === undefined ? null : error instanceof Error ? error.message : String(error);
+  const expected = strategy.raises;
+  if (!expected) return message === null ? { status: 'ok', error: null } : { status: 'errored', error: message };
+  if (message === null) {
+    return { status: 'errored', error: `expected PyTorch's ${expected.kind} error in ${expected.at}, but the step ran to the end` };
+  }
+  return autogradErrorKind(error) === expected.kind
+    ? { status: 'raised', error: message }
+    : { status: 'errored', error: `expected PyTorch's ${expected.kind} error in ${expected.at}, got: ${message}` };
+}

@@ -1,0 +1,95 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AutogradError } from '../../src/autograd/errors.js';
+import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { createStepRunner } from '../../src/strategies/context.js';
+import { strategies, type StrategyId } from '../../src/strategies/index.js';
+import { judgeStep } from '../../src/strategies/outcome.js';
+import type { StepContext } from '../../src/strategies/strategy.js';
+import { tf } from '../../src/tf.js';
+import tiny from '../fixtures/tiny.js';
+
+const scenario = parseScenario(tiny, 'test/fixtures/tiny.ts');
+
+const FREED = 'Trying to backward through the graph a second time';
+
+/** Runs one step of `id` on a fresh tiny GAN, with the context changed by `customize`; returns what it threw. */
+function stepError(id: StrategyId, customize?: (ctx: StepContext) => StepContext): unknown {
+  const gan = createGan(scenario);
+  const batches = createBatches(scenario, 1);
+  const before = tf.memory().numTensors;
+  const parameters = [...gan.generator.parameters, ...gan.discriminator.parameters];
+  try {
+    createStepRunner(gan, undefined, customize)(strategies[id], batches[0]!);
+    // What `.grad` holds outlives the step, as in PyTorch; nothing else does.
+    const held = parameters.filter((parameter) => parameter.grad !== null).length;
+    expect(tf.memory().numTensors).toBe(before + held);
+    return null;
+  } catch (error) {
+    // A step that raised leaves nothing behind: its graph and every gradient are freed.
+    expect(tf.memory().numTensors).toBe(before);
+    return error;
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
+const withoutDetach = (ctx: StepContext): StepContext => ({ ...ctx, detach: (x) => x });
+const withoutRetainGraph = (ctx: StepContext): StepContext => ({
+  ...ctx,
+  backward: (loss) => ctx.backward(loss),
+  grad: (loss, inputs) => ctx.grad(loss, inputs),
+});
+
+describe('detach and retain_graph do in the strategies what they do in PyTorch', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => tf.disposeVariables());
+
+  it.each(['retain-graph', 'detach-d-first', 'g-first', 'single-forward'] as const)('%s trains as written', (id) => {
+    expect(stepError(id)).toBeNull();
+  });
+
+  it.each(['g-first', 'detach-d-first'] as const)(
+    "%s without its detach raises PyTorch's 'backward through the graph a second time'",
+    (id) => {
+      const error = stepError(id, withoutDetach);
+      expect(error).toBeInstanceOf(AutogradError);
+      expect((error as Error).message).toContain(FREED);
+    },
+  );
+
+  it.each(['retain-graph', 'single-forward'] as const)(
+    "%s without retain_graph raises PyTorch's 'backward through the graph a second time'",
+    (id) => {
+      expect((stepError(id, withoutRetainGraph) as Error).message).toContain(FREED);
+    },
+  );
+
+  it("the post's strategy 1 as printed raises PyTorch's in-place error for D's last weight, at versions 2 and 1", () => {
+    const error = stepError('retain-graph-printed');
+    expect((error as Error).message).toBe(
+      'one of the variables needed for gradient computation has been modified by an inplace operation: ' +
+        '[float32 [5, 1] D/dense1/kernel] is at version 2; expected version 1 instead. Hint: enable anomaly ' +
+        'detection to find the operation that failed to compute its gradient, with ' +
+        'torch.autograd.set_detect_anomaly(True).',
+    );
+    expect(judgeStep(strategies['retain-graph-printed'], error).status).toBe('raised');
+  });
+
+  it("the post's strategy 2 as printed raises PyTorch's freed-graph error", () => {
+    const error = stepError('detach-d-first-printed');
+    expect((error as Error).message).toContain(FREED);
+    expect(judgeStep(strategies['detach-d-first-printed'], error).status).toBe('raised');
+  });
+
+  it('a printed strategy that runs through, or raises another error, is a failure, not a raise', () => {
+    const printed = strategies['retain-graph-printed'];
+    expect(judgeStep(printed)).toMatchObject({ status: 'errored', error: expect.stringContaining('but the step ran to the end') });
+    expect(judgeStep(printed, new Error(`${FREED} ...`)).status).toBe('errored');
+    expect(judgeStep(strategies['g-first'], new Error('boom'))).toEqual({ status: 'errored', error: 'boom' });
+    expect(judgeStep(strategies['g-first'])).toEqual({ status: 'ok', error: null });
+  });
+});
