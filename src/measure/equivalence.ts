@@ -9,7 +9,9 @@ import { createStepContext } from '../strategies/context.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { tf } from '../tf.js';
-import type { EquivalenceClass } from '../types.js';
+
+/** How a strategy's parameters after N steps compare with the reference strategy's, from identical starts. */
+export type EquivalenceClass = 'reference' | 'identical' | 'within-tolerance' | 'different';
 
 /** Largest absolute parameter difference still called "equal within float tolerance". */
 export const EQUIVALENCE_TOLERANCE = 1e-6;
