@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import re
 import signal
 import sys
 import time
@@ -355,30 +356,34 @@ def cpu_model():
 
 
 def blas_description(runtime):
-    """The BLAS PyTorch's build names (BLAS_INFO) and, on Linux, the BLAS library actually loaded (Debian's
-    python3-torch says 'generic' and uses whatever the libblas.so.3 alternative points to)."""
+    """The BLAS the matrix products run on: cuBLAS on CUDA; on the CPU the build's BLAS_INFO (torch.__config__),
+    with MKL's version where it is MKL (linked into libtorch), else the BLAS library actually loaded (Debian's
+    python3-torch says 'generic' and uses whatever the libblas.so.3 alternative points to: reference BLAS or
+    OpenBLAS, a 7x difference)."""
     if runtime.is_cuda:
         return f"cuBLAS (CUDA {torch.version.cuda})"
-    info = None
-    for field in torch.__config__.show().replace("\n", ",").split(","):
-        if field.strip().startswith("BLAS_INFO="):
-            info = field.strip().split("=", 1)[1]
+    config = torch.__config__.show()
+    found = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    info = found.group(1) if found else None
+    if info == "mkl":
+        version = re.search(r"Math Kernel Library Version ([0-9.]+)", config)
+        return f"MKL {version.group(1)}" if version else "MKL"
     loaded = None
     try:
         torch.mm(torch.ones(2, 2), torch.ones(2, 2))  # loads a lazily loaded BLAS
         with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split()[-1] if len(line.split()) >= 6 else ""
-                name = os.path.basename(path).lower()
-                if any(key in name for key in ("openblas", "mkl_core", "mkl_rt", "blis", "libblas")):
-                    real = os.path.realpath(path)
-                    loaded = os.path.basename(real) + (f" ({os.path.basename(os.path.dirname(real))})" if "openblas" in real else "")
-                    if "openblas" in name or "mkl" in name or "blis" in name:
-                        break
+            paths = [line.split()[-1] for line in f if len(line.split()) >= 6]
+        for path in paths:
+            name = os.path.basename(path).lower()
+            # numpy and scipy bring their own OpenBLAS, which torch does not use
+            if any(key in name for key in ("openblas", "libblas", "blis")) and not any(
+                    bundle in path for bundle in ("numpy", "scipy")):
+                real = os.path.realpath(path)
+                loaded = f"{os.path.basename(real)} ({os.path.basename(os.path.dirname(real))})"
+                break
     except OSError:
         pass
-    parts = [part for part in (info and f"BLAS_INFO={info}", loaded) if part]
-    return ", ".join(parts) or "unknown BLAS"
+    return ", ".join(part for part in (info and f"BLAS_INFO={info}", loaded) if part) or "unknown BLAS"
 
 
 def device_info(runtime):
@@ -723,20 +728,28 @@ def cpu_peak_bytes(tree):
 
 
 def observe_step(runtime, gan, step, warm_batch, measured_batch):
-    """One warm step, then one observed and profiled step: the record src/measure/record.ts describes."""
+    """A warm step, a plain step whose leaked tensors are counted, then one observed and profiled step: the record
+    src/measure/record.ts describes. The warm and leak-check steps run uninstrumented, so that a strategy PyTorch
+    refuses fails there with PyTorch's own check, and so that no measuring tool's own objects count as leaks
+    (FlopCounterMode keeps tensors alive after torch.autograd.grad on PyTorch 2.x). On the CPU both run under a
+    memory profiler: allocations made while one runs have known sizes when the measured step frees them."""
     from torch.profiler import ProfilerActivity, profile
 
     has_flop_counter = torch_version() >= (2, 1)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if runtime.is_cuda else [])
-    # The warm step runs plain (so that a strategy PyTorch refuses fails here, with PyTorch's own check), but under
-    # a memory profiler on the CPU: allocations made while one runs have known sizes when the measured step frees them.
-    if runtime.is_cuda:
-        step(gan, warm_batch)
-    else:
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True):
+
+    def plain_step():
+        if runtime.is_cuda:
             step(gan, warm_batch)
-    runtime.sync()
+        else:
+            with profile(activities=[ProfilerActivity.CPU], profile_memory=True):
+                step(gan, warm_batch)
+        runtime.sync()
+
+    plain_step()
     tensors_before = python_tensors()
+    plain_step()
+    leaked = python_tensors() - tensors_before
     if runtime.is_cuda:
         torch.cuda.reset_peak_memory_stats(runtime.device)
         bytes_before = torch.cuda.memory_allocated(runtime.device)
@@ -762,7 +775,7 @@ def observe_step(runtime, gan, step, warm_batch, measured_batch):
         kernels = cpu_kernel_count(tree)
         del tree
     flops = int(flop_counter.get_total_flops()) if flop_counter is not None else profiler_events_flops(events)
-    del prof, events
+    del prof, events, flop_counter
     record = observer.counts()
     del observer
     record.update({
@@ -770,7 +783,7 @@ def observe_step(runtime, gan, step, warm_batch, measured_batch):
         "kernels": kernels,
         "dispatches": None,
         "peakBytes": max(0, int(peak)) if peak is not None else None,
-        "leakedTensors": python_tensors() - tensors_before,
+        "leakedTensors": leaked,
     })
     return record
 
@@ -894,7 +907,7 @@ class Worker:
         return self.trainees[strategy]
 
     def observe(self, params, request_id):
-        """One warm step on batch 0, then one observed, profiled step on batch 1 of `strategy`'s GAN."""
+        """Two plain steps (warm-up, leak check) on batch 0, then one observed, profiled step on batch 1 of `strategy`'s GAN."""
         strategy = params["strategy"]
         gan = self._trainee(strategy)
         return observe_step(self.runtime, gan, STEPS[strategy], self.batches[0], self.batches[1])
