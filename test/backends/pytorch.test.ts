@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../../src/backends/backend.js';
+import { AUTO_ORDER, backends, parseBackendId } from '../../src/backends/index.js';
 import { PytorchWorker, WorkerGoneError, WorkerRequestError } from '../../src/backends/pytorch/client.js';
 import { findPython, startPytorchWorker, workerScriptPath, type StartedPytorch } from '../../src/backends/pytorch/index.js';
 import { pythonCandidates } from '../../src/backends/pytorch/python.js';
@@ -48,6 +49,16 @@ function workerChildren(): string[] {
       .filter((line) => line.includes('worker.py'));
   } catch {
     return []; // ps exits 1 when it lists nothing
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie (exited, not yet reaped by its parent) still answers: ask ps for its state.
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
+  } catch {
+    return false;
   }
 }
 
@@ -127,6 +138,14 @@ describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-
     ]);
     expect(answer.results[0]!.samplesMs.every((ms) => ms > 0)).toBe(true);
     expect(progress).toHaveLength(3);
+  });
+});
+
+describe('the pytorch backend id', () => {
+  it('is a backend the command line and scenarios accept, which auto never picks', () => {
+    expect(parseBackendId('pytorch')).toBe('pytorch');
+    expect(backends.pytorch.id).toBe('pytorch');
+    expect(AUTO_ORDER).not.toContain('pytorch');
   });
 });
 
@@ -219,6 +238,29 @@ describe('the worker process', () => {
     await worker.close();
     expect(hello.threadsSetting).toBe('1');
     if (!hello.isGpu) expect(device.description).toMatch(/, 1 thread, /);
+  });
+
+  it('kills a busy worker when Node is interrupted (SIGINT), so that no worker outlives the harness', async () => {
+    // The stand-in ignores SIGINT and never reads stdin again: only the backend's signal handler can stop it.
+    const script = await fakeWorker('import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(600)');
+    const dir = dirname(script);
+    const client = join(process.cwd(), 'src/backends/pytorch/client.ts');
+    await writeFile(
+      join(dir, 'host.mts'),
+      `import { PytorchWorker } from ${JSON.stringify(client)};\n` +
+        `const worker = await PytorchWorker.start({ python: ${JSON.stringify(interpreter())}, script: ${JSON.stringify(script)} });\n` +
+        'console.log(worker.pid);\nsetInterval(() => {}, 1000);\n',
+    );
+    // Plain node with tsx's loader: the tsx command would add its own SIGINT relay, which exits through 'exit'.
+    const host = spawn(process.execPath, ['--import', 'tsx', join(dir, 'host.mts')], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const workerPid = Number(await new Promise<string>((resolve) => host.stdout.once('data', (data: Buffer) => resolve(data.toString()))));
+    expect(isRunning(workerPid)).toBe(true);
+    const exited = new Promise((resolve) => host.once('exit', (_code, signal) => resolve(signal)));
+    host.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && isRunning(workerPid)) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(isRunning(workerPid)).toBe(false);
   });
 
   it('finds worker.py next to its module', () => {
