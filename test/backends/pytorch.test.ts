@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../../src/backends/backend.js';
 import { AUTO_ORDER, backends, parseBackendId } from '../../src/backends/index.js';
@@ -263,8 +264,13 @@ describe('the worker process', () => {
     expect(isRunning(workerPid)).toBe(false);
   });
 
-  it('finds worker.py next to its module', () => {
+  it('finds worker.py next to its module, and under the working directory from a bundle elsewhere', async () => {
     expect(workerScriptPath()).toMatch(/src\/backends\/pytorch\/worker\.py$/);
+    const bundleDir = await mkdtemp(join(tmpdir(), 'bundle-'));
+    const bundleUrl = pathToFileURL(join(bundleDir, 'gpu-check.mjs')).href;
+    expect(workerScriptPath(process.cwd(), bundleUrl)).toBe(join(process.cwd(), 'src/backends/pytorch/worker.py'));
+    expect(workerScriptPath(process.cwd(), undefined)).toBe(join(process.cwd(), 'src/backends/pytorch/worker.py'));
+    expect(() => workerScriptPath(bundleDir, bundleUrl)).toThrow(/worker\.py is neither at .*bundle-.*worker\.py nor at/);
   });
 });
 

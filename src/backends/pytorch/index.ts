@@ -22,12 +22,18 @@ export const THREADS_VARIABLE = 'GAN_BENCH_TORCH_THREADS';
  * worker.py: next to this module, or, when this module was bundled elsewhere (esbuild), under the working
  * directory as in the repository.
  */
-export function workerScriptPath(cwd = process.cwd()): string {
-  const beside = fileURLToPath(new URL('./worker.py', import.meta.url));
-  if (existsSync(beside)) return beside;
+export function workerScriptPath(cwd = process.cwd(), moduleUrl: string | undefined = import.meta.url): string {
+  let beside: string | null = null;
+  try {
+    beside = fileURLToPath(new URL('./worker.py', moduleUrl));
+  } catch {
+    // no module URL (a CommonJS bundle): only the working directory is left
+  }
+  if (beside && existsSync(beside)) return beside;
   const inRepository = join(cwd, 'src', 'backends', 'pytorch', 'worker.py');
   if (existsSync(inRepository)) return inRepository;
-  throw new BackendUnavailableError('pytorch', `worker.py is neither at ${beside} nor at ${inRepository}`);
+  const places = [beside, inRepository].filter((place): place is string => place !== null).join(' nor at ');
+  throw new BackendUnavailableError('pytorch', `worker.py is neither at ${places}`);
 }
 
 /** A started worker and what it said about itself. */
