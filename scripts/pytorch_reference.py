@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch reference for the GPU check (docs/gpu-check.md): the balanced scenario's GAN, the four strategies.
 
+Superseded by the `pytorch` backend (`npm run bench -- <scenario> --backend pytorch`; src/backends/pytorch/,
+docs/pytorch.md), which builds any scenario's networks, runs on PyTorch 1.13 and 2.x, and fills the same CSV as the
+tfjs backends. This script stays only until scripts/gpu-check.sh calls that backend: gpu-check.sh runs its measure
+mode (on the GPU machine's PyTorch 2.x; on 1.13 it fails for want of torch.utils.flop_counter) and its `compare`
+subcommand, which reads webgpu.json and pytorch.json. Change neither in the meantime.
+
 Measure (on the GPU machine, which has PyTorch 2.11):
 
     python3 scripts/pytorch_reference.py --batch-sizes 64,4096 --seconds-per-cell 5 --warmup 10 \

@@ -1,17 +1,19 @@
 /**
  * Runs the cells: for each scenario, the update-equivalence check on cpu, then on the chosen backend each
- * strategy's observed and profiled step (counts, FLOPs, memory, leaks), then the interleaved timing.
+ * strategy's observed and profiled step (counts, FLOPs, memory, leaks), then the interleaved timing. The pytorch
+ * backend does the same through its Python worker (the equivalence check in float64 there). Both paths fill the
+ * same per-strategy measurements, from which one function builds the cells.
  * A failing cell becomes a row with status 'errored' and the run goes on.
  */
 import { createRequire } from 'node:module';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
-import type { StepCounts } from './measure/counts.js';
-import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
-import type { StepProfile } from './measure/memory.js';
+import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from './backends/pytorch/index.js';
+import { checkEquivalence, classifyDifference, type EquivalenceResult } from './measure/equivalence.js';
 import { observeStep } from './measure/observe.js';
-import { measureHarnessOverhead, timeInterleaved } from './measure/timing.js';
-import { mean } from './measure/statistics.js';
+import { recordObservedStep, type StepRecord } from './measure/record.js';
+import { measureHarnessOverhead, roundPlan, timeInterleaved } from './measure/timing.js';
+import { mean, summarize, type TimingStats } from './measure/statistics.js';
 import { macsPerSample, parameterCount } from './models/mlp.js';
 import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
 import type { Scenario } from './scenario/schema.js';
@@ -20,7 +22,7 @@ import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
 import { judgeStep } from './strategies/outcome.js';
 import { tf } from './tf.js';
-import { buildCell, erroredCell } from './results/cell.js';
+import { buildCell, erroredCell, scenarioLayers } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
 
 /** Distinct batches the timed steps cycle through (data generation is not part of a training step). */
@@ -106,7 +108,9 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       timingFloorMs: floors[index]!,
       laterTimingFloorMs: floors.slice(index + 1).reduce((a, b) => a + b, 0),
     });
-    const outcome = await runScenario(scenario, backend, ids, onEvent);
+    const outcome =
+      backend === 'pytorch' ? await runPytorchScenario(scenario, ids, onEvent) : await runScenario(scenario, backend, ids, onEvent);
+    Object.assign(results.versions, outcome.versions);
     if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
     if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
     results.cells.push(...outcome.cells);
@@ -124,20 +128,19 @@ function timingFloorMs(scenario: Scenario, strategyOverride?: readonly StrategyI
 
 /** The scenario facts reports need. */
 export function summarizeScenario({ scenario, file }: LoadedScenario, strategyOverride?: readonly StrategyId[]): ScenarioSummary {
-  const generatorWidths = [scenario.generator.latentSize, ...scenario.generator.hidden, scenario.generator.outputSize];
-  const discriminatorWidths = [scenario.generator.outputSize, ...scenario.discriminator.hidden, 1];
-  const layers = (widths: number[]) => widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
+  const layers = scenarioLayers(scenario);
+  const widths = (shapes: readonly { inputSize: number; outputSize: number }[]) => [shapes[0]!.inputSize, ...shapes.map((shape) => shape.outputSize)];
   return {
     name: scenario.name,
     description: scenario.description,
     file,
     batchSize: scenario.batchSize,
-    generatorWidths,
-    discriminatorWidths,
-    generatorParameters: parameterCount(layers(generatorWidths)),
-    discriminatorParameters: parameterCount(layers(discriminatorWidths)),
-    generatorMacsPerSample: macsPerSample(layers(generatorWidths)),
-    discriminatorMacsPerSample: macsPerSample(layers(discriminatorWidths)),
+    generatorWidths: widths(layers.generator),
+    discriminatorWidths: widths(layers.discriminator),
+    generatorParameters: parameterCount(layers.generator),
+    discriminatorParameters: parameterCount(layers.discriminator),
+    generatorMacsPerSample: macsPerSample(layers.generator),
+    discriminatorMacsPerSample: macsPerSample(layers.discriminator),
     strategies: [...(strategyOverride ?? scenario.strategies)],
   };
 }
@@ -146,19 +149,28 @@ interface ScenarioOutcome {
   cells: CellResult[];
   overheadPct: number | null;
   backendLabel: string;
+  /** Versions of what ran beside tfjs and Node (PyTorch, its Python), for results.json. */
+  versions?: Record<string, string>;
 }
 
-/** One strategy's state on the measured backend. */
-interface Trainee {
+/** What a scenario's run measured for one strategy, whichever framework ran it. */
+interface StrategyMeasurements {
   id: StrategyId;
+  /** The observed step's record; null if it was not (or could not be) observed. */
+  record: StepRecord | null;
+  /** Why the strategy failed (observing or timing it), or the error it raised as it must; null if neither. */
+  error: string | null;
+  /** The step raised the error its strategy must raise (the post's code as printed). */
+  raised: boolean;
+  samplesMs: number[];
+  /** A remark for an ok cell (the equivalence check failed for it). */
+  note: string | null;
+}
+
+/** One strategy's state on the measured tfjs backend. */
+interface Trainee extends StrategyMeasurements {
   gan: Gan;
   run: StepRunner;
-  counts?: StepCounts;
-  profile?: StepProfile;
-  dispatches?: number | null;
-  error?: string;
-  /** The step raised the error its strategy must raise (the post's code as printed). */
-  raised?: boolean;
 }
 
 async function runScenario(
@@ -202,23 +214,18 @@ async function runScenario(
   const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
   const trainees: Trainee[] = ids.map((id) => {
     const gan = createGan(scenario, adam);
-    return { id, gan, run: createStepRunner(gan) };
+    return { id, gan, run: createStepRunner(gan), record: null, error: null, raised: false, samplesMs: [], note: equivalenceError };
   });
   try {
     phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
     for (const trainee of trainees) {
       try {
-        const { counts, profile, dispatches } = await observeStep(trainee.gan, strategies[trainee.id], batches[0]!, batches[1]!, provider);
-        if (profile.leakedTensors !== 0) throw new Error(`leaked ${profile.leakedTensors} tensors in one step`);
-        trainee.counts = counts;
-        trainee.profile = profile;
-        trainee.dispatches = dispatches;
-        const outcome = judgeStep(strategies[trainee.id]);
-        if (outcome.error) trainee.error = outcome.error;
+        const record = recordObservedStep(await observeStep(trainee.gan, strategies[trainee.id], batches[0]!, batches[1]!, provider));
+        trainee.record = record;
+        if (record.leakedTensors !== 0) throw new Error(`leaked ${record.leakedTensors} tensors in one step`);
+        judge(trainee);
       } catch (error) {
-        const outcome = judgeStep(strategies[trainee.id], error);
-        trainee.error = outcome.error ?? messageOf(error);
-        trainee.raised = outcome.status === 'raised';
+        judge(trainee, error);
       }
     }
 
@@ -238,33 +245,16 @@ async function runScenario(
         onRound: (round, rounds) => phase(`timing round ${round}/${rounds}`),
       },
     );
-    const means = [...timings.values()].map(({ samplesMs }) => meanOf(samplesMs)).filter((ms): ms is number => ms !== null);
-    const overheadPct = means.length > 0 ? (100 * (await measureHarnessOverhead(provider.sync))) / mean(means) : null;
+    for (const trainee of trainees) {
+      const timing = timings.get(trainee.id);
+      trainee.samplesMs = timing?.samplesMs ?? [];
+      if (!trainee.error && timing?.error) trainee.error = messageOf(timing.error);
+    }
     const memory = provider.memory();
     const deviceMemory =
       memory.deviceBytes === undefined ? { bytes: null, isEstimate: null } : { bytes: memory.deviceBytes, isEstimate: memory.isEstimate };
-
-    const referenceMean = meanOf(timings.get(reference)?.samplesMs);
-    const cells = trainees.map((trainee) => {
-      const timing = timings.get(trainee.id);
-      return buildCell({
-        scenario,
-        backend: provider.id,
-        device: device.description,
-        strategy: trainee.id,
-        error: trainee.error ?? (timing?.error ? messageOf(timing.error) : null),
-        raised: trainee.raised,
-        observed:
-          trainee.counts && trainee.profile
-            ? { counts: trainee.counts, profile: trainee.profile, dispatches: trainee.dispatches ?? null, layers: { generator: trainee.gan.generator.layers, discriminator: trainee.gan.discriminator.layers } }
-            : null,
-        samplesMs: timing?.samplesMs ?? [],
-        referenceMeanMs: referenceMean,
-        equivalence: equivalence.get(trainee.id) ?? null,
-        note: equivalenceError,
-        deviceMemory,
-      });
-    });
+    const { cells, means } = buildCells({ scenario, backend: provider.id, device: device.description, reference, measured: trainees, equivalence, deviceMemory });
+    const overheadPct = means.length > 0 ? (100 * (await measureHarnessOverhead(provider.sync))) / mean(means) : null;
     return { cells, overheadPct, backendLabel: `${provider.id} (${device.description})` };
   } finally {
     for (const trainee of trainees) trainee.gan.dispose();
@@ -272,8 +262,153 @@ async function runScenario(
   }
 }
 
-function meanOf(samples: readonly number[] | undefined): number | null {
-  return samples && samples.length > 0 ? mean(samples) : null;
+/**
+ * The cells of one scenario from its per-strategy measurements: the timing statistics summarized once, the
+ * reference strategy's mean taken from them for every time ratio. Also returns every timed strategy's mean.
+ */
+function buildCells({
+  scenario,
+  backend,
+  device,
+  reference,
+  measured,
+  equivalence,
+  deviceMemory,
+}: {
+  scenario: Scenario;
+  backend: CellResult['backend'];
+  device: string;
+  reference: StrategyId;
+  measured: readonly StrategyMeasurements[];
+  equivalence: ReadonlyMap<StrategyId, EquivalenceResult>;
+  deviceMemory: { bytes: number | null; isEstimate: boolean | null };
+}): { cells: CellResult[]; means: number[] } {
+  const timing = new Map<StrategyId, TimingStats>();
+  for (const { id, samplesMs } of measured) {
+    if (samplesMs.length > 0) timing.set(id, { ...summarize(samplesMs), samplesMs });
+  }
+  const referenceMeanMs = timing.get(reference)?.meanMs ?? null;
+  const cells = measured.map((strategy) =>
+    buildCell({
+      scenario,
+      backend,
+      device,
+      strategy: strategy.id,
+      error: strategy.error,
+      raised: strategy.raised,
+      record: strategy.record,
+      timing: timing.get(strategy.id) ?? null,
+      referenceMeanMs,
+      equivalence: equivalence.get(strategy.id) ?? null,
+      note: strategy.note,
+      deviceMemory,
+    }),
+  );
+  return { cells, means: [...timing.values()].map(({ meanMs }) => meanMs) };
+}
+
+/**
+ * A scenario on the pytorch backend, through one Python worker: its float64 equivalence check, an observed step
+ * per strategy, then the same interleaved timing rounds as the tfjs path (roundPlan), each round one request. A
+ * worker that crashes or stops answering fails the scenario's remaining cells with its message; the worker is
+ * stopped at the end whatever happened.
+ */
+async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent: RunOptions['onEvent']): Promise<ScenarioOutcome> {
+  const reference = referenceStrategy(ids);
+  const phase = (name: string) => onEvent?.({ type: 'phase', scenario, phase: name });
+  let worker: PytorchWorker;
+  let started: StartedBackend;
+  let versions: Record<string, string>;
+  try {
+    const pytorch = await startPytorchWorker();
+    worker = pytorch.worker;
+    started = { provider: pytorchBackend, device: pytorch.device, passedOver: [] };
+    versions = { torch: pytorch.hello.torch, python: pytorch.hello.python };
+  } catch (error) {
+    const message = messageOf(error);
+    return { cells: ids.map((id) => erroredCell(scenario, 'pytorch', 'none', id, message)), overheadPct: null, backendLabel: 'pytorch' };
+  }
+  const device = started.device.description;
+  const measured: StrategyMeasurements[] = ids.map((id) => ({ id, record: null, error: null, raised: false, samplesMs: [], note: null }));
+  const equivalence = new Map<StrategyId, EquivalenceResult>();
+  let deviceBytes: number | null = null;
+  try {
+    await onEvent?.({ type: 'backend-started', scenario, started });
+    await worker.request('setup', { scenario, strategies: ids });
+    const printed = (id: StrategyId) => strategies[id].raises !== undefined;
+
+    if (scenario.measure.equivalenceSteps > 0) {
+      phase(`update equivalence in float64 on the cpu (pytorch, ${scenario.measure.equivalenceSteps} steps per strategy)`);
+      try {
+        const check = await worker.request('equivalence', { steps: scenario.measure.equivalenceSteps });
+        for (const line of check.results) {
+          const strategy = measured.find(({ id }) => id === line.strategy);
+          if (!strategy || printed(strategy.id)) continue;
+          if (line.error || line.maxParamDiff === null) {
+            strategy.note = `equivalence check failed: ${line.error ? `${line.error.type}: ${line.error.message}` : 'no difference reported'}`;
+            continue;
+          }
+          const isReference = line.strategy === check.reference;
+          equivalence.set(strategy.id, {
+            strategy: strategy.id,
+            reference: check.reference as StrategyId,
+            maxParamDiff: line.maxParamDiff,
+            equivalence: isReference ? 'reference' : classifyDifference(line.maxParamDiff),
+          });
+        }
+      } catch (error) {
+        if (error instanceof WorkerGoneError) throw error;
+        for (const strategy of measured) strategy.note = `equivalence check failed: ${messageOf(error)}`;
+      }
+    }
+
+    phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
+    for (const strategy of measured) {
+      try {
+        const record = await worker.request('observe', { strategy: strategy.id });
+        strategy.record = record;
+        if (record.leakedTensors !== 0) throw new Error(`leaked ${record.leakedTensors} tensors in one step`);
+        judge(strategy);
+      } catch (error) {
+        if (error instanceof WorkerGoneError) throw error;
+        judge(strategy, error);
+      }
+    }
+
+    const { rounds } = scenario.measure;
+    for (let round = 0; round < rounds; round++) {
+      const timed = measured.filter((strategy) => !strategy.error);
+      if (timed.length === 0) break;
+      phase(`timing round ${round + 1}/${rounds}`);
+      const answer = await worker.request('time', { strategies: timed.map(({ id }) => id), ...roundPlan(scenario.measure, round) });
+      deviceBytes = answer.deviceBytes;
+      for (const result of answer.results) {
+        const strategy = measured.find(({ id }) => id === result.strategy);
+        if (!strategy) continue;
+        strategy.samplesMs.push(...result.samplesMs);
+        if (result.error) strategy.error = `${result.error.type}: ${result.error.message}`;
+      }
+    }
+  } catch (error) {
+    // The worker is gone (crashed, or stopped after a silence): every cell not failed already fails with its message.
+    const message = messageOf(error);
+    for (const strategy of measured) strategy.error ??= message;
+  } finally {
+    await worker.close();
+  }
+  const deviceMemory = deviceBytes === null ? { bytes: null, isEstimate: null } : { bytes: deviceBytes, isEstimate: false };
+  const { cells } = buildCells({ scenario, backend: 'pytorch', device, reference, measured, equivalence, deviceMemory });
+  return { cells, overheadPct: null, backendLabel: `pytorch (${device})`, versions };
+}
+
+/**
+ * Judges an observed step against what its strategy must do (train, or raise PyTorch's error as the post's
+ * printed code does): a strategy that failed or raised is not timed.
+ */
+function judge(strategy: StrategyMeasurements, error?: unknown): void {
+  const outcome = judgeStep(strategies[strategy.id], error);
+  strategy.error = outcome.error;
+  strategy.raised = outcome.status === 'raised';
 }
 
 function messageOf(error: unknown): string {

@@ -3,26 +3,14 @@
  * (what results.json holds). CSV rows, reports, comparisons and merges all read these.
  */
 import type { ConcreteBackendId } from './backends/backend.js';
+import type { MachineInfo } from './backends/host.js';
+import type { EquivalenceClass } from './measure/equivalence.js';
+import type { TimingStats } from './measure/statistics.js';
 import type { StrategyId } from './strategies/ids.js';
 import type { UpdateOrder } from './strategies/strategy.js';
 
-/** Time per training step, from the timed (unobserved, unprofiled) steps. */
-export interface TimingStats {
-  samples: number;
-  meanMs: number;
-  p50Ms: number;
-  p99Ms: number;
-  minMs: number;
-  maxMs: number;
-  sdMs: number;
-  /** Relative margin of error of the mean at 95% confidence (Student's t), in percent. */
-  rmePct: number;
-  /** Every timed step's duration in milliseconds (ascending within each round): comparisons test these. */
-  samplesMs: number[];
-}
-
-/** How a strategy's parameters after N steps compare with the reference strategy's, from identical starts. */
-export type EquivalenceClass = 'reference' | 'identical' | 'within-tolerance' | 'different';
+// Each type lives with the code that makes it; re-exported here so that the public API keeps one place.
+export type { MachineInfo, EquivalenceClass, TimingStats };
 
 export interface CellResult {
   scenario: string;
@@ -90,15 +78,6 @@ export interface ScenarioSummary {
   generatorMacsPerSample: number;
   discriminatorMacsPerSample: number;
   strategies: StrategyId[];
-}
-
-export interface MachineInfo {
-  platform: string;
-  arch: string;
-  cpuModel: string;
-  cpus: number;
-  memoryBytes: number;
-  node: string;
 }
 
 export interface RunResults {

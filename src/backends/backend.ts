@@ -1,7 +1,7 @@
 /** What every backend module provides: how to start it, how to wait for it, and what it ran on. */
 
-/** Backend ids accepted by `--backend` and by a scenario's `backend` field. */
-export const BACKEND_IDS = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu'] as const;
+/** Backend ids accepted by `--backend` and by a scenario's `backend` field (`pytorch` is PyTorch, not TensorFlow.js). */
+export const BACKEND_IDS = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu', 'pytorch'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
 export type ConcreteBackendId = Exclude<BackendId, 'auto'>;
 

@@ -1,6 +1,15 @@
 /** The host machine, as results.json and the cpu-side backends describe it. */
 import os from 'node:os';
-import type { MachineInfo } from '../types.js';
+
+/** The machine a run happened on, as results.json records it. */
+export interface MachineInfo {
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  node: string;
+}
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();

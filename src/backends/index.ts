@@ -1,6 +1,7 @@
 /** The backend registry and `auto` selection. */
 import { BACKEND_IDS, BackendUnavailableError, type BackendId, type BackendProvider, type ConcreteBackendId, type DeviceInfo } from './backend.js';
 import { cpuBackend } from './cpu.js';
+import { pytorchBackend } from './pytorch/index.js';
 import { tensorflowBackend, tensorflowGpuBackend } from './tensorflow.js';
 import { wasmBackend } from './wasm.js';
 import { webgpuBackend } from './webgpu.js';
@@ -13,9 +14,10 @@ export const backends: Readonly<Record<ConcreteBackendId, BackendProvider>> = {
   webgpu: webgpuBackend,
   tensorflow: tensorflowBackend,
   'tensorflow-gpu': tensorflowGpuBackend,
+  pytorch: pytorchBackend,
 };
 
-/** What `auto` tries, fastest first; a software (fallback) GPU adapter is never picked on its own. */
+/** What `auto` tries, fastest first; a software (fallback) GPU adapter is never picked on its own, nor `pytorch`. */
 export const AUTO_ORDER: readonly ConcreteBackendId[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /**

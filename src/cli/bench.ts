@@ -25,7 +25,7 @@ Trains each update strategy of each scenario and measures time per step, FLOPs, 
 passes, peak tensor memory and leaks; writes results.csv, results.json and report.md.
 
 Options:
-  --backend <id>        auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu (default: the scenario's, auto)
+  --backend <id>        auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu | pytorch (default: the scenario's, auto)
   --strategies <list>   comma-separated: retain-graph,detach-d-first,g-first,single-forward (default: all)
   --out <dir>           results folder (default: results/<scenarios>-<timestamp>)
   --shard <i/n>         run only shard i of n of the scenarios (for a CI matrix; merge with npm run report)

@@ -8,7 +8,9 @@ import type { Scenario } from '../scenario/schema.js';
 import { createStepRunner } from '../strategies/context.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
-import type { EquivalenceClass } from '../types.js';
+
+/** How a strategy's parameters after N steps compare with the reference strategy's, from identical starts. */
+export type EquivalenceClass = 'reference' | 'identical' | 'within-tolerance' | 'different';
 
 /** Largest absolute parameter difference still called "equal within float tolerance". */
 export const EQUIVALENCE_TOLERANCE = 1e-6;

@@ -2,7 +2,21 @@
  * Pure statistics for timing samples: summaries (what `TimingStats` holds) and the Mann–Whitney U test
  * that comparisons run on raw samples. Every function is checked against hand-computed values.
  */
-import type { TimingStats } from '../types.js';
+
+/** Time per training step, from the timed (unobserved, unprofiled) steps. */
+export interface TimingStats {
+  samples: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  minMs: number;
+  maxMs: number;
+  sdMs: number;
+  /** Relative margin of error of the mean at 95% confidence (Student's t), in percent. */
+  rmePct: number;
+  /** Every timed step's duration in milliseconds (ascending within each round): comparisons test these. */
+  samplesMs: number[];
+}
 
 function requireSamples(values: readonly number[], what: string): void {
   if (values.length === 0) throw new RangeError(`${what} needs at least one value`);

@@ -34,17 +34,41 @@ export interface TaskTiming {
   error?: Error;
 }
 
+/** What one round asks of every task: untimed steps first, then samples until both `iterations` and `timeMs` are reached. */
+export interface RoundPlan {
+  warmupSteps: number;
+  iterations: number;
+  timeMs: number;
+}
+
+/**
+ * Round `round` (0-based) of the interleaved timing: each round gets an equal share of the samples and the time,
+ * and only the first round warms up. Every backend's timing loop follows it (tinybench here, the PyTorch worker's
+ * own loop for the pytorch backend).
+ */
+export function roundPlan(
+  { rounds, minSamples, minTimeMs, warmupSteps }: Pick<TimingOptions, 'rounds' | 'minSamples' | 'minTimeMs' | 'warmupSteps'>,
+  round: number,
+): RoundPlan {
+  return {
+    warmupSteps: round === 0 ? warmupSteps : 0,
+    iterations: Math.max(1, Math.ceil(minSamples / rounds)),
+    timeMs: minTimeMs / rounds,
+  };
+}
+
 /** Runs the tasks round-robin and returns each task's samples. */
 export async function timeInterleaved(tasks: readonly TimedTask[], options: TimingOptions): Promise<Map<string, TaskTiming>> {
-  const { rounds, minSamples, minTimeMs, warmupSteps, sync, now, onRound } = options;
+  const { rounds, sync, now, onRound } = options;
   const timings = new Map<string, TaskTiming>(tasks.map((task) => [task.id, { samplesMs: [] }]));
   for (let round = 0; round < rounds; round++) {
     onRound?.(round + 1, rounds);
+    const plan = roundPlan(options, round);
     const bench = new Bench({
-      time: minTimeMs / rounds,
-      iterations: Math.max(1, Math.ceil(minSamples / rounds)),
-      warmup: round === 0 && warmupSteps > 0,
-      warmupIterations: warmupSteps,
+      time: plan.timeMs,
+      iterations: plan.iterations,
+      warmup: plan.warmupSteps > 0,
+      warmupIterations: plan.warmupSteps,
       warmupTime: 0,
       retainSamples: true,
       ...(now ? { now } : {}),

@@ -1,12 +1,13 @@
 /**
- * How a cell's row is put together from what the runner measured: the counts and profile of the observed step,
- * the timed samples, the equivalence result. A cell that failed keeps whatever was measured before it failed.
+ * How a cell's row is put together from what the runner measured, whichever framework measured it: the observed
+ * step's record, the timing statistics, the equivalence result. A cell that failed keeps whatever was measured
+ * before it failed.
  */
-import { countKernelFlops, predictFlops } from '../measure/flops.js';
 import type { StepCounts } from '../measure/counts.js';
 import type { EquivalenceResult } from '../measure/equivalence.js';
-import type { StepProfile } from '../measure/memory.js';
-import { summarize } from '../measure/statistics.js';
+import { predictFlops } from '../measure/flops.js';
+import type { StepRecord } from '../measure/record.js';
+import type { TimingStats } from '../measure/statistics.js';
 import type { DenseShape } from '../models/mlp.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
@@ -23,15 +24,10 @@ export interface CellMeasurements {
   error: string | null;
   /** Set when the strategy raised the error it must raise (the post's code as printed): the cell is 'raised'. */
   raised?: boolean;
-  /** The observed, profiled step and the layer shapes its FLOPs are predicted from; null if it failed. */
-  observed: {
-    counts: StepCounts;
-    profile: StepProfile;
-    /** GPU programs the observed step dispatched (webgpu), null where the backend does not count them. */
-    dispatches: number | null;
-    layers: Record<NetworkName, readonly DenseShape[]>;
-  } | null;
-  samplesMs: number[];
+  /** The observed, profiled step; null if it failed. */
+  record: StepRecord | null;
+  /** The timed steps' statistics (summarized once, by the runner); null if none were timed. */
+  timing: TimingStats | null;
   /** The reference strategy's mean step time in this run, for `timeRatio`. */
   referenceMeanMs: number | null;
   equivalence: EquivalenceResult | null;
@@ -41,9 +37,19 @@ export interface CellMeasurements {
   deviceMemory: { bytes: number | null; isEstimate: boolean | null };
 }
 
+/** The dense layers of the scenario's G and D (D ends in one unit), as every framework builds them. */
+export function scenarioLayers(scenario: Pick<Scenario, 'generator' | 'discriminator'>): Record<NetworkName, DenseShape[]> {
+  const { generator, discriminator } = scenario;
+  const layers = (widths: number[]) => widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
+  return {
+    generator: layers([generator.latentSize, ...generator.hidden, generator.outputSize]),
+    discriminator: layers([generator.outputSize, ...discriminator.hidden, 1]),
+  };
+}
+
 /** The row of one measured cell. */
 export function buildCell(measured: CellMeasurements): CellResult {
-  const { scenario, backend, device, strategy, error, observed, samplesMs, referenceMeanMs, equivalence } = measured;
+  const { scenario, backend, device, strategy, error, record, timing, referenceMeanMs, equivalence } = measured;
   const cell = erroredCell(scenario, backend, device, strategy, error ?? '');
   cell.status = error ? (measured.raised ? 'raised' : 'errored') : 'ok';
   cell.error = error ?? measured.note;
@@ -54,29 +60,27 @@ export function buildCell(measured: CellMeasurements): CellResult {
     cell.maxParamDiff = equivalence.maxParamDiff;
     cell.equivalence = equivalence.equivalence;
   }
-  if (observed) {
-    const { counts, profile, dispatches, layers } = observed;
-    const { flops, kernels } = countKernelFlops(profile.kernels);
+  if (record) {
+    const passes: Pick<StepCounts, 'forwards' | 'backwards'> = record;
     Object.assign(cell, {
-      flops,
-      kernels,
-      dispatches,
-      flopsPredicted: predictFlops(counts, layers),
-      generatorForwards: counts.generatorForwards,
-      discriminatorForwards: counts.discriminatorForwards,
-      generatorBackwards: counts.generatorBackwards,
-      discriminatorBackwards: counts.discriminatorBackwards,
-      backwardCalls: counts.backwardCalls,
-      wastedGradientElements: counts.wastedGradientElements,
-      retainedBytes: counts.retainedBytes,
-      peakBytes: profile.peakBytes,
-      leakedTensors: profile.leakedTensors,
+      flops: record.flops,
+      kernels: record.kernels,
+      dispatches: record.dispatches,
+      flopsPredicted: predictFlops(passes, scenarioLayers(scenario)),
+      generatorForwards: record.generatorForwards,
+      discriminatorForwards: record.discriminatorForwards,
+      generatorBackwards: record.generatorBackwards,
+      discriminatorBackwards: record.discriminatorBackwards,
+      backwardCalls: record.backwardCalls,
+      wastedGradientElements: record.wastedGradientElements,
+      retainedBytes: record.retainedBytes,
+      peakBytes: record.peakBytes,
+      leakedTensors: record.leakedTensors,
     });
   }
-  if (samplesMs.length > 0 && !error) {
-    const stats = summarize(samplesMs);
-    cell.timing = { ...stats, samplesMs };
-    cell.timeRatio = referenceMeanMs ? stats.meanMs / referenceMeanMs : null;
+  if (timing && timing.samples > 0 && !error) {
+    cell.timing = timing;
+    cell.timeRatio = referenceMeanMs ? timing.meanMs / referenceMeanMs : null;
   }
   return cell;
 }

@@ -1,0 +1,271 @@
+/**
+ * The TypeScript end of the PyTorch worker: starts `python worker.py`, sends requests, matches answers by id.
+ * A worker that dies or falls silent fails the requests in flight with a message that says so (never a hang), and
+ * every worker still running is killed when Node exits or is interrupted.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Operation, Operations, WorkerFailure, WorkerLine } from './protocol.js';
+
+/** Seconds of silence after which a request is given up and the worker stopped (overridable, see below). */
+export const DEFAULT_TIMEOUT_S = 120;
+/** The variable that overrides DEFAULT_TIMEOUT_S. */
+export const TIMEOUT_VARIABLE = 'GAN_BENCH_TORCH_TIMEOUT_S';
+
+/** The worker answered a request with a failure: the Python exception's type and message. */
+export class WorkerRequestError extends Error {
+  constructor(
+    readonly op: Operation,
+    readonly failure: WorkerFailure,
+  ) {
+    super(`${failure.type}: ${failure.message}`);
+    this.name = 'WorkerRequestError';
+  }
+}
+
+/** The worker is gone (it crashed, was stopped after a timeout, or never started): no request can be answered. */
+export class WorkerGoneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerGoneError';
+  }
+}
+
+export interface WorkerOptions {
+  python: string;
+  script: string;
+  /** Silence (no answer, no progress line) after which a request fails and the worker is stopped. */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Each line the worker writes to stderr (its logs); kept in a short tail for error messages either way. */
+  onLog?: (line: string) => void;
+}
+
+export interface RequestOptions {
+  onProgress?: (progress: Record<string, unknown>) => void;
+  /** This request's silence limit, instead of the worker's. */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  op: Operation;
+  resolve: (result: unknown) => void;
+  reject: (error: Error) => void;
+  onProgress?: (progress: Record<string, unknown>) => void;
+  timeoutMs: number;
+  timer: NodeJS.Timeout;
+}
+
+const STDERR_TAIL = 20;
+
+/** The silence limit: GAN_BENCH_TORCH_TIMEOUT_S when set, else DEFAULT_TIMEOUT_S. */
+export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env[TIMEOUT_VARIABLE];
+  if (value === undefined || value.trim() === '') return DEFAULT_TIMEOUT_S * 1000;
+  const seconds = Number(value);
+  if (!(seconds > 0)) throw new Error(`${TIMEOUT_VARIABLE} must be a positive number of seconds, not '${value}'`);
+  return seconds * 1000;
+}
+
+export class PytorchWorker {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, Pending>();
+  private readonly stderrTail: string[] = [];
+  private nextId = 1;
+  private gone: string | null = null;
+  private readonly ready: Promise<void>;
+  private readonly exit: Promise<void>;
+
+  private constructor(private readonly options: WorkerOptions & { timeoutMs: number }) {
+    this.child = spawn(options.python, ['-u', options.script], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' },
+    });
+    liveWorkers.add(this);
+    installExitHandlers();
+    let markReady: () => void = () => {};
+    let failReady: (error: Error) => void = () => {};
+    this.ready = new Promise((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    const readyTimer = setTimeout(() => this.stop(`gave no ready line within ${options.timeoutMs / 1000} s of starting`), options.timeoutMs);
+    this.exit = new Promise((resolve) => {
+      const ended = (reason: string) => {
+        clearTimeout(readyTimer);
+        liveWorkers.delete(this);
+        uninstallExitHandlersIfIdle();
+        this.fail(this.gone ?? reason);
+        failReady(new WorkerGoneError(this.describeGone()));
+        resolve();
+      };
+      this.child.once('exit', (code, signal) => ended(`exited (${signal ? `signal ${signal}` : `code ${code}`})`));
+      // A process that could not be spawned emits 'error' and no 'exit'.
+      this.child.once('error', (error) => ended(`could not be run (${options.python}: ${error.message})`));
+    });
+    this.child.stdin.on('error', () => {
+      // EPIPE after the worker died: the exit handler reports it.
+    });
+    createInterface({ input: this.child.stderr }).on('line', (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+      options.onLog?.(line);
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      let message: WorkerLine;
+      try {
+        message = JSON.parse(line) as WorkerLine;
+      } catch {
+        this.stderrTail.push(`(stdout) ${line}`);
+        return;
+      }
+      if ('ready' in message) {
+        clearTimeout(readyTimer);
+        markReady();
+        return;
+      }
+      if (message.id === null && 'ok' in message && !message.ok) {
+        // The worker could not start (e.g. `import torch` failed): it exits next.
+        this.gone = `failed to start: ${message.error.type}: ${message.error.message}`;
+        return;
+      }
+      const pending = message.id === null ? undefined : this.pending.get(message.id);
+      if (!pending) return;
+      if ('progress' in message) {
+        this.arm(pending);
+        pending.onProgress?.(message.progress);
+        return;
+      }
+      clearTimeout(pending.timer);
+      this.pending.delete(message.id!);
+      if (message.ok) pending.resolve(message.result);
+      else pending.reject(new WorkerRequestError(pending.op, message.error));
+    });
+  }
+
+  /** Starts a worker and waits for its ready line (PyTorch imported). */
+  static async start(options: WorkerOptions): Promise<PytorchWorker> {
+    const worker = new PytorchWorker({ ...options, timeoutMs: options.timeoutMs ?? timeoutFromEnv(options.env) });
+    try {
+      await worker.ready;
+    } catch (error) {
+      worker.kill();
+      throw error;
+    }
+    return worker;
+  }
+
+  /** The worker's process id (tests check it is gone). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** True until the worker has exited or been stopped. */
+  get alive(): boolean {
+    return this.gone === null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends one request and resolves with its answer; rejects with WorkerRequestError or WorkerGoneError. */
+  request<K extends Operation>(op: K, params: Operations[K]['params'], options: RequestOptions = {}): Promise<Operations[K]['result']> {
+    if (!this.alive) return Promise.reject(new WorkerGoneError(this.describeGone(op)));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        op,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        timer: undefined as unknown as NodeJS.Timeout,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      };
+      this.pending.set(id, pending);
+      this.arm(pending);
+      this.child.stdin.write(`${JSON.stringify({ id, op, params })}\n`);
+    });
+  }
+
+  /** Asks the worker to shut down and waits for it to exit; kills it if it does not within `graceMs`. */
+  async close(graceMs = 5_000): Promise<void> {
+    if (this.alive) {
+      const shutdown = this.request('shutdown', {}, { timeoutMs: graceMs }).catch(() => undefined);
+      this.child.stdin.end();
+      const timer = setTimeout(() => this.kill(), graceMs);
+      await Promise.race([shutdown.then(() => this.exit), this.exit]);
+      clearTimeout(timer);
+    }
+    await this.exit;
+  }
+
+  /** Kills the worker at once (SIGKILL); requests in flight fail. */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  /** (Re)starts the silence timer of a request. */
+  private arm(pending: Pending): void {
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => {
+      const seconds = pending.timeoutMs / 1000;
+      this.stop(`gave no answer to '${pending.op}' for ${seconds} s (${TIMEOUT_VARIABLE} sets the limit); stopped it`);
+    }, pending.timeoutMs);
+  }
+
+  /** Marks the worker gone for `reason` and kills it. */
+  private stop(reason: string): void {
+    if (this.gone === null) this.gone = reason;
+    this.fail(reason);
+    this.kill();
+  }
+
+  /** Rejects every request in flight. */
+  private fail(reason: string): void {
+    if (this.gone === null) this.gone = reason;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.reject(new WorkerGoneError(this.describeGone(pending.op)));
+    }
+  }
+
+  private describeGone(op?: Operation): string {
+    const during = op ? ` (request '${op}')` : '';
+    const tail = this.stderrTail.filter((line) => line.trim() !== '').slice(-6);
+    const logs = tail.length > 0 ? `; its last log lines:\n    ${tail.join('\n    ')}` : '';
+    return `the PyTorch worker ${this.gone ?? 'is gone'}${during}${logs}`;
+  }
+}
+
+// Workers still running when Node exits or is interrupted are killed: a worker never outlives the harness. (It also
+// exits on its own when its stdin closes.)
+const liveWorkers = new Set<PytorchWorker>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+let handlersInstalled = false;
+
+function killAll(): void {
+  for (const worker of liveWorkers) worker.kill();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAll();
+  uninstallExitHandlers();
+  // With our listener gone, the signal does what it would have done (exit) unless someone else handles it.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', killAll);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstallExitHandlers(): void {
+  if (!handlersInstalled) return;
+  handlersInstalled = false;
+  process.off('exit', killAll);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+function uninstallExitHandlersIfIdle(): void {
+  if (liveWorkers.size === 0) uninstallExitHandlers();
+}

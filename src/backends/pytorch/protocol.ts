@@ -1,0 +1,107 @@
+/**
+ * The JSON-lines protocol between the pytorch backend and its Python worker (worker.py): one request per line on
+ * the worker's stdin, answered by one line on its stdout with the same id, progress lines before it. The shapes
+ * here are what worker.py writes; docs/pytorch.md describes every operation.
+ */
+import type { StepRecord } from '../../measure/record.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { STRATEGY_IDS } from '../../strategies/ids.js';
+
+/** Bumped with every incompatible change; hello answers with the worker's. */
+export const PROTOCOL_VERSION = 1;
+
+/** The strategies the worker runs: every strategy of the harness, the post's code as printed included. */
+export const PYTORCH_STRATEGY_IDS = STRATEGY_IDS;
+export type PytorchStrategyId = (typeof PYTORCH_STRATEGY_IDS)[number];
+
+/** A failure as the worker reports it: the Python exception's type and message. */
+export interface WorkerFailure {
+  type: string;
+  message: string;
+}
+
+export interface HelloResult {
+  protocol: number;
+  torch: string;
+  python: string;
+  device: { type: 'cpu' | 'cuda'; index: number | null; name: string; [detail: string]: unknown };
+  /** What the `device` column says: PyTorch's version, the device, threads or TF32, the BLAS. */
+  description: string;
+  isGpu: boolean;
+  blas: string;
+  threads: number;
+  interopThreads: number;
+  /** GAN_BENCH_TORCH_THREADS as the worker read it, or null. */
+  threadsSetting: string | null;
+  /** How TF32 was turned off on CUDA; null on the CPU. */
+  matmulPrecision: string | null;
+  strategies: string[];
+  /** How each measure is taken on this PyTorch and device. */
+  measures: { flops: string; kernels: string; peakBytes: string };
+}
+
+export interface SetupParams {
+  scenario: Scenario;
+  strategies: readonly PytorchStrategyId[];
+}
+
+export interface SetupResult {
+  strategies: PytorchStrategyId[];
+  parameters: { generator: number; discriminator: number };
+}
+
+export interface EquivalenceParams {
+  steps: number;
+}
+
+export interface EquivalenceResultLine {
+  strategy: PytorchStrategyId;
+  reference: PytorchStrategyId;
+  /** Largest absolute parameter difference to the reference after `steps` float64 steps; null when it failed. */
+  maxParamDiff: number | null;
+  error: WorkerFailure | null;
+}
+
+export interface EquivalenceResults {
+  reference: PytorchStrategyId;
+  results: EquivalenceResultLine[];
+}
+
+export interface ObserveParams {
+  strategy: PytorchStrategyId;
+}
+
+/** What observe answers: the framework-neutral record of one observed step. */
+export type ObserveResult = StepRecord;
+
+export interface TimeParams {
+  /** The strategies to time, in this order (default: every one set up). */
+  strategies?: readonly PytorchStrategyId[];
+  warmupSteps: number;
+  iterations: number;
+  timeMs: number;
+}
+
+export interface TimeResults {
+  results: Array<{ strategy: PytorchStrategyId; samplesMs: number[]; error: WorkerFailure | null }>;
+  /** torch.cuda.memory_allocated() after the round on CUDA; null on the CPU. */
+  deviceBytes: number | null;
+}
+
+/** Every operation's parameters and answer. */
+export interface Operations {
+  hello: { params: Record<string, never>; result: HelloResult };
+  setup: { params: SetupParams; result: SetupResult };
+  equivalence: { params: EquivalenceParams; result: EquivalenceResults };
+  observe: { params: ObserveParams; result: ObserveResult };
+  time: { params: TimeParams; result: TimeResults };
+  shutdown: { params: Record<string, never>; result: { bye: true } };
+}
+export type Operation = keyof Operations;
+
+/** A line the worker writes: the ready line, a progress line, or an answer. */
+export type WorkerLine =
+  | { id: null; ready: true }
+  | { id: number | null; progress: Record<string, unknown> }
+  | { id: number | null; ok: true; result: unknown }
+  | { id: number | null; ok: false; error: WorkerFailure };

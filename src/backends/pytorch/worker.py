@@ -1,0 +1,1017 @@
+#!/usr/bin/env python3
+"""The PyTorch side of gan-update-bench's `pytorch` backend (docs/pytorch.md).
+
+A long-lived worker: the TypeScript backend (src/backends/pytorch/) starts it and sends one JSON request per line
+on stdin; the worker answers each with one JSON line on stdout carrying the request's id. stderr is for logs.
+
+    request    {"id": 1, "op": "setup", "params": {...}}
+    progress   {"id": 1, "progress": {...}}                       zero or more, before the answer
+    answer     {"id": 1, "ok": true, "result": {...}}
+    failure    {"id": 1, "ok": false, "error": {"type": "RuntimeError", "message": "..."}}
+
+Operations: hello, setup, equivalence, observe, time, shutdown (each documented at its function below). The worker
+exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
+
+What it runs: the scenario's G and D (nn.Linear layers with PyTorch's default init, the scenario's activations,
+D ends in one sigmoid unit), nn.BCELoss, one torch.optim.Adam per network (PyTorch's default implementation for the
+device), float32, a pool of 4 batches seeded from the scenario's seed, on CUDA when torch.cuda.is_available() (TF32
+off) and on the CPU otherwise. The strategies are the post's PyTorch, line for line (STEPS below).
+
+Python >= 3.9; PyTorch 1.13 and 2.x.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import os
+import platform
+import re
+import signal
+import sys
+import time
+import traceback
+import weakref
+
+PROTOCOL_VERSION = 1
+
+# The strategy ids this worker runs. The two `-printed` ones are the post's code exactly as printed: PyTorch raises.
+STRATEGY_IDS = [
+    "retain-graph",
+    "detach-d-first",
+    "g-first",
+    "single-forward",
+    "retain-graph-printed",
+    "detach-d-first-printed",
+]
+
+BATCH_POOL = 4  # src/runner.ts: distinct batches the timed steps cycle through
+LEAKY_RELU_SLOPE = 0.2  # src/models/dense.ts
+THREADS_VARIABLE = "GAN_BENCH_TORCH_THREADS"
+
+# Matrix products: the only ops whose FLOPs count (src/measure/flops.ts, torch.utils.flop_counter's convention).
+MATMUL_OPS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::matmul", "aten::baddbmm", "aten::addmv", "aten::mv"}
+# aten ops that compute nothing on the CPU: views, aliases, allocations, metadata. The CPU kernel count skips them.
+NON_COMPUTING_OPS = {
+    "aten::as_strided", "aten::view", "aten::_unsafe_view", "aten::reshape", "aten::_reshape_alias", "aten::t",
+    "aten::transpose", "aten::permute", "aten::expand", "aten::expand_as", "aten::squeeze", "aten::unsqueeze",
+    "aten::slice", "aten::select", "aten::alias", "aten::detach", "aten::detach_", "aten::lift_fresh",
+    "aten::resolve_conj", "aten::resolve_neg", "aten::empty", "aten::empty_like", "aten::empty_strided",
+    "aten::numel", "aten::size", "aten::stride", "aten::is_nonzero", "aten::result_type", "aten::split",
+    "aten::unbind", "aten::chunk", "aten::narrow", "aten::flatten", "aten::view_as", "aten::set_", "aten::resize_",
+}
+
+torch = None  # imported in main(): the worker can report a failed import as a protocol error
+
+
+def log(message):
+    print(f"pytorch worker: {message}", file=sys.stderr, flush=True)
+
+
+def torch_version():
+    """(major, minor) of the running PyTorch, e.g. (1, 13) for '1.13.0a0+git...'."""
+    parts = torch.__version__.split("+")[0].split(".")
+    digits = lambda text: int("".join(ch for ch in text if ch.isdigit()) or 0)  # noqa: E731
+    return digits(parts[0]), digits(parts[1]) if len(parts) > 1 else 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Models: the scenario's networks as a list of layer specs, so that later layer kinds (convolutions, BatchNorm)
+# are one more entry in LAYER_BUILDERS and one more case in network_specs.
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def activation_module(name):
+    nn = torch.nn
+    builders = {
+        "leakyRelu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE),
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "linear": nn.Identity,
+    }
+    if name not in builders:
+        raise ValueError(f"unknown activation '{name}' (known: {', '.join(builders)})")
+    return builders[name]()
+
+
+LAYER_BUILDERS = {
+    "linear": lambda spec: torch.nn.Linear(spec["inputSize"], spec["outputSize"]),
+    "activation": lambda spec: activation_module(spec["name"]),
+}
+
+
+def mlp_spec(widths, activation, output_activation):
+    """Dense layers widths[0] -> ... -> widths[-1], `activation` between them, `output_activation` last.
+    A 'linear' activation adds no module (src/models/dense.ts applies none)."""
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append({"kind": "linear", "inputSize": widths[i], "outputSize": widths[i + 1]})
+        name = output_activation if i == len(widths) - 2 else activation
+        if name != "linear":
+            layers.append({"kind": "activation", "name": name})
+    return layers
+
+
+def network_specs(scenario):
+    """G and D of a resolved scenario (src/scenario/schema.ts): D's output is one unit with a sigmoid."""
+    g, d = scenario["generator"], scenario["discriminator"]
+    return {
+        "generator": mlp_spec([g["latentSize"], *g["hidden"], g["outputSize"]], g["activation"], g["outputActivation"]),
+        "discriminator": mlp_spec([g["outputSize"], *d["hidden"], 1], d["activation"], "sigmoid"),
+    }
+
+
+def build_network(spec):
+    for layer in spec:
+        if layer["kind"] not in LAYER_BUILDERS:
+            raise ValueError(f"unknown layer kind '{layer['kind']}' (known: {', '.join(LAYER_BUILDERS)})")
+    return torch.nn.Sequential(*[LAYER_BUILDERS[layer["kind"]](layer) for layer in spec])
+
+
+class Gan:
+    """G, D, nn.BCELoss and one Adam each, initialised from the scenario's seed (G from seed, D from seed + 1, as
+    src/models/gan.ts seeds them): every strategy's GAN starts from the same weights."""
+
+    def __init__(self, scenario, device, dtype):
+        specs = network_specs(scenario)
+        optimizer = scenario["optimizer"]
+        seed = scenario["seed"]
+        torch.manual_seed(seed)
+        self.G = build_network(specs["generator"]).to(device=device, dtype=dtype)
+        torch.manual_seed(seed + 1)
+        self.D = build_network(specs["discriminator"]).to(device=device, dtype=dtype)
+        settings = dict(lr=optimizer["learningRate"], betas=(optimizer["beta1"], optimizer["beta2"]),
+                        eps=optimizer["epsilon"])
+        self.optimizer_G = torch.optim.Adam(self.G.parameters(), **settings)
+        self.optimizer_D = torch.optim.Adam(self.D.parameters(), **settings)
+        self.bce = torch.nn.BCELoss()
+        self.steps_taken = 0
+
+    def parameters_flat(self):
+        with torch.no_grad():
+            return torch.cat([p.detach().reshape(-1) for p in [*self.G.parameters(), *self.D.parameters()]])
+
+
+def make_batches(scenario, count, device, dtype):
+    """`count` batches (z ~ N(0, 1), real ~ U(-1, 1), labels ones and zeros), drawn on the CPU from the scenario's
+    seed so that every device gets the same values."""
+    generator = torch.Generator(device="cpu").manual_seed(scenario["seed"] * 7919)
+    batch_size = scenario["batchSize"]
+    latent = scenario["generator"]["latentSize"]
+    data = scenario["generator"]["outputSize"]
+    valid = torch.ones(batch_size, 1, device=device, dtype=dtype)
+    fake = torch.zeros(batch_size, 1, device=device, dtype=dtype)
+    batches = []
+    for _ in range(count):
+        z = torch.randn(batch_size, latent, generator=generator, dtype=dtype).to(device)
+        real = (torch.rand(batch_size, data, generator=generator, dtype=dtype) * 2 - 1).to(device)
+        batches.append((z, real, valid, fake))
+    return batches
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The strategies, as PyTorch code. zero_grad(set_to_none=True) everywhere: PyTorch 2's default, 1.13 zeroes instead.
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def step_retain_graph(gan, batch):
+    """The post's strategy 1 in the form PyTorch runs: D's step after g_loss.backward() (pytorch#39141)."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward(retain_graph=True)  # reaches D's and G's parameters
+    d_params = list(discriminator.parameters())
+    d_grads = [p.grad for p in d_params]  # D's gradients from d_loss, set aside (the tensors, no copy)
+    for p in d_params:
+        p.grad = None
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_G.zero_grad(set_to_none=True)  # G's gradient from d_loss is thrown away
+    g_loss.backward()  # through the same graph, at the forward-time D; reaches G's and D's parameters
+    for p, g in zip(d_params, d_grads):
+        p.grad = g  # D's gradient from g_loss is thrown away
+    optimizer_D.step()
+    optimizer_G.step()
+
+
+def step_retain_graph_printed(gan, batch):
+    """The post's strategy 1 exactly as printed: PyTorch >= 1.5 raises in g_loss.backward() (D was updated in place)."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward(retain_graph=True)
+    optimizer_D.step()
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    optimizer_G.step()
+
+
+def step_detach_d_first(gan, batch):
+    """The post's strategy 2 as its prose says: G's loss through a fresh D(gen_imgs) with the updated D."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)  # G's graph is held from here ...
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()  # reaches D's parameters only
+    optimizer_D.step()
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()  # ... to here; reaches G's and D's parameters
+    optimizer_G.step()  # D's gradient from g_loss is left unused
+
+
+def step_detach_d_first_printed(gan, batch):
+    """The post's strategy 2 exactly as printed: g_loss from the detached pred_gen, whose graph d_loss.backward()
+    freed: PyTorch raises "Trying to backward through the graph a second time"."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    optimizer_G.step()
+
+
+def step_g_first(gan, batch):
+    """The post's strategy 3: G first through D(G(z)), then D on D(real) and a second D(gen_imgs.detach())."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    optimizer_G.zero_grad(set_to_none=True)
+    gen_imgs = generator(z)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()  # reaches G's and D's parameters; the graph is freed
+    optimizer_G.step()
+    optimizer_D.zero_grad(set_to_none=True)  # D's gradient from g_loss is thrown away
+    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+    d_loss = (real_loss + fake_loss) / 2
+    d_loss.backward()
+    optimizer_D.step()
+
+
+def step_single_forward(gan, batch):
+    """One forward, two gradient requests with torch.autograd.grad: d_loss for D's parameters, g_loss for G's."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    g_loss = adversarial_loss(pred_gen, valid)
+    d_params, g_params = list(discriminator.parameters()), list(generator.parameters())
+    d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    for p, g in zip(d_params, d_grads):
+        p.grad = g
+    for p, g in zip(g_params, g_grads):
+        p.grad = g
+    optimizer_D.step()
+    optimizer_G.step()
+
+
+STEPS = {
+    "retain-graph": step_retain_graph,
+    "detach-d-first": step_detach_d_first,
+    "g-first": step_g_first,
+    "single-forward": step_single_forward,
+    "retain-graph-printed": step_retain_graph_printed,
+    "detach-d-first-printed": step_detach_d_first_printed,
+}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Device, threads, BLAS
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class Runtime:
+    """The device every measured GAN runs on, and how to wait for it."""
+
+    def __init__(self):
+        self.threads_setting = os.environ.get(THREADS_VARIABLE)
+        if self.threads_setting:
+            try:
+                threads = int(self.threads_setting)
+                if threads < 1:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"{THREADS_VARIABLE} must be a positive integer, not '{self.threads_setting}'")
+            torch.set_num_threads(threads)
+        self.device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        self.matmul_precision = disable_tf32() if self.device.type == "cuda" else None
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def sync(self):
+        if self.is_cuda:
+            torch.cuda.synchronize(self.device)
+
+
+def disable_tf32():
+    """Full float32 matmuls on CUDA; returns the setting as it reads back."""
+    matmul = torch.backends.cuda.matmul
+    if torch_version() >= (2, 9):  # the new API only: mixing it with allow_tf32 is an error
+        matmul.fp32_precision = "ieee"
+        return f"torch.backends.cuda.matmul.fp32_precision = {matmul.fp32_precision!r}"
+    matmul.allow_tf32 = False
+    return f"torch.backends.cuda.matmul.allow_tf32 = {matmul.allow_tf32}"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas_description(runtime):
+    """The BLAS the matrix products run on: cuBLAS on CUDA; on the CPU the build's BLAS_INFO (torch.__config__),
+    with MKL's version where it is MKL (linked into libtorch), else the BLAS library actually loaded (Debian's
+    python3-torch says 'generic' and uses whatever the libblas.so.3 alternative points to: reference BLAS or
+    OpenBLAS, a 7x difference)."""
+    if runtime.is_cuda:
+        return f"cuBLAS (CUDA {torch.version.cuda})"
+    config = torch.__config__.show()
+    found = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    info = found.group(1) if found else None
+    if info == "mkl":
+        version = re.search(r"Math Kernel Library Version ([0-9.]+)", config)
+        return f"MKL {version.group(1)}" if version else "MKL"
+    loaded = None
+    try:
+        torch.mm(torch.ones(2, 2), torch.ones(2, 2))  # loads a lazily loaded BLAS
+        with open("/proc/self/maps") as f:
+            paths = [line.split()[-1] for line in f if len(line.split()) >= 6]
+        for path in paths:
+            name = os.path.basename(path).lower()
+            # numpy and scipy bring their own OpenBLAS, which torch does not use
+            if any(key in name for key in ("openblas", "libblas", "blis")) and not any(
+                    bundle in path for bundle in ("numpy", "scipy")):
+                real = os.path.realpath(path)
+                loaded = f"{os.path.basename(real)} ({os.path.basename(os.path.dirname(real))})"
+                break
+    except OSError:
+        pass
+    return ", ".join(part for part in (info and f"BLAS_INFO={info}", loaded) if part) or "unknown BLAS"
+
+
+def device_info(runtime):
+    if runtime.is_cuda:
+        props = torch.cuda.get_device_properties(runtime.device)
+        return {"type": "cuda", "index": runtime.device.index, "name": props.name,
+                "capability": f"{props.major}.{props.minor}", "memoryBytes": props.total_memory}
+    return {"type": "cpu", "index": None, "name": cpu_model(), "cores": os.cpu_count()}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Observing one step: passes, backward calls, wasted gradients, retained graph bytes, FLOPs, kernels, memory, leaks
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class _Saved:
+    """What the graph holds for one saved tensor while the observer watches (saved_tensors_hooks' pack result):
+    its release is the graph letting go of the tensor."""
+
+    __slots__ = ("tensor", "version", "__weakref__")
+
+    def __init__(self, tensor):
+        # A detached alias (same storage, same version counter): holding the tensor itself would tie a saved
+        # output to its own grad_fn, a reference cycle through C++ that Python's gc cannot break.
+        self.tensor = tensor.detach()
+        self.version = tensor._version
+
+
+def storage_of(tensor):
+    """(address, bytes) of the storage under `tensor`: views of one storage count once."""
+    storage = tensor.untyped_storage() if hasattr(tensor, "untyped_storage") else tensor.storage()
+    size = storage.nbytes() if hasattr(storage, "nbytes") else storage.size() * tensor.element_size()
+    return storage.data_ptr(), size
+
+
+TAG = "_gan_bench_contributions"
+
+
+class StepObserver:
+    """Hooks one GAN for one step. Counts, in PyTorch's own terms:
+    - forwards: a forward hook on G and D;
+    - backward calls: torch.autograd.backward (what Tensor.backward calls) and torch.autograd.grad, wrapped;
+    - backward passes: a hook on each forward's output tensor; a backward call that reaches it is one pass through
+      that network, with parameterGradients = that network's parameters received a gradient in the call and
+      inputGradient = the forward's input received one (a hook on the input tensor);
+    - wasted gradient elements: every parameter gradient a backward call computes (parameter hooks for backward(),
+      the returned tensors for autograd.grad) is written down on the tensor that holds it (an attribute: PyTorch
+      keeps a tensor's Python attributes as long as the tensor lives, and a weak reference would not be safe); an
+      optimizer step uses the contributions its parameters' .grad holds; zero_grad discards them; the rest,
+      overwritten or left at the step's end, are wasted too;
+    - retained bytes: saved_tensors_hooks wrap every tensor a graph saves; when an optimizer step starts, the
+      distinct storages of the saved tensors still held are summed; the most over the step's optimizer steps."""
+
+    tokens = 0
+
+    def __init__(self, gan):
+        StepObserver.tokens += 1
+        self.token = StepObserver.tokens  # marks this observer's tags (no reference back to it)
+        self.gan = gan
+        self.networks = {"generator": gan.G, "discriminator": gan.D}
+        self.network_of_param = {}
+        for name, module in self.networks.items():
+            for p in module.parameters():
+                self.network_of_param[p] = name
+        self.forwards = []  # {network, batchSize, output, input}
+        self.traversals = []
+        self.backward_calls = 0
+        self.contributions = []  # [param, elements, state]; the holding tensor carries the indices (TAG)
+        self.retained_bytes = 0
+        self.saved = weakref.WeakSet()
+        self._call = None  # the backward call in progress
+        self._handles = []
+        self._restore = []
+
+    # -- installation
+    def __enter__(self):
+        for name, module in self.networks.items():
+            self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+        for p, name in self.network_of_param.items():
+            self._handles.append(p.register_hook(self._param_hook(p)))
+        self._patch(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
+        self._patch(torch.autograd, "grad", self._wrap_grad(torch.autograd.grad))
+        for optimizer in (self.gan.optimizer_G, self.gan.optimizer_D):
+            self._patch(optimizer, "step", self._wrap_step(optimizer, optimizer.step))
+            self._patch(optimizer, "zero_grad", self._wrap_zero_grad(optimizer, optimizer.zero_grad))
+        self._saved_hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, self._unpack)
+        self._saved_hooks.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._saved_hooks.__exit__(*exc)
+        for handle in self._handles:
+            handle.remove()
+        for owner, name, original, had_own in reversed(self._restore):
+            if had_own:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+        self._handles, self._restore = [], []
+        for p in self.network_of_param:  # the tags the step's gradients still carry
+            if p.grad is not None and hasattr(p.grad, TAG):
+                delattr(p.grad, TAG)
+        return False
+
+    def _patch(self, owner, name, replacement):
+        had_own = name in vars(owner) if hasattr(owner, "__dict__") else True
+        self._restore.append((owner, name, getattr(owner, name), had_own))
+        setattr(owner, name, replacement)
+
+    # -- forwards and the tensors a backward reaches
+    def _forward_hook(self, name):
+        def hook(module, inputs, output):
+            x = inputs[0]
+            record = {"network": name, "batchSize": int(x.shape[0]), "outputReached": False, "inputReached": False}
+            self.forwards.append(record)
+            if output.requires_grad:
+                output.register_hook(self._mark(record, "outputReached"))
+            if x.requires_grad:
+                x.register_hook(self._mark(record, "inputReached"))
+        return hook
+
+    def _mark(self, record, field):
+        def hook(grad):
+            if self._call is not None:
+                self._call["reached"].add((id(record), field))
+        return hook
+
+    def _param_hook(self, p):
+        def hook(grad):
+            if self._call is not None and self._call["kind"] == "backward":
+                self._call["params"].append((p, grad.numel()))
+        return hook
+
+    # -- backward calls
+    def _begin_call(self, kind):
+        if self._call is not None:
+            raise RuntimeError("nested backward calls are not observed")
+        self._call = {"kind": kind, "reached": set(), "params": []}
+        self.backward_calls += 1
+
+    def _end_call(self, grads_of_params):
+        call, self._call = self._call, None
+        networks_with_grads = set()
+        for p, elements, holder in grads_of_params(call):
+            networks_with_grads.add(self.network_of_param[p])
+            self.contributions.append([p, elements, "pending"])
+            if holder is not None:
+                self._tag(holder).append(len(self.contributions) - 1)
+        for record in self.forwards:
+            if (id(record), "outputReached") not in call["reached"]:
+                continue
+            self.traversals.append({
+                "network": record["network"],
+                "batchSize": record["batchSize"],
+                "parameterGradients": record["network"] in networks_with_grads,
+                "inputGradient": (id(record), "inputReached") in call["reached"],
+            })
+
+    def _wrap_backward(self, original):
+        def backward(*args, **kwargs):
+            self._begin_call("backward")
+            try:
+                result = original(*args, **kwargs)
+            except BaseException:
+                self._call = None
+                raise
+            # The gradients now sit in .grad (accumulated into, or newly set).
+            self._end_call(lambda call: [(p, n, p.grad) for p, n in call["params"]])
+            return result
+        return backward
+
+    def _wrap_grad(self, original):
+        def grad(outputs, inputs, *args, **kwargs):
+            self._begin_call("grad")
+            try:
+                result = original(outputs, inputs, *args, **kwargs)
+            except BaseException:
+                self._call = None
+                raise
+            listed = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
+
+            def computed(call):
+                return [(x, g.numel(), g) for x, g in zip(listed, result)
+                        if g is not None and x in self.network_of_param]
+
+            self._end_call(computed)
+            return result
+        return grad
+
+    # -- optimizer steps
+    def _params_of(self, optimizer):
+        return [p for group in optimizer.param_groups for p in group["params"]]
+
+    def _tag(self, tensor):
+        """The indices of the contributions `tensor` holds, kept on the tensor itself for this observer."""
+        tag = getattr(tensor, TAG, None)
+        if tag is None or tag[0] != self.token:
+            tag = (self.token, [])
+            setattr(tensor, TAG, tag)
+        return tag[1]
+
+    def _settle(self, optimizer, state):
+        """Marks the pending contributions that the optimizer's parameters' .grad now holds as `state`."""
+        for p in self._params_of(optimizer):
+            tag = getattr(p.grad, TAG, None) if p.grad is not None else None
+            if tag is None or tag[0] != self.token:
+                continue
+            for index in tag[1]:
+                contribution = self.contributions[index]
+                if contribution[0] is p and contribution[2] == "pending":
+                    contribution[2] = state
+
+    def _wrap_step(self, optimizer, original):
+        def step(*args, **kwargs):
+            # Parameters are saved by reference and updated in place: the graph holds no memory of its own for
+            # them, so their storages do not count (the tfjs side leaves saved parameter values out the same way).
+            parameter_storages = {storage_of(p)[0] for p in self.network_of_param}
+            held = {}
+            for saved in list(self.saved):
+                address, size = storage_of(saved.tensor)
+                if address not in parameter_storages:
+                    held[address] = size
+            self.retained_bytes = max(self.retained_bytes, sum(held.values()))
+            self._settle(optimizer, "used")
+            return original(*args, **kwargs)
+        return step
+
+    def _wrap_zero_grad(self, optimizer, original):
+        def zero_grad(*args, **kwargs):
+            self._settle(optimizer, "discarded")
+            return original(*args, **kwargs)
+        return zero_grad
+
+    # -- saved tensors
+    def _pack(self, tensor):
+        saved = _Saved(tensor)
+        self.saved.add(saved)
+        return saved
+
+    def _unpack(self, saved):
+        # saved_tensors_hooks bypass autograd's own check that a saved tensor was not modified in place: redo it.
+        if saved.tensor._version != saved.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation "
+                f"(version {saved.version} when saved, {saved.tensor._version} now; checked by the worker's "
+                "saved-tensor hook, which replaces PyTorch's own check while a step is observed)")
+        return saved.tensor
+
+    # -- the record
+    def counts(self):
+        count = lambda items, network: sum(1 for item in items if item["network"] == network)  # noqa: E731
+        wasted = sum(elements for _, elements, state in self.contributions if state != "used")
+        return {
+            "forwards": [{"network": f["network"], "batchSize": f["batchSize"]} for f in self.forwards],
+            "backwards": self.traversals,
+            "generatorForwards": count(self.forwards, "generator"),
+            "discriminatorForwards": count(self.forwards, "discriminator"),
+            "generatorBackwards": count(self.traversals, "generator"),
+            "discriminatorBackwards": count(self.traversals, "discriminator"),
+            "backwardCalls": self.backward_calls,
+            "wastedGradientElements": wasted,
+            "retainedBytes": self.retained_bytes,
+        }
+
+
+def python_tensors():
+    """Tensors Python can reach (gc-tracked torch.Tensor objects, parameters and gradients included)."""
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), torch.Tensor))
+
+
+def profiler_events_flops(events):
+    """FLOPs of the matrix products among torch.profiler's events (with_flops=True; PyTorch < 2.1): each product
+    counted once, where it runs (aten::matmul only when it called no other product: it dispatches to mm or bmm)."""
+    total = 0
+    for event in events:
+        if event.name not in MATMUL_OPS:
+            continue
+        if event.name == "aten::matmul" and any(child.name in MATMUL_OPS for child in event.cpu_children):
+            continue
+        total += int(event.flops or 0)
+    return total
+
+
+def profiler_tree(prof):
+    """Every event of the profiler's exact call tree (kineto_results.experimental_event_tree), or None where this
+    PyTorch lacks it. Its nesting is exact; FunctionEvent.cpu_children is rebuilt from rounded timestamps."""
+    try:
+        roots = prof.profiler.kineto_results.experimental_event_tree()
+    except AttributeError:
+        return None
+    events = []
+    stack = list(roots)
+    while stack:
+        event = stack.pop()
+        stack.extend(event.children)
+        events.append(event)
+    return events
+
+
+def cpu_kernel_count(tree):
+    """aten ops that compute on the CPU: aten ops other than views, allocations and metadata (NON_COMPUTING_OPS)
+    that call no other such op (a composite op such as linear counts through the ops it calls), plus every matrix
+    product (addmm calls copy_ for its bias, then runs the product itself)."""
+    if tree is None:
+        return None
+    from torch._C._profiler import _EventType
+
+    def computes(event):
+        return event.tag == _EventType.TorchOp and event.name.startswith("aten::") and event.name not in NON_COMPUTING_OPS
+
+    count = 0
+    for event in tree:
+        if computes(event) and (event.name in MATMUL_OPS or not any(computes(child) for child in event.children)):
+            count += 1
+    return count
+
+
+def cuda_kernel_count(events):
+    """Device-side events of the step (kernels, memcpy and memset), as torch.profiler records them."""
+    return sum(1 for event in events if str(getattr(event, "device_type", "")).endswith("CUDA"))
+
+
+def cpu_peak_bytes(tree):
+    """The most bytes allocated on the CPU during the profiled step beyond those before it: the running sum of
+    the profiler's allocation events (profile_memory=True), frees negative, in time order."""
+    if tree is None:
+        return None
+    from torch._C._profiler import _EventType
+
+    allocations = []
+    for event in tree:
+        if event.tag != _EventType.Allocation:
+            continue
+        fields = event.extra_fields
+        device = getattr(fields, "device", None)
+        if device is not None and getattr(device, "type", "cpu") != "cpu":
+            continue
+        allocations.append((event.start_time_ns, fields.alloc_size))
+    allocations.sort(key=lambda pair: pair[0])
+    live = peak = 0
+    for _, size in allocations:
+        live += size
+        peak = max(peak, live)
+    return peak
+
+
+def observe_step(runtime, gan, step, warm_batch, measured_batch):
+    """A warm step, a plain step whose leaked tensors are counted, then one observed and profiled step: the record
+    src/measure/record.ts describes. The warm and leak-check steps run uninstrumented, so that a strategy PyTorch
+    refuses fails there with PyTorch's own check, and so that no measuring tool's own objects count as leaks
+    (FlopCounterMode keeps tensors alive after torch.autograd.grad on PyTorch 2.x). On the CPU both run under a
+    memory profiler: allocations made while one runs have known sizes when the measured step frees them."""
+    from torch.profiler import ProfilerActivity, profile
+
+    has_flop_counter = torch_version() >= (2, 1)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if runtime.is_cuda else [])
+
+    def plain_step():
+        if runtime.is_cuda:
+            step(gan, warm_batch)
+        else:
+            with profile(activities=[ProfilerActivity.CPU], profile_memory=True):
+                step(gan, warm_batch)
+        runtime.sync()
+
+    plain_step()
+    tensors_before = python_tensors()
+    plain_step()
+    leaked = python_tensors() - tensors_before
+    if runtime.is_cuda:
+        torch.cuda.reset_peak_memory_stats(runtime.device)
+        bytes_before = torch.cuda.memory_allocated(runtime.device)
+    flop_counter = None
+    with StepObserver(gan) as observer:
+        with profile(activities=activities, with_flops=not has_flop_counter, record_shapes=not has_flop_counter,
+                     profile_memory=not runtime.is_cuda) as prof:
+            if has_flop_counter:
+                from torch.utils.flop_counter import FlopCounterMode
+
+                with FlopCounterMode(display=False) as flop_counter:
+                    step(gan, measured_batch)
+            else:
+                step(gan, measured_batch)
+            runtime.sync()
+    events = prof.events()
+    if runtime.is_cuda:
+        peak = torch.cuda.max_memory_allocated(runtime.device) - bytes_before
+        kernels = cuda_kernel_count(events)
+    else:
+        tree = profiler_tree(prof)
+        peak = cpu_peak_bytes(tree)
+        kernels = cpu_kernel_count(tree)
+        del tree
+    flops = int(flop_counter.get_total_flops()) if flop_counter is not None else profiler_events_flops(events)
+    del prof, events, flop_counter
+    record = observer.counts()
+    del observer
+    record.update({
+        "flops": flops,
+        "kernels": kernels,
+        "dispatches": None,
+        "peakBytes": max(0, int(peak)) if peak is not None else None,
+        "leakedTensors": leaked,
+    })
+    return record
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The operations
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, emit):
+        self.emit = emit
+        self.runtime = Runtime()
+        self.scenario = None
+        self.strategies = []
+        self.trainees = {}
+        self.batches = []
+
+    def hello(self, params, request_id):
+        """What runs: versions, the device, BLAS, threads and how each measure is taken."""
+        runtime = self.runtime
+        device = device_info(runtime)
+        threads = torch.get_num_threads()
+        blas = blas_description(runtime)
+        version = torch.__version__
+        if runtime.is_cuda:
+            description = f"pytorch {version} cuda ({device['name']}, {blas}, TF32 off)"
+        else:
+            description = f"pytorch {version} cpu ({device['name']}, {threads} thread{'s' if threads != 1 else ''}, {blas})"
+        has_flop_counter = torch_version() >= (2, 1)
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "torch": version,
+            "python": platform.python_version(),
+            "device": device,
+            "description": description,
+            "isGpu": runtime.is_cuda,
+            "blas": blas,
+            "threads": threads,
+            "interopThreads": torch.get_num_interop_threads(),
+            "threadsSetting": runtime.threads_setting,
+            "matmulPrecision": runtime.matmul_precision,
+            "strategies": STRATEGY_IDS,
+            "measures": {
+                "flops": "torch.utils.flop_counter.FlopCounterMode" if has_flop_counter
+                else "torch.profiler with_flops, matrix products only",
+                "kernels": "torch.profiler CUDA events" if runtime.is_cuda else "torch.profiler aten ops that compute",
+                "peakBytes": "torch.cuda.max_memory_allocated" if runtime.is_cuda
+                else "torch.profiler memory events (profile_memory), running sum",
+            },
+        }
+
+    def setup(self, params, request_id):
+        """One GAN per strategy, all from the scenario's seed, and the batch pool, on the worker's device."""
+        scenario = params["scenario"]
+        strategies = list(params["strategies"])
+        unknown = [sid for sid in strategies if sid not in STEPS]
+        if unknown or not strategies:
+            raise ValueError(f"unknown strategies {unknown} (known: {', '.join(STRATEGY_IDS)})")
+        self.scenario, self.strategies = scenario, strategies
+        self.trainees = {}
+        self.batches = []
+        if self.runtime.is_cuda:
+            torch.cuda.empty_cache()
+        device = self.runtime.device
+        self.trainees = {sid: Gan(scenario, device, torch.float32) for sid in strategies}
+        self.batches = make_batches(scenario, BATCH_POOL, device, torch.float32)
+        some = next(iter(self.trainees.values()))
+        return {
+            "strategies": strategies,
+            "parameters": {"generator": sum(p.numel() for p in some.G.parameters()),
+                           "discriminator": sum(p.numel() for p in some.D.parameters())},
+        }
+
+    def _require_setup(self):
+        if self.scenario is None:
+            raise RuntimeError("no scenario: send setup first")
+
+    def equivalence(self, params, request_id):
+        """In float64 on the CPU, from identical weights and data, each strategy trains `steps` steps; its largest
+        absolute parameter difference to the reference strategy's (retain-graph when present, else the first)."""
+        self._require_setup()
+        steps = int(params["steps"])
+        strategies = self.strategies
+        reference = "retain-graph" if "retain-graph" in strategies else strategies[0]
+        cpu = torch.device("cpu")
+        batches = make_batches(self.scenario, steps, cpu, torch.float64)
+
+        def trained(sid):
+            self.emit({"id": request_id, "progress": {"phase": "equivalence", "strategy": sid}})
+            gan = Gan(self.scenario, cpu, torch.float64)
+            for batch in batches:
+                STEPS[sid](gan, batch)
+            return gan.parameters_flat()
+
+        try:
+            reference_parameters = trained(reference)
+        except Exception as error:  # noqa: BLE001 - every strategy is then without a reference
+            failure = error_of(error)
+            return {"reference": reference,
+                    "results": [{"strategy": sid, "reference": reference, "maxParamDiff": None, "error": failure}
+                                for sid in strategies]}
+        results = []
+        for sid in strategies:
+            if sid == reference:
+                results.append({"strategy": sid, "reference": reference, "maxParamDiff": 0.0, "error": None})
+                continue
+            try:
+                difference = float((trained(sid) - reference_parameters).abs().max())
+                if not math.isfinite(difference):
+                    raise FloatingPointError(f"the largest parameter difference is {difference}")
+                results.append({"strategy": sid, "reference": reference, "maxParamDiff": difference, "error": None})
+            except Exception as error:  # noqa: BLE001 - this strategy's outcome
+                results.append({"strategy": sid, "reference": reference, "maxParamDiff": None, "error": error_of(error)})
+        return {"reference": reference, "results": results}
+
+    def _trainee(self, strategy):
+        self._require_setup()
+        if strategy not in self.trainees:
+            raise ValueError(f"strategy '{strategy}' was not set up (set up: {', '.join(self.strategies)})")
+        return self.trainees[strategy]
+
+    def observe(self, params, request_id):
+        """Two plain steps (warm-up, leak check) on batch 0, then one observed, profiled step on batch 1 of `strategy`'s GAN."""
+        strategy = params["strategy"]
+        gan = self._trainee(strategy)
+        return observe_step(self.runtime, gan, STEPS[strategy], self.batches[0], self.batches[1])
+
+    def time(self, params, request_id):
+        """One interleaved round: each strategy in turn takes `warmupSteps` untimed steps, then timed steps until it
+        has at least `iterations` samples and `timeMs` milliseconds of them. A sample is time.perf_counter() around
+        one step, ended by torch.cuda.synchronize() on CUDA. Each strategy cycles through the batch pool."""
+        self._require_setup()
+        strategies = params.get("strategies") or self.strategies
+        warmup = int(params.get("warmupSteps", 0))
+        iterations = max(1, int(params["iterations"]))
+        time_ms = float(params["timeMs"])
+        sync = self.runtime.sync
+        results = []
+        for sid in strategies:
+            gan = self._trainee(sid)
+            step = STEPS[sid]
+            samples = []
+            error = None
+            try:
+                for _ in range(warmup):
+                    step(gan, self.batches[gan.steps_taken % len(self.batches)])
+                    gan.steps_taken += 1
+                    sync()
+                total = 0.0
+                while len(samples) < iterations or total < time_ms:
+                    batch = self.batches[gan.steps_taken % len(self.batches)]
+                    start = time.perf_counter()
+                    step(gan, batch)
+                    sync()
+                    elapsed = (time.perf_counter() - start) * 1000
+                    gan.steps_taken += 1
+                    samples.append(elapsed)
+                    total += elapsed
+            except Exception as failure:  # noqa: BLE001 - this strategy's outcome; the others go on
+                error = error_of(failure)
+            results.append({"strategy": sid, "samplesMs": samples, "error": error})
+            self.emit({"id": request_id, "progress": {"phase": "time", "strategy": sid, "samples": len(samples)}})
+        device_bytes = torch.cuda.memory_allocated(self.runtime.device) if self.runtime.is_cuda else None
+        return {"results": results, "deviceBytes": device_bytes}
+
+    def shutdown(self, params, request_id):
+        return {"bye": True}
+
+
+OPERATIONS = ("hello", "setup", "equivalence", "observe", "time", "shutdown")
+
+
+def error_of(error):
+    return {"type": type(error).__name__, "message": str(error)}
+
+
+def main():
+    global torch
+    # The protocol owns the real stdout; anything else that writes to fd 1 (a library's print, C code) goes to stderr.
+    protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def emit(message):
+        protocol.write(json.dumps(message, allow_nan=False) + "\n")
+        protocol.flush()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        import torch as imported
+
+        torch = imported
+        worker = Worker(emit)
+    except Exception as error:  # noqa: BLE001 - reported on the protocol, then the worker exits
+        emit({"id": None, "ok": False, "error": error_of(error)})
+        return 3
+    emit({"id": None, "ready": True})
+
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        request_id = None
+        try:
+            request = json.loads(line)
+            request_id = request.get("id")
+            op = request.get("op")
+            if op not in OPERATIONS:
+                raise ValueError(f"unknown op '{op}' (known: {', '.join(OPERATIONS)})")
+            result = getattr(worker, op)(request.get("params") or {}, request_id)
+            emit({"id": request_id, "ok": True, "result": result})
+            if op == "shutdown":
+                return 0
+        except KeyboardInterrupt:
+            return 130
+        except Exception as error:  # noqa: BLE001 - the request's failure, the worker goes on
+            log(traceback.format_exc().rstrip())
+            emit({"id": request_id, "ok": False, "error": error_of(error)})
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

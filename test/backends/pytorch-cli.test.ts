@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { findPython } from '../../src/backends/pytorch/python.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+const python = await findPython().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+if (typeof python === 'string') console.warn(`skipping the pytorch command-line test: ${python}`);
+
+async function bench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await run(tsx, ['src/cli/bench.ts', ...args], { cwd: root, timeout: 180_000, env });
+    return { code: 0, stderr };
+  } catch (error) {
+    const { code, stderr } = error as { code: number; stderr: string };
+    return { code, stderr };
+  }
+}
+
+describe('npm run bench -- --backend pytorch', () => {
+  it.skipIf(typeof python === 'string')('measures scenarios/ci/small-d.ts in PyTorch and writes pytorch rows to results.csv', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'bench-pytorch-')), 'run');
+    const { code, stderr } = await bench(['scenarios/ci/small-d.ts', '--backend', 'pytorch', '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/ci-small-d: running on pytorch: pytorch \S+ (cpu|cuda) \(/);
+    expect(stderr).toMatch(/update equivalence in float64 on the cpu \(pytorch, 3 steps per strategy\)/);
+    const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => [row.backend, row.strategy, row.status])).toEqual([
+      ['pytorch', 'retain-graph', 'ok'],
+      ['pytorch', 'detach-d-first', 'ok'],
+      ['pytorch', 'g-first', 'ok'],
+      ['pytorch', 'single-forward', 'ok'],
+      ['pytorch', 'retain-graph-printed', 'raised'],
+      ['pytorch', 'detach-d-first-printed', 'raised'],
+    ]);
+    expect(rows[4]!.error).toMatch(/one of the variables needed for gradient computation has been modified by an inplace operation/);
+    expect(rows[5]!.error).toMatch(/Trying to backward through the graph a second time/);
+    // The same counts as the cpu backend's committed baseline.
+    const baseline = parse(await readFile(join(root, 'results/baseline/results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    for (const row of rows.slice(0, 4)) {
+      const cpu = baseline.find((line) => line.scenario === 'ci-small-d' && line.strategy === row.strategy)!;
+      for (const column of ['flops', 'g_forwards', 'd_forwards', 'g_backwards', 'd_backwards', 'backward_calls', 'wasted_grad_elems']) {
+        expect(row[column], `${row.strategy} ${column}`).toBe(cpu[column]);
+      }
+      expect(row.flops).toBe(row.flops_predicted);
+      expect(row.leaked_tensors).toBe('0');
+      expect(Number(row.time_ms_mean)).toBeGreaterThan(0);
+    }
+    expect(rows.map((row) => row.equivalence)).toEqual(['reference', 'different', 'identical', 'identical', '', '']);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    expect(results.versions.torch).toBeTruthy();
+  });
+
+  it('fails the cells with the install hint, and exits 1, where no Python has PyTorch', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-pytorch-'));
+    const out = join(dir, 'run');
+    // A PATH with Node and no Python at all.
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    await symlink(process.execPath, join(bin, 'node'));
+    const { code, stderr } = await bench(['test/fixtures/tiny.ts', '--backend', 'pytorch', '--out', out], {
+      ...process.env,
+      PATH: `${join(root, 'node_modules/.bin')}:${bin}`,
+      GAN_BENCH_PYTHON: '',
+    });
+    expect(code, stderr).toBe(1);
+    const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(6);
+    for (const row of rows) {
+      expect(row).toMatchObject({ backend: 'pytorch', status: 'errored' });
+      expect(row.error).toContain("backend 'pytorch' is unavailable: no Python with PyTorch found");
+      expect(row.error).toContain('pip install torch');
+      expect(row.error).toContain('apt install python3-torch libopenblas0-pthread');
+    }
+  });
+});

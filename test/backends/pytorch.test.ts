@@ -1,0 +1,295 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendUnavailableError } from '../../src/backends/backend.js';
+import { AUTO_ORDER, backends, parseBackendId } from '../../src/backends/index.js';
+import { PytorchWorker, WorkerGoneError, WorkerRequestError } from '../../src/backends/pytorch/client.js';
+import { findPython, startPytorchWorker, workerScriptPath, type StartedPytorch } from '../../src/backends/pytorch/index.js';
+import { pythonCandidates } from '../../src/backends/pytorch/python.js';
+import { checkEquivalence, classifyDifference, type EquivalenceResult } from '../../src/measure/equivalence.js';
+import { predictFlops } from '../../src/measure/flops.js';
+import { observeStep } from '../../src/measure/observe.js';
+import { recordObservedStep, type StepRecord } from '../../src/measure/record.js';
+import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
+import { scenarioLayers } from '../../src/results/cell.js';
+import { runBenchmark } from '../../src/runner.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import type { Scenario } from '../../src/scenario/schema.js';
+import { RUNNABLE_STRATEGY_IDS, STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
+import { tf } from '../../src/tf.js';
+
+// A real worker on the machine's Python with PyTorch (CI installs Debian's python3-torch; the first python3 on PATH
+// may be one without torch). Without one, the tests that need it are skipped and say why.
+const python = await findPython().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+const hasTorch = typeof python !== 'string';
+if (!hasTorch) console.warn(`skipping the PyTorch worker tests: ${python}`);
+
+/** What the tfjs cpu backend observes for one strategy: the same record the worker returns. */
+async function tfjsRecord(scenario: Scenario, id: StrategyId): Promise<StepRecord> {
+  const gan = createGan(scenario);
+  const batches = createBatches(scenario, 2);
+  try {
+    return recordObservedStep(await observeStep(gan, strategies[id], batches[0]!, batches[1]!));
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
+/** 'same' for an update equal to the reference's (to rounding), else 'different'. */
+const updateClass = (result: Pick<EquivalenceResult, 'equivalence'>) => (result.equivalence === 'different' ? 'different' : 'same');
+
+/** The children of this process that run worker.py. */
+function workerChildren(): string[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes('worker.py'));
+  } catch {
+    return []; // ps exits 1 when it lists nothing
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie (exited, not yet reaped by its parent) still answers: ask ps for its state.
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+const COUNTED = ['generatorForwards', 'discriminatorForwards', 'generatorBackwards', 'discriminatorBackwards', 'backwardCalls', 'wastedGradientElements', 'flops'] as const;
+
+describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-d.ts'])('the PyTorch worker on %s', (file) => {
+  let scenario: Scenario;
+  let pytorch: StartedPytorch;
+  const tfjs = new Map<StrategyId, StepRecord>();
+
+  beforeAll(async () => {
+    scenario = await loadScenario(file);
+    await tf.setBackend('cpu');
+    for (const id of RUNNABLE_STRATEGY_IDS) tfjs.set(id, await tfjsRecord(scenario, id));
+    pytorch = await startPytorchWorker();
+    await pytorch.worker.request('setup', { scenario, strategies: [...STRATEGY_IDS] });
+  });
+  afterAll(async () => {
+    await pytorch?.worker.close();
+    tf.disposeVariables();
+  });
+
+  it.each(RUNNABLE_STRATEGY_IDS)("%s: FLOPs, passes, backward calls and wasted gradients equal the tfjs cpu backend's", async (id) => {
+    const record = await pytorch.worker.request('observe', { strategy: id });
+    const expected = tfjs.get(id)!;
+    for (const field of COUNTED) expect(record[field], field).toBe(expected[field]);
+    expect(record.forwards).toEqual(expected.forwards);
+    expect(record.backwards).toEqual(expected.backwards);
+    expect(record.flops).toBe(predictFlops(record, scenarioLayers(scenario)));
+    expect(record.leakedTensors).toBe(0);
+    expect(record.dispatches).toBeNull();
+    expect(record.kernels).toBeGreaterThan(0);
+    expect(record.peakBytes).toBeGreaterThan(0);
+  });
+
+  it("sorts the strategies into the same update classes as the tfjs check, in float64", async () => {
+    const pytorchCheck = await pytorch.worker.request('equivalence', { steps: scenario.measure.equivalenceSteps });
+    const tfjsCheck = await checkEquivalence(scenario, RUNNABLE_STRATEGY_IDS, 'retain-graph', scenario.measure.equivalenceSteps);
+    expect(pytorchCheck.reference).toBe('retain-graph');
+    const classes = (lines: Array<{ strategy: string; equivalence: EquivalenceResult['equivalence'] }>) =>
+      Object.fromEntries(lines.map((line) => [line.strategy, updateClass(line)]));
+    const faithful = pytorchCheck.results.filter((line) => (RUNNABLE_STRATEGY_IDS as readonly string[]).includes(line.strategy));
+    expect(classes(faithful.map((line) => ({ strategy: line.strategy, equivalence: classifyDifference(line.maxParamDiff!) })))).toEqual(
+      classes(tfjsCheck),
+    );
+    expect(classes(tfjsCheck)).toEqual({ 'retain-graph': 'same', 'detach-d-first': 'different', 'g-first': 'same', 'single-forward': 'same' });
+    const printed = pytorchCheck.results.filter((line) => line.strategy.endsWith('-printed'));
+    expect(printed.map((line) => [line.maxParamDiff, line.error?.type])).toEqual([
+      [null, 'RuntimeError'],
+      [null, 'RuntimeError'],
+    ]);
+  });
+
+  it("runs the post's strategy 1 as printed and reports PyTorch's in-place error", async () => {
+    const failure = await pytorch.worker.request('observe', { strategy: 'retain-graph-printed' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkerRequestError);
+    expect((failure as Error).message).toMatch(/^RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation/);
+  });
+
+  it("runs the post's strategy 2 as printed and reports PyTorch's freed-graph error", async () => {
+    const failure = await pytorch.worker.request('observe', { strategy: 'detach-d-first-printed' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkerRequestError);
+    expect((failure as Error).message).toMatch(/^RuntimeError: Trying to backward through the graph a second time/);
+  });
+
+  it('times one round: warm-up, then at least the asked samples per strategy, a printed strategy failing alone', async () => {
+    const progress: unknown[] = [];
+    const answer = await pytorch.worker.request(
+      'time',
+      { strategies: ['g-first', 'retain-graph-printed', 'single-forward'], warmupSteps: 1, iterations: 3, timeMs: 0 },
+      { onProgress: (line) => progress.push(line) },
+    );
+    expect(answer.results.map(({ strategy, samplesMs, error }) => [strategy, samplesMs.length, error?.type ?? null])).toEqual([
+      ['g-first', 3, null],
+      ['retain-graph-printed', 0, 'RuntimeError'],
+      ['single-forward', 3, null],
+    ]);
+    expect(answer.results[0]!.samplesMs.every((ms) => ms > 0)).toBe(true);
+    expect(progress).toHaveLength(3);
+  });
+});
+
+describe('the pytorch backend id', () => {
+  it('is a backend the command line and scenarios accept, which auto never picks', () => {
+    expect(parseBackendId('pytorch')).toBe('pytorch');
+    expect(backends.pytorch.id).toBe('pytorch');
+    expect(AUTO_ORDER).not.toContain('pytorch');
+  });
+});
+
+describe('finding a Python with PyTorch', () => {
+  it('tries GAN_BENCH_PYTHON first, then python3 and python in each PATH directory in order, each file once', async () => {
+    const first = await mkdtemp(join(tmpdir(), 'py-a-'));
+    const second = await mkdtemp(join(tmpdir(), 'py-b-'));
+    for (const path of [join(first, 'python'), join(second, 'python3'), join(second, 'python')]) {
+      await writeFile(path, '#!/bin/sh\nexit 1\n');
+      await chmod(path, 0o755);
+    }
+    const candidates = pythonCandidates({ GAN_BENCH_PYTHON: '/opt/py/bin/python3', PATH: [first, second, first].join(':') });
+    expect(candidates).toEqual([
+      { command: '/opt/py/bin/python3', source: 'GAN_BENCH_PYTHON' },
+      { command: join(first, 'python'), source: 'PATH' },
+      { command: join(second, 'python3'), source: 'PATH' },
+      { command: join(second, 'python'), source: 'PATH' },
+    ]);
+  });
+
+  it('says how to install PyTorch, naming every Python it tried, where none can import torch', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'py-none-'));
+    await writeFile(join(dir, 'python3'), "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n");
+    await chmod(join(dir, 'python3'), 0o755);
+    const failure = await findPython({ PATH: dir }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BackendUnavailableError);
+    const { message, backend } = failure as BackendUnavailableError;
+    expect(backend).toBe('pytorch');
+    expect(message).toContain(`${join(dir, 'python3')} (PATH): ModuleNotFoundError: No module named 'torch'`);
+    expect(message).toContain('pip install torch');
+    expect(message).toContain('apt install python3-torch libopenblas0-pthread');
+    expect(message).toContain('GAN_BENCH_PYTHON');
+  });
+
+  it.skipIf(!hasTorch)('passes over a python3 without torch that comes first on PATH', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'py-first-'));
+    await writeFile(join(dir, 'python3'), '#!/bin/sh\nexit 1\n');
+    await chmod(join(dir, 'python3'), 0o755);
+    const found = await findPython({ PATH: `${dir}:${dirname((python as { command: string }).command)}` });
+    expect(found.command).toBe((python as { command: string }).command);
+  });
+});
+
+describe('the worker process', () => {
+  /** A stand-in worker: a Python script with the given body after the ready line. */
+  async function fakeWorker(body: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'fake-worker-'));
+    const script = join(dir, 'worker.py');
+    await writeFile(script, `import json, sys, time\nprint(json.dumps({"id": None, "ready": True}), flush=True)\n${body}\n`);
+    return script;
+  }
+  const interpreter = () => (hasTorch ? (python as { command: string }).command : 'python3');
+
+  it('fails a request with a clear message when the worker crashes, and does not hang', async () => {
+    const script = await fakeWorker('sys.stdin.readline()\nprint("Segmentation fault (pretend)", file=sys.stderr, flush=True)\nsys.exit(139)');
+    const worker = await PytorchWorker.start({ python: interpreter(), script, timeoutMs: 30_000 });
+    const failure = await worker.request('hello', {}).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkerGoneError);
+    expect((failure as Error).message).toMatch(/the PyTorch worker exited \(code 139\) \(request 'hello'\)/);
+    expect((failure as Error).message).toContain('Segmentation fault (pretend)');
+    await expect(worker.request('hello', {})).rejects.toThrow(/exited \(code 139\)/);
+  });
+
+  it('gives up on a request after the silence limit, stops the worker and fails what follows', async () => {
+    const script = await fakeWorker('time.sleep(600)');
+    const worker = await PytorchWorker.start({ python: interpreter(), script, timeoutMs: 300 });
+    const started = Date.now();
+    await expect(worker.request('observe', { strategy: 'g-first' })).rejects.toThrow(
+      /gave no answer to 'observe' for 0.3 s \(GAN_BENCH_TORCH_TIMEOUT_S sets the limit\); stopped it/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await worker.close();
+    expect(worker.alive).toBe(false);
+    expect(() => process.kill(worker.pid!, 0)).toThrow();
+  });
+
+  it.skipIf(!hasTorch)('answers an unknown operation with an error and goes on; shuts down when asked', async () => {
+    const { worker, hello } = await startPytorchWorker();
+    expect(hello.strategies).toEqual([...STRATEGY_IDS]);
+    expect(hello.description).toContain(`pytorch ${hello.torch}`);
+    await expect(worker.request('train' as 'hello', {})).rejects.toThrow(/^ValueError: unknown op 'train'/);
+    await expect(worker.request('observe', { strategy: 'g-first' })).rejects.toThrow(/no scenario: send setup first/);
+    expect((await worker.request('hello', {})).torch).toBe(hello.torch);
+    await worker.close();
+    expect(() => process.kill(worker.pid!, 0)).toThrow();
+  });
+
+  it.skipIf(!hasTorch)('records GAN_BENCH_TORCH_THREADS in the device string', async () => {
+    const { worker, hello, device } = await startPytorchWorker({ env: { ...process.env, GAN_BENCH_TORCH_THREADS: '1' } });
+    await worker.close();
+    expect(hello.threadsSetting).toBe('1');
+    if (!hello.isGpu) expect(device.description).toMatch(/, 1 thread, /);
+  });
+
+  it('kills a busy worker when Node is interrupted (SIGINT), so that no worker outlives the harness', async () => {
+    // The stand-in ignores SIGINT and never reads stdin again: only the backend's signal handler can stop it.
+    const script = await fakeWorker('import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(600)');
+    const dir = dirname(script);
+    const client = join(process.cwd(), 'src/backends/pytorch/client.ts');
+    await writeFile(
+      join(dir, 'host.mts'),
+      `import { PytorchWorker } from ${JSON.stringify(client)};\n` +
+        `const worker = await PytorchWorker.start({ python: ${JSON.stringify(interpreter())}, script: ${JSON.stringify(script)} });\n` +
+        'console.log(worker.pid);\nsetInterval(() => {}, 1000);\n',
+    );
+    // Plain node with tsx's loader: the tsx command would add its own SIGINT relay, which exits through 'exit'.
+    const host = spawn(process.execPath, ['--import', 'tsx', join(dir, 'host.mts')], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const workerPid = Number(await new Promise<string>((resolve) => host.stdout.once('data', (data: Buffer) => resolve(data.toString()))));
+    expect(isRunning(workerPid)).toBe(true);
+    const exited = new Promise((resolve) => host.once('exit', (_code, signal) => resolve(signal)));
+    host.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && isRunning(workerPid)) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(isRunning(workerPid)).toBe(false);
+  });
+
+  it('finds worker.py next to its module, and under the working directory from a bundle elsewhere', async () => {
+    expect(workerScriptPath()).toMatch(/src\/backends\/pytorch\/worker\.py$/);
+    const bundleDir = await mkdtemp(join(tmpdir(), 'bundle-'));
+    const bundleUrl = pathToFileURL(join(bundleDir, 'gpu-check.mjs')).href;
+    expect(workerScriptPath(process.cwd(), bundleUrl)).toBe(join(process.cwd(), 'src/backends/pytorch/worker.py'));
+    expect(workerScriptPath(process.cwd(), undefined)).toBe(join(process.cwd(), 'src/backends/pytorch/worker.py'));
+    expect(() => workerScriptPath(bundleDir, bundleUrl)).toThrow(/worker\.py is neither at .*bundle-.*worker\.py nor at/);
+  });
+});
+
+describe.skipIf(!hasTorch)('runBenchmark on the pytorch backend', () => {
+  it('builds pytorch cells through the same path as tfjs cells, and leaves no worker behind', async () => {
+    const scenario = await loadScenario('scenarios/ci/small-d.ts');
+    const quick = { ...scenario, measure: { ...scenario.measure, minSamples: 2, minTimeMs: 0, rounds: 2, warmupSteps: 1 } };
+    const results = await runBenchmark({ scenarios: [{ scenario: quick, file: 'ci/small-d.ts' }], backend: 'pytorch' });
+    expect(results.cells.map((cell) => [cell.strategy, cell.backend, cell.status])).toEqual(
+      STRATEGY_IDS.map((id) => [id, 'pytorch', strategies[id].raises ? 'raised' : 'ok']),
+    );
+    for (const cell of results.cells.filter(({ status }) => status === 'ok')) {
+      expect(cell.flops).toBe(cell.flopsPredicted);
+      expect(cell.timing!.samples).toBeGreaterThanOrEqual(2);
+      expect(cell.device).toMatch(/^pytorch /);
+    }
+    expect(results.cells.find((cell) => cell.strategy === 'retain-graph')!.timeRatio).toBe(1);
+    expect(results.cells.map((cell) => cell.equivalence)).toEqual(['reference', 'different', 'identical', 'identical', null, null]);
+    expect(results.versions.torch).toBe((python as { torch: string }).torch);
+    expect(workerChildren()).toEqual([]);
+  });
+});
