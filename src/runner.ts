@@ -9,6 +9,8 @@ import { machineInfo } from './backends/host.js';
 import type { StepCounts } from './measure/counts.js';
 import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
 import type { StepProfile } from './measure/memory.js';
+import { backendCapacity } from './measure/capacity.js';
+import { estimateFootprint, footprintProblem } from './measure/footprint.js';
 import { observeStep } from './measure/observe.js';
 import { measureHarnessOverhead, timeInterleaved } from './measure/timing.js';
 import { mean } from './measure/statistics.js';
@@ -18,7 +20,7 @@ import type { Scenario } from './scenario/schema.js';
 import { createStepContext } from './strategies/context.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
-import type { StepContext } from './strategies/strategy.js';
+import type { Batch, StepContext } from './strategies/strategy.js';
 import { tf } from './tf.js';
 import { buildCell, erroredCell } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
@@ -73,7 +75,7 @@ const packageJson = require('../package.json') as { name: string; version: strin
  */
 export async function runBenchmark(options: RunOptions): Promise<RunResults> {
   const { scenarios, onEvent } = options;
-  const allIds = [...new Set(scenarios.flatMap(({ scenario }) => options.strategies ?? scenario.strategies))];
+  const allIds = [...new Set(options.strategies ?? scenarios.flatMap(({ scenario }) => scenario.strategies))];
   const overheads: number[] = [];
   const backendLabels: string[] = [];
   const results: RunResults = {
@@ -89,6 +91,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       shard: options.shard ?? null,
     },
     harnessOverheadPct: null,
+    complete: false,
     scenarios: scenarios.map((loaded) => summarizeScenario(loaded, options.strategies)),
     cells: [],
   };
@@ -114,6 +117,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
     await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: outcome.cells, results });
   }
+  results.complete = true;
   return results;
 }
 
@@ -173,6 +177,8 @@ async function runScenario(
   if (scenario.measure.equivalenceSteps > 0) {
     phase(`update equivalence on cpu (${scenario.measure.equivalenceSteps} steps per strategy)`);
     try {
+      const misfit = footprintProblem(estimateFootprint(scenario, { gans: 1, batches: scenario.measure.equivalenceSteps, adam: 'for-loop' }), backendCapacity('cpu'));
+      if (misfit) throw new Error(misfit);
       await tf.setBackend('cpu');
       for (const result of await checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
         equivalence.set(result.strategy, result);
@@ -196,12 +202,28 @@ async function runScenario(
   await onEvent?.({ type: 'backend-started', scenario, started });
   const { provider, device } = started;
 
-  const batches = createBatches(scenario, BATCH_POOL);
   const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
-  const trainees: Trainee[] = ids.map((id) => {
-    const gan = createGan(scenario, adam);
-    return { id, gan, ctx: createStepContext(gan) };
+  // A scenario too big for the backend, or one whose models or batches cannot be allocated, fails its own cells.
+  const failAll = (message: string): ScenarioOutcome => ({
+    cells: ids.map((id) => erroredCell(scenario, provider.id, device.description, id, message)),
+    overheadPct: null,
+    backendLabel: `${provider.id} (${device.description})`,
   });
+  const misfit = footprintProblem(estimateFootprint(scenario, { gans: ids.length, batches: BATCH_POOL, adam }), backendCapacity(provider.id));
+  if (misfit) return failAll(misfit);
+  const batches: Batch[] = [];
+  const trainees: Trainee[] = [];
+  try {
+    batches.push(...createBatches(scenario, BATCH_POOL));
+    for (const id of ids) {
+      const gan = createGan(scenario, adam);
+      trainees.push({ id, gan, ctx: createStepContext(gan) });
+    }
+  } catch (error) {
+    for (const trainee of trainees) trainee.gan.dispose();
+    disposeBatches(batches);
+    return failAll(`could not allocate the models and batches: ${messageOf(error)}`);
+  }
   try {
     phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
     for (const trainee of trainees) {
