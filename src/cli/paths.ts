@@ -43,12 +43,12 @@ function isFolder(p) {
   catch (error) { if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null; throw error; }
 }
 // mkdir -p one level at a time: each mkdir either succeeds or fails, none retries.
-function makeFolders(folder) {
+function makeFolders(folder, target) {
   const missing = [];
   for (let current = path.resolve(folder); ; ) {
     const kind = isFolder(current);
     if (kind === 'folder') break;
-    if (kind === 'file') throw new Error((current === path.resolve(folder) ? 'is' : current + ' is') + ' a file, not a folder');
+    if (kind === 'file') throw new Error((current === path.resolve(target) ? 'is' : current + ' is') + ' a file, not a folder');
     missing.unshift(current);
     const parent = path.dirname(current);
     if (parent === current) break;
@@ -58,14 +58,14 @@ function makeFolders(folder) {
 }
 function probe(target) {
   if (target.kind === 'folder') {
-    makeFolders(target.path);
+    makeFolders(target.path, target.path);
     const file = path.join(target.path, '.gan-update-bench-probe-' + process.pid);
     fs.writeFileSync(file, '');
     fs.unlinkSync(file);
   } else {
     const kind = isFolder(target.path);
     if (kind === 'folder') throw new Error('is a folder, not a file');
-    makeFolders(path.dirname(path.resolve(target.path)));
+    makeFolders(path.dirname(path.resolve(target.path)), target.path);
     fs.closeSync(fs.openSync(target.path, 'a'));
     if (kind === null) fs.unlinkSync(target.path);
   }

@@ -11,8 +11,12 @@ import type { Scenario } from '../scenario/schema.js';
 
 const FLOAT32_BYTES = 4;
 
-/** What the estimate reads of a scenario. */
-export type FootprintScenario = Pick<Scenario, 'generator' | 'discriminator' | 'batchSize'>;
+/** What the estimate reads of a scenario (a Scenario is one). */
+export interface FootprintScenario {
+  generator: Pick<Scenario['generator'], 'latentSize' | 'outputSize'> & { hidden: readonly number[] };
+  discriminator: { hidden: readonly number[] };
+  batchSize: number;
+}
 
 export interface FootprintOptions {
   /** GANs alive at once: the runner builds one per strategy and keeps them all; the equivalence check one at a time. */

@@ -4,8 +4,8 @@ import { estimateFootprint, footprintProblem, type Capacity } from '../../src/me
 
 /** G 2-3-4 (25 parameters) and D 4-5-1 (31 parameters) at batch 2: the tiny fixture. */
 const tiny = {
-  generator: { latentSize: 2, hidden: [3], outputSize: 4, activation: 'leakyRelu', outputActivation: 'tanh' },
-  discriminator: { hidden: [5], activation: 'leakyRelu' },
+  generator: { latentSize: 2, hidden: [3], outputSize: 4 },
+  discriminator: { hidden: [5] },
   batchSize: 2,
 } as const;
 
