@@ -14,7 +14,7 @@ import { parseShard, shardCells, type Shard } from '../compare/shard.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
 import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
 import { loadScenario, ScenarioError } from '../scenario/load.js';
-import { getStrategy, STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
+import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
 import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
@@ -22,6 +22,7 @@ import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js'
 import { defaultOutputDir, writeRun } from './output.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
+import { parseStrategyList } from './strategy-list.js';
 
 export const BENCH_FLAGS = {
   backend: { argument: 'id', description: `${BACKEND_IDS.join(' | ')}\n(default: each scenario's own, auto unless it says)` },
@@ -73,15 +74,6 @@ function flagValue<T>(flag: string, parse: () => T): T {
   }
 }
 
-/** The `--strategies` list: known ids, each once. */
-function parseStrategies(text: string): StrategyId[] {
-  const ids = text.split(',').map((id) => id.trim()).filter(Boolean).map((id) => getStrategy(id).id);
-  if (ids.length === 0) throw new Error('names no strategy');
-  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice) throw new Error(`lists ${twice} twice`);
-  return ids;
-}
-
 /** Parses and checks argv; every error is a UsageError naming the flag or value at fault. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const { values, positionals } = parseFlags(BENCH_FLAGS, argv);
@@ -91,7 +83,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return {
     files: positionals,
     backend: values.backend === undefined ? undefined : flagValue('backend', () => parseBackendId(values.backend!)),
-    strategies: values.strategies === undefined ? undefined : flagValue('strategies', () => parseStrategies(values.strategies!)),
+    strategies: values.strategies === undefined ? undefined : parseStrategyList(values.strategies),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GPU_CHECK_COMMAND } from '../../scripts/gpu-check.js';
 import { BACKEND_IDS } from '../../src/backends/backend.js';
 import { BENCH_COMMAND, parseBenchArgs } from '../../src/cli/bench.js';
 import { COMPARE_COMMAND } from '../../src/cli/compare.js';
@@ -7,7 +8,12 @@ import { parseFlags, renderHelp, type CommandSpec, type FlagTable } from '../../
 import { REPORT_COMMAND } from '../../src/cli/report.js';
 import { STRATEGY_IDS } from '../../src/strategies/ids.js';
 
-const COMMANDS: Record<string, CommandSpec> = { bench: BENCH_COMMAND, compare: COMPARE_COMMAND, report: REPORT_COMMAND };
+const COMMANDS: Record<string, CommandSpec> = {
+  bench: BENCH_COMMAND,
+  compare: COMPARE_COMMAND,
+  report: REPORT_COMMAND,
+  'gpu-check': GPU_CHECK_COMMAND,
+};
 
 describe('the flag table', () => {
   const table = {
