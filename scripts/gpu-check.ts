@@ -13,41 +13,64 @@
  *   node .device/bundle.mjs ...same options...      (the packed bundle; on the device: bash .device/run.sh ...)
  *
  * Exit code: 0 when every cell ran, 1 when a cell failed (the adapter did not start, a step threw), 2 for bad
- * arguments.
+ * arguments, 3 when the harness itself crashed (src/cli/exit.ts).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import balanced from '../scenarios/balanced.js';
 import { DAWN_OPTIONS_ENV, isDawnOption, webgpuAdapterSummary, webgpuOverheadFlags } from '../src/backends/webgpu.js';
+import { isMain, runCommand, UsageError } from '../src/cli/exit.js';
+import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec, type FlagTable } from '../src/cli/flags.js';
 import { writeRawResults, writeReport } from '../src/cli/output.js';
+import { prepareOutputs } from '../src/cli/paths.js';
+import { parseStrategyList } from '../src/cli/strategy-list.js';
 import { createProgress } from '../src/cli/progress.js';
 import { runBenchmark, type LoadedScenario } from '../src/runner.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { getStrategy, RUNNABLE_STRATEGY_IDS, type StrategyId } from '../src/strategies/index.js';
+import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../src/strategies/index.js';
 import { tf } from '../src/tf.js';
 import type { CellResult, RunResults } from '../src/types.js';
 
-export const USAGE = `Usage: npx tsx scripts/gpu-check.ts [options]   (packed: node .device/bundle.mjs [options])
+/** The flags, as data: parsing and --help come from this table (src/cli/flags.ts). */
+export const GPU_CHECK_FLAGS = {
+  quick: { description: 'batch 64 only, tiny budgets (a smoke test: ~40 s on lavapipe)' },
+  'batch-sizes': { argument: 'list', description: 'default 64,4096' },
+  strategies: { argument: 'list', description: `default ${RUNNABLE_STRATEGY_IDS.join(',')}` },
+  out: { argument: 'dir', description: 'default $OUT, else ./gpu-check-out' },
+  flag: {
+    argument: 'NAME=VALUE',
+    multiple: true,
+    description: 'set a tfjs flag before the backend starts (repeatable),\ne.g. --flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=100',
+  },
+  dawn: {
+    argument: 'OPTION',
+    multiple: true,
+    description:
+      `a Dawn option (repeatable; sets ${DAWN_OPTIONS_ENV}), e.g. --dawn backend=null\n(Dawn's null device: nothing is computed, ` +
+      "so a step's time is the host's own\noverhead) or --dawn enable-dawn-features=skip_validation",
+  },
+  warmup: { argument: 'n', description: 'untimed steps per strategy (default 5; quick 1)' },
+  'min-samples': { argument: 'n', description: 'timed steps per strategy at least (default 10; quick 3)' },
+  'min-time-ms': { argument: 'ms', description: 'timed ms per strategy at least (default 3000; quick 200)' },
+  rounds: { argument: 'n', description: 'interleaved timing rounds (default 2; quick 1)' },
+  'equivalence-max-batch': {
+    argument: 'n',
+    description: 'run the cpu update-equivalence check (1 step) only up to this batch\n(default 256: tfjs\'s cpu backend takes ~3 min per balanced step at 4096)',
+  },
+  ...HELP_FLAG,
+} as const satisfies FlagTable;
 
-Options:
-  --quick                     batch 64 only, tiny budgets (a smoke test: ~40 s on lavapipe)
-  --batch-sizes <list>        default 64,4096
-  --strategies <list>         default ${RUNNABLE_STRATEGY_IDS.join(',')}
-  --out <dir>                 default $OUT, else ./gpu-check-out
-  --flag NAME=VALUE           set a tfjs flag before the backend starts (repeatable),
-                              e.g. --flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=100
-  --dawn OPTION               a Dawn option (repeatable; sets ${DAWN_OPTIONS_ENV}), e.g. --dawn backend=null
-                              (Dawn's null device: nothing is computed, so a step's time is the host's own
-                              overhead) or --dawn enable-dawn-features=skip_validation
-  --warmup <n>                untimed steps per strategy (default 5; quick 1)
-  --min-samples <n>           timed steps per strategy at least (default 10; quick 3)
-  --min-time-ms <ms>          timed ms per strategy at least (default 3000; quick 200)
-  --rounds <n>                interleaved timing rounds (default 2; quick 1)
-  --equivalence-max-batch <n> run the cpu update-equivalence check (1 step) only up to this batch
-                              (default 256: tfjs's cpu backend takes ~3 min per balanced step at 4096)
-  -h, --help`;
+export const GPU_CHECK_COMMAND: CommandSpec<typeof GPU_CHECK_FLAGS> = {
+  usage: 'npx tsx scripts/gpu-check.ts',
+  summary:
+    "Trains the balanced scenario's strategies on webgpu at batch 64 and 4096 with a short budget (docs/gpu-check.md).\n" +
+    'Packed for a GPU machine: node .device/bundle.mjs, with the same options.',
+  flags: GPU_CHECK_FLAGS,
+  failure: 'a cell failed (the adapter did not start, a step threw)',
+  examples: ['npx tsx scripts/gpu-check.ts --quick', 'npx tsx scripts/gpu-check.ts --dawn backend=null --out null-device'],
+};
+
+export const USAGE = renderHelp(GPU_CHECK_COMMAND);
 
 /** The measuring budget: short, so that the whole check (both batches) stays under ~3 minutes on an H100. */
 export interface Budget {
@@ -83,30 +106,13 @@ export function parseFlagValue(text: string): number | boolean | string {
 
 const positiveInteger = (flag: string, text: string): number => {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag}: expected a positive integer, got '${text}'`);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${flag}: expected a positive integer, got '${text}'`);
   return value;
 };
 
 export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): GpuCheckArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      quick: { type: 'boolean' },
-      'batch-sizes': { type: 'string' },
-      strategies: { type: 'string' },
-      out: { type: 'string' },
-      flag: { type: 'string', multiple: true },
-      dawn: { type: 'string', multiple: true },
-      warmup: { type: 'string' },
-      'min-samples': { type: 'string' },
-      'min-time-ms': { type: 'string' },
-      rounds: { type: 'string' },
-      'equivalence-max-batch': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseFlags(GPU_CHECK_FLAGS, argv);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (see --help)`);
   const quick = values.quick ?? false;
   const base = quick ? QUICK_BUDGET : DEFAULT_BUDGET;
   const budget: Budget = {
@@ -120,16 +126,13 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .map((text) => text.trim())
     .filter(Boolean)
     .map((text) => positiveInteger('batch-sizes', text));
-  if (batchSizes.length === 0) throw new Error('--batch-sizes names no batch size');
-  if (new Set(batchSizes).size !== batchSizes.length) throw new Error('--batch-sizes lists a batch size twice');
-  const strategies = values.strategies
-    ? values.strategies.split(',').map((id) => id.trim()).filter(Boolean).map((id) => getStrategy(id).id)
-    : [...RUNNABLE_STRATEGY_IDS];
-  if (strategies.length === 0) throw new Error('--strategies names no strategy');
+  if (batchSizes.length === 0) throw new UsageError('--batch-sizes names no batch size');
+  if (new Set(batchSizes).size !== batchSizes.length) throw new UsageError('--batch-sizes lists a batch size twice');
+  const strategies = values.strategies ? parseStrategyList(values.strategies) : [...RUNNABLE_STRATEGY_IDS];
   const flags: Record<string, number | boolean | string> = {};
   for (const assignment of values.flag ?? []) {
     const match = /^([A-Za-z0-9_]+)=(.*)$/.exec(assignment);
-    if (!match) throw new Error(`--flag: expected NAME=VALUE, got '${assignment}'`);
+    if (!match) throw new UsageError(`--flag: expected NAME=VALUE, got '${assignment}'`);
     flags[match[1]!] = parseFlagValue(match[2]!);
   }
   return {
@@ -139,7 +142,7 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
     out: values.out ?? (env['OUT'] ? env['OUT'] : 'gpu-check-out'),
     flags,
     dawnOptions: (values.dawn ?? []).map((option) => {
-      if (!isDawnOption(option)) throw new Error(`--dawn: expected name=value (e.g. backend=null), got '${option}'`);
+      if (!isDawnOption(option)) throw new UsageError(`--dawn: expected name=value (e.g. backend=null), got '${option}'`);
       return option;
     }),
     budget,
@@ -281,19 +284,13 @@ export function formatCellLine(cell: WebGpuSummary['cells'][number]): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: GpuCheckArgs;
-  try {
-    args = parseGpuCheckArgs(argv);
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
-  }
+  const args = parseGpuCheckArgs(argv);
   if (args.help) {
-    console.log(USAGE);
+    process.stdout.write(USAGE);
     return 0;
   }
   const dir = args.out;
-  await mkdir(dir, { recursive: true });
+  await prepareOutputs([{ flag: '--out', path: dir, kind: 'folder' }]);
   applyFlags(args.flags);
   if (args.dawnOptions.length > 0) process.env[DAWN_OPTIONS_ENV] = args.dawnOptions.join(' ');
 
@@ -371,6 +368,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+if (isMain(import.meta.url)) await runCommand('gpu-check', main);

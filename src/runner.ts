@@ -10,6 +10,8 @@ import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend
 import { machineInfo } from './backends/host.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from './backends/pytorch/index.js';
 import { checkEquivalence, classifyDifference, type EquivalenceResult } from './measure/equivalence.js';
+import { backendCapacity } from './measure/capacity.js';
+import { estimateFootprint, footprintProblem } from './measure/footprint.js';
 import { observeStep } from './measure/observe.js';
 import { recordObservedStep, type StepRecord } from './measure/record.js';
 import { measureHarnessOverhead, roundPlan, timeInterleaved } from './measure/timing.js';
@@ -21,6 +23,7 @@ import { createStepRunner, type StepRunner } from './strategies/context.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
 import { judgeStep } from './strategies/outcome.js';
+import type { Batch } from './strategies/strategy.js';
 import { tf } from './tf.js';
 import { buildCell, erroredCell, scenarioLayers } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
@@ -75,7 +78,7 @@ const packageJson = require('../package.json') as { name: string; version: strin
  */
 export async function runBenchmark(options: RunOptions): Promise<RunResults> {
   const { scenarios, onEvent } = options;
-  const allIds = [...new Set(scenarios.flatMap(({ scenario }) => options.strategies ?? scenario.strategies))];
+  const allIds = [...new Set(options.strategies ?? scenarios.flatMap(({ scenario }) => scenario.strategies))];
   const overheads: number[] = [];
   const backendLabels: string[] = [];
   const results: RunResults = {
@@ -91,6 +94,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       shard: options.shard ?? null,
     },
     harnessOverheadPct: null,
+    complete: false,
     scenarios: scenarios.map((loaded) => summarizeScenario(loaded, options.strategies)),
     cells: [],
   };
@@ -118,6 +122,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
     await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: outcome.cells, results });
   }
+  results.complete = true;
   return results;
 }
 
@@ -187,6 +192,8 @@ async function runScenario(
   if (scenario.measure.equivalenceSteps > 0) {
     phase(`update equivalence on cpu (${scenario.measure.equivalenceSteps} steps per strategy)`);
     try {
+      const misfit = footprintProblem(estimateFootprint(scenario, { gans: 1, batches: scenario.measure.equivalenceSteps, adam: 'for-loop' }), backendCapacity('cpu'));
+      if (misfit) throw new Error(misfit);
       await tf.setBackend('cpu');
       for (const result of await checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
         equivalence.set(result.strategy, result);
@@ -210,12 +217,28 @@ async function runScenario(
   await onEvent?.({ type: 'backend-started', scenario, started });
   const { provider, device } = started;
 
-  const batches = createBatches(scenario, BATCH_POOL);
   const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
-  const trainees: Trainee[] = ids.map((id) => {
-    const gan = createGan(scenario, adam);
-    return { id, gan, run: createStepRunner(gan), record: null, error: null, raised: false, samplesMs: [], note: equivalenceError };
+  // A scenario too big for the backend, or one whose models or batches cannot be allocated, fails its own cells.
+  const failAll = (message: string): ScenarioOutcome => ({
+    cells: ids.map((id) => erroredCell(scenario, provider.id, device.description, id, message)),
+    overheadPct: null,
+    backendLabel: `${provider.id} (${device.description})`,
   });
+  const misfit = footprintProblem(estimateFootprint(scenario, { gans: ids.length, batches: BATCH_POOL, adam }), backendCapacity(provider.id));
+  if (misfit) return failAll(misfit);
+  const batches: Batch[] = [];
+  const trainees: Trainee[] = [];
+  try {
+    batches.push(...createBatches(scenario, BATCH_POOL));
+    for (const id of ids) {
+      const gan = createGan(scenario, adam);
+      trainees.push({ id, gan, run: createStepRunner(gan), record: null, error: null, raised: false, samplesMs: [], note: equivalenceError });
+    }
+  } catch (error) {
+    for (const trainee of trainees) trainee.gan.dispose();
+    disposeBatches(batches);
+    return failAll(`could not allocate the models and batches: ${messageOf(error)}`);
+  }
   try {
     phase('counting passes, FLOPs and memory (one observed, profiled step per strategy)');
     for (const trainee of trainees) {

@@ -94,6 +94,11 @@ export interface RunResults {
     referenceStrategy: StrategyId;
     shard: { index: number; count: number } | null;
   };
+  /**
+   * False while the run is going, and so in the files an interrupted run leaves; true once every scenario ran.
+   * Absent in files written before the field existed.
+   */
+  complete?: boolean;
   /** Harness time inside a timed step (an empty step through the same loop and sync) over the mean step time, in percent. */
   harnessOverheadPct: number | null;
   scenarios: ScenarioSummary[];

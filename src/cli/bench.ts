@@ -1,193 +1,206 @@
 /**
- * `npm run bench -- <scenario files...>`: the thin command line over runBenchmark. It parses flags, loads the
- * scenarios, prints progress, writes the results folder after every scenario, and sets the exit code:
- * 2 for bad input (nothing run, nothing written), 1 when a cell failed or a baseline comparison regressed.
+ * `npm run bench -- <scenario files...>`: the thin command line over runBenchmark. Before the first step it
+ * loads every scenario, reads the baseline and checks that the run can be compared with it, and creates and
+ * probes every output path; then it runs, printing progress and writing the whole results folder after every
+ * scenario; it sets the exit code (see EXIT in exit.ts).
  */
 import { writeFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { parseBackendId, type BackendId } from '../backends/index.js';
+import { BACKEND_IDS, parseBackendId, type BackendId } from '../backends/index.js';
 import { compareAndRender } from '../compare/api.js';
 import type { CompareOptions } from '../compare/comparison.js';
-import { COMPARE_FLAGS, parseCompareFlags } from '../compare/options.js';
-import { parseShard, shardCells } from '../compare/shard.js';
-import { runBenchmark, type LoadedScenario } from '../runner.js';
-import { readRunResults } from '../results/read.js';
-import { loadScenario } from '../scenario/load.js';
+import { cellsOutsidePlan, type PlannedCell } from '../compare/coverage.js';
+import { cellKey } from '../compare/compare.js';
+import { parseShard, shardCells, type Shard } from '../compare/shard.js';
+import { readRunResults, ResultsFileError } from '../results/read.js';
+import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
+import { loadScenario, ScenarioError } from '../scenario/load.js';
+import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
-import { getStrategy, type StrategyId } from '../strategies/index.js';
-import { defaultOutputDir, writeRawResults, writeReport } from './output.js';
+import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
+import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
+import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
+import { defaultOutputDir, writeRun } from './output.js';
+import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
+import { parseStrategyList } from './strategy-list.js';
 
-export const USAGE = `Usage: npm run bench -- <scenario.ts...> [options]
-
-Trains each update strategy of each scenario and measures time per step, FLOPs, forward and backward
-passes, peak tensor memory and leaks; writes results.csv, results.json and report.md.
-
-Options:
-  --backend <id>        auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu | pytorch (default: the scenario's, auto)
-  --strategies <list>   comma-separated: retain-graph,detach-d-first,g-first,single-forward (default: all)
-  --out <dir>           results folder (default: results/<scenarios>-<timestamp>)
-  --shard <i/n>         run only shard i of n of the scenarios (for a CI matrix; merge with npm run report)
-  --baseline <path>     compare with a saved run (folder or results.json); exit 1 on a regression
-  --summary <file>      with --baseline: also write the comparison's markdown to this file
-  --threshold, --metric-threshold, --alpha, --mode
-                        with --baseline: as in npm run compare (see npm run compare -- --help)
-  -h, --help            show this text
-
-Examples:
-  npm run bench -- scenarios/small-d.ts
-  npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first
-  npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md
-  npm run bench -- scenarios/ci/*.ts --backend cpu --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%`;
-
-const OPTIONS = {
-  backend: { type: 'string' },
-  strategies: { type: 'string' },
-  out: { type: 'string' },
-  shard: { type: 'string' },
-  baseline: { type: 'string' },
-  summary: { type: 'string' },
+export const BENCH_FLAGS = {
+  backend: { argument: 'id', description: `${BACKEND_IDS.join(' | ')}\n(default: each scenario's own, auto unless it says)` },
+  strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
+  out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
+  shard: { argument: 'i/n', description: 'run only shard i of n of the scenarios (a CI matrix; merge with npm run report);\nan empty shard writes an empty result' },
+  baseline: { argument: 'path', description: 'compare with a saved run (a folder or its results.json) at the end;\nchecked before anything is measured' },
+  summary: { argument: 'file', description: "with --baseline: also write the comparison's markdown to this file" },
   ...COMPARE_FLAGS,
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
-/** Bad command-line input: printed with the usage text, exit code 2. */
-class UsageError extends Error {}
+export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
+  usage: 'npm run bench -- <scenario.ts...>',
+  summary: [
+    'Trains each update strategy of each scenario and measures time per step, FLOPs, forward and backward',
+    'passes, peak tensor memory and leaks; writes results.csv, results.json, report.md and charts after every',
+    'scenario. The comparison flags (--threshold ... --allow-missing) apply with --baseline, as in npm run compare.',
+  ].join('\n'),
+  flags: BENCH_FLAGS,
+  failure: 'a cell failed (its row says why; the rest was measured and written), or the comparison with --baseline failed',
+  examples: [
+    'npm run bench -- scenarios/small-d.ts',
+    'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
+    'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
+    'npm run bench -- scenarios/ci/*.ts --backend cpu --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
+  ],
+};
 
-interface BenchArgs {
+export interface BenchArgs {
   files: string[];
   backend?: BackendId;
   strategies?: StrategyId[];
   out?: string;
-  shard: { index: number; count: number } | null;
+  shard: Shard | null;
   baseline?: string;
   summary?: string;
   compare: CompareOptions;
   help: boolean;
 }
 
-/** Parses and checks argv; every error names the flag or value at fault. */
-export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  let parsed;
+/** `--flag: message`, as a UsageError, for a value its parser rejected. */
+function flagValue<T>(flag: string, parse: () => T): T {
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    return parse();
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const message = messageOf(error);
+    throw new UsageError(message.startsWith(`--${flag}`) ? message : `--${flag}: ${message}`, { cause: error });
   }
-  const { values, positionals } = parsed;
-  const check = <T>(flag: string, parse: () => T): T => {
-    try {
-      return parse();
-    } catch (error) {
-      throw new UsageError(`--${flag}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-  for (const flag of ['summary', 'threshold', 'metric-threshold', 'alpha', 'mode'] as const) {
+}
+
+/** Parses and checks argv; every error is a UsageError naming the flag or value at fault. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const { values, positionals } = parseFlags(BENCH_FLAGS, argv);
+  for (const flag of ['summary', 'threshold', 'metric-threshold', 'alpha', 'mode', 'allow-missing'] as const) {
     if (values[flag] !== undefined && !values.baseline) throw new UsageError(`--${flag} needs --baseline`);
   }
   return {
     files: positionals,
-    backend: values.backend === undefined ? undefined : check('backend', () => parseBackendId(values.backend!)),
-    strategies:
-      values.strategies === undefined
-        ? undefined
-        : check('strategies', () => {
-            const ids = values.strategies!.split(',').map((id) => id.trim()).filter(Boolean);
-            if (ids.length === 0) throw new Error('names no strategy');
-            return ids.map((id) => getStrategy(id).id);
-          }),
+    backend: values.backend === undefined ? undefined : flagValue('backend', () => parseBackendId(values.backend!)),
+    strategies: values.strategies === undefined ? undefined : parseStrategyList(values.strategies),
     out: values.out,
-    shard: values.shard === undefined ? null : check('shard', () => parseShard(values.shard!)),
+    shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,
     summary: values.summary,
-    compare: (() => {
-      try {
-        return parseCompareFlags(values);
-      } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
-      }
-    })(),
+    compare: compareOptionsOf(values),
     help: values.help ?? false,
   };
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let args: BenchArgs;
-  try {
-    args = parseBenchArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (args.files.length === 0) {
-    console.error(`error: no scenario file given\n\n${USAGE}`);
-    return 2;
-  }
-
-  let scenarios: LoadedScenario[] = [];
-  try {
-    for (const file of args.files) scenarios.push({ scenario: await loadScenario(file), file });
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  let baseline: RunResults | undefined;
-  if (args.baseline) {
+/** Loads every scenario file (relative paths as the user meant them under npm); a bad one is a UsageError. */
+async function loadScenarios(files: readonly string[]): Promise<LoadedScenario[]> {
+  const loaded: LoadedScenario[] = [];
+  for (const file of files) {
+    const path = resolveInput(file, 'scenario file');
     try {
-      baseline = await readRunResults(args.baseline);
+      loaded.push({ scenario: await loadScenario(path), file });
     } catch (error) {
-      console.error(`error: --baseline ${error instanceof Error ? error.message : String(error)}`);
-      return 2;
+      if (error instanceof ScenarioError) throw new UsageError(messageOf(error), { cause: error });
+      throw error;
     }
   }
-  const names = scenarios.map(({ scenario }) => scenario.name);
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate) {
-    console.error(`error: two scenario files are named '${duplicate}'`);
-    return 2;
+  const seen = new Map<string, string>();
+  for (const { scenario, file } of loaded) {
+    const earlier = seen.get(scenario.name);
+    if (earlier !== undefined) {
+      const files = earlier === file ? `${file}, given twice` : `${earlier} and ${file}`;
+      throw new UsageError(`two scenario files are named '${scenario.name}': ${files}`);
+    }
+    seen.set(scenario.name, file);
   }
+  return loaded;
+}
+
+/** The strategies a run of these scenarios measures, in order, each once. */
+function strategiesOf(scenarios: readonly LoadedScenario[], override: readonly StrategyId[] | undefined): StrategyId[] {
+  return [...new Set(override ?? scenarios.flatMap(({ scenario }) => scenario.strategies))];
+}
+
+/** Reads the baseline and checks, before anything is measured, that this run can be compared with it. */
+async function readBaseline(args: BenchArgs, scenarios: readonly LoadedScenario[], reference: StrategyId): Promise<RunResults> {
+  const path = resolveInput(args.baseline!, '--baseline');
+  let baseline: RunResults;
+  try {
+    baseline = await readRunResults(path);
+  } catch (error) {
+    if (error instanceof ResultsFileError) throw new UsageError(`--baseline ${messageOf(error)}`, { cause: error });
+    throw error;
+  }
+  const planned: PlannedCell[] = scenarios.flatMap(({ scenario }) =>
+    (args.strategies ?? scenario.strategies).map((strategy) => ({ scenario: scenario.name, backend: args.backend ?? scenario.backend, strategy })),
+  );
+  const outside = cellsOutsidePlan(baseline, planned);
+  if (outside.length > 0 && !args.compare.allowMissing) {
+    const listed = outside.slice(0, 3).map(cellKey).join('; ') + (outside.length > 3 ? `; and ${outside.length - 3} more` : '');
+    throw new UsageError(
+      `--baseline ${args.baseline}: ${outside.length} of its ${baseline.cells.length} cells are not in this run (${listed}), ` +
+        'so the comparison would fail: run them too, or pass --allow-missing',
+    );
+  }
+  if (baseline.settings.referenceStrategy !== reference && args.compare.mode !== 'absolute' && baseline.cells.length > 0) {
+    throw new UsageError(
+      `--baseline ${args.baseline}: its time ratios are relative to ${baseline.settings.referenceStrategy}, this run's would be ` +
+        `relative to ${reference}: run ${baseline.settings.referenceStrategy} too, or compare with --mode absolute`,
+    );
+  }
+  return baseline;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = parseBenchArgs(argv);
+  if (args.help) {
+    process.stdout.write(renderHelp(BENCH_COMMAND));
+    return EXIT.ok;
+  }
+  if (args.files.length === 0) throw new UsageError('no scenario file given (see --help)');
+
+  // Everything that can be wrong with the input is found here, before the first step.
+  const all = await loadScenarios(args.files);
+  // The strategies (and so the reference) of the whole sweep: an empty shard records them too.
+  const sweepStrategies = strategiesOf(all, args.strategies);
+  let scenarios = all;
   if (args.shard) {
     const { index, count } = args.shard;
-    scenarios = shardCells(scenarios, ({ scenario }) => scenario.name, index, count);
+    scenarios = shardCells(all, ({ scenario }) => scenario.name, index, count);
     console.error(`shard ${index}/${count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
   }
-
+  const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
+  const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
+  const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
   const dir = args.out ?? defaultOutputDir(scenarios.map(({ scenario }) => scenario.name));
+  const outputs: OutputTarget[] = [{ flag: '--out', path: dir, kind: 'folder' }];
+  if (args.summary !== undefined) outputs.push({ flag: '--summary', path: args.summary, kind: 'file' });
+  await prepareOutputs(outputs);
+
   const progress = createProgress();
   const results = await runBenchmark({
     scenarios,
     backend: args.backend,
-    strategies: args.strategies,
+    strategies,
     shard: args.shard,
     onEvent: async (event) => {
       progress(event);
-      if (event.type === 'scenario-end') await writeRawResults(dir, event.results);
+      if (event.type === 'scenario-end') await writeRun(dir, event.results);
     },
   });
-  await writeRawResults(dir, results);
-  const written = await writeReport(dir, results);
-  console.error(`wrote ${dir}/results.csv, results.json and ${written.map((file) => file.slice(dir.length + 1)).join(', ')}`);
+  const written = await writeRun(dir, results);
+  console.error(`wrote ${written.join(', ')}`);
 
-  let exitCode = results.cells.some((cell) => cell.status === 'errored') ? 1 : 0;
-  if (exitCode === 1) console.error('some cells failed: see the status and error columns of results.csv');
+  let exitCode: number = results.cells.some((cell) => cell.status === 'errored') ? EXIT.failed : EXIT.ok;
+  if (exitCode === EXIT.failed) console.error('some cells failed: see the status and error columns of results.csv');
   if (baseline) {
     const { comparison, markdown } = compareAndRender(baseline, results, args.compare);
     console.log(markdown);
     if (args.summary) await writeFile(args.summary, markdown);
-    if (comparison.regressed) exitCode = 1;
+    if (comparison.failed) exitCode = EXIT.failed;
   }
   return exitCode;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  });
-}
+if (isMain(import.meta.url)) await runCommand('bench', main);

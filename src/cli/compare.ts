@@ -1,90 +1,66 @@
 /**
- * `npm run compare -- <baseline> <current>`: compares two runs, prints a markdown summary and exits
- * 1 on a regression, 2 on bad input, 0 otherwise. The work is in api.ts; this file only parses flags.
+ * `npm run compare -- <baseline> <current>`: compares two runs and prints a markdown summary. The work is in
+ * src/compare/api.ts; this file parses the flags, checks the paths first, and sets the exit code.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import { compareFiles } from '../compare/api.js';
-import { DEFAULT_ALPHA, DEFAULT_THRESHOLD, type CompareOptions } from '../compare/comparison.js';
-import { COMPARE_FLAGS, parseCompareFlags } from '../compare/options.js';
+import { IncomparableRunsError } from '../compare/compare.js';
+import { ResultsFileError } from '../results/read.js';
+import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
+import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
+import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
+import { prepareOutputs, resolveInput } from './paths.js';
 
-const USAGE = `Usage: npm run compare -- <baseline> <current> [options]
-
-Compares two bench runs (each a results folder or its results.json) cell by cell.
-Counts (flops, kernels, passes, leaked tensors, cpu bytes) must match exactly; a step time
-changes only when a two-sided Mann-Whitney U test on the raw samples says so AND the ratio
-of means passes the threshold. Across machines, times are compared relative to the
-reference strategy (timeRatio). Exits 1 on a regression, 2 on bad input, 0 otherwise.
-
-Options:
-  --threshold <t>             ratio a time must pass, e.g. 10% or 0.1 (default ${DEFAULT_THRESHOLD * 100}%)
-  --metric-threshold <m=t>    per-metric threshold for time or timeRatio; repeatable
-  --alpha <a>                 significance level of the test (default ${DEFAULT_ALPHA})
-  --mode <auto|ratio|absolute>
-                              absolute ms, ratios to the reference strategy, or auto:
-                              absolute on the same machine, ratio otherwise (default auto)
-  --summary <file>            also write the markdown to this file (overwrites it)
-  -h, --help                  show this text
-
-Examples:
-  npm run compare -- results/main results/pr
-  npm run compare -- main/results.json pr/results.json --threshold 5% --summary "$GITHUB_STEP_SUMMARY"
-  npm run compare -- baseline current --mode ratio --metric-threshold timeRatio=20% --alpha 0.01
-`;
-
-const FLAGS = {
+export const COMPARE_COMMAND_FLAGS = {
   ...COMPARE_FLAGS,
-  summary: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  summary: { argument: 'file', description: 'also write the markdown to this file (overwrites it)' },
+  ...HELP_FLAG,
 } as const;
 
-/** Runs the CLI on `args` (without node and the script); returns the exit code. */
-export async function runCompareCli(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+export const COMPARE_COMMAND: CommandSpec<typeof COMPARE_COMMAND_FLAGS> = {
+  usage: 'npm run compare -- <baseline> <current>',
+  summary: [
+    'Compares two bench runs (each a results folder or its results.json) cell by cell.',
+    'Counts (flops, kernels, passes, leaked tensors, cpu bytes) must match exactly; a step time',
+    'changes only when a two-sided Mann-Whitney U test on the raw samples says so AND the ratio',
+    'of means passes the threshold. Across machines, times are compared relative to the',
+    'reference strategy (timeRatio). A baseline cell missing from the current run fails the',
+    'comparison unless --allow-missing.',
+  ].join('\n'),
+  flags: COMPARE_COMMAND_FLAGS,
+  failure: 'a regression, a changed count, or a baseline cell missing from the current run',
+  examples: [
+    'npm run compare -- results/main results/pr',
+    'npm run compare -- main/results.json pr/results.json --threshold 5% --summary "$GITHUB_STEP_SUMMARY"',
+    'npm run compare -- baseline current --mode ratio --metric-threshold timeRatio=20% --alpha 0.01',
+    'npm run compare -- results/baseline shard-1 --allow-missing',
+  ],
+};
+
+/** Runs the command on argv (without node and the script); returns the exit code. Bad input throws a UsageError. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseFlags(COMPARE_COMMAND_FLAGS, argv);
   if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
+    process.stdout.write(renderHelp(COMPARE_COMMAND));
+    return EXIT.ok;
   }
   if (positionals.length !== 2) {
-    return fail(`expected <baseline> and <current>, got ${positionals.length} path${positionals.length === 1 ? '' : 's'}`);
+    throw new UsageError(`expected <baseline> and <current>, got ${positionals.length} path${positionals.length === 1 ? '' : 's'} (see --help)`);
   }
-  const [baselinePath, currentPath] = positionals as [string, string];
-
-  let options: CompareOptions;
-  try {
-    options = parseCompareFlags(values);
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+  const options = compareOptionsOf(values);
+  const [baselinePath, currentPath] = [resolveInput(positionals[0]!, '<baseline>'), resolveInput(positionals[1]!, '<current>')];
+  if (values.summary !== undefined) await prepareOutputs([{ flag: '--summary', path: values.summary, kind: 'file' }]);
 
   let result;
   try {
     result = await compareFiles(baselinePath, currentPath, options);
   } catch (error) {
-    return fail((error as Error).message, false);
+    if (error instanceof ResultsFileError || error instanceof IncomparableRunsError) throw new UsageError(messageOf(error), { cause: error });
+    throw error;
   }
   process.stdout.write(result.markdown);
-  if (values.summary !== undefined) {
-    try {
-      await mkdir(dirname(values.summary), { recursive: true });
-      await writeFile(values.summary, result.markdown);
-    } catch (error) {
-      return fail(`--summary ${values.summary}: cannot write (${(error as Error).message})`, false);
-    }
-  }
-  return result.comparison.regressed ? 1 : 0;
+  if (values.summary !== undefined) await writeFile(values.summary, result.markdown);
+  return result.comparison.failed ? EXIT.failed : EXIT.ok;
 }
 
-function fail(message: string, showUsageHint = true): number {
-  process.stderr.write(`compare: ${message}\n${showUsageHint ? 'Run with --help for usage.\n' : ''}`);
-  return 2;
-}
-
-process.exitCode = await runCompareCli(process.argv.slice(2));
+if (isMain(import.meta.url)) await runCommand('compare', main);

@@ -13,29 +13,36 @@ const formatDuration = (ms: number): string => {
 
 /**
  * An event handler that prints one line per step of the run. The time left appears once a scenario has
- * finished: the timing the remaining scenarios ask for (minTimeMs per strategy), scaled by how long the
- * finished ones took against what they asked for. Before that, only the requested timing is known, and said.
+ * finished: each scenario still to run is expected to take the timing it asks for (minTimeMs per strategy)
+ * scaled by how long the finished ones took against what they asked for (or, where they asked for none, as long
+ * as they took on average); the current scenario's share is what it is expected to take minus what it took so
+ * far, never less than nothing, so that one slow scenario cannot hide the ones after it.
  */
 export function createProgress({ write = (line) => process.stderr.write(`${line}\n`), now = () => performance.now() }: ProgressOptions = {}): (event: RunEvent) => void {
   const started = now();
   let floorDone = 0;
   let actualDone = 0;
+  let scenariosDone = 0;
   let scenarioStart = started;
-  let floorLeft = 0;
   let currentFloor = 0;
+  let laterFloor = 0;
+  let laterCount = 0;
   let label = '';
 
   const timeLeft = (): string => {
-    if (floorDone === 0) return '';
-    const estimate = (floorLeft * actualDone) / floorDone - (now() - scenarioStart);
-    return ` (~${formatDuration(Math.max(0, estimate))} left)`;
+    if (scenariosDone === 0) return '';
+    const expected = (floorMs: number, count: number) =>
+      floorDone > 0 ? (floorMs * actualDone) / floorDone : (count * actualDone) / scenariosDone;
+    const current = Math.max(0, expected(currentFloor, 1) - (now() - scenarioStart));
+    return ` (~${formatDuration(current + expected(laterFloor, laterCount))} left)`;
   };
 
   return (event) => {
     switch (event.type) {
       case 'scenario-start':
         currentFloor = event.timingFloorMs;
-        floorLeft = event.timingFloorMs + event.laterTimingFloorMs;
+        laterFloor = event.laterTimingFloorMs;
+        laterCount = event.count - event.index - 1;
         scenarioStart = now();
         label = `[${event.index + 1}/${event.count}] ${event.scenario.name}`;
         write(
@@ -55,6 +62,7 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
       case 'scenario-end': {
         floorDone += currentFloor;
         actualDone += now() - scenarioStart;
+        scenariosDone++;
         const failed = event.cells.filter((cell) => cell.status === 'errored');
         for (const cell of failed) write(`${label}: ${cell.strategy} failed: ${cell.error}`);
         write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${event.cells.length - failed.length}/${event.cells.length} cells ok (${formatDuration(now() - started)} elapsed)`);

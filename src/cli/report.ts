@@ -2,69 +2,66 @@
  * `npm run report -- <results...>`: merges saved runs (shards, backends, machines) into one results folder
  * with one CSV, one report.md with its claims, and the charts. The same cell from two runs appears twice.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { mergeRuns, renderCsv, runLabel, type TaggedCell } from '../report/index.js';
-import { readRunResults } from '../results/read.js';
+import { readRunResults, ResultsFileError } from '../results/read.js';
 import type { RunResults } from '../types.js';
+import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
+import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { writeReport } from './output.js';
+import { prepareOutputs, resolveInput } from './paths.js';
 
-export const USAGE = `Usage: npm run report -- <results...> [--out DIR]
+export const REPORT_FLAGS = {
+  out: { argument: 'dir', description: 'where to write (default: results/report-<timestamp>)' },
+  ...HELP_FLAG,
+} as const;
 
-Merges saved runs (each a results folder or its results.json) into one results.csv, report.md and
-charts: shards of one sweep, several backends, several machines. A cell measured in several runs is
-shown once per run.
+export const REPORT_COMMAND: CommandSpec<typeof REPORT_FLAGS> = {
+  usage: 'npm run report -- <results...>',
+  summary: [
+    'Merges saved runs (each a results folder or its results.json) into one results.csv, report.md and',
+    'charts: shards of one sweep (an empty shard included), several backends, several machines. A cell',
+    'measured in several runs is shown once per run; a run that did not finish is marked as such.',
+  ].join('\n'),
+  flags: REPORT_FLAGS,
+  failure: null,
+  examples: [
+    'npm run report -- results/small-d-2026-11-27T10-00-00 results/large-d-2026-11-27T10-05-00',
+    'npm run report -- shard-*/results.json --out merged',
+  ],
+};
 
-Options:
-  --out <dir>   where to write (default: results/report-<timestamp>)
-  -h, --help    show this text
+/** `results/report-2026-11-27T13-45-02`. */
+function defaultReportDir(date = new Date()): string {
+  return join('results', `report-${date.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-')}`);
+}
 
-Examples:
-  npm run report -- results/small-d-2026-11-27T10-00-00 results/large-d-2026-11-27T10-05-00
-  npm run report -- shard-*/results.json --out merged`;
-
+/** Runs the command on argv (without node and the script); returns the exit code. Bad input throws a UsageError. */
 export async function main(argv: readonly string[]): Promise<number> {
-  let values: { out?: string; help?: boolean };
-  let paths: string[];
-  try {
-    const parsed = parseArgs({
-      args: [...argv],
-      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    });
-    values = parsed.values;
-    paths = parsed.positionals;
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const { values, positionals } = parseFlags(REPORT_FLAGS, argv);
   if (values.help) {
-    console.log(USAGE);
-    return 0;
+    process.stdout.write(renderHelp(REPORT_COMMAND));
+    return EXIT.ok;
   }
-  if (paths.length === 0) {
-    console.error(`error: no results given\n\n${USAGE}`);
-    return 2;
-  }
+  if (positionals.length === 0) throw new UsageError('no results given (see --help)');
   const runs: RunResults[] = [];
-  try {
-    for (const path of paths) runs.push(await readRunResults(path));
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 2;
+  for (const path of positionals) {
+    try {
+      runs.push(await readRunResults(resolveInput(path, 'results')));
+    } catch (error) {
+      if (error instanceof ResultsFileError) throw new UsageError(messageOf(error), { cause: error });
+      throw error;
+    }
   }
-  const dir = values.out ?? join('results', `report-${new Date().toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-')}`);
-  await mkdir(dir, { recursive: true });
+  const dir = values.out ?? defaultReportDir();
+  await prepareOutputs([{ flag: '--out', path: dir, kind: 'folder' }]);
   const merged = mergeRuns(runs);
   const labels = runs.map((run, index) => runLabel(run, index));
   await writeFile(join(dir, 'results.csv'), renderCsv(merged.cells, { runOf: (cell) => labels[(cell as TaggedCell).run]! }));
   await writeReport(dir, runs);
   console.error(`merged ${runs.length} run(s), ${merged.cells.length} cells, into ${dir}/results.csv and ${dir}/report.md`);
-  return 0;
+  return EXIT.ok;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+if (isMain(import.meta.url)) await runCommand('report', main);

@@ -24,11 +24,19 @@ export function cellKey(cell: CellKey): string {
   return `${cell.scenario} / ${cell.backend} / ${cell.strategy}`;
 }
 
+/** Two runs that cannot be compared as given (a cell twice in one run, time ratios against different references). */
+export class IncomparableRunsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncomparableRunsError';
+  }
+}
+
 function indexCells(run: RunResults, side: string): Map<string, CellResult> {
   const cells = new Map<string, CellResult>();
   for (const cell of run.cells) {
     const key = cellKey(cell);
-    if (cells.has(key)) throw new Error(`${side} has two cells for ${key}: merge shards without overlap`);
+    if (cells.has(key)) throw new IncomparableRunsError(`${side} has two cells for ${key}: merge shards without overlap`);
     cells.set(key, cell);
   }
   return cells;
@@ -64,6 +72,8 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
   const { mode, reason } = resolveMode(requestedMode, baseline, current);
 
   const warnings: string[] = [];
+  if (current.complete === false) warnings.push('The current run did not finish (interrupted, or still running): its missing cells are missing.');
+  if (baseline.complete === false) warnings.push('The baseline run did not finish: it lacks the cells it had not measured.');
   if (baseline.versions.tfjs !== current.versions.tfjs) {
     warnings.push(`tfjs ${baseline.versions.tfjs} → ${current.versions.tfjs}: kernel counts may legitimately differ.`);
   }
@@ -87,7 +97,9 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
       warnings.push(`${key}: device changed (${baselineCell.device} → ${currentCell.device}), compared by time ratio.`);
     }
     if (cellMode === 'ratio' && ratioReferenceMismatch !== null) {
-      throw new Error(`cannot compare time ratios: ${ratioReferenceMismatch}; rerun with the same reference strategy or use --mode absolute`);
+      throw new IncomparableRunsError(
+        `cannot compare time ratios: ${ratioReferenceMismatch}; rerun with the same reference strategy or use --mode absolute`,
+      );
     }
     rows.push(...compareCell(baselineCell, currentCell, { mode: cellMode, thresholds, alpha }));
   }
@@ -95,6 +107,8 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
     if (!currentCells.has(key)) rows.push(presenceRow(baselineCell, 'removed'));
   }
   const regressions = rows.filter((row) => row.verdict === 'regressed' || row.verdict === 'changed').length;
+  const missing = rows.filter((row) => row.verdict === 'removed').length;
+  const allowMissing = options.allowMissing ?? false;
   return {
     mode,
     modeReason: reason,
@@ -105,6 +119,9 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
     rows,
     regressions,
     regressed: regressions > 0,
+    missing,
+    allowMissing,
+    failed: regressions > 0 || (missing > 0 && !allowMissing),
     warnings,
   };
 }

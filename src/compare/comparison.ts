@@ -23,7 +23,7 @@ export const TIME_METRICS = ['time', 'timeRatio'] as const;
 
 export type DeterministicMetric = (typeof DETERMINISTIC_METRICS)[number] | (typeof CPU_ONLY_METRICS)[number];
 export type TimeMetric = (typeof TIME_METRICS)[number];
-/** `status` compares ok/errored; `cell` marks a cell present on one side only. */
+/** `status` compares ok/errored; `cell` marks a cell present on one side only ('added' or 'removed'). */
 export type ComparedMetric = TimeMetric | DeterministicMetric | 'status' | 'cell';
 
 export type Verdict = 'same' | 'improved' | 'regressed' | 'changed' | 'added' | 'removed';
@@ -36,6 +36,11 @@ export interface CompareOptions {
   /** Significance level of the two-sample test. */
   alpha?: number;
   mode?: CompareMode;
+  /**
+   * Whether baseline cells missing from the current run (a shard, fewer strategies, a run that broke half-way)
+   * are allowed. By default they fail the comparison: a gate must not pass on cells it never compared.
+   */
+  allowMissing?: boolean;
 }
 
 export const DEFAULT_THRESHOLD = 0.1;
@@ -89,6 +94,12 @@ export interface Comparison {
   /** Rows that fail the comparison: 'regressed' and 'changed'. */
   regressions: number;
   regressed: boolean;
+  /** Baseline cells the current run does not have ('removed' rows). */
+  missing: number;
+  /** Whether missing cells were allowed (`--allow-missing`). */
+  allowMissing: boolean;
+  /** The verdict a CI gate acts on: a regression, or a missing cell that was not allowed. */
+  failed: boolean;
   /** Things a reader should know that are not failures (different tfjs versions, per-cell mode switches). */
   warnings: string[];
 }

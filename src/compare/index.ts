@@ -9,3 +9,4 @@ export * from '../results/read.js';
 export * from './shard.js';
 export * from './api.js';
 export * from './options.js';
+export * from './coverage.js';

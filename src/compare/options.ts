@@ -1,4 +1,7 @@
-/** Parsing of the comparison flags, shared by the compare CLI and the bench CLI's `--baseline`; errors name the flag. */
+/**
+ * Parsing of the comparison flags' values, shared by the compare CLI and the bench CLI's `--baseline` (the flags
+ * themselves are declared in src/cli/compare-flags.ts); errors name the flag.
+ */
 import { CPU_ONLY_METRICS, DETERMINISTIC_METRICS, TIME_METRICS, type CompareOptions, type TimeMetric } from './comparison.js';
 import { COMPARE_MODES, type CompareMode } from './mode.js';
 
@@ -42,22 +45,16 @@ export function parseMode(text: string, flag = '--mode'): CompareMode {
   return text as CompareMode;
 }
 
-/** The comparison flags `compare` and `bench --baseline` share, as `node:util` parseArgs options. */
-export const COMPARE_FLAGS = {
-  threshold: { type: 'string' },
-  'metric-threshold': { type: 'string', multiple: true },
-  alpha: { type: 'string' },
-  mode: { type: 'string' },
-} as const;
-
 /** Turns the parsed comparison flags into CompareOptions; every error names its flag. */
 export function parseCompareFlags(values: {
   threshold?: string;
   'metric-threshold'?: string[];
   alpha?: string;
   mode?: string;
+  'allow-missing'?: boolean;
 }): CompareOptions {
   const options: CompareOptions = {};
+  if (values['allow-missing']) options.allowMissing = true;
   if (values.threshold !== undefined) options.threshold = parseFraction(values.threshold, '--threshold');
   if (values.alpha !== undefined) options.alpha = parseAlpha(values.alpha);
   if (values.mode !== undefined) options.mode = parseMode(values.mode);

@@ -31,6 +31,10 @@ export function parseShard(text: string): Shard {
   if (!match) throw new Error(`--shard expects INDEX/COUNT such as 2/4, got '${text}'`);
   const index = Number(match[1]);
   const count = Number(match[2]);
+  // 99999999999999999999 parses, as 1e20: a number that no longer counts anything.
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count)) {
+    throw new Error(`--shard numbers must be at most ${Number.MAX_SAFE_INTEGER}, got '${text}'`);
+  }
   if (count < 1) throw new Error(`--shard count must be at least 1, got '${text}'`);
   if (index < 1 || index > count) throw new Error(`--shard index must be from 1 to ${count} (1-based), got '${text}'`);
   return { index, count };

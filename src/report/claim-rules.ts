@@ -88,24 +88,28 @@ export const CLAIMS: readonly ClaimDefinition[] = [
     id: 'two-second-one-worst',
     claim: 'Strategy two is second, strategy one the worst',
     rule: () =>
-      'Holds when detach-d-first and g-first are each faster than retain-graph beyond the margins of error; ' +
-      'does not hold when retain-graph is faster than either; inconclusive otherwise.',
+      'Holds when detach-d-first is slower than g-first and faster than retain-graph beyond the margins of error ' +
+      '(three, two, one, in that order); does not hold when detach-d-first is faster than g-first, or retain-graph ' +
+      'is faster than either; inconclusive otherwise (a tie).',
     needs: [TWO, ONE, THREE],
     evaluate(found) {
       const [two, one, three] = [get(found, TWO), get(found, ONE), get(found, THREE)];
-      const missing = untimed([two, one, three]);
+      const missing = untimed([three, two, one]);
       if (missing) return missing;
+      const twoVsThree = ordering(two, three)!;
       const twoVsOne = ordering(two, one)!;
       const threeVsOne = ordering(three, one)!;
       const verdict: Verdict =
-        twoVsOne === 'faster' && threeVsOne === 'faster'
+        twoVsThree === 'slower' && twoVsOne === 'faster'
           ? 'holds'
-          : twoVsOne === 'slower' || threeVsOne === 'slower'
+          : twoVsThree === 'faster' || twoVsOne === 'slower' || threeVsOne === 'slower'
             ? 'does not hold'
             : 'inconclusive';
       return {
         verdict,
-        evidence: `${timeOf(two)}, ${timeOf(one)}, ${timeOf(three)}: ${sentence(two, twoVsOne, one)}; ${sentence(three, threeVsOne, one)}.`,
+        evidence:
+          `${timeOf(three)}, ${timeOf(two)}, ${timeOf(one)}: ${sentence(two, twoVsThree, three)}; ` +
+          `${sentence(two, twoVsOne, one)}; ${sentence(three, threeVsOne, one)}.`,
       };
     },
   },

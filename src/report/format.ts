@@ -46,9 +46,25 @@ export function formatRme(rmePct: number): string {
   return `± ${rmePct.toFixed(1)}%`;
 }
 
-/** A ratio to the reference: "1.05×". */
-export function formatRatio(ratio: number | null): string {
-  return ratio == null ? DASH : `${ratio.toFixed(2)}×`;
+/** A ratio to the reference: "1.05×" (comparisons, where ratios near 1 matter, ask for 3 decimals). */
+export function formatRatio(ratio: number | null, decimals = 2): string {
+  return ratio == null ? DASH : `${ratio.toFixed(decimals)}×`;
+}
+
+/** A change with its sign, the magnitude rendered by `magnitude`: "+30.0%", "−7", "±0.0%" (a true minus sign). */
+export function formatSigned(change: number, magnitude: (value: number) => string): string {
+  const sign = change > 0 ? '+' : change < 0 ? '−' : '±';
+  return `${sign}${magnitude(Math.abs(change))}`;
+}
+
+/** A fraction as a percentage with one decimal: 0.3 → "30.0%". */
+export function formatPercent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** A test's p-value: "p = 0.042", or "p < 0.001" below that. */
+export function formatPValue(pValue: number): string {
+  return pValue < 0.001 ? 'p < 0.001' : `p = ${pValue.toFixed(3)}`;
 }
 
 export { DASH };

@@ -22,6 +22,6 @@ export {
   type ChartRow,
   type VegaLiteSpec,
 } from './charts.js';
-export { equivalenceParagraph, renderReport, runLabel, type ReportOptions } from './markdown.js';
+export { equivalenceParagraph, renderReport, runLabel, runNotices, type ReportOptions } from './markdown.js';
 export { mergeRuns, type MergedRuns, type TaggedCell } from './merge.js';
 export { formatBytes, formatCount, formatFlops, formatMs } from './format.js';

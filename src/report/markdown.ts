@@ -119,6 +119,34 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
 }
 
 /**
+ * What a reader must know about the runs before the tables: a run that did not finish (its missing scenarios are
+ * not measured, not lost), and a run with no scenario at all (an empty shard).
+ */
+export function runNotices(runs: readonly RunResults[]): string[] {
+  return runs.flatMap((run, index) => {
+    const name = runs.length > 1 ? runLabel(run, index) : 'This run';
+    const notices: string[] = [];
+    if (run.complete === false) {
+      const measured = new Set(run.cells.map((cell) => cell.scenario));
+      const done = run.scenarios.filter((scenario) => measured.has(scenario.name)).length;
+      notices.push(
+        `> ⚠️ **Incomplete:** ${name} did not finish (interrupted, or still running): ${done} of ${run.scenarios.length} ` +
+          'scenarios measured; the others show no cells.',
+      );
+    }
+    if (run.scenarios.length === 0) {
+      const { shard } = run.settings;
+      notices.push(
+        shard
+          ? `${name} had no scenario: it is shard ${shard.index}/${shard.count}, and every scenario of the sweep fell to the other shards.`
+          : `${name} had no scenario.`,
+      );
+    }
+    return notices;
+  });
+}
+
+/**
  * The whole report. Several runs (shards, backends, machines) are merged; a cell that several runs measured shows
  * once per run, labelled by its run's date and machine.
  */
@@ -140,6 +168,7 @@ export function renderReport(results: RunResults | readonly RunResults[], option
     [
       "# GAN update strategies: measurements and the post's claims",
       header,
+      ...runNotices(merged.runs),
       ...(charts.length ? ['## Charts', charts.join('\n\n')] : []),
       ...merged.scenarios.map((scenario) => scenarioSection(scenario, merged.cells, merged.runs)),
       ...(orphans.length

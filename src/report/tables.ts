@@ -21,6 +21,17 @@ export interface MarkdownColumn<Row> {
   value(row: Row): string;
 }
 
+/**
+ * Free text from outside (an error message, a machine name) made fit for one line of markdown: whitespace runs
+ * collapsed, cut to `maxLength` characters with an ellipsis, and `<` written as `&lt;` so that text such as
+ * `<anonymous>` cannot open an HTML tag in a GitHub comment. Table cells still go through `escapeCell`.
+ */
+export function plainText(text: string, maxLength = 160): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  const short = oneLine.length > maxLength ? `${oneLine.slice(0, maxLength - 1)}…` : oneLine;
+  return short.replace(/</g, '&lt;');
+}
+
 /** Escapes a table cell: pipes and line breaks would end it. */
 export function escapeCell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

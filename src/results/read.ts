@@ -11,11 +11,14 @@ import type { RunResults } from '../types.js';
 
 const nullableCount = z.number().nullable();
 
+/** A duration or a margin: finite (zod's numbers are) and not negative, or a comparison reads a faster step into it. */
+const duration = z.number().nonnegative();
+
 const timingSchema = z.looseObject({
-  samples: z.number(),
-  meanMs: z.number(),
-  rmePct: z.number(),
-  samplesMs: z.array(z.number()),
+  samples: z.number().int().nonnegative(),
+  meanMs: duration,
+  rmePct: duration,
+  samplesMs: z.array(duration),
 });
 
 const cellSchema = z.looseObject({
@@ -26,7 +29,7 @@ const cellSchema = z.looseObject({
   status: z.enum(['ok', 'errored']),
   error: z.string().nullable(),
   timing: timingSchema.nullable(),
-  timeRatio: z.number().nullable(),
+  timeRatio: duration.nullable(),
   flops: nullableCount,
   flopsPredicted: nullableCount,
   kernels: nullableCount,
@@ -50,7 +53,21 @@ const runResultsSchema = z.looseObject({
   versions: z.looseObject({ tfjs: z.string() }),
   machine: z.looseObject({ platform: z.string(), arch: z.string(), cpuModel: z.string(), cpus: z.number() }),
   settings: z.looseObject({ referenceStrategy: z.string() }),
-  scenarios: z.array(z.looseObject({ name: z.string() })),
+  complete: z.boolean().optional(),
+  // What the report reads of each scenario: a file missing these would crash it rather than be refused.
+  scenarios: z.array(
+    z.looseObject({
+      name: z.string(),
+      description: z.string(),
+      batchSize: z.number(),
+      generatorWidths: z.array(z.number()),
+      discriminatorWidths: z.array(z.number()),
+      generatorParameters: z.number(),
+      discriminatorParameters: z.number(),
+      generatorMacsPerSample: z.number(),
+      discriminatorMacsPerSample: z.number(),
+    }),
+  ),
   cells: z.array(cellSchema),
 });
 

@@ -29,7 +29,7 @@ export function parseScenario(value: unknown, file: string): Scenario {
 /** Imports and validates one scenario file (a `.ts` file needs a TypeScript-aware loader such as tsx). */
 export async function loadScenario(file: string): Promise<Scenario> {
   const path = resolve(file);
-  if (!existsSync(path)) throw new ScenarioError(file, 'no such file');
+  if (!existsSync(path)) throw new ScenarioError(file, path === file ? 'no such file' : `no such file (looked for ${path})`);
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };

@@ -1,30 +1,28 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
+import type { RunResults } from '../../src/types.js';
+import { makeRun } from '../report/fixtures.js';
+import { cli, root, startCli } from './run-cli.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
+const bench = (args: string[]) => cli('bench', args);
+const tmp = () => mkdtemp(join(tmpdir(), 'bench-'));
 
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(tsx, ['src/cli/bench.ts', ...args], { cwd: root, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
+/** A copy of the tiny fixture under another name, with `extra` merged in (a scenario file is TypeScript). */
+async function tinyScenario(dir: string, name: string, extra = '', prelude = ''): Promise<string> {
+  const file = join(dir, `${name}.ts`);
+  const tiny = join(root, 'test/fixtures/tiny.js');
+  await writeFile(file, `import tiny from ${JSON.stringify(tiny)};\n${prelude}\nexport default { ...tiny, name: '${name}'${extra} };\n`);
+  return file;
 }
 
 describe('npm run bench', () => {
   it('runs the tiny scenario end to end and writes one CSV row per strategy', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'bench-')), 'run');
+    const out = join(await tmp(), 'run');
     const { code, stderr } = await bench(['test/fixtures/tiny.ts', '--out', out]);
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/\[1\/1\] tiny: timing round 1\/2/);
@@ -46,11 +44,14 @@ describe('npm run bench', () => {
     expect(rows.find((row) => row.strategy === 'retain-graph')).toMatchObject({ g_backwards: '2', wasted_grad_elems: '56', flops: '1032' });
     const report = await readFile(join(out, 'report.md'), 'utf8');
     expect(report).toMatch(/Claims/);
-    expect(JSON.parse(await readFile(join(out, 'results.json'), 'utf8')).cells).toHaveLength(STRATEGY_IDS.length);
+    expect(report).not.toMatch(/Incomplete/);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(results.cells).toHaveLength(STRATEGY_IDS.length);
+    expect(results.complete).toBe(true);
   });
 
   it('runs only the strategies asked for', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'bench-')), 'run');
+    const out = join(await tmp(), 'run');
     const { code } = await bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'g-first,single-forward']);
     expect(code).toBe(0);
     const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
@@ -59,19 +60,24 @@ describe('npm run bench', () => {
     expect(results.scenarios[0].strategies).toEqual(['g-first', 'single-forward']);
   });
 
-  it('exits 2 naming the flag for an unknown strategy or backend, and writes nothing', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'bench-')), 'run');
-    const strategy = await bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'retain-graph,g-last']);
+  it('exits 2 naming the flag for an unknown strategy or backend, or a strategy given twice, and writes nothing', async () => {
+    const out = join(await tmp(), 'run');
+    const [strategy, backend, twice] = await Promise.all([
+      bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'retain-graph,g-last']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'tpu']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'g-first,g-first']),
+    ]);
     expect(strategy.code).toBe(2);
     expect(strategy.stderr).toMatch(/--strategies: unknown strategy 'g-last'/);
-    const backend = await bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'tpu']);
     expect(backend.code).toBe(2);
     expect(backend.stderr).toMatch(/--backend: unknown backend 'tpu'/);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe('bench: error: --strategies: lists g-first twice\n');
     expect(existsSync(out)).toBe(false);
   });
 
   it('exits 2 naming the file and field of a malformed scenario, and writes nothing', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bench-'));
+    const dir = await tmp();
     const file = join(dir, 'bad.ts');
     await writeFile(file, "export default { name: 'bad', description: 'x', batchSize: -1 };\n");
     const out = join(dir, 'run');
@@ -83,8 +89,120 @@ describe('npm run bench', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('finds a bad output path before measuring anything, and exits 2 with one line naming the flag and path', async () => {
+    const dir = await tmp();
+    const file = join(dir, 'a-file');
+    await writeFile(file, '');
+    const baseline = join(dir, 'baseline.json');
+    await writeFile(baseline, JSON.stringify(makeRun({ settings: { ...makeRun().settings, referenceStrategy: 'retain-graph' } })));
+    const [existingFile, proc, empty, summary] = await Promise.all([
+      bench(['test/fixtures/tiny.ts', '--out', file]),
+      bench(['test/fixtures/tiny.ts', '--out', '/proc/x']),
+      bench(['test/fixtures/tiny.ts', '--out', '']),
+      bench(['test/fixtures/tiny.ts', '--out', join(dir, 'run'), '--baseline', baseline, '--summary', join(file, 'summary.md')]),
+    ]);
+    expect(existingFile).toMatchObject({ code: 2, stderr: `bench: error: --out ${file}: cannot be written: is a file, not a folder\n` });
+    expect(proc.code).toBe(2);
+    expect(proc.stderr).toMatch(/^bench: error: --out \/proc\/x: cannot be written: ENOENT[^\n]*\n$/);
+    expect(empty).toMatchObject({ code: 2, stderr: 'bench: error: --out: empty path\n' });
+    expect(summary).toMatchObject({ code: 2, stderr: `bench: error: --summary ${join(file, 'summary.md')}: cannot be written: ${file} is a file, not a folder\n` });
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('refuses, before measuring, a baseline this run cannot be compared with', async () => {
+    const dir = await tmp();
+    const baseline = join(dir, 'baseline.json');
+    // The report fixture: the tiny scenario's four strategies on cpu, times relative to single-forward.
+    await writeFile(baseline, JSON.stringify(makeRun()));
+    const run = ['test/fixtures/tiny.ts', '--strategies', 'g-first,single-forward', '--out', join(dir, 'run'), '--baseline', baseline];
+    const [missing, reference] = await Promise.all([bench(run), bench([...run, '--allow-missing'])]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `bench: error: --baseline ${baseline}: 2 of its 4 cells are not in this run (tiny / cpu / retain-graph; tiny / cpu / detach-d-first), ` +
+        'so the comparison would fail: run them too, or pass --allow-missing\n',
+    );
+    expect(reference.code).toBe(2);
+    expect(reference.stderr).toBe(
+      `bench: error: --baseline ${baseline}: its time ratios are relative to single-forward, this run's would be relative to g-first: ` +
+        'run single-forward too, or compare with --mode absolute\n',
+    );
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('names both files when two scenarios share a name, and says where it looked for a missing one', async () => {
+    const dir = await tmp();
+    const copy = await tinyScenario(dir, 'tiny');
+    const [twice, missing] = await Promise.all([
+      bench(['test/fixtures/tiny.ts', copy]),
+      cli('bench', ['fixtures/nope.ts'], { INIT_CWD: join(root, 'test') }),
+    ]);
+    expect(twice.stderr).toBe(`bench: error: two scenario files are named 'tiny': test/fixtures/tiny.ts and ${copy}\n`);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `bench: error: scenario file fixtures/nope.ts: no such file or folder (looked for ${join(root, 'test/fixtures/nope.ts')} and ${join(root, 'fixtures/nope.ts')})\n`,
+    );
+  });
+
+  it('fails the cells of a scenario too big for the machine, and runs the next one', async () => {
+    const dir = await tmp();
+    // 32 hidden layers of 65536 at batch 65536: terabytes, on any machine.
+    const huge = await tinyScenario(
+      dir,
+      'huge',
+      ", generator: { latentSize: 2, hidden: Array(32).fill(65536), outputSize: 4 }, batchSize: 65536",
+    );
+    const out = join(dir, 'run');
+    const { code, stderr } = await bench([huge, 'test/fixtures/tiny.ts', '--out', out]);
+    expect(code, stderr).toBe(1);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunResults;
+    const hugeCells = results.cells.filter((cell) => cell.scenario === 'huge');
+    expect(hugeCells).toHaveLength(STRATEGY_IDS.length);
+    for (const cell of hugeCells) {
+      expect(cell.status).toBe('errored');
+      expect(cell.error).toMatch(/^needs about [\d.]+ [GT]iB \(parameters [\d.]+ [GT]iB, Adam moments .*, more than the [\d.]+ [GMT]iB of free system memory cpu can use$/);
+    }
+    expect(results.cells.filter((cell) => cell.scenario === 'tiny' && cell.status === 'ok')).toHaveLength(4);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('- **retain-graph errored:** needs about');
+  });
+
+  it('keeps a report beside the data it describes when a re-run into the same folder is interrupted', async () => {
+    const dir = await tmp();
+    const out = join(dir, 'run');
+    await mkdir(out);
+    await writeFile(join(out, 'report.md'), 'OLD REPORT\n');
+    await writeFile(join(out, 'time.svg'), 'OLD CHART');
+    const first = await tinyScenario(dir, 'alpha');
+    const second = await tinyScenario(dir, 'bravo', ", measure: { ...tiny.measure, minTimeMs: 60000 }");
+    const child = startCli('bench', [first, second, '--out', out]);
+    let stderr = '';
+    await new Promise<void>((done) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // bravo starts only once alpha's results are written: stop the run there, as a crash or a kill would.
+        if (stderr.includes('[2/2] bravo:')) child.kill('SIGKILL');
+      });
+      child.on('exit', () => done());
+    });
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(results.complete).toBe(false);
+    expect(new Set(results.cells.map((cell) => cell.scenario))).toEqual(new Set(['alpha']));
+    const report = await readFile(join(out, 'report.md'), 'utf8');
+    expect(report).not.toContain('OLD REPORT');
+    expect(report).toContain(results.createdAt);
+    expect(report).toContain('**Incomplete:** This run did not finish (interrupted, or still running): 1 of 2 scenarios measured');
+    expect(await readFile(join(out, 'time.svg'), 'utf8')).not.toBe('OLD CHART');
+  });
+
+  it('exits 3, not 1, when the harness itself fails outside the measured cells', async () => {
+    const dir = await tmp();
+    const crash = await tinyScenario(dir, 'crash', '', "setTimeout(() => { throw new TypeError('a bug outside any cell'); }, 0);");
+    const { code, stderr } = await bench([crash, '--out', join(dir, 'run')]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^bench: internal error \(exit code 3\): TypeError: a bug outside any cell\n {4}at /m);
+  });
+
   it('keeps the measured cells when a backend fails to start, and exits 1', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'bench-')), 'run');
+    const out = join(await tmp(), 'run');
     const { code, stderr } = await bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'tensorflow']);
     expect(code).toBe(1);
     expect(stderr).toMatch(/@tensorflow\/tfjs-node/);

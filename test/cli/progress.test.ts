@@ -4,34 +4,63 @@ import type { RunEvent } from '../../src/runner.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 
 const scenario = (name: string) => ({ name }) as Scenario;
-const start = (index: number, name: string, laterTimingFloorMs: number): RunEvent => ({
+const start = (index: number, name: string, laterTimingFloorMs: number, count = 2, timingFloorMs = 10_000): RunEvent => ({
   type: 'scenario-start',
   index,
-  count: 2,
+  count,
   scenario: scenario(name),
   backend: 'cpu',
   strategies: ['g-first', 'single-forward'],
-  timingFloorMs: 10_000,
+  timingFloorMs,
   laterTimingFloorMs,
 });
-const end = (index: number, name: string): RunEvent =>
-  ({ type: 'scenario-end', index, count: 2, scenario: scenario(name), cells: [], results: {} }) as unknown as RunEvent;
+const end = (index: number, name: string, count = 2): RunEvent =>
+  ({ type: 'scenario-end', index, count, scenario: scenario(name), cells: [], results: {} }) as unknown as RunEvent;
+const phase = (name: string): RunEvent => ({ type: 'phase', scenario: scenario(name), phase: 'timing round 5/5' });
+
+function recorder() {
+  const clock = { now: 0 };
+  const lines: string[] = [];
+  const progress = createProgress({ write: (line) => void lines.push(line), now: () => clock.now });
+  return { clock, lines, progress };
+}
 
 describe('createProgress', () => {
   it('gives no time left until a scenario has finished, then scales the requested timing by the measured pace', () => {
-    let clock = 0;
-    const lines: string[] = [];
-    const progress = createProgress({ write: (line) => void lines.push(line), now: () => clock });
+    const { clock, lines, progress } = recorder();
     progress(start(0, 'a', 10_000));
     progress({ type: 'phase', scenario: scenario('a'), phase: 'timing round 1/5' });
-    clock = 20_000; // the first scenario asked for 10 s of timing and took 20 s in all
+    clock.now = 20_000; // the first scenario asked for 10 s of timing and took 20 s in all
     progress(end(0, 'a'));
     progress(start(1, 'b', 0));
-    clock = 25_000;
+    clock.now = 25_000;
     progress({ type: 'phase', scenario: scenario('b'), phase: 'timing round 1/5' });
     expect(lines[0]).toBe('[1/2] a: 2 strategies on backend cpu; timing takes at least 10 s here and 10 s in the scenarios after it');
     expect(lines[1]).toBe('[1/2] a: timing round 1/5');
     // 10 s asked for, at 2x: 20 s, of which 5 s have passed.
     expect(lines.at(-1)).toBe('[2/2] b: timing round 1/5 (~15 s left)');
+  });
+
+  it('still counts the scenarios after the current one when the current one runs past its estimate', () => {
+    const { clock, lines, progress } = recorder();
+    progress(start(0, 'a', 20_000, 3));
+    clock.now = 20_000; // 10 s asked for, 20 s taken: pace 2
+    progress(end(0, 'a', 3));
+    progress(start(1, 'b', 10_000, 3));
+    clock.now = 65_000; // b was expected to take 20 s and has taken 45 s; c is still to run
+    progress(phase('b'));
+    expect(lines.at(-1)).toBe('[2/3] b: timing round 5/5 (~20 s left)');
+  });
+
+  it('estimates from the mean scenario time when the scenarios ask for no timing at all', () => {
+    const { clock, lines, progress } = recorder();
+    progress(start(0, 'a', 0, 3, 0));
+    clock.now = 6_000;
+    progress(end(0, 'a', 3));
+    progress(start(1, 'b', 0, 3, 0));
+    clock.now = 8_000;
+    progress(phase('b'));
+    // b: 6 s expected, 2 s passed; c: 6 s.
+    expect(lines.at(-1)).toBe('[2/3] b: timing round 5/5 (~10 s left)');
   });
 });

@@ -1,23 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { makeRun } from '../report/fixtures.js';
+import { cli } from './run-cli.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
-
-async function report(args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    const { stderr } = await run(join(root, 'node_modules/.bin/tsx'), ['src/cli/report.ts', ...args], { cwd: root });
-    return { code: 0, stderr };
-  } catch (error) {
-    return error as { code: number; stderr: string };
-  }
-}
+const report = (args: string[]) => cli('report', args);
 
 describe('npm run report', () => {
   it('merges two runs into one CSV with a run column, keeping the same cell from each run', async () => {
@@ -40,12 +29,25 @@ describe('npm run report', () => {
     expect(markdown).toMatch(/Claims/);
   });
 
-  it('exits 2 naming a file that is not a results.json', async () => {
+  it('exits 2 naming a file that is not a results.json, and one whose scenarios lack what the report reads', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'report-'));
     const file = join(dir, 'results.json');
     await writeFile(file, JSON.stringify({ schemaVersion: 7 }));
-    const { code, stderr } = await report([file, '--out', join(dir, 'out')]);
+    const thin = join(dir, 'thin.json');
+    await writeFile(thin, JSON.stringify(makeRun({ scenarios: [{ name: 'tiny' }] as never })));
+    const [wrong, lacking] = await Promise.all([report([file, '--out', join(dir, 'out')]), report([thin, '--out', join(dir, 'out')])]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(file);
+    expect(lacking.code).toBe(2);
+    expect(lacking.stderr).toContain(`${thin}: is not a schemaVersion 1 results.json`);
+    expect(lacking.stderr).toMatch(/at scenarios\[0\]\.generatorWidths/);
+  });
+
+  it('exits 2 at once for --out /proc/x, where creating the folder would never return', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'report-'));
+    await writeFile(join(dir, 'results.json'), JSON.stringify(makeRun()));
+    const { code, stderr } = await report([dir, '--out', '/proc/x']);
     expect(code).toBe(2);
-    expect(stderr).toContain(file);
+    expect(stderr).toMatch(/^report: error: --out \/proc\/x: cannot be written: ENOENT[^\n]*\n$/);
   });
 });

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/types.js';
-
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
+import { cli, root } from './run-cli.js';
 
 /** Three copies of the tiny scenario under different names, one strategy each run to stay quick. */
 async function scenarioFiles(dir: string): Promise<string[]> {
@@ -23,7 +19,8 @@ async function scenarioFiles(dir: string): Promise<string[]> {
 }
 
 async function bench(args: string[], out: string): Promise<RunResults> {
-  await run(tsx, ['src/cli/bench.ts', ...args, '--strategies', 'g-first', '--out', out], { cwd: root });
+  const { code, stderr } = await cli('bench', [...args, '--strategies', 'g-first', '--out', out]);
+  expect(code, stderr).toBe(0);
   return JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunResults;
 }
 
@@ -47,5 +44,20 @@ describe('--shard', () => {
     expect(second.cells.length).toBeGreaterThan(0);
     expect(first.settings.shard).toEqual({ index: 1, count: 2 });
     expect(exact([first, second])).toEqual(exact([whole]));
+  });
+
+  it('writes a valid empty result for a shard with no scenario, which npm run report merges with the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shard-'));
+    const [file] = await scenarioFiles(dir);
+    const [full, empty] = await Promise.all([bench([file!, '--shard', '1/2'], join(dir, 'shard-1')), bench([file!, '--shard', '2/2'], join(dir, 'shard-2'))]);
+    expect(empty).toMatchObject({ complete: true, scenarios: [], cells: [] });
+    expect(empty.settings).toEqual({ backend: 'per scenario', strategies: ['g-first'], referenceStrategy: 'g-first', shard: { index: 2, count: 2 } });
+    expect(await readFile(join(dir, 'shard-2', 'report.md'), 'utf8')).toContain(
+      'This run had no scenario: it is shard 2/2, and every scenario of the sweep fell to the other shards.',
+    );
+    const merged = await cli('report', [join(dir, 'shard-1'), join(dir, 'shard-2'), '--out', join(dir, 'merged')]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const rows = parse(await readFile(join(dir, 'merged', 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(full.cells.length);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns } from '../../src/compare/compare.js';
+import { compareRuns, IncomparableRunsError } from '../../src/compare/compare.js';
 import type { ComparisonRow } from '../../src/compare/comparison.js';
 import { makeCell, makeRun, normalSamples, seededRandom } from './fixtures.js';
 
@@ -187,13 +187,28 @@ describe('compareRuns across machines (time ratios)', () => {
 });
 
 describe('compareRuns on cells present on one side or failing', () => {
-  it('cells only in one run are added or removed, not failures', () => {
+  it('a cell only in the current run is added, not a failure; one missing from it fails unless allowed', () => {
     const baseline = makeRun({ cells: [makeCell(), makeCell({ strategy: 'detach-d-first' })] });
     const current = makeRun({ cells: [makeCell(), makeCell({ strategy: 'g-first' })] });
     const comparison = compareRuns(baseline, current);
     expect(row(comparison.rows, 'g-first', 'cell').verdict).toBe('added');
     expect(row(comparison.rows, 'detach-d-first', 'cell').verdict).toBe('removed');
-    expect(comparison.regressed).toBe(false);
+    expect(comparison).toMatchObject({ regressed: false, missing: 1, allowMissing: false, failed: true });
+    expect(compareRuns(baseline, current, { allowMissing: true })).toMatchObject({ missing: 1, allowMissing: true, failed: false });
+    expect(compareRuns(baseline, makeRun({ cells: [makeCell(), makeCell({ strategy: 'detach-d-first' }), makeCell({ strategy: 'g-first' })] })).failed).toBe(false);
+  });
+
+  it('a current run with no cell at all fails: a gate cannot pass on nothing', () => {
+    const baseline = makeRun({ cells: [makeCell(), makeCell({ strategy: 'g-first' })] });
+    const comparison = compareRuns(baseline, makeRun({ cells: [] }));
+    expect(comparison).toMatchObject({ regressions: 0, missing: 2, failed: true });
+  });
+
+  it('warns when the current run did not finish', () => {
+    const current = { ...makeRun({ cells: [makeCell()] }), complete: false };
+    expect(compareRuns(makeRun({ cells: [makeCell()] }), current).warnings).toEqual([
+      'The current run did not finish (interrupted, or still running): its missing cells are missing.',
+    ]);
   });
 
   it('a cell that errors now but was ok in the baseline is a regression, with the error as its note', () => {
@@ -219,6 +234,7 @@ describe('compareRuns on cells present on one side or failing', () => {
 
   it('two cells with the same key in one run are refused', () => {
     const run = makeRun({ cells: [makeCell(), makeCell()] });
+    expect(() => compareRuns(run, run)).toThrow(IncomparableRunsError);
     expect(() => compareRuns(run, run)).toThrow(/baseline has two cells for tiny \/ cpu \/ retain-graph/);
   });
 

@@ -42,4 +42,22 @@ describe('renderComparison', () => {
     const markdown = renderComparison(compareRuns(baseline, current));
     expect(markdown).toContain('| status | ok | errored | — | — | ❌ regressed: shape [2\\|3] mismatch |');
   });
+
+  it('heads a comparison with missing cells as a failure, listed first, and as allowed with --allow-missing', () => {
+    const baseline = makeRun({ cells: [makeCell(), makeCell({ strategy: 'g-first' }), makeCell({ strategy: 'detach-d-first', kernels: 40 })] });
+    const current = makeRun({ cells: [makeCell({ strategy: 'detach-d-first', kernels: 41 })] });
+    const markdown = renderComparison(compareRuns(baseline, current));
+    expect(markdown.startsWith('## ❌ 1 regression and 2 baseline cells missing from the current run\n')).toBe(true);
+    expect(markdown).toContain('| tiny / cpu / retain-graph | cell | ok | — | — | — | ❌ missing from the current run |');
+    const changes = markdown.slice(markdown.indexOf('### What changed'));
+    expect(changes.indexOf('❌ changed')).toBeLessThan(changes.indexOf('❌ missing'));
+    const allowed = renderComparison(compareRuns(baseline, makeRun({ cells: [makeCell({ strategy: 'detach-d-first', kernels: 40 })] }), { allowMissing: true }));
+    expect(allowed.startsWith('## ✅ No regression (2 baseline cells missing, allowed by --allow-missing)\n')).toBe(true);
+    expect(allowed).toContain('| ➖ missing (allowed) |');
+  });
+
+  it('keeps HTML-like text in a note from opening a tag', () => {
+    const current = makeRun({ cells: [makeCell({ status: 'errored', error: 'at <anonymous>:1' })] });
+    expect(renderComparison(compareRuns(makeRun({ cells: [makeCell()] }), current))).toContain('❌ regressed: at &lt;anonymous>:1 |');
+  });
 });

@@ -44,4 +44,23 @@ describe('timeInterleaved', () => {
     });
     expect(timings.get('a')!.samplesMs.every((sample) => sample === 5)).toBe(true);
   });
+
+  it("counts the backend's sync in every sample: the clock stops only once the device has finished the step", async () => {
+    // A fake clock that only the step (1 ms) and the device (10 ms, after a macrotask, as a GPU queue answers)
+    // move: a sample of 11 ms includes the device's work; 1 ms would mean the clock stopped at enqueue.
+    let clock = 0;
+    const sync = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      clock += 10;
+    };
+    const timings = await timeInterleaved([{ id: 'a', step: () => void (clock += 1) }], {
+      rounds: 2,
+      minSamples: 4,
+      minTimeMs: 0,
+      warmupSteps: 1,
+      sync,
+      now: () => clock,
+    });
+    expect(timings.get('a')!.samplesMs).toEqual([11, 11, 11, 11]);
+  });
 });

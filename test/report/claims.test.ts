@@ -74,6 +74,30 @@ describe('evaluateClaims', () => {
     expect(claim(results, 'two-second-one-worst').verdict).toBe('does not hold');
   });
 
+  it('two-second-one-worst is inconclusive when detach-d-first ties g-first: second means slower than three', () => {
+    const results = evaluateClaims(scenario, makeCells({ 'detach-d-first': { timing: makeTiming(1.0) } }));
+    const result = claim(results, 'two-second-one-worst');
+    expect(result.verdict).toBe('inconclusive');
+    expect(result.evidence).toBe(
+      'g-first 1.00 ms ± 1.0%, detach-d-first 1.00 ms ± 1.0%, retain-graph 1.40 ms ± 1.0%: ' +
+        'detach-d-first is no different beyond the margin of error from g-first; detach-d-first is faster than retain-graph; ' +
+        'g-first is faster than retain-graph.',
+    );
+  });
+
+  it('two-second-one-worst does not hold when detach-d-first beats g-first: two would be first', () => {
+    const results = evaluateClaims(scenario, makeCells({ 'detach-d-first': { timing: makeTiming(0.8) } }));
+    expect(claim(results, 'two-second-one-worst').verdict).toBe('does not hold');
+  });
+
+  it('two-second-one-worst does not hold when retain-graph beats g-first, whatever detach-d-first does', () => {
+    const results = evaluateClaims(
+      scenario,
+      makeCells({ 'retain-graph': { timing: makeTiming(0.9) }, 'detach-d-first': { timing: makeTiming(0.9, 20) } }),
+    );
+    expect(claim(results, 'two-second-one-worst').verdict).toBe('does not hold');
+  });
+
   it('two-second-one-worst is inconclusive when detach-d-first and retain-graph overlap', () => {
     const results = evaluateClaims(scenario, makeCells({ 'detach-d-first': { timing: makeTiming(1.39, 5) } }));
     expect(claim(results, 'two-second-one-worst').verdict).toBe('inconclusive');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatFlops, formatMs, formatRatio, significant } from '../../src/report/format.js';
+import { formatBytes, formatCount, formatFlops, formatMs, formatPercent, formatPValue, formatRatio, formatSigned, significant } from '../../src/report/format.js';
 
 describe('format', () => {
   it('keeps three significant digits without exponents', () => {
@@ -28,5 +28,11 @@ describe('format', () => {
       '—',
       '—',
     ]);
+  });
+
+  it('signs a change with a true minus and formats p-values and percentages', () => {
+    expect([formatSigned(0.3, formatPercent), formatSigned(-7, formatCount), formatSigned(0, formatPercent)]).toEqual(['+30.0%', '−7', '±0.0%']);
+    expect([formatPValue(0.0421), formatPValue(0.0004)]).toEqual(['p = 0.042', 'p < 0.001']);
+    expect(formatRatio(1.23456, 3)).toBe('1.235×');
   });
 });

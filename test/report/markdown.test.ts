@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/markdown.js';
-import { makeCell, makeCells, makeErroredCell, makeRun } from './fixtures.js';
+import { makeCell, makeCells, makeErroredCell, makeRun, makeScenario } from './fixtures.js';
 
 describe('renderReport', () => {
   it('heads the report with the machine, backend and device, tfjs version, date and harness overhead', () => {
@@ -85,5 +85,23 @@ describe('renderReport', () => {
   it('says which cells it left out for want of a scenario summary', () => {
     const report = renderReport(makeRun({ cells: [...makeCells(), makeCell('g-first', { scenario: 'ghost' })] }));
     expect(report).toContain('Left out, for want of a scenario summary in the results: the cells of ghost.');
+  });
+
+  it('marks a run that did not finish, saying how many of its scenarios were measured', () => {
+    const second = { ...makeScenario(), name: 'second' };
+    const report = renderReport({ ...makeRun({ scenarios: [makeScenario(), second] }), complete: false });
+    expect(report).toContain(
+      '> ⚠️ **Incomplete:** This run did not finish (interrupted, or still running): 1 of 2 scenarios measured; the others show no cells.',
+    );
+    expect(report).toContain('## second\n\nA tiny MLP GAN for tests.');
+    expect(renderReport(makeRun())).not.toContain('Incomplete');
+  });
+
+  it('says that an empty shard had no scenario, alone or merged with the other shards', () => {
+    const empty = makeRun({ scenarios: [], cells: [], settings: { ...makeRun().settings, shard: { index: 2, count: 2 } } });
+    expect(renderReport(empty)).toContain('This run had no scenario: it is shard 2/2, and every scenario of the sweep fell to the other shards.');
+    const merged = renderReport([makeRun(), empty]);
+    expect(merged).toContain('run 2 (2025-01-02T03:04:05.000Z, Test CPU) had no scenario: it is shard 2/2');
+    expect(merged.match(/^## tiny$/gm)).toHaveLength(1);
   });
 });

@@ -45,4 +45,24 @@ describe('readRunResults', () => {
     await mkdir(empty);
     await expect(readRunResults(empty)).rejects.toThrow(`${join(empty, 'results.json')}: no such file`);
   });
+
+  it('refuses negative or non-finite timing samples, naming the file and the field', async () => {
+    const file = join(folder, 'results.json');
+    const run = makeRun();
+    const cells = run.cells.map((cell, i) => (i === 1 ? { ...cell, timing: { ...cell.timing!, samplesMs: [1, -0.5, 1] } } : cell));
+    await writeFile(file, JSON.stringify({ ...run, cells }));
+    await expect(readRunResults(file)).rejects.toThrow(`${file}: is not a schemaVersion 1 results.json`);
+    await expect(readRunResults(file)).rejects.toThrow(/>=0[\s\S]*at cells\[1\]\.timing\.samplesMs\[1\]/);
+    // JSON has no Infinity, but 1e999 parses as one.
+    await writeFile(file, JSON.stringify({ ...run, cells: [] }).replace('"cells":[]', `"cells":[${JSON.stringify(run.cells[0]).replace('"meanMs":1.4', '"meanMs":1e999')}]`));
+    await expect(readRunResults(file)).rejects.toThrow(/at cells\[0\]\.timing\.meanMs/);
+  });
+
+  it('reads whether the run finished, and takes files written before that field as they are', async () => {
+    const file = join(folder, 'results.json');
+    await writeFile(file, JSON.stringify({ ...makeRun(), complete: false }));
+    expect((await readRunResults(file)).complete).toBe(false);
+    await writeFile(file, JSON.stringify(makeRun()));
+    expect((await readRunResults(file)).complete).toBeUndefined();
+  });
 });

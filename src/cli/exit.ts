@@ -1,0 +1,77 @@
+/**
+ * How every command line ends: one table of exit codes (printed by each command's --help and copied in the
+ * README), the error type for bad input, and the wrapper that turns a crash of the harness itself into its own
+ * exit code, so that CI can tell "a cell failed" (1) from "the tool broke" (3).
+ */
+import { pathToFileURL } from 'node:url';
+
+/** The exit codes, by meaning. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, crash: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What each code means for every command; code 1's meaning is each command's own (see CommandSpec.failure). */
+export const EXIT_CODE_MEANINGS: Readonly<Record<Exclude<ExitCode, 1>, string>> = {
+  0: 'success',
+  2: 'bad input (a flag, a path, a file): one line names it; nothing was measured or written',
+  3: 'the harness itself crashed (a bug: the stack trace follows); what was written before the crash stays',
+};
+
+/** Bad command-line input (a flag, a path, a file): printed as one line, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * The exit-code lines of a command's --help: `0  success`, then 1 as the command defines it (left out where the
+ * command never exits 1), then 2 and 3.
+ */
+export function exitCodeLines(failure: string | null): string[] {
+  const meanings: Record<ExitCode, string | null> = { ...EXIT_CODE_MEANINGS, 1: failure };
+  return ([0, 1, 2, 3] as const).filter((code) => meanings[code] !== null).map((code) => `${code}  ${meanings[code]}`);
+}
+
+/** An error's message, or the thrown value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Prints a crash of the harness (with its stack, which a bug report needs) and returns exit code 3. */
+export function reportCrash(command: string, error: unknown): ExitCode {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${command}: internal error (exit code ${EXIT.crash}): ${detail}\n`);
+  return EXIT.crash;
+}
+
+/** Runs `main` and returns its exit code: main's own, 2 for a UsageError that escaped it (printed as one line), 3 for any other error. */
+export async function exitCodeOf(command: string, main: (argv: readonly string[]) => Promise<number>, argv: readonly string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) return reportCrash(command, error);
+    process.stderr.write(`${command}: error: ${error.message}\n`);
+    return EXIT.usage;
+  }
+}
+
+/**
+ * Runs a command as the process's entry point: sets the exit code from `exitCodeOf`, and turns an error thrown
+ * outside main's promise (an uncaught exception or rejection) into exit code 3 too, at once.
+ */
+export async function runCommand(command: string, main: (argv: readonly string[]) => Promise<number>, argv = process.argv.slice(2)): Promise<void> {
+  const crash = (error: unknown) => {
+    process.exitCode = reportCrash(command, error);
+    // Whatever was running is in an unknown state: stop here rather than carry on measuring.
+    process.exit();
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  process.exitCode = await exitCodeOf(command, main, argv);
+}
+
+/** Whether the module at `moduleUrl` is the script node was started with (not imported by a test). */
+export function isMain(moduleUrl: string): boolean {
+  return Boolean(process.argv[1]) && moduleUrl === pathToFileURL(process.argv[1]!).href;
+}

@@ -1,0 +1,137 @@
+/**
+ * The memory a scenario needs, estimated from its shapes before any of its tensors exist, and whether a backend
+ * can hold it: a scenario too big for the machine fails its own cells with "needs about N GiB (...)" instead of
+ * stopping the run with a RangeError halfway through building its models. Pure: the capacity is passed in
+ * (src/measure/capacity.ts reads it from the backend).
+ */
+import type { AdamImplementation } from '../models/adam.js';
+import { parameterCount, type DenseShape } from '../models/mlp.js';
+import { formatBytes } from '../report/format.js';
+import type { Scenario } from '../scenario/schema.js';
+
+const FLOAT32_BYTES = 4;
+
+/** What the estimate reads of a scenario (a Scenario is one). */
+export interface FootprintScenario {
+  generator: Pick<Scenario['generator'], 'latentSize' | 'outputSize'> & { hidden: readonly number[] };
+  discriminator: { hidden: readonly number[] };
+  batchSize: number;
+}
+
+export interface FootprintOptions {
+  /** GANs alive at once: the runner builds one per strategy and keeps them all; the equivalence check one at a time. */
+  gans: number;
+  /** Pre-generated batches (noise and real samples). */
+  batches: number;
+  /** 'foreach' Adam concatenates a network's parameters into one tensor: the largest tensor then is a whole network. */
+  adam: AdamImplementation;
+}
+
+/** Estimated bytes, by what holds them. */
+export interface Footprint {
+  /** Every GAN's weights and biases. */
+  parameters: number;
+  /** Adam's two moments (exp_avg, exp_avg_sq) per parameter, for every GAN. */
+  adamMoments: number;
+  /** One gradient per parameter: only one step runs at a time. */
+  gradients: number;
+  /**
+   * What a step's graph saves for backward at the scenario's batch size: each layer's input and output (the dense
+   * layer's gradient needs its input, the activation's gradient its output) for G's forward and up to three D
+   * forwards (D on real samples, and D on fake ones twice in detach-d-first and g-first).
+   */
+  activations: number;
+  /** The pool of batches: noise `batch x latentSize`, real samples `batch x outputSize`, and the two label columns. */
+  batches: number;
+  total: number;
+  /** The largest single tensor, which must fit in one buffer of the backend. */
+  largestTensor: number;
+  /** What that tensor is, for the message. */
+  largestTensorName: string;
+}
+
+function layersOf(widths: readonly number[]): DenseShape[] {
+  return widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/** The estimate for a scenario with `gans` GANs alive and `batches` batches. */
+export function estimateFootprint(scenario: FootprintScenario, { gans, batches, adam }: FootprintOptions): Footprint {
+  const { generator: g, discriminator: d, batchSize } = scenario;
+  const generatorWidths = [g.latentSize, ...g.hidden, g.outputSize];
+  const discriminatorWidths = [g.outputSize, ...d.hidden, 1];
+  const generatorParameters = parameterCount(layersOf(generatorWidths));
+  const discriminatorParameters = parameterCount(layersOf(discriminatorWidths));
+  const parametersPerGan = generatorParameters + discriminatorParameters;
+
+  const parameters = gans * parametersPerGan * FLOAT32_BYTES;
+  const adamMoments = 2 * parameters;
+  const gradients = parametersPerGan * FLOAT32_BYTES;
+  const activations = batchSize * (sum(generatorWidths) + 3 * sum(discriminatorWidths)) * FLOAT32_BYTES;
+  const batchBytes = (batches * batchSize * (g.latentSize + g.outputSize) + 2 * batchSize) * FLOAT32_BYTES;
+
+  const candidates: Array<[string, number]> = [
+    ...layersOf(generatorWidths).map((layer, i): [string, number] => [`G's layer ${i + 1} weights (${layer.inputSize} x ${layer.outputSize})`, layer.inputSize * layer.outputSize]),
+    ...layersOf(discriminatorWidths).map((layer, i): [string, number] => [`D's layer ${i + 1} weights (${layer.inputSize} x ${layer.outputSize})`, layer.inputSize * layer.outputSize]),
+    [`one layer's activations (batch ${batchSize} x ${Math.max(...generatorWidths, ...discriminatorWidths)})`, batchSize * Math.max(...generatorWidths, ...discriminatorWidths)],
+  ];
+  if (adam === 'foreach') {
+    candidates.push(
+      ["G's parameters concatenated by foreach Adam", generatorParameters],
+      ["D's parameters concatenated by foreach Adam", discriminatorParameters],
+    );
+  }
+  const [largestTensorName, largestElements] = candidates.reduce((largest, candidate) => (candidate[1] > largest[1] ? candidate : largest));
+
+  return {
+    parameters,
+    adamMoments,
+    gradients,
+    activations,
+    batches: batchBytes,
+    total: parameters + adamMoments + gradients + activations + batchBytes,
+    largestTensor: largestElements * FLOAT32_BYTES,
+    largestTensorName,
+  };
+}
+
+/** What a backend can hold, as far as it is known; null where it is not. */
+export interface Capacity {
+  /** The backend, for the message: "cpu". */
+  backend: string;
+  /** Bytes it can hold in all, and what that figure is ("free system memory"). */
+  totalBytes: number | null;
+  totalSource: string;
+  /** Bytes one tensor may take, and what sets that limit ("the device's maxBufferSize"). */
+  tensorBytes: number | null;
+  tensorSource: string;
+}
+
+/**
+ * Why the scenario will not fit, as the message its cells carry, or null when it fits as far as is known:
+ * "needs about 206 GiB (parameters 68.7 GiB, Adam moments 137 GiB, ...), more than the 22.8 GiB of free system
+ * memory cpu can use".
+ */
+export function footprintProblem(footprint: Footprint, capacity: Capacity): string | null {
+  if (capacity.totalBytes !== null && footprint.total > capacity.totalBytes) {
+    const parts = [
+      `parameters ${formatBytes(footprint.parameters)}`,
+      `Adam moments ${formatBytes(footprint.adamMoments)}`,
+      `gradients ${formatBytes(footprint.gradients)}`,
+      `activations ${formatBytes(footprint.activations)}`,
+      `batches ${formatBytes(footprint.batches)}`,
+    ];
+    return (
+      `needs about ${formatBytes(footprint.total)} (${parts.join(', ')}), ` +
+      `more than the ${formatBytes(capacity.totalBytes)} of ${capacity.totalSource} ${capacity.backend} can use`
+    );
+  }
+  if (capacity.tensorBytes !== null && footprint.largestTensor > capacity.tensorBytes) {
+    return (
+      `needs a tensor of about ${formatBytes(footprint.largestTensor)} (${footprint.largestTensorName}), ` +
+      `more than ${capacity.backend} allows in one tensor (${formatBytes(capacity.tensorBytes)}, ${capacity.tensorSource})`
+    );
+  }
+  return null;
+}

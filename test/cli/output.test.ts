@@ -1,0 +1,28 @@
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultOutputDir } from '../../src/cli/output.js';
+
+const date = new Date('2026-11-27T13:45:02.123Z');
+
+describe('defaultOutputDir', () => {
+  it('names a run by its scenarios and the time to the second', () => {
+    expect(defaultOutputDir(['small-d'], date)).toBe('results/small-d-2026-11-27T13-45-02');
+    expect(defaultOutputDir(['a', 'b', 'c'], date)).toBe('results/a+b+c-2026-11-27T13-45-02');
+  });
+
+  it('names three scenarios and counts the rest, so that 25 files make a valid folder name', () => {
+    const names = Array.from({ length: 25 }, (_, i) => `scenario-number-${i}`);
+    const dir = defaultOutputDir(names, date);
+    expect(dir).toBe('results/scenario-number-0+scenario-number-1+scenario-number-2+22-more-2026-11-27T13-45-02');
+    expect(basename(dir).length).toBeLessThanOrEqual(100);
+  });
+
+  it('cuts a 260-character name and keeps the timestamp', () => {
+    const dir = defaultOutputDir(['a'.repeat(260)], date);
+    expect(basename(dir)).toBe(`${'a'.repeat(80)}-2026-11-27T13-45-02`);
+  });
+
+  it('names an empty shard', () => {
+    expect(defaultOutputDir([], date)).toBe('results/no-scenario-2026-11-27T13-45-02');
+  });
+});
