@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
+import { calibrateBackend } from './measure/calibration-workloads.js';
 import type { StepCounts } from './measure/counts.js';
 import { checkEquivalence, type EquivalenceResult } from './measure/equivalence.js';
 import type { StepProfile } from './measure/memory.js';
@@ -22,6 +23,7 @@ import type { StepContext } from './strategies/strategy.js';
 import { tf } from './tf.js';
 import { buildCell, erroredCell } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
+import type { Calibration } from './measure/calibration.js';
 
 /** Distinct batches the timed steps cycle through (data generation is not part of a training step). */
 const BATCH_POOL = 4;
@@ -109,6 +111,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     const outcome = await runScenario(scenario, backend, ids, onEvent);
     if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
     if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
+    if (outcome.calibration) (results.calibrations ??= []).push(outcome.calibration);
     results.cells.push(...outcome.cells);
     results.settings.backend = backendLabels.join('; ');
     results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
@@ -144,6 +147,7 @@ export function summarizeScenario({ scenario, file }: LoadedScenario, strategyOv
 
 interface ScenarioOutcome {
   cells: CellResult[];
+  calibration?: Calibration;
   overheadPct: number | null;
   backendLabel: string;
 }
@@ -195,6 +199,8 @@ async function runScenario(
   }
   await onEvent?.({ type: 'backend-started', scenario, started });
   const { provider, device } = started;
+  phase("calibrating the backend (the step's products and an elementwise kernel)");
+  const calibration = await calibrateBackend(scenario, provider, device);
 
   const batches = createBatches(scenario, BATCH_POOL);
   const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
@@ -258,7 +264,7 @@ async function runScenario(
         deviceMemory,
       });
     });
-    return { cells, overheadPct, backendLabel: `${provider.id} (${device.description})` };
+    return { cells, calibration, overheadPct, backendLabel: `${provider.id} (${device.description})` };
   } finally {
     for (const trainee of trainees) trainee.gan.dispose();
     disposeBatches(batches);

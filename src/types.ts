@@ -3,6 +3,7 @@
  * (what results.json holds). CSV rows, reports, comparisons and merges all read these.
  */
 import type { ConcreteBackendId } from './backends/backend.js';
+import type { Calibration } from './measure/calibration.js';
 import type { StrategyId } from './strategies/ids.js';
 import type { UpdateOrder } from './strategies/strategy.js';
 
@@ -115,4 +116,6 @@ export interface RunResults {
   harnessOverheadPct: number | null;
   scenarios: ScenarioSummary[];
   cells: CellResult[];
+  /** Each backend's product and elementwise throughput at each scenario's shapes (absent in files written before it). */
+  calibrations?: Calibration[];
 }
