@@ -68,7 +68,7 @@ export interface Calibration {
   error: string | null;
 }
 
-/** A form whose throughput is below this fraction of the plain product's makes the backend's costs lopsided. */
+/** A product form whose throughput is below this fraction of the fastest form's makes the backend's costs lopsided. */
 export const LOPSIDED_FRACTION = 0.5;
 
 /**
@@ -187,12 +187,18 @@ export async function measureCalibration(options: CalibrationOptions): Promise<O
   };
 }
 
-/** The forms slower than LOPSIDED_FRACTION of the plain product, with their fraction of its throughput. */
-export function lopsidedForms(calibration: Pick<Calibration, 'products'>, fraction = LOPSIDED_FRACTION): Array<{ form: ProductForm; ofPlain: number }> {
-  const plain = calibration.products.find((product) => product.form === 'plain');
-  if (!plain || !(plain.gflops > 0)) return [];
+/**
+ * The product forms that run below LOPSIDED_FRACTION of the fastest form's throughput, each with that fraction
+ * and the fastest form. Either direction counts: backward forms slower than the forward (wasm's transposed
+ * products before src/kernels/wasm-transposed-matmul.ts) or the forward slower than the backward.
+ */
+export function lopsidedForms(
+  calibration: Pick<Calibration, 'products'>,
+  fraction = LOPSIDED_FRACTION,
+): Array<{ form: ProductForm; ofFastest: number; fastest: ProductForm }> {
+  const fastest = calibration.products.reduce<ProductThroughput | null>((best, product) => (best === null || product.gflops > best.gflops ? product : best), null);
+  if (fastest === null || !(fastest.gflops > 0)) return [];
   return calibration.products
-    .filter((product) => product.form !== 'plain')
-    .map((product) => ({ form: product.form, ofPlain: product.gflops / plain.gflops }))
-    .filter(({ ofPlain }) => ofPlain < fraction);
+    .map((product) => ({ form: product.form, ofFastest: product.gflops / fastest.gflops, fastest: fastest.form }))
+    .filter(({ ofFastest }) => ofFastest < fraction);
 }

@@ -1,7 +1,7 @@
 /**
  * The calibration section of a report (data in, markdown out): a backend's throughput in the step's own
  * product forms and one elementwise kernel, and a note when one form is so slow that the backend, not the
- * strategy, decides what backward work costs (src/measure/calibration.ts, docs/costs.md).
+ * strategy, decides what that form's work costs (src/measure/calibration.ts, docs/costs.md).
  */
 import { FORM_LABELS, LOPSIDED_FRACTION, lopsidedForms, type Calibration } from '../measure/calibration.js';
 import { DASH, formatCount, formatMs, formatRatio, significant } from './format.js';
@@ -53,9 +53,9 @@ export function renderCalibration(calibration: Calibration): string {
   const lopsided = lopsidedForms(calibration);
   const note = lopsided.length
     ? `**Lopsided costs:** ${lopsided
-        .map(({ form, ofPlain }) => `${FORM_LABELS[form]} runs at ${formatRatio(ofPlain)} the plain product's throughput`)
-        .join('; ')} (below ${LOPSIDED_FRACTION}×). On this backend a backward FLOP costs more than a forward one, so ` +
-      'a strategy that does more backward work pays for the backend as well as for the work.'
+        .map(({ form, ofFastest, fastest }) => `${FORM_LABELS[form]} runs at ${formatRatio(ofFastest)} the throughput of ${FORM_LABELS[fastest]}`)
+        .join('; ')} (below ${LOPSIDED_FRACTION}×). On this backend a FLOP's cost depends on the form of its product, so FLOP ` +
+      'counts do not predict time, and a strategy that does more of the slow form pays for the backend as well as for its work.'
     : null;
   return [
     `${heading}, ${how}, ${formatMs(calibration.elapsedMs)} in all:`,

@@ -158,13 +158,17 @@ describe('lopsidedForms', () => {
   const products = (plain: number, transposeB: number, transposeA: number) =>
     ([['plain', plain], ['transposeB', transposeB], ['transposeA', transposeA]] as const).map(([form, gflops]) => ({ form, gflops, flops: 1, medianMs: 1 }));
 
-  it('names the forms below half the plain product\'s throughput, with their fraction of it', () => {
-    expect(lopsidedForms({ products: products(14, 1, 7) })).toEqual([{ form: 'transposeB', ofPlain: 1 / 14 }]);
-    expect(lopsidedForms({ products: products(10, 5, 20) })).toEqual([]);
-    expect(lopsidedForms({ products: products(10, 3, 4) }, 0.35)).toEqual([{ form: 'transposeB', ofPlain: 0.3 }]);
+  it("names the forms below half the fastest form's throughput, with their fraction of it", () => {
+    expect(lopsidedForms({ products: products(14, 1, 7) })).toEqual([{ form: 'transposeB', ofFastest: 1 / 14, fastest: 'plain' }]);
+    expect(lopsidedForms({ products: products(10, 5.5, 11) })).toEqual([]);
+    expect(lopsidedForms({ products: products(10, 3, 4) }, 0.35)).toEqual([{ form: 'transposeB', ofFastest: 0.3, fastest: 'plain' }]);
   });
 
-  it('says nothing without a plain product to compare with', () => {
+  it('names a forward slower than the backward too', () => {
+    expect(lopsidedForms({ products: products(4, 9, 10) })).toEqual([{ form: 'plain', ofFastest: 0.4, fastest: 'transposeA' }]);
+  });
+
+  it('says nothing without products', () => {
     expect(lopsidedForms({ products: [] })).toEqual([]);
   });
 });

@@ -37,12 +37,18 @@ describe('renderCalibration', () => {
     expect(text).not.toContain('Lopsided');
   });
 
-  it('notes a backend whose transposed products run below half the plain product\'s throughput', () => {
+  it("notes a backend whose transposed products run below half the fastest form's throughput", () => {
     const text = renderCalibration(makeCalibration({ plain: 14, transposeB: 1, transposeA: 0.98 }));
     expect(text).toContain(
-      "**Lopsided costs:** dY·Wᵀ (input gradient) runs at 0.07× the plain product's throughput; " +
-        "Xᵀ·dY (weight gradient) runs at 0.07× the plain product's throughput (below 0.5×).",
+      '**Lopsided costs:** dY·Wᵀ (input gradient) runs at 0.07× the throughput of x·W (forward); ' +
+        'Xᵀ·dY (weight gradient) runs at 0.07× the throughput of x·W (forward) (below 0.5×). ' +
+        "On this backend a FLOP's cost depends on the form of its product",
     );
+  });
+
+  it('notes a forward slower than the backward as well', () => {
+    const text = renderCalibration(makeCalibration({ plain: 3, transposeB: 10, transposeA: 8 }));
+    expect(text).toContain('**Lopsided costs:** x·W (forward) runs at 0.30× the throughput of dY·Wᵀ (input gradient) (below 0.5×).');
   });
 
   it('says when the warm-up round was the measurement', () => {
@@ -64,7 +70,7 @@ describe('the report with calibrations', () => {
     const section = report.slice(report.indexOf('### cpu · cpu (JavaScript)'));
     expect(section).toContain('**Calibration**');
     expect(section.indexOf('**Calibration**')).toBeLessThan(section.indexOf('**Claims**'));
-    expect(section).toContain('**Lopsided costs:** dY·Wᵀ (input gradient) runs at 0.07×');
+    expect(section).toContain('**Lopsided costs:** dY·Wᵀ (input gradient) runs at 0.07× the throughput of x·W (forward)');
     expect(renderReport(makeRun())).not.toContain('**Calibration**');
   });
 
