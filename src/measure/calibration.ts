@@ -56,11 +56,7 @@ export interface Calibration {
   layer: CalibrationLayer;
   products: ProductThroughput[];
   elementwise: ElementwiseThroughput | null;
-  /**
-   * Timed rounds (every workload once per round, interleaved) after one untimed warm-up round; 0 when the warm-up
-   * round alone took the whole budget and is the measurement (a backend that slow has no one-off costs worth a
-   * second round: the cpu backend at the larger scenarios).
-   */
+  /** Timed rounds (every workload once per round, interleaved) after one untimed warm-up round: at least 1. */
   rounds: number;
   /** Wall time the whole calibration took, warm-up included. */
   elapsedMs: number;
@@ -125,8 +121,9 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Whether another timed round fits: the first always runs (a measurement needs one), the others while the time
- * spent so far plus the last round's fits the budget, up to `maxRounds`.
+ * Whether another timed round fits: the first always runs (a measurement needs one, and a warm-up round says
+ * little about later ones where it compiles shaders), the others while the time spent so far plus the last
+ * round's fits the budget, up to `maxRounds`.
  */
 export function anotherRoundFits(done: number, elapsedMs: number, lastRoundMs: number, budgetMs: number, maxRounds: number): boolean {
   if (done === 0) return true;
@@ -135,9 +132,10 @@ export function anotherRoundFits(done: number, elapsedMs: number, lastRoundMs: n
 
 /**
  * Runs every workload once untimed (shader compilation, first allocations), then interleaved timed rounds while
- * they fit the budget (see anotherRoundFits; a warm-up round over the budget is the measurement), and returns
- * each workload's median: the throughput of the step's product forms and of the elementwise kernel. Throws what
- * a workload throws.
+ * they fit the budget (see anotherRoundFits), and returns each workload's median: the throughput of the step's
+ * product forms and of the elementwise kernel. A backend slower than the budget allows still gets its warm-up
+ * and one timed round (the cpu backend and lavapipe at the larger scenarios: about one training step's time).
+ * Throws what a workload throws.
  */
 export async function measureCalibration(options: CalibrationOptions): Promise<Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>> {
   const { layer, workloads, clock, sync, budgetMs = DEFAULT_BUDGET_MS, maxRounds = DEFAULT_MAX_ROUNDS } = options;
@@ -158,17 +156,15 @@ export async function measureCalibration(options: CalibrationOptions): Promise<O
       cleanup();
     }
   };
-  await round();
+  await round(); // the warm-up: its samples are dropped
+  for (const values of samples.values()) values.length = 0;
   let rounds = 0;
-  let lastRoundMs = clock() - started;
-  if (lastRoundMs < budgetMs) {
-    for (const values of samples.values()) values.length = 0;
-    while (anotherRoundFits(rounds, clock() - started, lastRoundMs, budgetMs, maxRounds)) {
-      const roundStart = clock();
-      await round();
-      lastRoundMs = clock() - roundStart;
-      rounds++;
-    }
+  let lastRoundMs = 0;
+  while (anotherRoundFits(rounds, clock() - started, lastRoundMs, budgetMs, maxRounds)) {
+    const roundStart = clock();
+    await round();
+    lastRoundMs = clock() - roundStart;
+    rounds++;
   }
   const flops = layerFlops(layer);
   const products = PRODUCT_FORMS.map((form): ProductThroughput => {

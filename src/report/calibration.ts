@@ -46,10 +46,7 @@ export function renderCalibration(calibration: Calibration): string {
       ofPlain: null,
     });
   }
-  const how =
-    calibration.rounds === 0
-      ? 'one round that was also the warm-up (it alone took the time budget)'
-      : `median of ${calibration.rounds} interleaved round${calibration.rounds === 1 ? '' : 's'} after a warm-up`;
+  const how = `median of ${calibration.rounds} interleaved round${calibration.rounds === 1 ? '' : 's'} after a warm-up`;
   const lopsided = lopsidedForms(calibration);
   const note = lopsided.length
     ? `**Lopsided costs:** ${lopsided

@@ -135,14 +135,14 @@ describe('measureCalibration', () => {
     expect(result.products[0]!.medianMs).toBe(10);
   });
 
-  it('takes the warm-up round as the measurement when it alone used up the budget', async () => {
+  it('still times one round after the warm-up when the warm-up alone used up the budget (shader compilation)', async () => {
     const { clock, advance } = fakeClock();
-    const { workloads, calls } = fakeWorkloads(advance, { plain: [400], transposeA: [400], transposeB: [400], elementwise: [5] });
+    const { workloads, calls } = fakeWorkloads(advance, { plain: [5000, 400], transposeA: [400], transposeB: [400], elementwise: [5] });
     const result = await measureCalibration({ layer: LAYER, workloads, clock, sync, budgetMs: 300 });
-    expect(result.rounds).toBe(0);
-    expect(calls.plain).toBe(1);
+    expect(result.rounds).toBe(1);
+    expect(calls.plain).toBe(2);
     expect(result.products.map(({ medianMs }) => medianMs)).toEqual([400, 400, 400]);
-    expect(result.elapsedMs).toBe(1205);
+    expect(result.elapsedMs).toBe(5000 + 400 + 400 + 5 + 1205);
   });
 
   it('times the sync: a sample ends when the device has finished', async () => {
