@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradientTape } from '../../src/autograd/tape.js';
+import { backends } from '../../src/backends/index.js';
 import { profileStep } from '../../src/measure/memory.js';
 import { dense } from '../../src/models/dense.js';
 import type { Activation } from '../../src/scenario/schema.js';
@@ -65,4 +66,43 @@ describe('dense', () => {
       tf.dispose([x, kernel, bias]);
     },
   );
+});
+
+describe('dense on wasm', () => {
+  /** The layer's input and kernel gradients under a weighted-sum loss, on the active backend. */
+  function gradients(): Float32Array[] {
+    // batch 3 by 100 → 70: dY·Wᵀ takes the wrapper's swapped plan, Xᵀ·dY its direct one (src/kernels/wasm-transposed-matmul.ts).
+    const x = tf.variable(tf.tensor2d(wave(3 * 100, 1), [3, 100]), true);
+    const kernel = tf.variable(tf.tensor2d(wave(100 * 70, 2), [100, 70]), true);
+    const bias = tf.variable(tf.tensor1d(wave(70, 3)), true);
+    const weights = tf.tensor2d(wave(3 * 70, 4), [3, 70]);
+    const tape = new GradientTape();
+    const loss = tape.record(() => tf.sum(tf.mul(dense(x, kernel, bias, 'leakyRelu'), weights)));
+    const { grads } = tape.gradients(loss, [x, kernel]);
+    const values = [grads.get(x)!, grads.get(kernel)!].map((g) => Float32Array.from(g.dataSync()));
+    tape.dispose();
+    tf.dispose([x, kernel, bias, weights, loss, ...grads.values()]);
+    return values;
+  }
+
+  /** Deterministic values in [-1, 1], the same on every backend. */
+  function wave(length: number, phase: number): Float32Array {
+    return Float32Array.from({ length }, (_, i) => Math.sin(i * 0.731 + phase) * Math.cos(i * 0.177 + 2 * phase));
+  }
+
+  it("back-propagates through the transposing BatchMatMul to cpu's gradients", async () => {
+    await tf.setBackend('cpu');
+    const reference = gradients();
+    await backends.wasm.start();
+    try {
+      const ours = gradients();
+      ours.forEach((values, i) => {
+        const expected = reference[i]!;
+        expect(values.length).toBe(expected.length);
+        values.forEach((value, j) => expect(Math.abs(value - expected[j]!)).toBeLessThan(1e-5 * (1 + Math.abs(expected[j]!))));
+      });
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
 });
