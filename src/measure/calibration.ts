@@ -109,8 +109,8 @@ export interface CalibrationOptions {
   maxRounds?: number;
 }
 
-export const DEFAULT_BUDGET_MS = 300;
-export const DEFAULT_MAX_ROUNDS = 5;
+export const DEFAULT_BUDGET_MS = 500;
+export const DEFAULT_MAX_ROUNDS = 9;
 
 /** The median; the mean of the middle two for an even count. */
 export function median(values: readonly number[]): number {
