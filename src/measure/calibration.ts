@@ -9,6 +9,7 @@
  */
 import type { ConcreteBackendId } from '../backends/backend.js';
 import type { DenseShape } from '../models/mlp.js';
+import { median } from './statistics.js';
 
 /** A product as a dense layer runs it: forward `x·W`, input gradient `dY·Wᵀ`, weight gradient `Xᵀ·dY`. */
 export const PRODUCT_FORMS = ['plain', 'transposeB', 'transposeA'] as const;
@@ -111,14 +112,6 @@ export interface CalibrationOptions {
 
 export const DEFAULT_BUDGET_MS = 500;
 export const DEFAULT_MAX_ROUNDS = 9;
-
-/** The median; the mean of the middle two for an even count. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error('median of no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /**
  * Whether another timed round fits: the first always runs (a measurement needs one, and a warm-up round says

@@ -5,7 +5,6 @@ import {
   calibrationLayer,
   lopsidedForms,
   measureCalibration,
-  median,
   type CalibrationLayer,
   type CalibrationWorkloads,
   type ProductForm,
@@ -78,14 +77,6 @@ describe('calibrationLayer', () => {
       discriminator: [{ inputSize: 4, outputSize: 5 }, { inputSize: 5, outputSize: 1 }],
     });
     expect(calibrationLayer(scenarioLayers(scenario), 2)).toMatchObject({ network: 'D', index: 0, inputSize: 4, outputSize: 5 });
-  });
-});
-
-describe('median', () => {
-  it('is the middle value, or the mean of the middle two', () => {
-    expect(median([5, 1, 3])).toBe(3);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(() => median([])).toThrow('median of no values');
   });
 });
 
