@@ -12,6 +12,7 @@ import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker
 import { checkEquivalence, classifyDifference, type EquivalenceResult } from './measure/equivalence.js';
 import { backendCapacity } from './measure/capacity.js';
 import { estimateFootprint, footprintProblem } from './measure/footprint.js';
+import { calibrateBackend } from './measure/calibration-workloads.js';
 import { observeStep } from './measure/observe.js';
 import { recordObservedStep, type StepRecord } from './measure/record.js';
 import { measureHarnessOverhead, roundPlan, timeInterleaved } from './measure/timing.js';
@@ -27,6 +28,7 @@ import type { Batch } from './strategies/strategy.js';
 import { tf } from './tf.js';
 import { buildCell, erroredCell, scenarioLayers } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
+import type { Calibration } from './measure/calibration.js';
 
 /** Distinct batches the timed steps cycle through (data generation is not part of a training step). */
 const BATCH_POOL = 4;
@@ -117,6 +119,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     Object.assign(results.versions, outcome.versions);
     if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
     if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
+    if (outcome.calibration) (results.calibrations ??= []).push(outcome.calibration);
     results.cells.push(...outcome.cells);
     results.settings.backend = backendLabels.join('; ');
     results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
@@ -152,6 +155,7 @@ export function summarizeScenario({ scenario, file }: LoadedScenario, strategyOv
 
 interface ScenarioOutcome {
   cells: CellResult[];
+  calibration?: Calibration;
   overheadPct: number | null;
   backendLabel: string;
   /** Versions of what ran beside tfjs and Node (PyTorch, its Python), for results.json. */
@@ -216,7 +220,6 @@ async function runScenario(
   }
   await onEvent?.({ type: 'backend-started', scenario, started });
   const { provider, device } = started;
-
   const adam = dispatchesGpuKernels(provider.id) ? 'foreach' : 'for-loop';
   // A scenario too big for the backend, or one whose models or batches cannot be allocated, fails its own cells.
   const failAll = (message: string): ScenarioOutcome => ({
@@ -226,6 +229,9 @@ async function runScenario(
   });
   const misfit = footprintProblem(estimateFootprint(scenario, { gans: ids.length, batches: BATCH_POOL, adam }), backendCapacity(provider.id));
   if (misfit) return failAll(misfit);
+  // After the footprint check: the calibration multiplies matrices of the scenario's own shapes.
+  phase("calibrating the backend (the step's products and an elementwise kernel)");
+  const calibration = await calibrateBackend(scenario, provider, device);
   const batches: Batch[] = [];
   const trainees: Trainee[] = [];
   try {
@@ -278,7 +284,7 @@ async function runScenario(
       memory.deviceBytes === undefined ? { bytes: null, isEstimate: null } : { bytes: memory.deviceBytes, isEstimate: memory.isEstimate };
     const { cells, means } = buildCells({ scenario, backend: provider.id, device: device.description, reference, measured: trainees, equivalence, deviceMemory });
     const overheadPct = means.length > 0 ? (100 * (await measureHarnessOverhead(provider.sync))) / mean(means) : null;
-    return { cells, overheadPct, backendLabel: `${provider.id} (${device.description})` };
+    return { cells, calibration, overheadPct, backendLabel: `${provider.id} (${device.description})` };
   } finally {
     for (const trainee of trainees) trainee.gan.dispose();
     disposeBatches(batches);

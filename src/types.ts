@@ -6,6 +6,7 @@ import type { ConcreteBackendId } from './backends/backend.js';
 import type { MachineInfo } from './backends/host.js';
 import type { EquivalenceClass } from './measure/equivalence.js';
 import type { TimingStats } from './measure/statistics.js';
+import type { Calibration } from './measure/calibration.js';
 import type { StrategyId } from './strategies/ids.js';
 import type { UpdateOrder } from './strategies/strategy.js';
 
@@ -103,4 +104,6 @@ export interface RunResults {
   harnessOverheadPct: number | null;
   scenarios: ScenarioSummary[];
   cells: CellResult[];
+  /** Each backend's product and elementwise throughput at each scenario's shapes (absent in files written before it). */
+  calibrations?: Calibration[];
 }

@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { BackendUnavailableError, type BackendProvider } from './backend.js';
 import { describeHostCpu } from './host.js';
+import { installWasmTransposedMatMul } from '../kernels/wasm-transposed-matmul.js';
 
 /** TensorFlow.js's WebAssembly backend (XNNPACK): the fastest CPU backend a fresh `npm ci` has. */
 export const wasmBackend: BackendProvider = {
@@ -18,6 +19,8 @@ export const wasmBackend: BackendProvider = {
     } catch (error) {
       throw new BackendUnavailableError('wasm', 'cannot load @tensorflow/tfjs-backend-wasm (run `npm ci`)', { cause: error });
     }
+    // A transposed product at XNNPACK's speed, not in wasm's scalar fallback loop (src/kernels/wasm-transposed-matmul.ts).
+    installWasmTransposedMatMul();
     const ready = await tf.setBackend('wasm');
     for (const listener of process.listeners('uncaughtException')) {
       if (!handlers.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);

@@ -70,6 +70,20 @@ function tanh(x: Tensor): Tensor {
   return withGradient(x);
 }
 
+/**
+ * dL/dx = dL/d(pre)·Wᵀ, the input gradient's product: one BatchMatMul with transposeB, as PyTorch's `mm` on a
+ * transposed view. On wasm that form is fast only through src/kernels/wasm-transposed-matmul.ts.
+ * src/measure/calibration-workloads.ts times this very function.
+ */
+export function inputGradientProduct(dPre: Tensor, kernel: Tensor): Tensor {
+  return tf.matMul(dPre, kernel, false, true);
+}
+
+/** dL/dW = xᵀ·dL/d(pre), the weight gradient's product: one BatchMatMul with transposeA (see inputGradientProduct). */
+export function weightGradientProduct(input: Tensor, dPre: Tensor): Tensor {
+  return tf.matMul(input, dPre, true, false);
+}
+
 function registerFusedMatMulGradient(): void {
   if (tf.getGradient('_FusedMatMul') != null) return;
   tf.registerGradient({
@@ -82,8 +96,8 @@ function registerFusedMatMulGradient(): void {
       if (transposeA || transposeB) throw new Error('the dense layer never transposes');
       const dPre = activationGradient(dy as Tensor, y, activation, leakyreluAlpha);
       return {
-        a: () => tf.matMul(dPre, b, false, true),
-        b: () => tf.matMul(a, dPre, true, false),
+        a: () => inputGradientProduct(dPre, b),
+        b: () => weightGradientProduct(a, dPre),
         // grad.sum(0): one kernel where the backend has it (src/kernels/batch-sum.ts), tfjs's Sum elsewhere.
         bias: () =>
           hasKernels(BATCH_SUM_KERNEL)

@@ -5,6 +5,8 @@
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
 import type { RunResults, ScenarioSummary } from '../types.js';
+import type { Calibration } from '../measure/calibration.js';
+import { renderCalibration } from './calibration.js';
 import { CHART_TITLES } from './chart-titles.js';
 import { evaluateClaims } from './claims.js';
 import { formatCount } from './format.js';
@@ -78,7 +80,7 @@ export function equivalenceParagraph(cells: readonly TaggedCell[]): string {
   return `**Update equivalence.** ${sentences.join(' ')}`;
 }
 
-function groupSection(scenario: ScenarioSummary, cells: TaggedCell[], heading: string): string {
+function groupSection(scenario: ScenarioSummary, cells: TaggedCell[], heading: string, calibration?: Calibration): string {
   const sorted = [...cells].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
   const errored = sorted.filter((cell) => cell.status === 'errored');
   let claims: string;
@@ -93,6 +95,7 @@ function groupSection(scenario: ScenarioSummary, cells: TaggedCell[], heading: s
     ...(errored.length
       ? [errored.map((cell) => `- **${cell.strategy} errored:** ${cell.error ?? 'no message'}`).join('\n')]
       : []),
+    ...(calibration ? [renderCalibration(calibration)] : []),
     `**Claims** (the post's, on ${cells[0]!.backend} · ${cells[0]!.device})`,
     claims,
     equivalenceParagraph(sorted),
@@ -108,7 +111,8 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
   const sections = [...groups.values()].map((group) => {
     const { backend, device, run } = group[0]!;
     const heading = `${backend} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`;
-    return groupSection(scenario, group, heading);
+    const calibration = runs[run]?.calibrations?.find((c) => c.scenario === scenario.name && c.backend === backend && c.device === device);
+    return groupSection(scenario, group, heading, calibration);
   });
   return [
     `## ${scenario.name}`,

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Graph } from '../../src/autograd/graph.js';
 import { Parameter } from '../../src/autograd/parameter.js';
 import { gradientsOf } from '../helpers/gradients.js';
+import { backends } from '../../src/backends/index.js';
 import { profileStep } from '../../src/measure/memory.js';
 import { dense } from '../../src/models/dense.js';
 import type { Activation } from '../../src/scenario/schema.js';
@@ -65,4 +66,40 @@ describe('dense', () => {
       tf.dispose([x, kernel, bias]);
     },
   );
+});
+
+describe('dense on wasm', () => {
+  /** The layer's input and kernel gradients under a weighted-sum loss, on the active backend. */
+  function gradients(): Float32Array[] {
+    // batch 3 by 100 → 70: dY·Wᵀ takes the wrapper's swapped plan, Xᵀ·dY its direct one (src/kernels/wasm-transposed-matmul.ts).
+    const x = tf.variable(tf.tensor2d(wave(3 * 100, 1), [3, 100]), true);
+    const kernel = tf.variable(tf.tensor2d(wave(100 * 70, 2), [100, 70]), true);
+    const bias = tf.variable(tf.tensor1d(wave(70, 3)), true);
+    const weights = tf.tensor2d(wave(3 * 70, 4), [3, 70]);
+    const { value: loss, gradients: grads } = gradientsOf([x, kernel], () => tf.sum(tf.mul(dense(x, kernel, bias, 'leakyRelu'), weights)));
+    const values = grads.map((g) => Float32Array.from(g.dataSync()));
+    tf.dispose([x, kernel, bias, weights, loss, ...grads]);
+    return values;
+  }
+
+  /** Deterministic values in [-1, 1], the same on every backend. */
+  function wave(length: number, phase: number): Float32Array {
+    return Float32Array.from({ length }, (_, i) => Math.sin(i * 0.731 + phase) * Math.cos(i * 0.177 + 2 * phase));
+  }
+
+  it("back-propagates through the transposing BatchMatMul to cpu's gradients", async () => {
+    await tf.setBackend('cpu');
+    const reference = gradients();
+    await backends.wasm.start();
+    try {
+      const ours = gradients();
+      ours.forEach((values, i) => {
+        const expected = reference[i]!;
+        expect(values.length).toBe(expected.length);
+        values.forEach((value, j) => expect(Math.abs(value - expected[j]!)).toBeLessThan(1e-5 * (1 + Math.abs(expected[j]!))));
+      });
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
 });

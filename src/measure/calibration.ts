@@ -1,0 +1,193 @@
+/**
+ * A backend's cost structure at a scenario's shapes, measured right after it starts: the throughput of the
+ * step's own matrix products in the three forms a dense layer runs them (the forward's plain x·W, the
+ * backward's dY·Wᵀ and Xᵀ·dY) and of one elementwise kernel. A reader sees from it whether a strategy that
+ * does more backward work pays for the work or for a backend's kernel that is slow in one form (docs/costs.md).
+ *
+ * Pure: the work runs through injected workloads, the clock and the sync are injected too
+ * (src/measure/calibration-workloads.ts binds them to TensorFlow.js).
+ */
+import type { ConcreteBackendId } from '../backends/backend.js';
+import type { DenseShape } from '../models/mlp.js';
+import { median } from './statistics.js';
+
+/** A product as a dense layer runs it: forward `x·W`, input gradient `dY·Wᵀ`, weight gradient `Xᵀ·dY`. */
+export const PRODUCT_FORMS = ['plain', 'transposeB', 'transposeA'] as const;
+export type ProductForm = (typeof PRODUCT_FORMS)[number];
+
+/** What each form computes, for reports. */
+export const FORM_LABELS: Record<ProductForm, string> = {
+  plain: 'x·W (forward)',
+  transposeB: 'dY·Wᵀ (input gradient)',
+  transposeA: 'Xᵀ·dY (weight gradient)',
+};
+
+/** The layer the calibration multiplies at: its network, index and shape, at the scenario's batch size. */
+export interface CalibrationLayer extends DenseShape {
+  network: 'G' | 'D';
+  index: number;
+  batchSize: number;
+}
+
+export interface ProductThroughput {
+  form: ProductForm;
+  /** 2·batch·in·out: a multiply-add counted as 2, as the FLOP columns count. */
+  flops: number;
+  medianMs: number;
+  /** flops / medianMs, in GFLOP/s. */
+  gflops: number;
+}
+
+export interface ElementwiseThroughput {
+  /** The tfjs kernel timed, e.g. 'Multiply'. */
+  kernel: string;
+  elements: number;
+  /** Bytes read and written: two float32 inputs and one output per element. */
+  bytes: number;
+  medianMs: number;
+  /** bytes / medianMs, in GB/s (10⁹ bytes). */
+  gbPerS: number;
+}
+
+/** One calibration per scenario x backend, as results.json stores it. */
+export interface Calibration {
+  scenario: string;
+  backend: ConcreteBackendId;
+  device: string;
+  layer: CalibrationLayer;
+  products: ProductThroughput[];
+  elementwise: ElementwiseThroughput | null;
+  /** Timed rounds (every workload once per round, interleaved) after one untimed warm-up round: at least 1. */
+  rounds: number;
+  /** Wall time the whole calibration took, warm-up included. */
+  elapsedMs: number;
+  /** Why it failed, when it did: the products and elementwise figures are then empty. */
+  error: string | null;
+}
+
+/** A product form whose throughput is below this fraction of the fastest form's makes the backend's costs lopsided. */
+export const LOPSIDED_FRACTION = 0.5;
+
+/**
+ * The layer a step's products cost most at: the one with the most multiply-adds over both networks (the
+ * generator's first on a tie), at the scenario's batch size.
+ */
+export function calibrationLayer(layers: { generator: readonly DenseShape[]; discriminator: readonly DenseShape[] }, batchSize: number): CalibrationLayer {
+  const candidates = [
+    ...layers.generator.map((shape, index) => ({ ...shape, network: 'G' as const, index })),
+    ...layers.discriminator.map((shape, index) => ({ ...shape, network: 'D' as const, index })),
+  ];
+  if (candidates.length === 0) throw new Error('calibrationLayer: the networks have no layers');
+  const largest = candidates.reduce((best, layer) => (layer.inputSize * layer.outputSize > best.inputSize * best.outputSize ? layer : best));
+  return { network: largest.network, index: largest.index, inputSize: largest.inputSize, outputSize: largest.outputSize, batchSize };
+}
+
+/** 2·batch·in·out. */
+export const layerFlops = ({ batchSize, inputSize, outputSize }: CalibrationLayer): number => 2 * batchSize * inputSize * outputSize;
+
+/** One timed unit of work: fresh operands are made untimed, the call is timed, the cleanup untimed. */
+export interface Workload {
+  /** Makes the operands and returns the timed call, which returns its (untimed) cleanup. */
+  prepare(): () => () => void;
+}
+
+export interface CalibrationWorkloads {
+  products: Record<ProductForm, Workload>;
+  elementwise: { kernel: string; elements: number; workload: Workload };
+  /** Frees what the workloads keep between rounds; the caller calls it. */
+  dispose(): void;
+}
+
+export interface CalibrationOptions {
+  layer: CalibrationLayer;
+  workloads: CalibrationWorkloads;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  /** Resolves when the backend has finished queued work (a no-op on synchronous backends). */
+  sync: () => Promise<void>;
+  /** Timed rounds are added while their estimated time fits this budget. */
+  budgetMs?: number;
+  maxRounds?: number;
+}
+
+export const DEFAULT_BUDGET_MS = 500;
+export const DEFAULT_MAX_ROUNDS = 9;
+
+/**
+ * Whether another timed round fits: the first always runs (a measurement needs one, and a warm-up round says
+ * little about later ones where it compiles shaders), the others while the time spent so far plus the last
+ * round's fits the budget, up to `maxRounds`.
+ */
+export function anotherRoundFits(done: number, elapsedMs: number, lastRoundMs: number, budgetMs: number, maxRounds: number): boolean {
+  if (done === 0) return true;
+  return done < maxRounds && elapsedMs + lastRoundMs <= budgetMs;
+}
+
+/**
+ * Runs every workload once untimed (shader compilation, first allocations), then interleaved timed rounds while
+ * they fit the budget (see anotherRoundFits), and returns each workload's median: the throughput of the step's
+ * product forms and of the elementwise kernel. A backend slower than the budget allows still gets its warm-up
+ * and one timed round (the cpu backend and lavapipe at the larger scenarios: about one training step's time).
+ * Throws what a workload throws.
+ */
+export async function measureCalibration(options: CalibrationOptions): Promise<Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>> {
+  const { layer, workloads, clock, sync, budgetMs = DEFAULT_BUDGET_MS, maxRounds = DEFAULT_MAX_ROUNDS } = options;
+  const items: Array<[string, Workload]> = [
+    ...PRODUCT_FORMS.map((form): [string, Workload] => [form, workloads.products[form]]),
+    ['elementwise', workloads.elementwise.workload],
+  ];
+  const samples = new Map<string, number[]>(items.map(([name]) => [name, []]));
+  const started = clock();
+  const round = async (): Promise<void> => {
+    for (const [name, workload] of items) {
+      const run = workload.prepare();
+      await sync();
+      const start = clock();
+      const cleanup = run();
+      await sync();
+      samples.get(name)!.push(clock() - start);
+      cleanup();
+    }
+  };
+  await round(); // the warm-up: its samples are dropped
+  for (const values of samples.values()) values.length = 0;
+  let rounds = 0;
+  let lastRoundMs = 0;
+  while (anotherRoundFits(rounds, clock() - started, lastRoundMs, budgetMs, maxRounds)) {
+    const roundStart = clock();
+    await round();
+    lastRoundMs = clock() - roundStart;
+    rounds++;
+  }
+  const flops = layerFlops(layer);
+  const products = PRODUCT_FORMS.map((form): ProductThroughput => {
+    const medianMs = median(samples.get(form)!);
+    return { form, flops, medianMs, gflops: flops / medianMs / 1e6 };
+  });
+  const { kernel, elements } = workloads.elementwise;
+  const bytes = 3 * 4 * elements;
+  const elementwiseMs = median(samples.get('elementwise')!);
+  return {
+    layer,
+    products,
+    elementwise: { kernel, elements, bytes, medianMs: elementwiseMs, gbPerS: bytes / elementwiseMs / 1e6 },
+    rounds,
+    elapsedMs: clock() - started,
+  };
+}
+
+/**
+ * The product forms that run below LOPSIDED_FRACTION of the fastest form's throughput, each with that fraction
+ * and the fastest form. Either direction counts: backward forms slower than the forward (wasm's transposed
+ * products before src/kernels/wasm-transposed-matmul.ts) or the forward slower than the backward.
+ */
+export function lopsidedForms(
+  calibration: Pick<Calibration, 'products'>,
+  fraction = LOPSIDED_FRACTION,
+): Array<{ form: ProductForm; ofFastest: number; fastest: ProductForm }> {
+  const fastest = calibration.products.reduce<ProductThroughput | null>((best, product) => (best === null || product.gflops > best.gflops ? product : best), null);
+  if (fastest === null || !(fastest.gflops > 0)) return [];
+  return calibration.products
+    .map((product) => ({ form: product.form, ofFastest: product.gflops / fastest.gflops, fastest: fastest.form }))
+    .filter(({ ofFastest }) => ofFastest < fraction);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { Calibration, ProductForm } from '../../src/measure/calibration.js';
+import { renderCalibration } from '../../src/report/calibration.js';
+import { renderReport } from '../../src/report/markdown.js';
+import { makeRun } from './fixtures.js';
+
+/** A calibration of the tiny report scenario's cpu cells; GFLOP/s per form as given, 100 MFLOP per product. */
+function makeCalibration(gflops: Record<ProductForm, number>, overrides: Partial<Calibration> = {}): Calibration {
+  const flops = 100_000_000;
+  return {
+    scenario: 'tiny',
+    backend: 'cpu',
+    device: 'cpu (JavaScript)',
+    layer: { network: 'G', index: 1, inputSize: 16, outputSize: 32, batchSize: 4 },
+    products: (['plain', 'transposeB', 'transposeA'] as const).map((form) => ({
+      form,
+      flops,
+      medianMs: flops / gflops[form] / 1e6,
+      gflops: gflops[form],
+    })),
+    elementwise: { kernel: 'Multiply', elements: 512, bytes: 6144, medianMs: 0.002, gbPerS: 3.072 },
+    rounds: 5,
+    elapsedMs: 120,
+    error: null,
+    ...overrides,
+  };
+}
+
+describe('renderCalibration', () => {
+  it('tables each product form with its throughput, time and fraction of the plain product, and the elementwise kernel in GB/s', () => {
+    const text = renderCalibration(makeCalibration({ plain: 10, transposeB: 8, transposeA: 12.5 }));
+    expect(text).toContain("**Calibration** (the step's products at its largest layer, G layer 2 (16 → 32) at batch 4), median of 5 interleaved rounds after a warm-up, 120 ms in all:");
+    expect(text).toContain('| x·W (forward) | 10.0 GFLOP/s | 10.0 ms | 1.00× |');
+    expect(text).toContain('| dY·Wᵀ (input gradient) | 8.00 GFLOP/s | 12.5 ms | 0.80× |');
+    expect(text).toContain('| Xᵀ·dY (weight gradient) | 12.5 GFLOP/s | 8.00 ms | 1.25× |');
+    expect(text).toContain('| Multiply, 512 elements | 3.07 GB/s | 0.00200 ms | — |');
+    expect(text).not.toContain('Lopsided');
+  });
+
+  it("notes a backend whose transposed products run below half the fastest form's throughput", () => {
+    const text = renderCalibration(makeCalibration({ plain: 14, transposeB: 1, transposeA: 0.98 }));
+    expect(text).toContain(
+      '**Lopsided costs:** dY·Wᵀ (input gradient) runs at 0.07× the throughput of x·W (forward); ' +
+        'Xᵀ·dY (weight gradient) runs at 0.07× the throughput of x·W (forward) (below 0.5×). ' +
+        "On this backend a FLOP's cost depends on the form of its product",
+    );
+  });
+
+  it('notes a forward slower than the backward as well', () => {
+    const text = renderCalibration(makeCalibration({ plain: 3, transposeB: 10, transposeA: 8 }));
+    expect(text).toContain('**Lopsided costs:** x·W (forward) runs at 0.30× the throughput of dY·Wᵀ (input gradient) (below 0.5×).');
+  });
+
+  it('says how many rounds the median is of', () => {
+    expect(renderCalibration(makeCalibration({ plain: 1, transposeB: 1, transposeA: 1 }, { rounds: 1 }))).toContain('median of 1 interleaved round after a warm-up,');
+  });
+
+  it('says why a calibration failed', () => {
+    const failed = makeCalibration({ plain: 1, transposeB: 1, transposeA: 1 }, { products: [], elementwise: null, error: 'device lost' });
+    expect(renderCalibration(failed)).toBe("**Calibration** (the step's products at its largest layer, G layer 2 (16 → 32) at batch 4): failed: device lost.");
+  });
+});
+
+describe('the report with calibrations', () => {
+  it("shows a backend's calibration in its scenario's section, and none for a results file written before calibrations", () => {
+    const calibrated = { ...makeRun(), calibrations: [makeCalibration({ plain: 14, transposeB: 1, transposeA: 12 })] };
+    const report = renderReport(calibrated);
+    const section = report.slice(report.indexOf('### cpu · cpu (JavaScript)'));
+    expect(section).toContain('**Calibration**');
+    expect(section.indexOf('**Calibration**')).toBeLessThan(section.indexOf('**Claims**'));
+    expect(section).toContain('**Lopsided costs:** dY·Wᵀ (input gradient) runs at 0.07× the throughput of x·W (forward)');
+    expect(renderReport(makeRun())).not.toContain('**Calibration**');
+  });
+
+  it('does not show a calibration of another backend or scenario', () => {
+    const elsewhere = [
+      makeCalibration({ plain: 1, transposeB: 1, transposeA: 1 }, { backend: 'wasm' }),
+      makeCalibration({ plain: 1, transposeB: 1, transposeA: 1 }, { scenario: 'other' }),
+    ];
+    expect(renderReport({ ...makeRun(), calibrations: elsewhere })).not.toContain('**Calibration**');
+  });
+});
