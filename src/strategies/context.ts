@@ -72,7 +72,13 @@ function createStepContext(gan: Gan, graph: Graph, observer?: StepObserver): Ste
         observer?.forward(name, input, output);
         return output;
       },
-      { network: name, parameters: mlp.parameters },
+      {
+        network: name,
+        parameters: mlp.parameters,
+        requiresGrad_(requiresGrad: boolean) {
+          for (const parameter of mlp.parameters) parameter.requiresGrad = requiresGrad;
+        },
+      },
     );
 
   const optimizer = (name: NetworkName, mlp: Mlp, adam: Adam): Optimizer => ({

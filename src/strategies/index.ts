@@ -1,6 +1,7 @@
 /** The strategy registry: every strategy the harness can run, by id. */
 import { detachDiscriminatorFirst } from './detach-d-first.js';
 import { detachDiscriminatorFirstPrinted } from './detach-d-first-printed.js';
+import { frozenDiscriminator } from './frozen-d.js';
 import { generatorFirst } from './g-first.js';
 import { AS_PRINTED_STRATEGY_IDS, RUNNABLE_STRATEGY_IDS, STRATEGY_IDS, type StrategyId } from './ids.js';
 import { retainGraph } from './retain-graph.js';
@@ -15,6 +16,7 @@ export const strategies: Readonly<Record<StrategyId, Strategy>> = {
   'detach-d-first': detachDiscriminatorFirst,
   'g-first': generatorFirst,
   'single-forward': singleForward,
+  'frozen-d': frozenDiscriminator,
   'retain-graph-printed': retainGraphPrinted,
   'detach-d-first-printed': detachDiscriminatorFirstPrinted,
 };

@@ -13,6 +13,8 @@ export interface Network {
   readonly network: NetworkName;
   /** PyTorch's `parameters()`: the leaves whose `.grad` backward passes fill and the optimizer reads. */
   readonly parameters: readonly Parameter[];
+  /** PyTorch's `requires_grad_()`: whether backward passes compute its parameters' gradients from now on. */
+  requiresGrad_(requiresGrad: boolean): void;
 }
 
 /** `torch.optim.Adam` as a strategy uses it. */

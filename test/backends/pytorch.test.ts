@@ -105,7 +105,13 @@ describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-
     expect(classes(faithful.map((line) => ({ strategy: line.strategy, equivalence: classifyDifference(line.maxParamDiff!) })))).toEqual(
       classes(tfjsCheck),
     );
-    expect(classes(tfjsCheck)).toEqual({ 'retain-graph': 'same', 'detach-d-first': 'different', 'g-first': 'same', 'single-forward': 'same' });
+    expect(classes(tfjsCheck)).toEqual({
+      'retain-graph': 'same',
+      'detach-d-first': 'different',
+      'g-first': 'same',
+      'single-forward': 'same',
+      'frozen-d': 'different',
+    });
     const printed = pytorchCheck.results.filter((line) => line.strategy.endsWith('-printed'));
     expect(printed.map((line) => [line.maxParamDiff, line.error?.type])).toEqual([
       [null, 'RuntimeError'],
@@ -288,7 +294,7 @@ describe.skipIf(!hasTorch)('runBenchmark on the pytorch backend', () => {
       expect(cell.device).toMatch(/^pytorch /);
     }
     expect(results.cells.find((cell) => cell.strategy === 'retain-graph')!.timeRatio).toBe(1);
-    expect(results.cells.map((cell) => cell.equivalence)).toEqual(['reference', 'different', 'identical', 'identical', null, null]);
+    expect(results.cells.map((cell) => cell.equivalence)).toEqual(['reference', 'different', 'identical', 'identical', 'different', null, null]);
     expect(results.versions.torch).toBe((python as { torch: string }).torch);
     expect(workerChildren()).toEqual([]);
   });

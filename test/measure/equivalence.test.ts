@@ -26,6 +26,15 @@ describe('update equivalence', () => {
     expect(byId['g-first']!.equivalence).toMatch(/identical|within-tolerance/);
     expect(byId['single-forward']!.equivalence).toMatch(/identical|within-tolerance/);
     expect(byId['detach-d-first']!.equivalence).toBe('different');
+    expect(byId['frozen-d']!.equivalence).toBe('different');
+    // Strategies with nothing to compare (the post's code as printed raises) are left out.
+    expect(results.map(({ strategy }) => strategy)).not.toContain('retain-graph-printed');
+  });
+
+  it('finds frozen-d computing exactly strategy 2\'s update: freezing D changes what is computed, not the update', async () => {
+    const scenario = parseScenario({ ...tiny, optimizer: { learningRate: 0.05 } }, 'tiny');
+    const [, frozen] = await checkEquivalence(scenario, ['detach-d-first', 'frozen-d'], 'detach-d-first', 3);
+    expect(frozen).toMatchObject({ equivalence: 'identical', maxParamDiff: 0 });
   });
 
   it('gives the same parameters twice for the same strategy (the check itself is deterministic)', async () => {

@@ -21,6 +21,13 @@ describe('readRunResults', () => {
     expect(await readRunResults(join(folder, 'results.json'))).toEqual(run);
   });
 
+  it("reads a cell whose status is 'raised' (the post's printed code raising PyTorch's error)", async () => {
+    const run = makeRun();
+    run.cells[0] = { ...run.cells[0]!, status: 'raised', error: 'Trying to backward through the graph a second time ...' };
+    await writeFile(join(folder, 'results.json'), JSON.stringify(run));
+    expect((await readRunResults(folder)).cells[0]!.status).toBe('raised');
+  });
+
   it('names the file when the schema version is wrong', async () => {
     const file = join(folder, 'results.json');
     await writeFile(file, JSON.stringify({ ...makeRun(), schemaVersion: 2 }));

@@ -62,6 +62,12 @@ const EXPECTED: Record<RunnableId, Expected> = {
     generatorForwards: 1, discriminatorForwards: 2, generatorBackwards: 1, discriminatorBackwards: 3,
     backwardCalls: 2, wastedGradientElements: 0, flops: 272 + 240 + 220,
   },
+  // Strategy 2's passes, D frozen for G's step: d_loss: D(detached) 120 + D(real) 120; g_loss reaches D's input
+  // only (D requires no gradient): D 100 + G 120. Nothing wasted.
+  'frozen-d': {
+    generatorForwards: 1, discriminatorForwards: 3, generatorBackwards: 1, discriminatorBackwards: 3,
+    backwardCalls: 2, wastedGradientElements: 0, flops: 372 + 240 + 220,
+  },
 };
 
 describe('strategy counts on the tiny GAN', () => {
@@ -92,6 +98,10 @@ describe('strategy counts on the tiny GAN', () => {
     // g_loss.backward(), after D's step.
     const { counts } = await measure('detach-d-first');
     expect(counts.retainedBytes).toBe(104);
+  });
+
+  it("frozen-d, like detach-d-first, holds G graph's 104 saved bytes while D steps", async () => {
+    expect((await measure('frozen-d')).counts.retainedBytes).toBe(104);
   });
 
   it('g-first holds no graph at its optimizer steps: each backward freed all it had recorded', async () => {

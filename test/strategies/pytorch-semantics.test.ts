@@ -48,7 +48,7 @@ describe('detach and retain_graph do in the strategies what they do in PyTorch',
   });
   afterEach(() => tf.disposeVariables());
 
-  it.each(['retain-graph', 'detach-d-first', 'g-first', 'single-forward'] as const)('%s trains as written', (id) => {
+  it.each(['retain-graph', 'detach-d-first', 'g-first', 'single-forward', 'frozen-d'] as const)('%s trains as written', (id) => {
     expect(stepError(id)).toBeNull();
   });
 

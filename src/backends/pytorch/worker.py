@@ -42,6 +42,7 @@ STRATEGY_IDS = [
     "detach-d-first",
     "g-first",
     "single-forward",
+    "frozen-d",
     "retain-graph-printed",
     "detach-d-first-printed",
 ]
@@ -294,11 +295,33 @@ def step_single_forward(gan, batch):
     optimizer_G.step()
 
 
+def step_frozen_d(gan, batch):
+    """Not in the post: pix2pix's and StyleGAN2-ADA's alternating update, D's parameters excluded from G's backward
+    with requires_grad_(False), so G's step computes no D gradient at all."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    discriminator.requires_grad_(True)
+    optimizer_D.zero_grad(set_to_none=True)
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    discriminator.requires_grad_(False)  # D requires no gradients when optimizing G
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()  # through D to G's parameters only: input gradients in D, no weight gradients
+    optimizer_G.step()
+
+
 STEPS = {
     "retain-graph": step_retain_graph,
     "detach-d-first": step_detach_d_first,
     "g-first": step_g_first,
     "single-forward": step_single_forward,
+    "frozen-d": step_frozen_d,
     "retain-graph-printed": step_retain_graph_printed,
     "detach-d-first-printed": step_detach_d_first_printed,
 }
@@ -463,7 +486,12 @@ class StepObserver:
         for name, module in self.networks.items():
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
         for p, name in self.network_of_param.items():
+            # A hook can only be registered while the parameter requires a gradient (frozen-d leaves D frozen at the
+            # end of a step); once registered it stays, whatever requires_grad_ does later.
+            requires_grad = p.requires_grad
+            p.requires_grad_(True)
             self._handles.append(p.register_hook(self._param_hook(p)))
+            p.requires_grad_(requires_grad)
         self._patch(torch.autograd, "backward", self._wrap_backward(torch.autograd.backward))
         self._patch(torch.autograd, "grad", self._wrap_grad(torch.autograd.grad))
         for optimizer in (self.gan.optimizer_G, self.gan.optimizer_D):
