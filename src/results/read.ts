@@ -26,7 +26,7 @@ const cellSchema = z.looseObject({
   backend: z.string(),
   device: z.string(),
   strategy: z.string(),
-  status: z.enum(['ok', 'errored']),
+  status: z.enum(['ok', 'errored', 'raised']),
   error: z.string().nullable(),
   timing: timingSchema.nullable(),
   timeRatio: duration.nullable(),

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeRun } from '../report/fixtures.js';
+import { makeErroredCell, makeRun } from '../report/fixtures.js';
 import { readRunResults } from '../../src/results/read.js';
 
 describe('readRunResults', () => {
@@ -19,6 +19,14 @@ describe('readRunResults', () => {
     await writeFile(join(folder, 'results.json'), JSON.stringify(run));
     expect(await readRunResults(folder)).toEqual(run);
     expect(await readRunResults(join(folder, 'results.json'))).toEqual(run);
+  });
+
+  it("reads the cells of the post's printed code, whose status is raised", async () => {
+    const run = makeRun({
+      cells: [...makeRun().cells, { ...makeErroredCell('retain-graph-printed', 'one of the variables needed ...'), status: 'raised' }],
+    });
+    await writeFile(join(folder, 'results.json'), JSON.stringify(run));
+    expect((await readRunResults(folder)).cells.at(-1)!.status).toBe('raised');
   });
 
   it('names the file when the schema version is wrong', async () => {
