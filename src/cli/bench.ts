@@ -29,8 +29,9 @@ export const BENCH_FLAGS = {
   backend: {
     argument: 'list',
     description:
-      `one of ${BACKEND_IDS.join(' | ')}, or several (not auto) comma-separated,\n` +
-      "each at most once: every scenario is measured on each in turn\n(default: each scenario's own, auto unless it says)",
+      `one of ${BACKEND_IDS.join(' | ')},\n` +
+      'or several (not auto), comma-separated, each at most once: every scenario is\n' +
+      "measured on each in turn (default: each scenario's own, auto unless it says)",
   },
   strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
@@ -46,7 +47,8 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
   summary: [
     'Trains each update strategy of each scenario and measures time per step, FLOPs, forward and backward',
     'passes, peak tensor memory and leaks; writes results.csv, results.json, report.md and charts after every',
-    'scenario. The comparison flags (--threshold ... --allow-missing) apply with --baseline, as in npm run compare.',
+    'backend of every scenario. The comparison flags (--threshold ... --allow-missing) apply with --baseline, as in',
+    'npm run compare.',
   ].join('\n'),
   flags: BENCH_FLAGS,
   failure: 'a cell failed (its row says why; the rest was measured and written), or the comparison with --baseline failed',
