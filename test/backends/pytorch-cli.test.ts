@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { findPython } from '../../src/backends/pytorch/python.js';
+import { STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -70,18 +71,19 @@ describe('npm run bench -- --backend pytorch', () => {
       const out = join(dir, 'run');
       const { code, stderr } = await bench([file, '--backend', 'cpu,pytorch', '--out', out]);
       expect(code, stderr).toBe(0);
-      expect(stderr).toContain('[1/1] ci-small-d: 6 strategies on backends cpu, pytorch');
+      expect(stderr).toContain(`[1/1] ci-small-d: ${STRATEGY_IDS.length} strategies on backends cpu, pytorch`);
       expect(stderr).toMatch(/\[1\/1\] ci-small-d · pytorch \(2\/2\): running on pytorch: pytorch /);
       expect(stderr.match(/update equivalence on cpu/g)).toHaveLength(1);
       expect(stderr.match(/update equivalence in float64 on the cpu \(pytorch/g)).toHaveLength(1);
       const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-      const statuses = ['ok', 'ok', 'ok', 'ok', 'raised', 'raised'];
-      expect(rows.map((row) => [row.backend, row.status])).toEqual([
-        ...statuses.map((status) => ['cpu', status]),
-        ...statuses.map((status) => ['pytorch', status]),
+      const statuses = STRATEGY_IDS.map((id) => [id, strategies[id].raises ? 'raised' : 'ok']);
+      expect(rows.map((row) => [row.backend, row.strategy, row.status])).toEqual([
+        ...statuses.map((status) => ['cpu', ...status]),
+        ...statuses.map((status) => ['pytorch', ...status]),
       ]);
       // The same counts on both backends, cell by cell.
-      for (const [cpu, pytorch] of rows.slice(0, 4).map((row, i) => [row, rows[6 + i]!] as const)) {
+      for (const cpu of rows.filter((row) => row.backend === 'cpu' && row.status === 'ok')) {
+        const pytorch = rows.find((row) => row.backend === 'pytorch' && row.strategy === cpu.strategy)!;
         for (const column of ['flops', 'g_forwards', 'd_forwards', 'g_backwards', 'd_backwards', 'backward_calls', 'wasted_grad_elems']) {
           expect(pytorch[column], `${pytorch.strategy} ${column}`).toBe(cpu[column]);
         }
@@ -114,8 +116,8 @@ describe('npm run bench -- --backend pytorch', () => {
     expect(code, stderr).toBe(1);
     const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows.map((row) => [row.backend, row.status])).toEqual([
-      ...Array.from({ length: 6 }, () => ['pytorch', 'errored']),
-      ...['ok', 'ok', 'ok', 'ok', 'raised', 'raised'].map((status) => ['cpu', status]),
+      ...STRATEGY_IDS.map(() => ['pytorch', 'errored']),
+      ...STRATEGY_IDS.map((id) => ['cpu', strategies[id].raises ? 'raised' : 'ok']),
     ]);
     expect(rows[0]!.error).toContain('pip install torch');
   });

@@ -3,10 +3,11 @@ import { DEFAULT_BUDGET, formatCellLine, parseGpuCheckArgs, QUICK_BUDGET } from 
 import type { CellResult } from '../../src/types.js';
 
 describe('scripts/gpu-check.ts arguments', () => {
-  it('defaults to both batch sizes, every strategy, no flags and no Dawn options', () => {
+  it('defaults to both backends, both batch sizes, the post\'s three and the two-tape strategy, no flags and no Dawn options', () => {
     const args = parseGpuCheckArgs([], {});
     expect(args).toMatchObject({
       backends: ['webgpu', 'pytorch'],
+      strategies: ['retain-graph', 'detach-d-first', 'g-first', 'single-forward'],
       batchSizes: [64, 4096],
       flags: {},
       dawnOptions: [],
