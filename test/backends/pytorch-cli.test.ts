@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { findPython } from '../../src/backends/pytorch/python.js';
 import { STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
+import { findPython } from '../../src/backends/pytorch/python.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
