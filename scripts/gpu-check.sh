@@ -1,33 +1,35 @@
 #!/usr/bin/env bash
 # The GPU check in one command (docs/gpu-check.md): the balanced GAN's four strategies at batch 64 and 4096 on
-# tfjs-webgpu (the packed Node bundle of scripts/gpu-check.ts) and in PyTorch (scripts/pytorch_reference.py) on
-# the same GPU, then a table of webgpu/PyTorch time ratios and achieved FLOP/s against the measured fp32 peak.
+# tfjs-webgpu and on the pytorch backend (CUDA there) in one run of the packed bundle of scripts/gpu-check.ts, which
+# renders the table (webgpu/PyTorch time ratios, kernels and dispatches, FLOP/s against the measured fp32 peak)
+# from the results; then the same webgpu steps on Dawn's null device (host overhead only), added to the table.
 #
 # Prepare, on the development machine, from the project root (after npm ci):
-#     bash ../shared/device/pack.sh scripts/gpu-check.ts        # -> .device/ (bundle, node, Vulkan loader), < 64 MiB
+#     npm run gpu-check:pack            # -> .device/ (bundle, node, Dawn addon, Vulkan loader), < 64 MiB
 # Then on the GPU machine (the device tool's run, from the project root):
-#     carry [".device"], command "bash scripts/gpu-check.sh", timeout_s 330
+#     carry [".device"], command "bash scripts/gpu-check.sh", timeout_s 230
 #
 # Writes into $OUT (default ./gpu-check-out):
-#     webgpu/        results.json, results.csv, report.md, *.svg, webgpu.json   (scripts/gpu-check.ts)
-#     pytorch.json                                                               (scripts/pytorch_reference.py)
-#     gpu-check.md   the comparison table (also printed)
-#     log-webgpu.txt, log-pytorch.txt, and variant/ + log-variant.txt when GPU_CHECK_VARIANT is set
+#     gpu-check.md   the table (also printed at the end)
+#     main/          results.json, results.csv, gpu-check.json, report.md, *.svg   (webgpu and pytorch cells)
+#     variant/       the same for the variant run (webgpu only), when it ran
+#     log-main.txt, log-variant.txt
 #
-# Options: every argument is passed to the webgpu bundle (e.g. --flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=100);
-# --quick also shrinks the PyTorch side (batch 64, 1 s per cell): a smoke test.
-# GPU_CHECK_VARIANT="--flag NAME=VALUE ..." adds a second webgpu run with those arguments (no equivalence check)
-# into $OUT/variant and a row per cell for it in the table, if time is left: e.g. to compare
-# WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=15 (default) with 100 in one device call. Unset, the variant is
-# "--dawn backend=null": the same steps on Dawn's null device, whose times are the host's own overhead (the
-# floor under the GPU's), labelled null-device in the table; GPU_CHECK_VARIANT= (empty) runs no variant.
+# Options: every argument goes to the main run (scripts/gpu-check.ts --help), e.g. --quick (batch 64 only, tiny
+# budgets: a smoke test) or --flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=100.
+# GPU_CHECK_VARIANT: the variant run's arguments; unset, "--dawn backend=null" (Dawn's null device: its times are
+# the host's own overhead, the floor under the GPU's; labelled null-device in the table); "--flag NAME=VALUE"
+# compares two flag settings in one call (labelled variant); empty: no variant.
 #
-# Everything ends within GPU_CHECK_BUDGET_S (default 265 s, plus at most ~25 s of kill grace): each side runs
-# under `timeout`, the webgpu side first (results are saved after each batch size, so a timeout keeps what
-# was measured), then PyTorch, then the comparison, then the optional variant with whatever time is left.
-# On a machine without nvidia-smi it runs the bundle with the local node (lavapipe) and skips PyTorch when it is
-# not installed: that is how the script itself is tested off the GPU machine.
-# Exit status: 0 when both sides ran every cell, otherwise the first failing side's status (124: timed out).
+# Time: everything ends within GPU_CHECK_BUDGET_S (default 210 s) plus at most 10 s of kill grace. Each stage runs
+# under `timeout`: the main run gets at most 165 s and leaves 45 s for the variant, which runs only if 40 s are
+# left (at most 60 s). The main run saves its results and rewrites the table after each backend of each batch
+# size (webgpu b64, pytorch b64, webgpu b4096, pytorch b4096), so a stage stopped by its limit keeps what it
+# measured and the table shows it. A PyTorch worker that says nothing for GAN_BENCH_TORCH_TIMEOUT_S (60 s here)
+# is stopped and fails its own cells; the run goes on.
+# Off the GPU machine (no nvidia-smi) the bundle runs on the local node: webgpu on lavapipe, PyTorch on the CPU
+# (the first python3/python on PATH that imports torch, or GAN_BENCH_PYTHON).
+# Exit status: the main run's (0: every cell ran; 1: a cell failed; 124: it ran out of time).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,10 +37,9 @@ OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 export OUT
-budget=${GPU_CHECK_BUDGET_S:-265}
+export GAN_BENCH_TORCH_TIMEOUT_S=${GAN_BENCH_TORCH_TIMEOUT_S:-60}
+budget=${GPU_CHECK_BUDGET_S:-210}
 deadline=$((SECONDS + budget))
-quick=0
-for arg in "$@"; do [ "$arg" = --quick ] && quick=1; done
 
 # seconds for a stage: its cap, but never more than the time left minus what later stages need
 stage_time() { # cap reserve
@@ -50,64 +51,40 @@ stage_time() { # cap reserve
 if command -v nvidia-smi >/dev/null 2>&1; then
   runner=(bash .device/run.sh)          # unpacks the Vulkan loader, points it at the NVIDIA driver, runs the bundle
 else
-  runner=(node .device/bundle.mjs)      # development machine: local node, lavapipe
+  runner=(node .device/bundle.mjs)      # development machine: local node, lavapipe, a CPU PyTorch
 fi
 if [ ! -f .device/bundle.mjs ]; then
-  echo "gpu-check: .device/bundle.mjs is missing: run 'bash ../shared/device/pack.sh scripts/gpu-check.ts' first" >&2
+  echo "gpu-check: .device/bundle.mjs is missing: run 'npm run gpu-check:pack' first" >&2
+  exit 2
+fi
+if [ ! -f src/backends/pytorch/worker.py ]; then
+  echo "gpu-check: src/backends/pytorch/worker.py is missing: run from a copy of the project root" >&2
   exit 2
 fi
 
-echo "== gpu-check: webgpu side (${runner[*]}), out $OUT"
-t=$(stage_time 170 100)
-timeout -k 10 "$t" "${runner[@]}" --out "$OUT/webgpu" "$@" 2>&1 | tee "$OUT/log-webgpu.txt"
-webgpu_rc=${PIPESTATUS[0]}
-[ "$webgpu_rc" = 124 ] && echo "gpu-check: the webgpu side ran out of its ${t} s (results of finished batch sizes are kept)"
-
-echo "== gpu-check: PyTorch side"
-pytorch_rc=0
-if python3 -c 'import torch' >/dev/null 2>&1; then
-  if [ "$quick" = 1 ]; then
-    py_args=(--batch-sizes 64 --seconds-per-cell 1 --warmup 3 --min-samples 3 --rounds 1 --equivalence-steps 1)
-  else
-    py_args=(--batch-sizes 64,4096 --seconds-per-cell 3 --warmup 10 --min-samples 10 --rounds 2)
-  fi
-  if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then dev=cuda; else dev=cpu; fi
-  t=$(stage_time 100 10)
-  timeout -k 10 "$t" python3 scripts/pytorch_reference.py "${py_args[@]}" --device "$dev" --out "$OUT/pytorch.json" \
-    2>&1 | tee "$OUT/log-pytorch.txt"
-  pytorch_rc=${PIPESTATUS[0]}
-  [ "$pytorch_rc" = 124 ] && echo "gpu-check: the PyTorch side ran out of its ${t} s"
-else
-  echo "gpu-check: PyTorch is not installed here: no reference times" | tee "$OUT/log-pytorch.txt"
-fi
+t=$(stage_time 165 45)
+echo "== gpu-check: webgpu and PyTorch, balanced at batch 64 and 4096 (${runner[*]}; ${t} s at most), out $OUT"
+timeout -k 10 "$t" "${runner[@]}" --out "$OUT/main" --table "$OUT/gpu-check.md" "$@" 2>&1 | tee "$OUT/log-main.txt"
+main_rc=${PIPESTATUS[0]}
+[ "$main_rc" = 124 ] && echo "gpu-check: the main run ran out of its ${t} s (what it measured is saved; the table shows it)"
 
 variant=${GPU_CHECK_VARIANT-"--dawn backend=null"}
 variant_label=variant
 case "$variant" in *backend=null*) variant_label=null-device ;; esac
-
-compare() {
-  local runs=(--webgpu "default=$OUT/webgpu")
-  [ -f "$OUT/variant/webgpu.json" ] && runs+=(--webgpu "$variant_label=$OUT/variant")
-  timeout -k 5 20 python3 scripts/pytorch_reference.py compare "${runs[@]}" --pytorch "$OUT/pytorch.json" \
-    --out "$OUT/gpu-check.md"
-}
-echo "== gpu-check: comparison"
-compare
-
 if [ -n "$variant" ]; then
-  t=$(stage_time 150 25)
-  if [ "$t" -ge 45 ]; then
-    echo "== gpu-check: webgpu variant ($variant_label): $variant (${t} s)"
+  t=$(stage_time 60 0)
+  if [ "$t" -ge 40 ]; then
+    echo "== gpu-check: webgpu variant ($variant_label): $variant (${t} s at most)"
     # shellcheck disable=SC2086  # the variant is a list of arguments
-    timeout -k 10 "$t" "${runner[@]}" --out "$OUT/variant" --equivalence-max-batch 1 "$@" $variant \
+    timeout -k 10 "$t" "${runner[@]}" --out "$OUT/variant" --backend webgpu --label "$variant_label" \
+      --with "default=$OUT/main" --table "$OUT/gpu-check.md" --equivalence-max-batch 1 "$@" $variant \
       2>&1 | tee "$OUT/log-variant.txt"
-    echo "== gpu-check: comparison with the variant"
-    compare
   else
     echo "gpu-check: no time left for the variant ($t s)"
   fi
 fi
 
+echo "== gpu-check: the table ($OUT/gpu-check.md)"
+cat "$OUT/gpu-check.md" 2>/dev/null || echo "gpu-check: no table was written"
 echo "gpu-check: done in ${SECONDS} s; files in $OUT"
-[ "$webgpu_rc" != 0 ] && exit "$webgpu_rc"
-exit "$pytorch_rc"
+exit "$main_rc"

@@ -1,42 +1,65 @@
 /**
- * The webgpu side of the GPU check (docs/gpu-check.md): trains the four strategies of scenarios/balanced.ts at
- * batch 64 and 4096 on the tfjs WebGPU backend with runBenchmark and a short measuring budget, writes
- * results.json / results.csv / report.md (src/cli/output.ts) and webgpu.json (the per-cell summary that
- * scripts/pytorch_reference.py compare reads) into the output folder, and prints per strategy: mean step time,
- * kernels per step and achieved FLOP/s.
+ * The GPU check (docs/gpu-check.md): trains the runnable strategies of scenarios/balanced.ts at batch 64 and 4096
+ * with a short measuring budget on tfjs's webgpu backend and on the pytorch backend (CUDA on the GPU machine) in
+ * one run of runBenchmark, and renders the comparison table (src/report/gpu-check.ts) from its results. After
+ * every backend of every batch size it saves the output folder (results.json, results.csv, gpu-check.json: how
+ * webgpu was set up) and rewrites the table, so a check stopped by its time limit keeps what it measured. At the
+ * end it also writes report.md and the charts.
  *
  * It is bundled for the GPU machine by `bash ../shared/device/pack.sh scripts/gpu-check.ts`, so it must not load
  * scenario files at run time: the scenario is imported statically and its batch variants built with parseScenario.
+ * The pytorch backend's worker.py is found under the working directory (the project root) from the bundle.
  *
- *   npx tsx scripts/gpu-check.ts [--quick] [--batch-sizes 64,4096] [--strategies a,b] [--out DIR]
- *                                [--flag NAME=VALUE ...] [--dawn OPTION ...] [--equivalence-max-batch 256]
+ *   npx tsx scripts/gpu-check.ts [--quick] [--backend webgpu,pytorch] [--batch-sizes 64,4096] [--out DIR]
+ *                                [--label NAME] [--with LABEL=DIR ...] [--table FILE] [--flag NAME=VALUE ...]
+ *                                [--dawn OPTION ...] [--equivalence-max-batch 256]
+ *   npx tsx scripts/gpu-check.ts --render --with default=DIR [--with null-device=DIR] --table FILE
  *   node .device/bundle.mjs ...same options...      (the packed bundle; on the device: bash .device/run.sh ...)
  *
- * Exit code: 0 when every cell ran, 1 when a cell failed (the adapter did not start, a step threw), 2 for bad
+ * Exit code: 0 when every cell ran, 1 when a cell failed (a backend did not start, a step threw), 2 for bad
  * arguments, 3 when the harness itself crashed (src/cli/exit.ts).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import balanced from '../scenarios/balanced.js';
+import type { BackendId } from '../src/backends/index.js';
 import { DAWN_OPTIONS_ENV, isDawnOption, webgpuAdapterSummary, webgpuOverheadFlags } from '../src/backends/webgpu.js';
-import { isMain, runCommand, UsageError } from '../src/cli/exit.js';
+import { parseBackendList } from '../src/cli/backend-list.js';
+import { isMain, messageOf, runCommand, UsageError } from '../src/cli/exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec, type FlagTable } from '../src/cli/flags.js';
 import { writeRawResults, writeReport } from '../src/cli/output.js';
 import { prepareOutputs } from '../src/cli/paths.js';
 import { parseStrategyList } from '../src/cli/strategy-list.js';
 import { createProgress } from '../src/cli/progress.js';
+import { renderGpuCheck, type GpuCheckMeta, type GpuCheckRun } from '../src/report/gpu-check.js';
+import { readRunResults } from '../src/results/read.js';
 import { runBenchmark, type LoadedScenario } from '../src/runner.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../src/strategies/index.js';
+import type { StrategyId } from '../src/strategies/index.js';
 import { tf } from '../src/tf.js';
 import type { CellResult, RunResults } from '../src/types.js';
 
+/**
+ * The strategies the check times: the post's three as PyTorch runs them and the two-tape reference, fixed (not every
+ * runnable strategy) so that the check's time on the device does not grow with the registry.
+ */
+export const GPU_CHECK_STRATEGIES: readonly StrategyId[] = ['retain-graph', 'detach-d-first', 'g-first', 'single-forward'];
+
 /** The flags, as data: parsing and --help come from this table (src/cli/flags.ts). */
 export const GPU_CHECK_FLAGS = {
-  quick: { description: 'batch 64 only, tiny budgets (a smoke test: ~40 s on lavapipe)' },
+  quick: { description: 'batch 64 only, tiny budgets (a smoke test: ~1 min on lavapipe and a CPU PyTorch)' },
+  backend: { argument: 'list', description: 'the backends, measured in turn per batch size (default webgpu,pytorch)' },
   'batch-sizes': { argument: 'list', description: 'default 64,4096' },
-  strategies: { argument: 'list', description: `default ${RUNNABLE_STRATEGY_IDS.join(',')}` },
+  strategies: { argument: 'list', description: `default ${GPU_CHECK_STRATEGIES.join(',')}` },
   out: { argument: 'dir', description: 'default $OUT, else ./gpu-check-out' },
+  label: { argument: 'name', description: "this run's name in the table (default: default)" },
+  with: {
+    argument: 'LABEL=DIR',
+    multiple: true,
+    description: "an earlier run's output folder whose rows join the table (repeatable);\nits PyTorch cells are the reference where this run has none",
+  },
+  table: { argument: 'file', description: 'where the table goes (default <out>/gpu-check.md)' },
+  render: { description: 'measure nothing: render the --with runs into --table (and print it)' },
   flag: {
     argument: 'NAME=VALUE',
     multiple: true,
@@ -51,11 +74,11 @@ export const GPU_CHECK_FLAGS = {
   },
   warmup: { argument: 'n', description: 'untimed steps per strategy (default 5; quick 1)' },
   'min-samples': { argument: 'n', description: 'timed steps per strategy at least (default 10; quick 3)' },
-  'min-time-ms': { argument: 'ms', description: 'timed ms per strategy at least (default 3000; quick 200)' },
+  'min-time-ms': { argument: 'ms', description: 'timed ms per strategy at least (default 2000; quick 200)' },
   rounds: { argument: 'n', description: 'interleaved timing rounds (default 2; quick 1)' },
   'equivalence-max-batch': {
     argument: 'n',
-    description: 'run the cpu update-equivalence check (1 step) only up to this batch\n(default 256: tfjs\'s cpu backend takes ~3 min per balanced step at 4096)',
+    description: "run the update-equivalence check (1 step) only up to this batch\n(default 256: tfjs's cpu backend takes ~3 min per balanced step at 4096)",
   },
   ...HELP_FLAG,
 } as const satisfies FlagTable;
@@ -63,16 +86,21 @@ export const GPU_CHECK_FLAGS = {
 export const GPU_CHECK_COMMAND: CommandSpec<typeof GPU_CHECK_FLAGS> = {
   usage: 'npx tsx scripts/gpu-check.ts',
   summary:
-    "Trains the balanced scenario's strategies on webgpu at batch 64 and 4096 with a short budget (docs/gpu-check.md).\n" +
-    'Packed for a GPU machine: node .device/bundle.mjs, with the same options.',
+    "Trains the balanced scenario's strategies at batch 64 and 4096 on webgpu and in PyTorch with a short budget, in one\n" +
+    'run, and renders the webgpu-against-PyTorch table from its results (docs/gpu-check.md).\n' +
+    'Packed for a GPU machine: node .device/bundle.mjs, with the same options; scripts/gpu-check.sh runs the whole check.',
   flags: GPU_CHECK_FLAGS,
-  failure: 'a cell failed (the adapter did not start, a step threw)',
-  examples: ['npx tsx scripts/gpu-check.ts --quick', 'npx tsx scripts/gpu-check.ts --dawn backend=null --out null-device'],
+  failure: 'a cell failed (a backend did not start, a step threw)',
+  examples: [
+    'npx tsx scripts/gpu-check.ts --quick',
+    'npx tsx scripts/gpu-check.ts --backend webgpu --dawn backend=null --out null-device --label null-device --with default=gpu-check-out',
+    'npx tsx scripts/gpu-check.ts --render --with default=gpu-check-out/main --table gpu-check.md',
+  ],
 };
 
 export const USAGE = renderHelp(GPU_CHECK_COMMAND);
 
-/** The measuring budget: short, so that the whole check (both batches) stays under ~3 minutes on an H100. */
+/** The measuring budget: short, so that the whole check (both batches, both backends) stays under ~2 minutes on an H100. */
 export interface Budget {
   warmupSteps: number;
   minSamples: number;
@@ -80,14 +108,20 @@ export interface Budget {
   rounds: number;
 }
 
-export const DEFAULT_BUDGET: Budget = { warmupSteps: 5, minSamples: 10, minTimeMs: 3000, rounds: 2 };
+export const DEFAULT_BUDGET: Budget = { warmupSteps: 5, minSamples: 10, minTimeMs: 2000, rounds: 2 };
 export const QUICK_BUDGET: Budget = { warmupSteps: 1, minSamples: 3, minTimeMs: 200, rounds: 1 };
 
 export interface GpuCheckArgs {
   quick: boolean;
+  backends: BackendId[];
   batchSizes: number[];
   strategies: StrategyId[];
   out: string;
+  label: string;
+  /** Earlier runs whose rows join the table: [label, folder]. */
+  with: Array<[string, string]>;
+  table: string;
+  render: boolean;
   flags: Record<string, number | boolean | string>;
   /** Dawn options (`--dawn`), joined into GAN_BENCH_DAWN_OPTIONS before the backend starts. */
   dawnOptions: string[];
@@ -128,18 +162,35 @@ export function parseGpuCheckArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .map((text) => positiveInteger('batch-sizes', text));
   if (batchSizes.length === 0) throw new UsageError('--batch-sizes names no batch size');
   if (new Set(batchSizes).size !== batchSizes.length) throw new UsageError('--batch-sizes lists a batch size twice');
-  const strategies = values.strategies ? parseStrategyList(values.strategies) : [...RUNNABLE_STRATEGY_IDS];
+  const backends = parseBackendList(values.backend ?? 'webgpu,pytorch');
+  const strategies = values.strategies ? parseStrategyList(values.strategies) : [...GPU_CHECK_STRATEGIES];
   const flags: Record<string, number | boolean | string> = {};
   for (const assignment of values.flag ?? []) {
     const match = /^([A-Za-z0-9_]+)=(.*)$/.exec(assignment);
     if (!match) throw new UsageError(`--flag: expected NAME=VALUE, got '${assignment}'`);
     flags[match[1]!] = parseFlagValue(match[2]!);
   }
+  const label = values.label ?? 'default';
+  const others = (values.with ?? []).map((entry): [string, string] => {
+    const match = /^([^=]+)=(.+)$/.exec(entry);
+    if (!match) throw new UsageError(`--with: expected LABEL=DIR, got '${entry}'`);
+    return [match[1]!, match[2]!];
+  });
+  const labels = [...others.map(([name]) => name), ...(values.render ? [] : [label])];
+  const twice = labels.find((name, i) => labels.indexOf(name) !== i);
+  if (twice) throw new UsageError(`--with/--label: the label '${twice}' names two runs`);
+  if (values.render && others.length === 0) throw new UsageError('--render needs at least one --with LABEL=DIR');
+  const out = values.out ?? (env['OUT'] ? env['OUT'] : 'gpu-check-out');
   return {
     quick,
+    backends,
     batchSizes,
     strategies,
-    out: values.out ?? (env['OUT'] ? env['OUT'] : 'gpu-check-out'),
+    out,
+    label,
+    with: others,
+    table: values.table ?? join(out, 'gpu-check.md'),
+    render: values.render ?? false,
     flags,
     dawnOptions: (values.dawn ?? []).map((option) => {
       if (!isDawnOption(option)) throw new UsageError(`--dawn: expected name=value (e.g. backend=null), got '${option}'`);
@@ -184,7 +235,7 @@ export function effectiveFlags(flags: Record<string, unknown>): Record<string, u
   return effective;
 }
 
-/** balanced.ts at one batch size, on webgpu, with the check's budget; named so that both batches fit one report. */
+/** balanced.ts at one batch size with the check's budget; named so that both batches fit one report. */
 export function balancedAt(
   batchSize: number,
   strategies: readonly StrategyId[],
@@ -198,7 +249,7 @@ export function balancedAt(
       batchSize,
       strategies: [...strategies],
       backend: 'webgpu',
-      // The equivalence check runs on the cpu backend: one balanced step at batch 4096 takes minutes there.
+      // tfjs's equivalence check runs on its cpu backend: one balanced step at batch 4096 takes minutes there.
       measure: { ...budget, equivalenceSteps: batchSize <= equivalenceMaxBatch ? 1 : 0 },
     },
     'scenarios/balanced.ts',
@@ -206,62 +257,31 @@ export function balancedAt(
   return { scenario, file: 'scenarios/balanced.ts' };
 }
 
-/** What scripts/pytorch_reference.py compare reads: one row per cell, plus the adapter and flags. */
-export interface WebGpuSummary {
-  kind: 'gan-update-bench gpu-check webgpu';
-  createdAt: string;
-  tfjs: string;
-  node: string;
-  adapter: ReturnType<typeof webgpuAdapterSummary> | null;
-  device: string | null;
-  isGpu: boolean | null;
-  flagsRequested: Record<string, number | boolean | string>;
+/** What gpu-check.json holds beside a run's results.json: the table's view of how webgpu was set up, and the run's settings. */
+export interface GpuCheckFile extends GpuCheckMeta {
+  kind: 'gan-update-bench gpu-check';
+  label: string;
   flagsEffective: Record<string, unknown>;
-  webgpuFlags: Record<string, unknown>;
   budget: Budget;
+  backends: BackendId[];
   equivalenceSkippedFor: string[];
-  cells: Array<{
-    strategy: StrategyId;
-    batchSize: number;
-    status: CellResult['status'];
-    error: string | null;
-    meanMs: number | null;
-    p50Ms: number | null;
-    p99Ms: number | null;
-    samples: number | null;
-    kernels: number | null;
-    /** GPU programs one step dispatched (what sets its host overhead). */
-    dispatches: number | null;
-    flops: number | null;
-    flopsPredicted: number | null;
-    flopsPerSecond: number | null;
-    equivalence: CellResult['equivalence'];
-    maxParamDiff: number | null;
-  }>;
 }
 
-/** `computes` false (Dawn's null device): nothing was computed, so no FLOP/s is reported. */
-export function summarizeCells(cells: readonly CellResult[], computes = webgpuAdapterSummary()?.isNullDevice !== true): WebGpuSummary['cells'] {
-  return cells.map((cell) => {
-    const meanMs = cell.timing?.meanMs ?? null;
-    return {
-      strategy: cell.strategy,
-      batchSize: cell.batchSize,
-      status: cell.status,
-      error: cell.error,
-      meanMs,
-      p50Ms: cell.timing?.p50Ms ?? null,
-      p99Ms: cell.timing?.p99Ms ?? null,
-      samples: cell.timing?.samples ?? null,
-      kernels: cell.kernels,
-      dispatches: cell.dispatches,
-      flops: cell.flops,
-      flopsPredicted: cell.flopsPredicted,
-      flopsPerSecond: computes && meanMs && cell.flops !== null ? cell.flops / (meanMs / 1000) : null,
-      equivalence: cell.equivalence,
-      maxParamDiff: cell.maxParamDiff,
-    };
-  });
+/** Reads an earlier run's folder for the table; a folder without results is a run with a problem, never an error. */
+export async function readCheckRun(label: string, dir: string): Promise<GpuCheckRun> {
+  let results: RunResults;
+  try {
+    results = await readRunResults(dir);
+  } catch (error) {
+    return { label, results: null, meta: null, problem: messageOf(error) };
+  }
+  let meta: GpuCheckMeta | null = null;
+  try {
+    meta = JSON.parse(await readFile(join(dir, 'gpu-check.json'), 'utf8')) as GpuCheckMeta;
+  } catch {
+    // written by the first save; a run that never saved has none
+  }
+  return { label, results, meta };
 }
 
 const si = (value: number | null, unit: string): string => {
@@ -271,16 +291,23 @@ const si = (value: number | null, unit: string): string => {
   return `${(value / scale).toPrecision(3)} ${prefix}${unit}`;
 };
 
-export function formatCellLine(cell: WebGpuSummary['cells'][number]): string {
-  if (cell.status !== 'ok' || cell.meanMs === null) {
-    return `  ${cell.strategy.padEnd(15)} b${String(cell.batchSize).padEnd(5)} FAILED: ${cell.error ?? 'no timing'}`;
-  }
+/** One cell as a progress line: time, kernels (and dispatches), FLOPs, FLOP/s where the device computed them. */
+export function formatCellLine(cell: CellResult, computes = true): string {
+  const name = `  ${cell.backend.padEnd(8)} ${cell.strategy.padEnd(15)} b${String(cell.batchSize).padEnd(5)}`;
+  if (cell.status !== 'ok' || !cell.timing) return `${name} ${cell.status === 'raised' ? 'raised' : 'FAILED'}: ${cell.error ?? 'no timing'}`;
+  const { meanMs, p50Ms, p99Ms, samples } = cell.timing;
+  const rate = computes && cell.flops !== null ? cell.flops / (meanMs / 1000) : null;
   return (
-    `  ${cell.strategy.padEnd(15)} b${String(cell.batchSize).padEnd(5)} ${cell.meanMs.toFixed(2).padStart(9)} ms/step` +
-    `  (p50 ${cell.p50Ms?.toFixed(2)}, p99 ${cell.p99Ms?.toFixed(2)}, n=${cell.samples})` +
-    `  ${String(cell.kernels ?? 'n/a').padStart(5)} kernels/step (${cell.dispatches ?? 'n/a'} dispatches)` +
-    `  ${si(cell.flops, 'FLOP')}/step  ${si(cell.flopsPerSecond, 'FLOP/s')}`
+    `${name} ${meanMs.toFixed(2).padStart(9)} ms/step  (p50 ${p50Ms.toFixed(2)}, p99 ${p99Ms.toFixed(2)}, n=${samples})` +
+    `  ${String(cell.kernels ?? 'n/a').padStart(5)} kernels/step${cell.dispatches === null ? '' : ` (${cell.dispatches} dispatches)`}` +
+    `  ${si(cell.flops, 'FLOP')}/step  ${si(rate, 'FLOP/s')}`
   );
+}
+
+async function writeTable(file: string, runs: readonly GpuCheckRun[]): Promise<string> {
+  const markdown = renderGpuCheck(runs);
+  await writeFile(file, markdown);
+  return markdown;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -289,82 +316,78 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const readOthers = () => Promise.all(args.with.map(([label, dir]) => readCheckRun(label, dir)));
+  if (args.render) {
+    await prepareOutputs([{ flag: '--table', path: args.table, kind: 'file' }]);
+    const runs = await readOthers();
+    process.stdout.write(await writeTable(args.table, runs));
+    return runs.some((run) => run.results) ? 0 : 1;
+  }
   const dir = args.out;
-  await prepareOutputs([{ flag: '--out', path: dir, kind: 'folder' }]);
+  await prepareOutputs([
+    { flag: '--out', path: dir, kind: 'folder' },
+    { flag: '--table', path: args.table, kind: 'file' },
+  ]);
   applyFlags(args.flags);
   if (args.dawnOptions.length > 0) process.env[DAWN_OPTIONS_ENV] = args.dawnOptions.join(' ');
 
-  const scenarios = args.batchSizes.map((batchSize) =>
-    balancedAt(batchSize, args.strategies, args.budget, args.equivalenceMaxBatch),
-  );
-  const skipped = new Set(
-    scenarios.filter(({ scenario }) => scenario.measure.equivalenceSteps === 0).map(({ scenario }) => scenario.name),
-  );
+  const scenarios = args.batchSizes.map((batchSize) => balancedAt(batchSize, args.strategies, args.budget, args.equivalenceMaxBatch));
+  const skipped = scenarios.filter(({ scenario }) => scenario.measure.equivalenceSteps === 0).map(({ scenario }) => scenario.name);
   console.error(
-    `gpu-check: balanced at batch ${args.batchSizes.join(', ')}; strategies ${args.strategies.join(', ')}; ` +
+    `gpu-check: balanced at batch ${args.batchSizes.join(', ')} on ${args.backends.join(', ')}; strategies ${args.strategies.join(', ')}; ` +
       `budget ${JSON.stringify(args.budget)}; flags ${JSON.stringify(args.flags)}; ` +
-      `Dawn options ${JSON.stringify(process.env[DAWN_OPTIONS_ENV] ?? '')}; out ${dir}` +
-      (skipped.size > 0 ? `; equivalence check skipped for ${[...skipped].join(', ')}` : ''),
+      `Dawn options ${JSON.stringify(process.env[DAWN_OPTIONS_ENV] ?? '')}; out ${dir}; table ${args.table}` +
+      (skipped.length > 0 ? `; equivalence check skipped for ${skipped.join(', ')}` : ''),
   );
 
-  let device: string | null = null;
-  let isGpu: boolean | null = null;
-  const summary = (results: RunResults): WebGpuSummary => ({
-    kind: 'gan-update-bench gpu-check webgpu',
-    createdAt: results.createdAt,
-    tfjs: tf.version.tfjs,
-    node: process.version,
+  const file = (): GpuCheckFile => ({
+    kind: 'gan-update-bench gpu-check',
+    label: args.label,
     adapter: webgpuAdapterSummary() ?? null,
-    device,
-    isGpu,
     flagsRequested: args.flags,
     flagsEffective: effectiveFlags(args.flags),
     webgpuFlags: webgpuOverheadFlags(),
     budget: args.budget,
-    equivalenceSkippedFor: [...skipped],
-    cells: summarizeCells(results.cells),
+    backends: args.backends,
+    equivalenceSkippedFor: skipped,
   });
-  const save = async (results: RunResults) => {
+  const others = await readOthers();
+  const save = async (results: RunResults): Promise<string> => {
     await writeRawResults(dir, results);
-    await writeFile(join(dir, 'webgpu.json'), `${JSON.stringify(summary(results), null, 2)}\n`);
+    const meta = file();
+    await writeFile(join(dir, 'gpu-check.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    return writeTable(args.table, [...others, { label: args.label, results, meta }]);
   };
 
   const progress = createProgress();
   const started = performance.now();
+  const computes = () => webgpuAdapterSummary()?.isNullDevice !== true;
   const results = await runBenchmark({
     scenarios,
-    backend: 'webgpu',
+    backend: args.backends,
     onEvent: async (event) => {
       progress(event);
-      if (event.type === 'backend-started') {
-        device = event.started.device.description;
-        isGpu = event.started.device.isGpu;
+      if (event.type === 'backend-started' && event.started.provider.id === 'webgpu') {
         console.error(`gpu-check: webgpu flags ${JSON.stringify(webgpuOverheadFlags())}`);
         if (!event.started.device.isGpu) {
           console.error('gpu-check: NOTE this adapter is a software fallback (CPU): its timings say nothing about a GPU');
         }
       }
-      if (event.type === 'scenario-end') {
+      if (event.type === 'backend-end') {
         await save(event.results);
-        for (const line of summarizeCells(event.cells).map(formatCellLine)) console.error(line);
+        for (const cell of event.cells) console.error(formatCellLine(cell, cell.backend !== 'webgpu' || computes()));
       }
     },
   });
-  await save(results);
+  const table = await save(results);
   const written = await writeReport(dir, results);
-
-  const final = summary(results);
-  console.log(`\nwebgpu on ${device ?? 'no device (the backend did not start)'}`);
-  console.log(`tfjs ${final.tfjs}, flags ${JSON.stringify(final.webgpuFlags)}`);
-  if (Object.keys(args.flags).length > 0) console.log(`requested flags, as tfjs holds them: ${JSON.stringify(final.flagsEffective)}`);
-  console.log('strategy         batch   mean ms/step  (p50, p99, n)        kernels/step (GPU dispatches)  FLOPs/step  achieved');
-  for (const line of final.cells.map(formatCellLine)) console.log(line);
+  console.log(`\n${table}`);
   console.log(
-    `wrote ${dir}/results.json, results.csv, webgpu.json and ${written.map((file) => file.slice(dir.length + 1)).join(', ')} ` +
-      `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `wrote ${dir}/results.json, results.csv, gpu-check.json and ${written.map((path) => path.slice(dir.length + 1)).join(', ')}; ` +
+      `the table in ${args.table}; in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   const failed = results.cells.filter((cell) => cell.status === 'errored');
-  for (const cell of failed) console.error(`gpu-check: ${cell.scenario} ${cell.strategy} failed: ${cell.error}`);
+  for (const cell of failed) console.error(`gpu-check: ${cell.backend} ${cell.scenario} ${cell.strategy} failed: ${cell.error}`);
   return failed.length > 0 ? 1 : 0;
 }
 

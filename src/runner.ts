@@ -13,6 +13,7 @@ import { checkEquivalence, classifyDifference, type EquivalenceResult } from './
 import { backendCapacity } from './measure/capacity.js';
 import { estimateFootprint, footprintProblem } from './measure/footprint.js';
 import { calibrateBackend } from './measure/calibration-workloads.js';
+import { calibrationLayer, DEFAULT_BUDGET_MS, DEFAULT_MAX_ROUNDS } from './measure/calibration.js';
 import { observeStep } from './measure/observe.js';
 import { recordObservedStep, type StepRecord } from './measure/record.js';
 import { measureHarnessOverhead, roundPlan, timeInterleaved } from './measure/timing.js';
@@ -40,8 +41,11 @@ export interface LoadedScenario {
 
 export interface RunOptions {
   scenarios: readonly LoadedScenario[];
-  /** Overrides every scenario's `backend`. */
-  backend?: BackendId;
+  /**
+   * Overrides every scenario's `backend`: one backend, or several, on each of which every scenario is measured
+   * in turn (scenario by scenario: all of a scenario's backends before the next scenario).
+   */
+  backend?: BackendId | readonly BackendId[];
   /** Overrides every scenario's `strategies`. */
   strategies?: readonly StrategyId[];
   /** Runs only this share of the scenarios (1-based index), recorded in the results. */
@@ -56,14 +60,19 @@ export type RunEvent =
       index: number;
       count: number;
       scenario: Scenario;
-      backend: BackendId;
+      /** The backends it is measured on, in order. */
+      backends: BackendId[];
       strategies: StrategyId[];
-      /** The least timed milliseconds this scenario's settings ask for (minTimeMs per strategy), and the later ones'. */
+      /** The least timed milliseconds this scenario's settings ask for (minTimeMs per strategy and backend), and the later ones'. */
       timingFloorMs: number;
       laterTimingFloorMs: number;
     }
+  /** One of the scenario's backends begins (index into the scenario's backends). */
+  | { type: 'backend-start'; scenario: Scenario; backend: BackendId; index: number; count: number }
   | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
   | { type: 'phase'; scenario: Scenario; phase: string }
+  /** One backend's cells of the scenario are in `results`: a handler may save them. */
+  | { type: 'backend-end'; scenario: Scenario; backend: BackendId; cells: CellResult[]; results: RunResults }
   | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; cells: CellResult[]; results: RunResults };
 
 /** The strategy timings and equivalence are measured against: the post's strategy 1 when it runs. */
@@ -71,12 +80,19 @@ export function referenceStrategy(ids: readonly StrategyId[]): StrategyId {
   return ids.includes('retain-graph') ? 'retain-graph' : ids[0]!;
 }
 
+/** The backends a scenario is measured on: the override (one or several) or the scenario's own. */
+export function backendsOf(scenario: Scenario, override: RunOptions['backend']): BackendId[] {
+  if (override === undefined) return [scenario.backend];
+  return typeof override === 'string' ? [override] : [...override];
+}
+
 const require = createRequire(import.meta.url);
 const packageJson = require('../package.json') as { name: string; version: string };
 
 /**
- * Runs every cell of every scenario and returns what results.json holds. `scenario-end` events carry the
- * results so far, so that a caller can save them before the next scenario starts.
+ * Runs every cell of every scenario and returns what results.json holds. Each scenario runs on each of its
+ * backends in turn; `backend-end` and `scenario-end` events carry the results so far, so that a caller can save
+ * them before the next backend or scenario starts.
  */
 export async function runBenchmark(options: RunOptions): Promise<RunResults> {
   const { scenarios, onEvent } = options;
@@ -90,7 +106,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     versions: { tfjs: tf.version.tfjs, node: process.version },
     machine: machineInfo(),
     settings: {
-      backend: options.backend ?? 'per scenario',
+      backend: options.backend === undefined ? 'per scenario' : [options.backend].flat().join(','),
       strategies: allIds,
       referenceStrategy: referenceStrategy(allIds),
       shard: options.shard ?? null,
@@ -100,38 +116,48 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     scenarios: scenarios.map((loaded) => summarizeScenario(loaded, options.strategies)),
     cells: [],
   };
+  const floors = scenarios.map((loaded) => timingFloorMs(loaded.scenario, options));
   for (const [index, { scenario }] of scenarios.entries()) {
-    const backend = options.backend ?? scenario.backend;
+    const backends = backendsOf(scenario, options.backend);
     const ids = [...(options.strategies ?? scenario.strategies)];
-    const floors = scenarios.map((loaded) => timingFloorMs(loaded.scenario, options.strategies));
     await onEvent?.({
       type: 'scenario-start',
       index,
       count: scenarios.length,
       scenario,
-      backend,
+      backends,
       strategies: ids,
       timingFloorMs: floors[index]!,
       laterTimingFloorMs: floors.slice(index + 1).reduce((a, b) => a + b, 0),
     });
-    const outcome =
-      backend === 'pytorch' ? await runPytorchScenario(scenario, ids, onEvent) : await runScenario(scenario, backend, ids, onEvent);
-    Object.assign(results.versions, outcome.versions);
-    if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
-    if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
-    if (outcome.calibration) (results.calibrations ??= []).push(outcome.calibration);
-    results.cells.push(...outcome.cells);
-    results.settings.backend = backendLabels.join('; ');
-    results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
-    await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: outcome.cells, results });
+    // The tfjs update-equivalence check runs once per scenario, on cpu, whichever tfjs backends measure it.
+    let tfjsEquivalence: Promise<TfjsEquivalence> | null = null;
+    const scenarioCells: CellResult[] = [];
+    for (const [backendIndex, backend] of backends.entries()) {
+      await onEvent?.({ type: 'backend-start', scenario, backend, index: backendIndex, count: backends.length });
+      const outcome =
+        backend === 'pytorch'
+          ? await runPytorchScenario(scenario, ids, onEvent)
+          : await runScenario(scenario, backend, ids, (tfjsEquivalence ??= checkTfjsEquivalence(scenario, ids, onEvent)), onEvent);
+      Object.assign(results.versions, outcome.versions);
+      if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
+      if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
+      if (outcome.calibration) (results.calibrations ??= []).push(outcome.calibration);
+      results.cells.push(...outcome.cells);
+      scenarioCells.push(...outcome.cells);
+      results.settings.backend = backendLabels.join('; ');
+      results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
+      await onEvent?.({ type: 'backend-end', scenario, backend, cells: outcome.cells, results });
+    }
+    await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: scenarioCells, results });
   }
   results.complete = true;
   return results;
 }
 
-/** The least timed milliseconds a scenario asks for: minTimeMs for each strategy it runs. */
-function timingFloorMs(scenario: Scenario, strategyOverride?: readonly StrategyId[]): number {
-  return (strategyOverride ?? scenario.strategies).length * scenario.measure.minTimeMs;
+/** The least timed milliseconds a scenario asks for: minTimeMs for each strategy it runs, on each backend. */
+function timingFloorMs(scenario: Scenario, options: Pick<RunOptions, 'strategies' | 'backend'>): number {
+  return backendsOf(scenario, options.backend).length * (options.strategies ?? scenario.strategies).length * scenario.measure.minTimeMs;
 }
 
 /** The scenario facts reports need. */
@@ -182,30 +208,39 @@ interface Trainee extends StrategyMeasurements {
   run: StepRunner;
 }
 
+/** The tfjs update-equivalence check of a scenario (on cpu), shared by every tfjs backend that measures it. */
+interface TfjsEquivalence {
+  results: Map<StrategyId, EquivalenceResult>;
+  /** Why the check failed, as a remark for every cell; null when it ran (or was skipped). */
+  error: string | null;
+}
+
+async function checkTfjsEquivalence(scenario: Scenario, ids: StrategyId[], onEvent: RunOptions['onEvent']): Promise<TfjsEquivalence> {
+  const results = new Map<StrategyId, EquivalenceResult>();
+  const steps = scenario.measure.equivalenceSteps;
+  if (steps === 0) return { results, error: null };
+  await onEvent?.({ type: 'phase', scenario, phase: `update equivalence on cpu (${steps} steps per strategy)` });
+  try {
+    const misfit = footprintProblem(estimateFootprint(scenario, { gans: 1, batches: steps, adam: 'for-loop' }), backendCapacity('cpu'));
+    if (misfit) throw new Error(misfit);
+    await tf.setBackend('cpu');
+    for (const result of await checkEquivalence(scenario, ids, referenceStrategy(ids), steps)) results.set(result.strategy, result);
+    return { results, error: null };
+  } catch (error) {
+    return { results, error: `equivalence check failed: ${messageOf(error)}` };
+  }
+}
+
 async function runScenario(
   scenario: Scenario,
   backend: BackendId,
   ids: StrategyId[],
+  tfjsEquivalence: Promise<TfjsEquivalence>,
   onEvent: RunOptions['onEvent'],
 ): Promise<ScenarioOutcome> {
   const reference = referenceStrategy(ids);
   const phase = (name: string) => onEvent?.({ type: 'phase', scenario, phase: name });
-
-  const equivalence = new Map<StrategyId, EquivalenceResult>();
-  let equivalenceError: string | null = null;
-  if (scenario.measure.equivalenceSteps > 0) {
-    phase(`update equivalence on cpu (${scenario.measure.equivalenceSteps} steps per strategy)`);
-    try {
-      const misfit = footprintProblem(estimateFootprint(scenario, { gans: 1, batches: scenario.measure.equivalenceSteps, adam: 'for-loop' }), backendCapacity('cpu'));
-      if (misfit) throw new Error(misfit);
-      await tf.setBackend('cpu');
-      for (const result of await checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps)) {
-        equivalence.set(result.strategy, result);
-      }
-    } catch (error) {
-      equivalenceError = `equivalence check failed: ${messageOf(error)}`;
-    }
-  }
+  const { results: equivalence, error: equivalenceError } = await tfjsEquivalence;
 
   let started: StartedBackend;
   try {
@@ -361,8 +396,11 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
   const measured: StrategyMeasurements[] = ids.map((id) => ({ id, record: null, error: null, raised: false, samplesMs: [], note: null }));
   const equivalence = new Map<StrategyId, EquivalenceResult>();
   let deviceBytes: number | null = null;
+  let calibration: Calibration | undefined;
   try {
     await onEvent?.({ type: 'backend-started', scenario, started });
+    phase("calibrating the backend (the step's products and an elementwise op)");
+    calibration = await calibratePytorch(worker, scenario, device);
     await worker.request('setup', { scenario, strategies: ids });
     const printed = (id: StrategyId) => strategies[id].raises !== undefined;
 
@@ -427,7 +465,23 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
   }
   const deviceMemory = deviceBytes === null ? { bytes: null, isEstimate: null } : { bytes: deviceBytes, isEstimate: false };
   const { cells } = buildCells({ scenario, backend: 'pytorch', device, reference, measured, equivalence, deviceMemory });
-  return { cells, overheadPct: null, backendLabel: `pytorch (${device})`, versions };
+  return { cells, ...(calibration ? { calibration } : {}), overheadPct: null, backendLabel: `pytorch (${device})`, versions };
+}
+
+/**
+ * The worker's calibration at the scenario's largest layer, the same record as tfjs's (and on CUDA the float32
+ * peak). A failed request is a calibration with its error; a gone worker is thrown on.
+ */
+async function calibratePytorch(worker: PytorchWorker, scenario: Scenario, device: string): Promise<Calibration> {
+  const layer = calibrationLayer(scenarioLayers(scenario), scenario.batchSize);
+  const identity = { scenario: scenario.name, backend: 'pytorch' as const, device };
+  try {
+    const measured = await worker.request('calibrate', { layer, budgetMs: DEFAULT_BUDGET_MS, maxRounds: DEFAULT_MAX_ROUNDS, peak: true });
+    return { ...identity, ...measured, error: null };
+  } catch (error) {
+    if (error instanceof WorkerGoneError) throw error;
+    return { ...identity, layer, products: [], elementwise: null, rounds: 0, elapsedMs: 0, error: messageOf(error) };
+  }
 }
 
 /**

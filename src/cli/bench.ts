@@ -5,7 +5,7 @@
  * scenario; it sets the exit code (see EXIT in exit.ts).
  */
 import { writeFile } from 'node:fs/promises';
-import { BACKEND_IDS, parseBackendId, type BackendId } from '../backends/index.js';
+import { BACKEND_IDS, type BackendId } from '../backends/index.js';
 import { compareAndRender } from '../compare/api.js';
 import type { CompareOptions } from '../compare/comparison.js';
 import { cellsOutsidePlan, type PlannedCell } from '../compare/coverage.js';
@@ -16,6 +16,7 @@ import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.
 import { loadScenario, ScenarioError } from '../scenario/load.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
+import { parseBackendList } from './backend-list.js';
 import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
 import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
@@ -25,7 +26,13 @@ import { createProgress } from './progress.js';
 import { parseStrategyList } from './strategy-list.js';
 
 export const BENCH_FLAGS = {
-  backend: { argument: 'id', description: `${BACKEND_IDS.join(' | ')}\n(default: each scenario's own, auto unless it says)` },
+  backend: {
+    argument: 'list',
+    description:
+      `one of ${BACKEND_IDS.join(' | ')},\n` +
+      'or several (not auto), comma-separated, each at most once: every scenario is\n' +
+      "measured on each in turn (default: each scenario's own, auto unless it says)",
+  },
   strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
   shard: { argument: 'i/n', description: 'run only shard i of n of the scenarios (a CI matrix; merge with npm run report);\nan empty shard writes an empty result' },
@@ -40,21 +47,24 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
   summary: [
     'Trains each update strategy of each scenario and measures time per step, FLOPs, forward and backward',
     'passes, peak tensor memory and leaks; writes results.csv, results.json, report.md and charts after every',
-    'scenario. The comparison flags (--threshold ... --allow-missing) apply with --baseline, as in npm run compare.',
+    'backend of every scenario. The comparison flags (--threshold ... --allow-missing) apply with --baseline, as in',
+    'npm run compare.',
   ].join('\n'),
   flags: BENCH_FLAGS,
   failure: 'a cell failed (its row says why; the rest was measured and written), or the comparison with --baseline failed',
   examples: [
     'npm run bench -- scenarios/small-d.ts',
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
+    'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch',
     'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
-    'npm run bench -- scenarios/ci/*.ts --backend cpu --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
+    'npm run bench -- scenarios/ci/*.ts --backend cpu,pytorch --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
   ],
 };
 
 export interface BenchArgs {
   files: string[];
-  backend?: BackendId;
+  /** The backends every scenario is measured on, in this order; undefined: each scenario's own. */
+  backends?: BackendId[];
   strategies?: StrategyId[];
   out?: string;
   shard: Shard | null;
@@ -82,7 +92,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   }
   return {
     files: positionals,
-    backend: values.backend === undefined ? undefined : flagValue('backend', () => parseBackendId(values.backend!)),
+    backends: values.backend === undefined ? undefined : parseBackendList(values.backend),
     strategies: values.strategies === undefined ? undefined : parseStrategyList(values.strategies),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
@@ -133,7 +143,9 @@ async function readBaseline(args: BenchArgs, scenarios: readonly LoadedScenario[
     throw error;
   }
   const planned: PlannedCell[] = scenarios.flatMap(({ scenario }) =>
-    (args.strategies ?? scenario.strategies).map((strategy) => ({ scenario: scenario.name, backend: args.backend ?? scenario.backend, strategy })),
+    (args.backends ?? [scenario.backend]).flatMap((backend) =>
+      (args.strategies ?? scenario.strategies).map((strategy) => ({ scenario: scenario.name, backend, strategy })),
+    ),
   );
   const outside = cellsOutsidePlan(baseline, planned);
   if (outside.length > 0 && !args.compare.allowMissing) {
@@ -181,12 +193,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const progress = createProgress();
   const results = await runBenchmark({
     scenarios,
-    backend: args.backend,
+    backend: args.backends,
     strategies,
     shard: args.shard,
     onEvent: async (event) => {
       progress(event);
-      if (event.type === 'scenario-end') await writeRun(dir, event.results);
+      if (event.type === 'backend-end') await writeRun(dir, event.results);
     },
   });
   const written = await writeRun(dir, results);

@@ -1,4 +1,4 @@
-/** Terminal progress for long runs: which scenario and phase, how many are left, and the time left. */
+/** Terminal progress for long runs: which scenario, backend and phase, how many are left, and the time left. */
 import type { RunEvent } from '../runner.js';
 
 export interface ProgressOptions {
@@ -28,6 +28,7 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
   let laterFloor = 0;
   let laterCount = 0;
   let label = '';
+  let scenarioLabel = '';
 
   const timeLeft = (): string => {
     if (scenariosDone === 0) return '';
@@ -44,11 +45,15 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         laterFloor = event.laterTimingFloorMs;
         laterCount = event.count - event.index - 1;
         scenarioStart = now();
-        label = `[${event.index + 1}/${event.count}] ${event.scenario.name}`;
+        label = scenarioLabel = `[${event.index + 1}/${event.count}] ${event.scenario.name}`;
         write(
-          `${label}: ${event.strategies.length} strategies on backend ${event.backend}; timing takes at least ` +
+          `${label}: ${event.strategies.length} strategies on ${event.backends.length === 1 ? 'backend' : 'backends'} ${event.backends.join(', ')}; timing takes at least ` +
             `${formatDuration(event.timingFloorMs)} here${event.laterTimingFloorMs > 0 ? ` and ${formatDuration(event.laterTimingFloorMs)} in the scenarios after it` : ''}`,
         );
+        break;
+      case 'backend-start':
+        // With several backends every line says which one it is about.
+        label = event.count > 1 ? `${scenarioLabel} · ${event.backend} (${event.index + 1}/${event.count})` : scenarioLabel;
         break;
       case 'backend-started': {
         const { provider, device, passedOver } = event.started;
@@ -60,11 +65,13 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         write(`${label}: ${event.phase}${timeLeft()}`);
         break;
       case 'scenario-end': {
+        label = scenarioLabel;
         floorDone += currentFloor;
         actualDone += now() - scenarioStart;
         scenariosDone++;
         const failed = event.cells.filter((cell) => cell.status === 'errored');
-        for (const cell of failed) write(`${label}: ${cell.strategy} failed: ${cell.error}`);
+        const several = new Set(event.cells.map((cell) => cell.backend)).size > 1;
+        for (const cell of failed) write(`${label}: ${cell.strategy}${several ? ` on ${cell.backend}` : ''} failed: ${cell.error}`);
         write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${event.cells.length - failed.length}/${event.cells.length} cells ok (${formatDuration(now() - started)} elapsed)`);
         break;
       }

@@ -6,10 +6,11 @@ import type { CellResult, RunResults } from '../types.js';
 import { resolveMode, type ResolvedMode } from './mode.js';
 import { testSignificance, type TimingSide } from './significance.js';
 import {
-  CPU_ONLY_METRICS,
+  BYTE_METRICS,
   DEFAULT_ALPHA,
   DEFAULT_THRESHOLD,
   DETERMINISTIC_METRICS,
+  EXACT_BYTES_BACKENDS,
   type CellKey,
   type CompareOptions,
   type Comparison,
@@ -76,6 +77,10 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
   if (baseline.complete === false) warnings.push('The baseline run did not finish: it lacks the cells it had not measured.');
   if (baseline.versions.tfjs !== current.versions.tfjs) {
     warnings.push(`tfjs ${baseline.versions.tfjs} → ${current.versions.tfjs}: kernel counts may legitimately differ.`);
+  }
+  const torch = (run: RunResults) => run.versions['torch'];
+  if (torch(baseline) !== undefined && torch(current) !== undefined && torch(baseline) !== torch(current)) {
+    warnings.push(`PyTorch ${torch(baseline)} → ${torch(current)}: the pytorch cells' kernel counts and bytes may legitimately differ.`);
   }
   const baselineCells = indexCells(baseline, 'baseline');
   const currentCells = indexCells(current, 'current');
@@ -152,7 +157,9 @@ interface CellContext {
 
 function compareCell(baseline: CellResult, current: CellResult, context: CellContext): ComparisonRow[] {
   const id = keyOf(current);
-  if (baseline.status === 'errored' || current.status === 'errored') {
+  // A cell that did not train (it failed, or it is the post's printed code, which must raise) has no numbers to
+  // compare: its status is what is compared.
+  if (baseline.status !== 'ok' || current.status !== 'ok') {
     const statusRow: ComparisonRow = {
       ...id,
       metric: 'status',
@@ -160,15 +167,15 @@ function compareCell(baseline: CellResult, current: CellResult, context: CellCon
       current: current.status,
       change: null,
       changeKind: null,
-      verdict: baseline.status === current.status ? 'same' : current.status === 'errored' ? 'regressed' : 'improved',
+      verdict: statusVerdict(baseline.status, current.status),
     };
-    const error = current.status === 'errored' ? current.error : baseline.error;
-    if (error) statusRow.note = error;
+    const error = current.status !== 'ok' ? current.error : baseline.error;
+    if (error && statusRow.verdict !== 'same') statusRow.note = error;
     return [statusRow];
   }
   const rows = [compareTime(baseline, current, context)];
   const metrics: DeterministicMetric[] = [...DETERMINISTIC_METRICS];
-  if (current.backend === 'cpu') metrics.push(...CPU_ONLY_METRICS);
+  if (EXACT_BYTES_BACKENDS.includes(current.backend)) metrics.push(...BYTE_METRICS);
   for (const metric of metrics) {
     const before = baseline[metric];
     const after = current[metric];
@@ -184,6 +191,14 @@ function compareCell(baseline: CellResult, current: CellResult, context: CellCon
     });
   }
   return rows;
+}
+
+/** Errored is worse than anything; ok and raised are each a strategy's expected outcome, so a switch between them is a change. */
+function statusVerdict(baseline: CellResult['status'], current: CellResult['status']): ComparisonRow['verdict'] {
+  if (baseline === current) return 'same';
+  if (current === 'errored') return 'regressed';
+  if (baseline === 'errored') return 'improved';
+  return 'changed';
 }
 
 /**

@@ -16,14 +16,20 @@ export const DETERMINISTIC_METRICS = [
   'wastedGradientElements',
   'leakedTensors',
 ] as const;
-/** Byte counts that are deterministic only on the cpu backend (other backends pool and pad buffers). */
-export const CPU_ONLY_METRICS = ['peakBytes', 'retainedBytes'] as const;
+/**
+ * Byte counts that are deterministic only on some backends (EXACT_BYTES_BACKENDS): tfjs's GPU and WebAssembly
+ * backends pool and pad buffers, while tfjs's cpu backend and PyTorch (its profiler's allocations on the CPU, the
+ * caching allocator's peak on CUDA) give the same bytes run after run.
+ */
+export const BYTE_METRICS = ['peakBytes', 'retainedBytes'] as const;
+/** The backends whose BYTE_METRICS are compared exactly, as the other counts are everywhere. */
+export const EXACT_BYTES_BACKENDS: readonly string[] = ['cpu', 'pytorch'];
 /** `time`: mean step time in ms (absolute mode); `timeRatio`: mean over the reference strategy's (ratio mode). */
 export const TIME_METRICS = ['time', 'timeRatio'] as const;
 
-export type DeterministicMetric = (typeof DETERMINISTIC_METRICS)[number] | (typeof CPU_ONLY_METRICS)[number];
+export type DeterministicMetric = (typeof DETERMINISTIC_METRICS)[number] | (typeof BYTE_METRICS)[number];
 export type TimeMetric = (typeof TIME_METRICS)[number];
-/** `status` compares ok/errored; `cell` marks a cell present on one side only ('added' or 'removed'). */
+/** `status` compares ok/errored/raised; `cell` marks a cell present on one side only ('added' or 'removed'). */
 export type ComparedMetric = TimeMetric | DeterministicMetric | 'status' | 'cell';
 
 export type Verdict = 'same' | 'improved' | 'regressed' | 'changed' | 'added' | 'removed';
@@ -57,7 +63,7 @@ export interface ComparisonRow {
   key: string;
   cell: CellKey;
   metric: ComparedMetric;
-  /** Mean ms (`time`), mean ratio (`timeRatio`), a count, or 'ok'/'errored' (`status`); null where absent. */
+  /** Mean ms (`time`), mean ratio (`timeRatio`), a count, or 'ok'/'errored'/'raised' (`status`); null where absent. */
   baseline: number | string | null;
   current: number | string | null;
   /** Relative change (current / baseline - 1) for times, current - baseline for counts. */

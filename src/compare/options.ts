@@ -2,7 +2,7 @@
  * Parsing of the comparison flags' values, shared by the compare CLI and the bench CLI's `--baseline` (the flags
  * themselves are declared in src/cli/compare-flags.ts); errors name the flag.
  */
-import { CPU_ONLY_METRICS, DETERMINISTIC_METRICS, TIME_METRICS, type CompareOptions, type TimeMetric } from './comparison.js';
+import { BYTE_METRICS, DETERMINISTIC_METRICS, TIME_METRICS, type CompareOptions, type TimeMetric } from './comparison.js';
 import { COMPARE_MODES, type CompareMode } from './mode.js';
 
 /** "10%" or "0.1" as 0.1. A bare number of 1 or more is refused: "10" might mean 10% or 1000%. */
@@ -22,7 +22,7 @@ export function parseMetricThreshold(text: string, flag = '--metric-threshold'):
   const separator = text.indexOf('=');
   if (separator < 0) throw new Error(`${flag} expects METRIC=THRESHOLD such as time=5%, got '${text}'`);
   const metric = text.slice(0, separator).trim();
-  if ((DETERMINISTIC_METRICS as readonly string[]).includes(metric) || (CPU_ONLY_METRICS as readonly string[]).includes(metric)) {
+  if ((DETERMINISTIC_METRICS as readonly string[]).includes(metric) || (BYTE_METRICS as readonly string[]).includes(metric)) {
     throw new Error(`${flag}: ${metric} is a count and must match exactly; thresholds apply to ${TIME_METRICS.join(' and ')}`);
   }
   if (!(TIME_METRICS as readonly string[]).includes(metric)) {

@@ -5,7 +5,8 @@
  * does more backward work pays for the work or for a backend's kernel that is slow in one form (docs/costs.md).
  *
  * Pure: the work runs through injected workloads, the clock and the sync are injected too
- * (src/measure/calibration-workloads.ts binds them to TensorFlow.js).
+ * (src/measure/calibration-workloads.ts binds them to TensorFlow.js). The pytorch backend's worker measures the
+ * same forms in PyTorch with the same rounds and fills the same record (src/backends/pytorch/worker.py, `calibrate`).
  */
 import type { ConcreteBackendId } from '../backends/backend.js';
 import type { DenseShape } from '../models/mlp.js';
@@ -31,6 +32,11 @@ export interface CalibrationLayer extends DenseShape {
 
 export interface ProductThroughput {
   form: ProductForm;
+  /**
+   * What ran it where that is not tfjs's dense-layer functions: PyTorch names its own call here (e.g.
+   * `torch.addmm(b, x, W.t())`: PyTorch stores W as [out, in], so its forward is the one with a transposed view).
+   */
+  operation?: string;
   /** 2·batch·in·out: a multiply-add counted as 2, as the FLOP columns count. */
   flops: number;
   medianMs: number;
@@ -39,7 +45,7 @@ export interface ProductThroughput {
 }
 
 export interface ElementwiseThroughput {
-  /** The tfjs kernel timed, e.g. 'Multiply'. */
+  /** The kernel timed, e.g. tfjs's 'Multiply' or 'torch.mul'. */
   kernel: string;
   elements: number;
   /** Bytes read and written: two float32 inputs and one output per element. */
@@ -63,6 +69,25 @@ export interface Calibration {
   elapsedMs: number;
   /** Why it failed, when it did: the products and elementwise figures are then empty. */
   error: string | null;
+  /**
+   * The device's measured float32 matrix-product peak, where the backend measures one (pytorch on CUDA, TF32
+   * off); absent or null elsewhere. What the GPU check's "% of peak" divides by.
+   */
+  fp32Peak?: Fp32Peak | null;
+}
+
+/** The best of a few large float32 products on the device: the throughput its matrix units reach in float32. */
+export interface Fp32Peak {
+  /** The product is size x size by size x size. */
+  size: number;
+  /** 2·size³. */
+  flops: number;
+  repeats: number;
+  bestMs: number;
+  /** flops / bestMs, in FLOP/s. */
+  flopsPerSecond: number;
+  /** How TF32 was turned off, as the worker read it back. */
+  precision: string | null;
 }
 
 /** A product form whose throughput is below this fraction of the fastest form's makes the backend's costs lopsided. */

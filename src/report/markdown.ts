@@ -1,14 +1,18 @@
 /**
  * The markdown report: data in, string out. A header of runs, optional chart images, then per scenario its
- * shapes and, per backend · device (· run), the measurements, the post's claims and the update equivalence.
+ * shapes; where several backends (or runs) measured it, the post's claims side by side with the places where
+ * TensorFlow.js and PyTorch disagree, and their cost structures side by side; what the post's printed code raised
+ * on each backend; then per backend · device (· run) the measurements, calibration, claims and update equivalence.
  */
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
 import type { RunResults, ScenarioSummary } from '../types.js';
 import type { Calibration } from '../measure/calibration.js';
-import { renderCalibration } from './calibration.js';
+import { renderCalibration, renderCalibrationsSideBySide } from './calibration.js';
 import { CHART_TITLES } from './chart-titles.js';
 import { evaluateClaims } from './claims.js';
+import { renderClaimsSideBySide, type ClaimColumn } from './claims-side-by-side.js';
+import { renderPrintedStrategies } from './printed.js';
 import { formatCount } from './format.js';
 import { mergeRuns, type TaggedCell } from './merge.js';
 import { CLAIM_COLUMNS, formatDiff, MEASUREMENT_COLUMNS, renderTable, RUN_COLUMNS } from './tables.js';
@@ -80,45 +84,104 @@ export function equivalenceParagraph(cells: readonly TaggedCell[]): string {
   return `**Update equivalence.** ${sentences.join(' ')}`;
 }
 
-function groupSection(scenario: ScenarioSummary, cells: TaggedCell[], heading: string, calibration?: Calibration): string {
-  const sorted = [...cells].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
+/** One backend's cells of a scenario (in one run), with the label its column gets when several are side by side. */
+interface Group {
+  cells: TaggedCell[];
+  heading: string;
+  /** The column label: the backend, with its run where several runs are merged. */
+  label: string;
+  calibration: Calibration | undefined;
+}
+
+const EVIDENCE_COLUMNS = CLAIM_COLUMNS.filter((column) => column.header !== 'Rule');
+
+/**
+ * One backend's section: its measurements (the printed strategies that raised as they must are left to their own
+ * section), its failures, its calibration, the claims with their evidence (and, when it stands alone, their rules;
+ * beside other backends the rules are in the side-by-side table) and the update equivalence.
+ */
+function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): string {
+  const sorted = [...group.cells].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
+  const measured = sorted.filter((cell) => cell.status !== 'raised');
   const errored = sorted.filter((cell) => cell.status === 'errored');
   let claims: string;
   try {
-    claims = renderTable(CLAIM_COLUMNS, evaluateClaims(scenario, sorted));
+    claims = renderTable(alone ? CLAIM_COLUMNS : EVIDENCE_COLUMNS, evaluateClaims(scenario, sorted));
   } catch (error) {
     claims = `Not evaluated: ${error instanceof Error ? error.message : String(error)}.`;
   }
+  const { backend, device } = sorted[0]!;
   return [
-    `### ${heading}`,
-    renderTable(MEASUREMENT_COLUMNS, sorted),
+    `### ${group.heading}`,
+    renderTable(MEASUREMENT_COLUMNS, measured),
     ...(errored.length
       ? [errored.map((cell) => `- **${cell.strategy} errored:** ${cell.error ?? 'no message'}`).join('\n')]
       : []),
-    ...(calibration ? [renderCalibration(calibration)] : []),
-    `**Claims** (the post's, on ${cells[0]!.backend} · ${cells[0]!.device})`,
+    ...(group.calibration ? [renderCalibration(group.calibration)] : []),
+    alone ? `**Claims** (the post's, on ${backend} · ${device})` : `**Claims** (the post's, on ${backend} · ${device}; their rules are in the side-by-side table above)`,
     claims,
-    equivalenceParagraph(sorted),
+    equivalenceParagraph(measured),
   ].join('\n\n');
 }
 
+/** "PyTorch 1.13.0" or "tfjs 4.22.0 (wasm)": who ran a cell, for the printed strategies' section. */
+function placeOf(cell: TaggedCell, runs: readonly RunResults[], label: string): string {
+  const versions = runs[cell.run]?.versions;
+  const pytorch = cell.backend === 'pytorch';
+  const name = [pytorch ? 'PyTorch' : 'tfjs', pytorch ? versions?.['torch'] : versions?.tfjs].filter(Boolean).join(' ');
+  return pytorch && label === 'pytorch' ? name : `${name} (${label})`;
+}
+
 function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[], runs: readonly RunResults[]): string {
-  const groups = new Map<string, TaggedCell[]>();
+  const byKey = new Map<string, TaggedCell[]>();
   for (const cell of cells.filter((candidate) => candidate.scenario === scenario.name)) {
     const key = JSON.stringify([cell.run, cell.backend, cell.device]);
-    groups.set(key, [...(groups.get(key) ?? []), cell]);
+    byKey.set(key, [...(byKey.get(key) ?? []), cell]);
   }
-  const sections = [...groups.values()].map((group) => {
+  const groups: Group[] = [...byKey.values()].map((group) => {
     const { backend, device, run } = group[0]!;
-    const heading = `${backend} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`;
-    const calibration = runs[run]?.calibrations?.find((c) => c.scenario === scenario.name && c.backend === backend && c.device === device);
-    return groupSection(scenario, group, heading, calibration);
+    return {
+      cells: group,
+      heading: `${backend} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`,
+      label: backend,
+      calibration: runs[run]?.calibrations?.find((c) => c.scenario === scenario.name && c.backend === backend && c.device === device),
+    };
   });
+  // Column labels must tell the groups apart: the backend, then its run, then a number.
+  const relabel = (label: (group: Group, index: number) => string) => {
+    const taken = groups.map((group) => group.label);
+    groups.forEach((group, index) => {
+      if (taken.filter((other) => other === group.label).length > 1) group.label = label(group, index);
+    });
+  };
+  relabel((group) => `${group.label} · run ${group.cells[0]!.run + 1}`);
+  relabel((group, index) => `${group.label} (${index + 1})`);
+
+  const alone = groups.length <= 1;
+  const together: string[] = [];
+  if (!alone) {
+    const columns = groups.flatMap((group): ClaimColumn[] => {
+      try {
+        return [{ label: group.label, backend: group.cells[0]!.backend, claims: evaluateClaims(scenario, group.cells) }];
+      } catch {
+        return []; // the group's own section says why its claims were not evaluated
+      }
+    });
+    together.push(`### The post's claims on ${list(groups.map((group) => group.label))}`, renderClaimsSideBySide(columns));
+    const calibrated = groups.flatMap((group) => (group.calibration ? [{ label: group.label, calibration: group.calibration }] : []));
+    if (calibrated.length > 1) together.push(renderCalibrationsSideBySide(calibrated));
+  }
+  const printed = renderPrintedStrategies(
+    groups.flatMap((group) => group.cells.map((cell) => ({ cell, place: placeOf(cell, runs, group.label) }))),
+  );
   return [
     `## ${scenario.name}`,
     scenario.description,
     shapesLine(scenario),
-    ...(sections.length ? sections : ['No cells ran for this scenario.']),
+    ...(groups.length ? [] : ['No cells ran for this scenario.']),
+    ...together,
+    ...(printed ? [printed] : []),
+    ...groups.map((group) => groupSection(scenario, group, alone)),
   ].join('\n\n');
 }
 

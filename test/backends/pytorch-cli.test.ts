@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,70 @@ describe('npm run bench -- --backend pytorch', () => {
     expect(rows.map((row) => row.equivalence)).toEqual(['reference', 'different', 'identical', 'identical', 'different', '', '']);
     const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
     expect(results.versions.torch).toBeTruthy();
+  });
+
+  it.skipIf(typeof python === 'string')(
+    'measures cpu and pytorch in one run: both backends\' rows, tfjs\'s equivalence check once, a report with two verdict columns',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'bench-multi-'));
+      const file = join(dir, 'small-d-quick.ts');
+      await writeFile(
+        file,
+        `import scenario from ${JSON.stringify(join(root, 'scenarios/ci/small-d.ts'))};\n` +
+          'export default { ...scenario, measure: { warmupSteps: 1, minSamples: 2, minTimeMs: 0, rounds: 1, equivalenceSteps: 1 } };\n',
+      );
+      const out = join(dir, 'run');
+      const { code, stderr } = await bench([file, '--backend', 'cpu,pytorch', '--out', out]);
+      expect(code, stderr).toBe(0);
+      expect(stderr).toContain(`[1/1] ci-small-d: ${STRATEGY_IDS.length} strategies on backends cpu, pytorch`);
+      expect(stderr).toMatch(/\[1\/1\] ci-small-d · pytorch \(2\/2\): running on pytorch: pytorch /);
+      expect(stderr.match(/update equivalence on cpu/g)).toHaveLength(1);
+      expect(stderr.match(/update equivalence in float64 on the cpu \(pytorch/g)).toHaveLength(1);
+      const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+      const statuses = STRATEGY_IDS.map((id) => [id, strategies[id].raises ? 'raised' : 'ok']);
+      expect(rows.map((row) => [row.backend, row.strategy, row.status])).toEqual([
+        ...statuses.map((status) => ['cpu', ...status]),
+        ...statuses.map((status) => ['pytorch', ...status]),
+      ]);
+      // The same counts on both backends, cell by cell.
+      for (const cpu of rows.filter((row) => row.backend === 'cpu' && row.status === 'ok')) {
+        const pytorch = rows.find((row) => row.backend === 'pytorch' && row.strategy === cpu.strategy)!;
+        for (const column of ['flops', 'g_forwards', 'd_forwards', 'g_backwards', 'd_backwards', 'backward_calls', 'wasted_grad_elems']) {
+          expect(pytorch[column], `${pytorch.strategy} ${column}`).toBe(cpu[column]);
+        }
+      }
+      const report = await readFile(join(out, 'report.md'), 'utf8');
+      expect(report).toContain("### The post's claims on cpu and pytorch");
+      expect(report).toContain('| Claim | cpu | pytorch | Rule |');
+      expect(report).toMatch(/\*\*TensorFlow\.js and PyTorch agree\*\*|\*\*Where TensorFlow\.js and PyTorch disagree\*\*/);
+      expect(report).toContain('**Cost structures side by side**');
+      expect(report).toMatch(/- \*\*retain-graph-printed\*\*.*tfjs 4\.22\.0 \(cpu\) raised in `g_loss\.backward\(\)`: “one of the variables needed for gradient computation has been modified by an inplace operation.*PyTorch \S+ raised in `g_loss\.backward\(\)`: “RuntimeError: one of the variables needed/);
+      const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+      expect(results.calibrations.map((calibration: { backend: string }) => calibration.backend)).toEqual(['cpu', 'pytorch']);
+      // compare and report read the run back.
+      const compared = await run(tsx, ['src/cli/compare.ts', out, out], { cwd: root, timeout: 60_000 });
+      expect(compared.stdout).toContain('ci-small-d / pytorch / retain-graph-printed');
+    },
+  );
+
+  it('goes on with the other backends where one cannot start: its cells fail with the install hint, exit 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-pytorch-'));
+    const out = join(dir, 'run');
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    await symlink(process.execPath, join(bin, 'node'));
+    const { code, stderr } = await bench(['test/fixtures/tiny.ts', '--backend', 'pytorch,cpu', '--out', out], {
+      ...process.env,
+      PATH: `${join(root, 'node_modules/.bin')}:${bin}`,
+      GAN_BENCH_PYTHON: '',
+    });
+    expect(code, stderr).toBe(1);
+    const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => [row.backend, row.status])).toEqual([
+      ...STRATEGY_IDS.map(() => ['pytorch', 'errored']),
+      ...STRATEGY_IDS.map((id) => ['cpu', strategies[id].raises ? 'raised' : 'ok']),
+    ]);
+    expect(rows[0]!.error).toContain('pip install torch');
   });
 
   it('fails the cells with the install hint, and exits 1, where no Python has PyTorch', async () => {

@@ -9,6 +9,7 @@ import { AUTO_ORDER, backends, parseBackendId } from '../../src/backends/index.j
 import { PytorchWorker, WorkerGoneError, WorkerRequestError } from '../../src/backends/pytorch/client.js';
 import { findPython, startPytorchWorker, workerScriptPath, type StartedPytorch } from '../../src/backends/pytorch/index.js';
 import { pythonCandidates } from '../../src/backends/pytorch/python.js';
+import { calibrationLayer, layerFlops, PRODUCT_FORMS } from '../../src/measure/calibration.js';
 import { checkEquivalence, classifyDifference, type EquivalenceResult } from '../../src/measure/equivalence.js';
 import { predictFlops } from '../../src/measure/flops.js';
 import { observeStep } from '../../src/measure/observe.js';
@@ -129,6 +130,19 @@ describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-
     const failure = await pytorch.worker.request('observe', { strategy: 'detach-d-first-printed' }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkerRequestError);
     expect((failure as Error).message).toMatch(/^RuntimeError: Trying to backward through the graph a second time/);
+  });
+
+  it("calibrates the step's own products at a layer's shapes, in the tfjs calibration's record, without a peak on the CPU", async () => {
+    const layer = calibrationLayer(scenarioLayers(scenario), scenario.batchSize);
+    const measured = await pytorch.worker.request('calibrate', { layer, budgetMs: 50, maxRounds: 3, peak: true });
+    expect(measured.layer).toEqual(layer);
+    expect(measured.products.map(({ form, flops }) => [form, flops])).toEqual(PRODUCT_FORMS.map((form) => [form, layerFlops(layer)]));
+    expect(measured.products.map(({ operation }) => operation)).toEqual(['torch.addmm(b, x, W.t())', 'dY.mm(W)', 'dY.t().mm(X)']);
+    for (const product of measured.products) expect(product.gflops).toBeCloseTo(product.flops / product.medianMs / 1e6, 6);
+    expect(measured.elementwise).toMatchObject({ kernel: 'torch.mul', elements: layer.inputSize * layer.outputSize, bytes: 12 * layer.inputSize * layer.outputSize });
+    expect(measured.rounds).toBeGreaterThanOrEqual(1);
+    expect(measured.rounds).toBeLessThanOrEqual(3);
+    expect(measured.fp32Peak).toBe(pytorch.hello.isGpu ? expect.objectContaining({ size: 8192 }) : null);
   });
 
   it('times one round: warm-up, then at least the asked samples per strategy, a printed strategy failing alone', async () => {
@@ -296,6 +310,7 @@ describe.skipIf(!hasTorch)('runBenchmark on the pytorch backend', () => {
     expect(results.cells.find((cell) => cell.strategy === 'retain-graph')!.timeRatio).toBe(1);
     expect(results.cells.map((cell) => cell.equivalence)).toEqual(['reference', 'different', 'identical', 'identical', 'different', null, null]);
     expect(results.versions.torch).toBe((python as { torch: string }).torch);
+    expect(results.calibrations).toEqual([expect.objectContaining({ scenario: 'ci-small-d', backend: 'pytorch', device: results.cells[0]!.device, error: null })]);
     expect(workerChildren()).toEqual([]);
   });
 });

@@ -63,13 +63,19 @@ describe('npm run bench', () => {
     expect(results.scenarios[0].strategies).toEqual(['g-first', 'single-forward']);
   });
 
-  it('exits 2 naming the flag for an unknown strategy or backend, or a strategy given twice, and writes nothing', async () => {
+  it('exits 2 naming the flag for an unknown strategy or backend, or a strategy or backend given twice, and writes nothing', async () => {
     const out = join(await tmp(), 'run');
-    const [strategy, backend, twice] = await Promise.all([
+    const [strategy, backend, twice, backendTwice, autoListed] = await Promise.all([
       bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'retain-graph,g-last']),
-      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'tpu']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'cpu,tpu']),
       bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'g-first,g-first']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'cpu,pytorch,cpu']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'auto,pytorch']),
     ]);
+    expect(backendTwice.code).toBe(2);
+    expect(backendTwice.stderr).toBe('bench: error: --backend: lists cpu twice\n');
+    expect(autoListed.code).toBe(2);
+    expect(autoListed.stderr).toMatch(/--backend: auto picks one backend and cannot be listed with others/);
     expect(strategy.code).toBe(2);
     expect(strategy.stderr).toMatch(/--strategies: unknown strategy 'g-last'/);
     expect(backend.code).toBe(2);

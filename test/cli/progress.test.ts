@@ -9,7 +9,7 @@ const start = (index: number, name: string, laterTimingFloorMs: number, count = 
   index,
   count,
   scenario: scenario(name),
-  backend: 'cpu',
+  backends: ['cpu'],
   strategies: ['g-first', 'single-forward'],
   timingFloorMs,
   laterTimingFloorMs,
@@ -62,5 +62,25 @@ describe('createProgress', () => {
     progress(phase('b'));
     // b: 6 s expected, 2 s passed; c: 6 s.
     expect(lines.at(-1)).toBe('[2/3] b: timing round 5/5 (~10 s left)');
+  });
+
+  it('says which backend each line is about when a scenario runs on several, and which backend a failed cell was on', () => {
+    const { lines, progress } = recorder();
+    progress({ ...start(0, 'a', 0, 1), backends: ['cpu', 'pytorch'] } as RunEvent);
+    progress({ type: 'backend-start', scenario: scenario('a'), backend: 'cpu', index: 0, count: 2 });
+    progress(phase('a'));
+    progress({ type: 'backend-start', scenario: scenario('a'), backend: 'pytorch', index: 1, count: 2 });
+    progress(phase('a'));
+    const failed = { strategy: 'g-first', backend: 'pytorch', status: 'errored', error: 'worker gone' };
+    const ok = { strategy: 'g-first', backend: 'cpu', status: 'ok', error: null };
+    const raised = { strategy: 'retain-graph-printed', backend: 'cpu', status: 'raised', error: 'one of the variables ...' };
+    progress({ ...end(0, 'a', 1), cells: [ok, raised, failed] } as unknown as RunEvent);
+    expect(lines).toEqual([
+      '[1/1] a: 2 strategies on backends cpu, pytorch; timing takes at least 10 s here',
+      '[1/1] a · cpu (1/2): timing round 5/5',
+      '[1/1] a · pytorch (2/2): timing round 5/5',
+      '[1/1] a: g-first on pytorch failed: worker gone',
+      '[1/1] a: done in 0 s, 2/3 cells ok (0 s elapsed)',
+    ]);
   });
 });

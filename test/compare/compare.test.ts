@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, IncomparableRunsError } from '../../src/compare/compare.js';
 import type { ComparisonRow } from '../../src/compare/comparison.js';
-import { makeCell, makeRun, normalSamples, seededRandom } from './fixtures.js';
+import { makeCell, makeRun, normalSamples, seededRandom, type CellSpec } from './fixtures.js';
 
 function row(rows: ComparisonRow[], strategy: string, metric: string): ComparisonRow {
   const found = rows.find((candidate) => candidate.cell.strategy === strategy && candidate.metric === metric);
@@ -108,13 +108,27 @@ describe('compareRuns on deterministic counts', () => {
     expect(row(compareRuns(baseline, current).rows, 'retain-graph', 'flops').verdict).toBe('changed');
   });
 
-  it('peak and retained bytes are compared on the cpu backend only', () => {
+  it('peak and retained bytes are compared on the cpu and pytorch backends only', () => {
     const onWebgpu = { backend: 'webgpu' as const, device: 'lavapipe' };
-    const baseline = makeRun({ cells: [makeCell({ ...onWebgpu, peakBytes: 1000 }), makeCell({ peakBytes: 1000, strategy: 'g-first' })] });
-    const current = makeRun({ cells: [makeCell({ ...onWebgpu, peakBytes: 2000 }), makeCell({ peakBytes: 2000, strategy: 'g-first' })] });
-    const comparison = compareRuns(baseline, current);
+    const onPytorch = { backend: 'pytorch' as const, device: 'pytorch 1.13.0 cpu', strategy: 'single-forward' as const };
+    const cells = (bytes: number) => [
+      makeCell({ ...onWebgpu, peakBytes: bytes }),
+      makeCell({ peakBytes: bytes, strategy: 'g-first' }),
+      makeCell({ ...onPytorch, retainedBytes: bytes }),
+    ];
+    const comparison = compareRuns(makeRun({ cells: cells(1000) }), makeRun({ cells: cells(2000) }));
     expect(comparison.rows.some((r) => r.cell.backend === 'webgpu' && r.metric === 'peakBytes')).toBe(false);
     expect(row(comparison.rows, 'g-first', 'peakBytes').verdict).toBe('changed');
+    expect(row(comparison.rows, 'single-forward', 'retainedBytes')).toMatchObject({ baseline: 1000, current: 2000, verdict: 'changed' });
+  });
+
+  it('warns that PyTorch versions differ, as it does for tfjs', () => {
+    const cells = [makeCell()];
+    const baseline = { ...makeRun({ cells }), versions: { tfjs: '4.22.0', torch: '1.13.0' } };
+    const current = { ...makeRun({ cells }), versions: { tfjs: '4.22.0', torch: '2.11.0' } };
+    expect(compareRuns(baseline, current).warnings).toEqual([
+      "PyTorch 1.13.0 → 2.11.0: the pytorch cells' kernel counts and bytes may legitimately differ.",
+    ]);
   });
 });
 
@@ -230,6 +244,23 @@ describe('compareRuns on cells present on one side or failing', () => {
     const comparison = compareRuns(baseline, current);
     expect(row(comparison.rows, 'retain-graph', 'status').verdict).toBe('improved');
     expect(comparison.regressed).toBe(false);
+  });
+
+  it("compares the post's printed code by its status alone: raised in both runs is the same, without notes", () => {
+    const raised = { strategy: 'retain-graph-printed' as const, status: 'raised' as const, error: 'one of the variables ...', flops: null };
+    const comparison = compareRuns(makeRun({ cells: [makeCell(raised)] }), makeRun({ cells: [makeCell(raised)] }));
+    expect(comparison.rows).toEqual([expect.objectContaining({ metric: 'status', baseline: 'raised', current: 'raised', verdict: 'same' })]);
+    expect(comparison.rows[0]!.note).toBeUndefined();
+    expect(comparison.failed).toBe(false);
+  });
+
+  it('a printed strategy that stops raising, or starts, is a change; one that errors is a regression', () => {
+    const raised = { strategy: 'retain-graph-printed' as const, status: 'raised' as const, error: 'one of the variables ...' };
+    const statusOf = (baseline: CellSpec, current: CellSpec) =>
+      row(compareRuns(makeRun({ cells: [makeCell(baseline)] }), makeRun({ cells: [makeCell(current)] })).rows, 'retain-graph-printed', 'status').verdict;
+    expect(statusOf(raised, { ...raised, status: 'ok', error: null })).toBe('changed');
+    expect(statusOf({ ...raised, status: 'ok', error: null }, raised)).toBe('changed');
+    expect(statusOf(raised, { ...raised, status: 'errored', error: 'expected ...' })).toBe('regressed');
   });
 
   it('two cells with the same key in one run are refused', () => {

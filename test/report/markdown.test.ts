@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/markdown.js';
-import { makeCell, makeCells, makeErroredCell, makeRun, makeScenario } from './fixtures.js';
+import { makeCell, makeCells, makeErroredCell, makeRun, makeScenario, makeTiming } from './fixtures.js';
 
 describe('renderReport', () => {
   it('heads the report with the machine, backend and device, tfjs version, date and harness overhead', () => {
@@ -103,5 +103,25 @@ describe('renderReport', () => {
     const merged = renderReport([makeRun(), empty]);
     expect(merged).toContain('run 2 (2025-01-02T03:04:05.000Z, Test CPU) had no scenario: it is shard 2/2');
     expect(merged.match(/^## tiny$/gm)).toHaveLength(1);
+  });
+
+  it('puts the claims of several backends side by side, one verdict column each, with a line where tfjs and PyTorch disagree', () => {
+    const pytorch = makeCells({ 'g-first': { timing: makeTiming(1.6) } }).map((cell) => ({ ...cell, backend: 'pytorch' as const, device: 'pytorch 1.13.0 cpu' }));
+    const report = renderReport(makeRun({ cells: [...makeCells(), ...pytorch], versions: { tfjs: '4.22.0', torch: '1.13.0' } }));
+    expect(report).toContain("### The post's claims on cpu and pytorch");
+    expect(report).toContain('| Claim | cpu | pytorch | Rule |');
+    expect(report).toMatch(/^\| Strategy three is the best \| \*\*holds\*\* \| \*\*does not hold\*\* \| Holds when g-first's mean/m);
+    expect(report).toContain('**Where TensorFlow.js and PyTorch disagree**');
+    expect(report).toMatch(/^- \*\*Strategy three is the best\*\*: pytorch \*\*does not hold\*\*; cpu \*\*holds\*\*\. pytorch: g-first 1\.60 ms/m);
+    // Each backend's own section keeps its evidence; the rules are in the side-by-side table.
+    expect(report).toContain('### pytorch · pytorch 1.13.0 cpu');
+    expect(report.match(/^\| Claim \| Verdict \| Evidence \|$/gm)).toHaveLength(2);
+    expect(report.indexOf("### The post's claims on")).toBeLessThan(report.indexOf('### cpu · cpu (JavaScript)'));
+  });
+
+  it('labels the columns of one backend measured in two runs by their runs', () => {
+    const report = renderReport([makeRun(), makeRun({ createdAt: '2025-03-01T00:00:00.000Z' })]);
+    expect(report).toContain('| Claim | cpu · run 1 | cpu · run 2 | Rule |');
+    expect(report).not.toContain('TensorFlow.js and PyTorch');
   });
 });

@@ -3,12 +3,13 @@
  * the worker's stdin, answered by one line on its stdout with the same id, progress lines before it. The shapes
  * here are what worker.py writes; docs/pytorch.md describes every operation.
  */
+import type { Calibration, CalibrationLayer } from '../../measure/calibration.js';
 import type { StepRecord } from '../../measure/record.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { STRATEGY_IDS } from '../../strategies/ids.js';
 
 /** Bumped with every incompatible change; hello answers with the worker's. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The strategies the worker runs: every strategy of the harness, the post's code as printed included. */
 export const PYTORCH_STRATEGY_IDS = STRATEGY_IDS;
@@ -67,6 +68,18 @@ export interface EquivalenceResults {
   results: EquivalenceResultLine[];
 }
 
+export interface CalibrateParams {
+  /** The layer whose products are timed (src/measure/calibration.ts's calibrationLayer). */
+  layer: CalibrationLayer;
+  budgetMs: number;
+  maxRounds: number;
+  /** Also measure the float32 peak (CUDA only; ignored on the CPU). */
+  peak: boolean;
+}
+
+/** The calibration record without what the runner knows (scenario, backend, device, error). */
+export type CalibrateResult = Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>;
+
 export interface ObserveParams {
   strategy: PytorchStrategyId;
 }
@@ -93,6 +106,7 @@ export interface Operations {
   hello: { params: Record<string, never>; result: HelloResult };
   setup: { params: SetupParams; result: SetupResult };
   equivalence: { params: EquivalenceParams; result: EquivalenceResults };
+  calibrate: { params: CalibrateParams; result: CalibrateResult };
   observe: { params: ObserveParams; result: ObserveResult };
   time: { params: TimeParams; result: TimeResults };
   shutdown: { params: Record<string, never>; result: { bye: true } };

@@ -9,7 +9,7 @@ on stdin; the worker answers each with one JSON line on stdout carrying the requ
     answer     {"id": 1, "ok": true, "result": {...}}
     failure    {"id": 1, "ok": false, "error": {"type": "RuntimeError", "message": "..."}}
 
-Operations: hello, setup, equivalence, observe, time, shutdown (each documented at its function below). The worker
+Operations: hello, calibrate, setup, equivalence, observe, time, shutdown (each documented at its function below). The worker
 exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
 
 What it runs: the scenario's G and D (nn.Linear layers with PyTorch's default init, the scenario's activations,
@@ -29,12 +29,13 @@ import os
 import platform
 import re
 import signal
+import statistics
 import sys
 import time
 import traceback
 import weakref
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # The strategy ids this worker runs. The two `-printed` ones are the post's code exactly as printed: PyTorch raises.
 STRATEGY_IDS = [
@@ -821,6 +822,68 @@ def observe_step(runtime, gan, step, warm_batch, measured_batch):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Calibration: the step's own products and one elementwise op at a layer's shapes (src/measure/calibration.ts), and
+# on CUDA the float32 peak
+# ----------------------------------------------------------------------------------------------------------------
+
+PEAK_SIZE = 8192  # the float32 peak's product: 8192 x 8192 by 8192 x 8192 (1.1 TFLOP), on CUDA only
+PEAK_REPEATS = 5
+
+
+def another_round_fits(done, elapsed_ms, last_round_ms, budget_ms, max_rounds):
+    """src/measure/calibration.ts's anotherRoundFits: the first round always, then while the budget allows."""
+    if done == 0:
+        return True
+    return done < max_rounds and elapsed_ms + last_round_ms <= budget_ms
+
+
+def calibration_workloads(layer, device):
+    """The three products as PyTorch's nn.Linear runs them in a step, on fresh operands each time (new tensors, as
+    after an optimizer step), and torch.mul over a weight matrix's elements. PyTorch stores W as [out, in]: its
+    forward is addmm(b, x, W.t()) (F.linear), the input gradient dY.mm(W), the weight gradient dY.t().mm(X)
+    (autograd's mm backward for a transposed mat2), so the forms are the same roles as tfjs's."""
+    b, i, o = int(layer["batchSize"]), int(layer["inputSize"]), int(layer["outputSize"])
+    generator = torch.Generator(device="cpu").manual_seed(1)
+
+    def base(*shape):
+        return (torch.rand(*shape, generator=generator) * 2 - 1).to(device)
+
+    x, w, bias, dy, a, c = base(b, i), base(o, i), base(o), base(b, o), base(o, i), base(o, i)
+    fresh = lambda *tensors: [t.neg() for t in tensors]  # noqa: E731 - a new buffer, same shape
+    return [
+        ("plain", "torch.addmm(b, x, W.t())", lambda: fresh(x, w, bias), lambda x_, w_, b_: torch.addmm(b_, x_, w_.t())),
+        ("transposeB", "dY.mm(W)", lambda: fresh(dy, w), lambda dy_, w_: dy_.mm(w_)),
+        ("transposeA", "dY.t().mm(X)", lambda: fresh(dy, x), lambda dy_, x_: dy_.t().mm(x_)),
+        ("elementwise", "torch.mul", lambda: fresh(a, c), lambda a_, c_: torch.mul(a_, c_)),
+    ], o * i
+
+
+def measure_fp32_peak(runtime):
+    """The best of PEAK_REPEATS float32 products of PEAK_SIZE^3 on CUDA (TF32 off, as the runtime set it), after one
+    untimed product; None on the CPU."""
+    if not runtime.is_cuda:
+        return None
+    size = PEAK_SIZE
+    a = torch.randn(size, size, device=runtime.device)
+    b = torch.randn(size, size, device=runtime.device)
+    try:
+        torch.mm(a, b)
+        runtime.sync()
+        best = math.inf
+        for _ in range(PEAK_REPEATS):
+            start = time.perf_counter()
+            torch.mm(a, b)
+            runtime.sync()
+            best = min(best, (time.perf_counter() - start) * 1000)
+    finally:
+        del a, b
+        torch.cuda.empty_cache()
+    flops = 2 * size ** 3
+    return {"size": size, "flops": flops, "repeats": PEAK_REPEATS, "bestMs": best,
+            "flopsPerSecond": flops / (best / 1000), "precision": runtime.matmul_precision}
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # The operations
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -866,6 +929,60 @@ class Worker:
                 "peakBytes": "torch.cuda.max_memory_allocated" if runtime.is_cuda
                 else "torch.profiler memory events (profile_memory), running sum",
             },
+        }
+
+    def calibrate(self, params, request_id):
+        """The step's products at `layer` (forward, input gradient, weight gradient) and torch.mul over its weight's
+        elements: one untimed warm-up round, then interleaved timed rounds while they fit `budgetMs` (at least 1, at
+        most `maxRounds`), each sample ended by a CUDA sync; the median of each. With `peak`, on CUDA, also the
+        float32 peak. The record of src/measure/calibration.ts, without scenario, backend, device and error."""
+        layer = params["layer"]
+        budget_ms = float(params.get("budgetMs", 500))
+        max_rounds = int(params.get("maxRounds", 9))
+        runtime = self.runtime
+        started = time.perf_counter()
+        workloads, elements = calibration_workloads(layer, runtime.device)
+        samples = {name: [] for name, *_ in workloads}
+
+        def one_round():
+            for name, _, prepare, run in workloads:
+                inputs = prepare()
+                runtime.sync()
+                start = time.perf_counter()
+                output = run(*inputs)
+                runtime.sync()
+                samples[name].append((time.perf_counter() - start) * 1000)
+                del output, inputs
+
+        with torch.no_grad():
+            one_round()  # the warm-up: its samples are dropped
+            for values in samples.values():
+                values.clear()
+            rounds, last_round_ms = 0, 0.0
+            while another_round_fits(rounds, (time.perf_counter() - started) * 1000, last_round_ms, budget_ms, max_rounds):
+                round_start = time.perf_counter()
+                one_round()
+                last_round_ms = (time.perf_counter() - round_start) * 1000
+                rounds += 1
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        flops = 2 * int(layer["batchSize"]) * int(layer["inputSize"]) * int(layer["outputSize"])
+        products = []
+        for name, operation, *_ in workloads[:3]:
+            median_ms = statistics.median(samples[name])
+            products.append({"form": name, "operation": operation, "flops": flops, "medianMs": median_ms,
+                             "gflops": flops / median_ms / 1e6})
+        element_ms = statistics.median(samples["elementwise"])
+        element_bytes = 3 * 4 * elements
+        del workloads
+        peak = measure_fp32_peak(runtime) if params.get("peak") else None
+        return {
+            "layer": layer,
+            "products": products,
+            "elementwise": {"kernel": "torch.mul", "elements": elements, "bytes": element_bytes, "medianMs": element_ms,
+                            "gbPerS": element_bytes / element_ms / 1e6},
+            "rounds": rounds,
+            "elapsedMs": elapsed_ms,
+            "fp32Peak": peak,
         }
 
     def setup(self, params, request_id):
@@ -986,7 +1103,7 @@ class Worker:
         return {"bye": True}
 
 
-OPERATIONS = ("hello", "setup", "equivalence", "observe", "time", "shutdown")
+OPERATIONS = ("hello", "calibrate", "setup", "equivalence", "observe", "time", "shutdown")
 
 
 def error_of(error):
