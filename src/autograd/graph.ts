@@ -22,6 +22,12 @@ import { parameterAssignments, type Parameter } from './parameter.js';
  */
 const SHAPE_ONLY_GRADIENTS = new Set(['Add', 'Sub', 'Reshape', 'ExpandDims', 'Sum', 'Mean']);
 
+/**
+ * Kernels whose output is the same values as their input, relaid out: a tensor made by one of them from a
+ * parameter is that parameter to the version check (PyTorch's views share the base's version counter).
+ */
+const VIEW_KERNELS = new Set(['Reshape', 'ExpandDims', 'Squeeze', 'Identity']);
+
 /** What a shape-only gradient reads of a saved tensor. */
 function shapeOf(tensor: Tensor): Tensor {
   return { shape: tensor.shape, rank: tensor.rank, dtype: tensor.dtype, size: tensor.size } as unknown as Tensor;
@@ -54,6 +60,8 @@ export class Graph {
   /** Ids of the tensors computed from a parameter while recording (PyTorch's `requires_grad` results). */
   private readonly derived = new Set<number>();
   private readonly parameterOfVariable: ReadonlyMap<number, Parameter>;
+  /** Tensor ids that are a parameter or a view of one (a reshaped kernel), and which parameter. */
+  private readonly parameterViews = new Map<number, Parameter>();
   /** Buffers saved while they were a parameter's value. */
   private readonly parameterValues = new Set<object>();
   private parameterOfBuffer = new Map<object, Parameter>();
@@ -63,6 +71,7 @@ export class Graph {
   /** `parameters`: the leaves `backward()` differentiates for (those whose `requiresGrad` is set). */
   constructor(readonly parameters: readonly Parameter[]) {
     this.parameterOfVariable = new Map(parameters.map((parameter) => [parameter.variable.id, parameter]));
+    for (const parameter of parameters) this.parameterViews.set(parameter.variable.id, parameter);
     // The engine pushes every node it records here: keep those that require a gradient.
     const push = this.nodes.push.bind(this.nodes);
     this.nodes.push = (...nodes: TapeNode[]) => push(...nodes.filter((node) => this.admit(node)));
@@ -202,6 +211,9 @@ export class Graph {
    * parameter's value at which version; otherwise frees what it saved and drops it.
    */
   private admit(node: TapeNode): boolean {
+    // Views are followed whatever becomes of the node: a frozen parameter's reshape is dropped, its value still saved.
+    const viewed = VIEW_KERNELS.has(node.kernelName) ? this.parameterOfView(Object.values(node.inputs)[0]) : undefined;
+    if (viewed) for (const output of node.outputs) this.parameterViews.set(output.id, viewed);
     if (!Object.values(node.inputs).some((input) => this.requiresGrad(input.id))) {
       tf.dispose(node.saved ?? []);
       return false;
@@ -215,19 +227,40 @@ export class Graph {
       });
       return true;
     }
+    const savedParameters: NodeState['savedParameters'] = [];
+    node.saved.forEach((tensor, i) => {
+      const parameter = this.savedParameter(node, i, tensor);
+      if (!parameter) return;
+      if (!savedParameters.some((saved) => saved.parameter === parameter)) {
+        savedParameters.push({ parameter, version: parameter.version });
+      }
+      this.parameterValues.add(tensor.dataId);
+    });
+    this.states.set(node.id, { savedParameters, freed: false });
+    return true;
+  }
+
+  private parameterOfView(tensor: Tensor | undefined): Parameter | undefined {
+    return tensor === undefined ? undefined : this.parameterViews.get(tensor.id);
+  }
+
+  /**
+   * The parameter whose value the node's `index`-th saved tensor is, if any. A kernel saves its gradient's
+   * `inputsToSave` (or all inputs), then outputs: the input it saved tells (a saved tensor may be a copy, as
+   * wasm's Identity makes one). Custom-gradient nodes save what their function chose: there the buffer tells.
+   */
+  private savedParameter(node: TapeNode, index: number, tensor: Tensor): Parameter | undefined {
+    const config = tf.getGradient(node.kernelName);
+    if (config) {
+      const names = config.saveAllInputs ? Object.keys(node.inputs) : (config.inputsToSave ?? []);
+      const name = names[index];
+      return name === undefined ? undefined : this.parameterOfView(node.inputs[name]);
+    }
     if (this.buffersMappedAt !== parameterAssignments()) {
       this.parameterOfBuffer = new Map(this.parameters.map((parameter) => [parameter.variable.dataId, parameter]));
       this.buffersMappedAt = parameterAssignments();
     }
-    const savedParameters: NodeState['savedParameters'] = [];
-    for (const tensor of node.saved) {
-      const parameter = this.parameterOfBuffer.get(tensor.dataId);
-      if (!parameter) continue;
-      savedParameters.push({ parameter, version: parameter.version });
-      this.parameterValues.add(tensor.dataId);
-    }
-    this.states.set(node.id, { savedParameters, freed: false });
-    return true;
+    return this.parameterOfBuffer.get(tensor.dataId);
   }
 
   private assertLive(): void {

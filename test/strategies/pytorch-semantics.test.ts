@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AutogradError } from '../../src/autograd/errors.js';
+import { startBackend } from '../../src/backends/index.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { createStepRunner } from '../../src/strategies/context.js';
@@ -91,5 +92,23 @@ describe('detach and retain_graph do in the strategies what they do in PyTorch',
     expect(judgeStep(printed, new Error(`${FREED} ...`)).status).toBe('errored');
     expect(judgeStep(strategies['g-first'], new Error('boom'))).toEqual({ status: 'errored', error: 'boom' });
     expect(judgeStep(strategies['g-first'])).toEqual({ status: 'ok', error: null });
+  });
+});
+
+describe("the post's printed code raises PyTorch's errors on every tfjs backend", () => {
+  // wasm's Identity copies the tensors a kernel saves, so a saved parameter is not the parameter's buffer there:
+  // the graph must know it from the kernel's inputs, or strategy 1 as printed would run through on wasm.
+  it.each(['cpu', 'wasm', 'webgpu'] as const)('on %s', async (backend) => {
+    await startBackend(backend);
+    try {
+      expect((stepError('retain-graph-printed') as Error).message).toMatch(
+        /^one of the variables needed for gradient computation has been modified by an inplace operation: \[float32 \[5, 1\] D\/dense1\/kernel\]/,
+      );
+      expect((stepError('detach-d-first-printed') as Error).message).toContain(FREED);
+      expect(stepError('g-first', withoutDetach)).toBeInstanceOf(AutogradError);
+      expect(stepError('g-first')).toBeNull();
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });
