@@ -2,6 +2,7 @@
  * Markdown tables as data: the column arrays of the measurement, claim and run tables, and the one function
  * that renders any of them. Cells are escaped so an error message with a pipe cannot break a table.
  */
+import type { StrategyId } from '../strategies/ids.js';
 import type { CellResult, RunResults } from '../types.js';
 import type { ClaimResult } from './claims.js';
 import {
@@ -47,12 +48,15 @@ export function renderTable<Row>(columns: readonly MarkdownColumn<Row>[], rows: 
   ].join('\n');
 }
 
-/** The post's numbering of the strategies, for the table's first column. */
-const POST_NAMES: Record<string, string> = {
+/** The post's numbering of the strategies (or where one comes from), for the table's first column. */
+const POST_NAMES: Record<StrategyId, string> = {
   'retain-graph': "post's 1",
   'detach-d-first': "post's 2",
   'g-first': "post's 3",
   'single-forward': 'two tapes, not in the post',
+  'frozen-d': 'pix2pix, not in the post',
+  'retain-graph-printed': "post's 1 as printed",
+  'detach-d-first-printed': "post's 2 as printed",
 };
 
 const pair = (generator: number | null, discriminator: number | null) =>
@@ -80,7 +84,7 @@ export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
   {
     header: 'Strategy',
     align: 'left',
-    value: (cell) => `${cell.strategy} (${POST_NAMES[cell.strategy] ?? cell.order})`,
+    value: (cell) => `${cell.strategy} (${POST_NAMES[cell.strategy]})`,
   },
   {
     header: 'Time (mean ± rme)',
