@@ -72,7 +72,10 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         const failed = event.cells.filter((cell) => cell.status === 'errored');
         const several = new Set(event.cells.map((cell) => cell.backend)).size > 1;
         for (const cell of failed) write(`${label}: ${cell.strategy}${several ? ` on ${cell.backend}` : ''} failed: ${cell.error}`);
-        write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${event.cells.length - failed.length}/${event.cells.length} cells ok (${formatDuration(now() - started)} elapsed)`);
+        const raised = event.cells.filter((cell) => cell.status === 'raised').length;
+        const ok = event.cells.length - failed.length - raised;
+        const raisedText = raised > 0 ? `, ${raised} raised PyTorch's error as printed code must` : '';
+        write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${ok}/${event.cells.length} cells ok${raisedText} (${formatDuration(now() - started)} elapsed)`);
         break;
       }
     }

@@ -80,7 +80,7 @@ describe('createProgress', () => {
       '[1/1] a · cpu (1/2): timing round 5/5',
       '[1/1] a · pytorch (2/2): timing round 5/5',
       '[1/1] a: g-first on pytorch failed: worker gone',
-      '[1/1] a: done in 0 s, 2/3 cells ok (0 s elapsed)',
+      "[1/1] a: done in 0 s, 1/3 cells ok, 1 raised PyTorch's error as printed code must (0 s elapsed)",
     ]);
   });
 });
