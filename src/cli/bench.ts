@@ -13,7 +13,7 @@ import { cellKey } from '../compare/compare.js';
 import { parseShard, shardCells, type Shard } from '../compare/shard.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
 import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
-import { loadScenario, ScenarioError } from '../scenario/load.js';
+import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
@@ -103,13 +103,19 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   };
 }
 
-/** Loads every scenario file (relative paths as the user meant them under npm); a bad one is a UsageError. */
+/**
+ * Loads every scenario file (relative paths as the user meant them under npm), a sweep's as its variants; a bad
+ * one is a UsageError. Says what each sweep expanded into.
+ */
 async function loadScenarios(files: readonly string[]): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
   for (const file of files) {
     const path = resolveInput(file, 'scenario file');
     try {
-      loaded.push({ scenario: await loadScenario(path), file });
+      const scenarios = await loadScenarioFile(path);
+      loaded.push(...scenarios.map((found) => ({ ...found, file })));
+      const sweep = scenarios[0]?.sweep;
+      if (sweep) console.error(`${file}: sweep ${sweep.name}, ${scenarios.length} variants: ${scenarios.map(({ scenario }) => scenario.name).join(', ')}`);
     } catch (error) {
       if (error instanceof ScenarioError) throw new UsageError(messageOf(error), { cause: error });
       throw error;
@@ -185,7 +191,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
   const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
-  const dir = args.out ?? defaultOutputDir(scenarios.map(({ scenario }) => scenario.name));
+  // A sweep's variants are named after their sweep in the default folder name.
+  const dir = args.out ?? defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]);
   const outputs: OutputTarget[] = [{ flag: '--out', path: dir, kind: 'folder' }];
   if (args.summary !== undefined) outputs.push({ flag: '--summary', path: args.summary, kind: 'file' });
   await prepareOutputs(outputs);
