@@ -89,9 +89,10 @@ export function renderCrossoverSection(name: string, variants: readonly Scenario
   const intro =
     `Sweep \`${name}\`: ${variants.length} variants, D/G MACs per sample from ${significant(Math.min(...ratios))} to ` +
     `${significant(Math.max(...ratios))} (G ${gMacs.map(formatCount).join(', ')} MACs per sample), batch ${batches.join(', ')}. ` +
-    "The measured crossover is where retain-graph (the post's one) becomes faster than g-first (its three) beyond the " +
-    'margins of error, interpolated on log D/G between the two variants where the ordering flips; the predicted one ' +
-    "is where retain-graph's FLOPs per step fall to g-first's, interpolated the same way; the post's rule puts it at D/G = 1.";
+    "The measured crossover is where retain-graph (the post's one) becomes faster than g-first (its three): between the " +
+    'two variants where the ordering flips beyond the margins of error, at the D/G where their mean time ratio crosses 1, ' +
+    "interpolated on log D/G; the predicted one is where retain-graph's FLOPs per step fall to g-first's, interpolated " +
+    "the same way; the post's rule puts it at D/G = 1.";
   if (groups.length === 0) return [`## Crossover map: ${name}`, intro, 'No cells ran for this sweep.'].join('\n\n');
 
   const crossoverRows = batches.flatMap((batch) =>

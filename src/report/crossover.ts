@@ -28,8 +28,10 @@ export interface CrossoverPoint {
 
 /**
  * Where retain-graph becomes faster (or cheaper) than g-first along a sweep:
- * - `at`: between the two variants where the ordering flips from g-first ahead to retain-graph ahead, at the D/G
- *   interpolated on log D/G (`between` holds the two variants' D/G);
+ * - `at`: between the two variants where the ordering flips from g-first ahead to retain-graph ahead (`between`
+ *   holds their D/G), at the D/G where retain-graph's figure over g-first's crosses 1, interpolated on log D/G
+ *   (over the variants within the margins between the two, where there are any: their means still say where it
+ *   crosses);
  * - `reversed`: no such flip, but the opposite one (retain-graph ahead below `dToG`, g-first above it);
  * - `none`: one of the two is ahead at every variant (`ahead` says which): no crossover in the range;
  * - `inconclusive`: the ordering is within the margins where the crossover would have to be (`reason`).
@@ -74,10 +76,17 @@ export function locateCrossover(standings: readonly Standing[]): Crossover {
     const index = decided.findIndex((standing, i) => i > 0 && standing.ahead === -from && decided[i - 1]!.ahead === from);
     return index < 0 ? null : ([decided[index - 1]!, decided[index]!] as const);
   };
+  // Within the flip's two variants, the first step where the gap changes sign (ties between them included).
+  const crossing = (first: Standing, last: Standing): number => {
+    const span = sorted.slice(sorted.indexOf(first), sorted.indexOf(last) + 1);
+    const sign = Math.sign(first.gap);
+    const index = span.findIndex((standing, i) => i > 0 && Math.sign(standing.gap) !== sign);
+    return span[index]!.gap === 0 ? span[index]!.dToG : interpolateCrossover(span[index - 1]!, span[index]!);
+  };
   const upward = flip(-1);
-  if (upward) return { kind: 'at', dToG: interpolateCrossover(...upward), between: [upward[0].dToG, upward[1].dToG], flips };
+  if (upward) return { kind: 'at', dToG: crossing(...upward), between: [upward[0].dToG, upward[1].dToG], flips };
   const downward = flip(1);
-  if (downward) return { kind: 'reversed', dToG: interpolateCrossover(...downward), between: [downward[0].dToG, downward[1].dToG], flips };
+  if (downward) return { kind: 'reversed', dToG: crossing(...downward), between: [downward[0].dToG, downward[1].dToG], flips };
   if (decided.length === 0) return { kind: 'inconclusive', reason: 'every variant is within the margins of error' };
   const first = sorted[0]!;
   const last = sorted[sorted.length - 1]!;

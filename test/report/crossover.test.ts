@@ -38,11 +38,24 @@ describe('interpolateCrossover', () => {
 });
 
 describe('locateCrossover', () => {
-  it('interpolates between the two decided variants where g-first ahead turns to retain-graph ahead, ties between them skipped', () => {
-    const crossover = locateCrossover([standing(0.1, -1, 0.3), standing(0.5, -1, 0.2), standing(2, 0, 0.01), standing(8, 1, -0.2)]);
+  it('interpolates between the two decided variants where g-first ahead turns to retain-graph ahead', () => {
+    const crossover = locateCrossover([standing(0.1, -1, 0.3), standing(0.5, -1, 0.2), standing(8, 1, -0.2)]);
     // 0.2 and -0.2 at 0.5 and 8: halfway in log, 2.
     expect(crossover).toMatchObject({ kind: 'at', between: [0.5, 8], flips: 1 });
     expect((crossover as { dToG: number }).dToG).toBeCloseTo(2, 10);
+  });
+
+  it('reads where the mean ratio crosses 1 from the variants within the margins between the two', () => {
+    // A tie at 2 whose mean is already below g-first's (gap -0.1): between 0.5 (+0.2) and 2, two thirds of the way in
+    // log, 0.5 * 4^(2/3) = 2^(1/3).
+    const before = locateCrossover([standing(0.5, -1, 0.2), standing(2, 0, -0.1), standing(8, 1, -0.2)]);
+    expect(before).toMatchObject({ kind: 'at', between: [0.5, 8] });
+    expect((before as { dToG: number }).dToG).toBeCloseTo(2 ** (1 / 3), 10);
+    // A tie at 2 still above (+0.1): between 2 and 8 (-0.2), a third of the way, 2 * 4^(1/3) = 2^(5/3).
+    const after = locateCrossover([standing(0.5, -1, 0.2), standing(2, 0, 0.1), standing(8, 1, -0.2)]);
+    expect((after as { dToG: number }).dToG).toBeCloseTo(2 ** (5 / 3), 10);
+    // A tie exactly at the mean: the crossover is that variant.
+    expect(locateCrossover([standing(0.5, -1, 0.2), standing(2, 0, 0), standing(8, 1, -0.2)])).toMatchObject({ kind: 'at', dToG: 2 });
   });
 
   it('sorts the variants by D/G, takes the first upward flip, and counts every flip', () => {
