@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario, loadScenarioFile, ScenarioError } from '../../src/scenario/load.js';
 import { defineSweep, expandSweep, isSweep, SweepError, type SweepInput } from '../../src/scenario/sweep.js';
 import { STRATEGY_IDS } from '../../src/strategies/ids.js';
+import { scenarioLayers } from '../../src/results/cell.js';
+import { macsPerSample } from '../../src/models/mlp.js';
 
 const base: SweepInput['base'] = {
   generator: { latentSize: 2, hidden: [3], outputSize: 4 },
@@ -120,5 +122,23 @@ describe('loadScenarioFile', () => {
     expect(error).toBeInstanceOf(ScenarioError);
     expect((error as Error).message).toMatch(new RegExp(`^${path}: invalid sweep[\\s\\S]*→ at axes\\.batchSize`));
     await expect(loadScenario(await file(`export default ${JSON.stringify(sweep())};\n`))).rejects.toThrow(/is a sweep, not one scenario/);
+  });
+});
+
+describe('scenarios/crossover.ts', () => {
+  it('holds G fixed and spans D/G from about 1/32 to 32 at two batch sizes, never exactly 1', async () => {
+    const variants = await loadScenarioFile('scenarios/crossover.ts');
+    expect(variants).toHaveLength(12);
+    const ratios = variants.map(({ scenario }) => {
+      const layers = scenarioLayers(scenario);
+      return macsPerSample(layers.discriminator) / macsPerSample(layers.generator);
+    });
+    expect(new Set(variants.map(({ scenario }) => macsPerSample(scenarioLayers(scenario).generator)))).toEqual(new Set([108_544]));
+    expect(new Set(variants.map(({ scenario }) => scenario.batchSize))).toEqual(new Set([64, 256]));
+    expect(Math.min(...ratios)).toBeLessThan(1 / 30);
+    expect(Math.max(...ratios)).toBeGreaterThan(30);
+    expect(ratios.some((ratio) => ratio === 1)).toBe(false);
+    expect(variants[3]!.scenario.name).toBe('crossover-d217x2-b64');
+    expect(variants[3]!.scenario.strategies).toEqual(expect.arrayContaining(['retain-graph', 'g-first']));
   });
 });
