@@ -1,6 +1,7 @@
 /** gan-update-bench's public API: scenario typing, the strategies, the runner and the result types. */
 export { defineScenario, scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
-export { loadScenario, parseScenario, ScenarioError } from './scenario/load.js';
+export { loadScenario, loadScenarioFile, parseScenario, ScenarioError } from './scenario/load.js';
+export { defineSweep, expandSweep, SweepError, SWEEP_AXES, type SweepAxis, type SweepDefinition, type SweepInput, type SweepTag, type SweepVariant } from './scenario/sweep.js';
 export { strategies, getStrategy, STRATEGY_IDS, type StrategyId } from './strategies/index.js';
 export type { Strategy, StepContext, Batch, Network, Optimizer, UpdateOrder } from './strategies/strategy.js';
 export { Graph, type BackwardOptions, type BackwardResult } from './autograd/graph.js';

@@ -21,6 +21,7 @@ import { mean, summarize, type TimingStats } from './measure/statistics.js';
 import { macsPerSample, parameterCount } from './models/mlp.js';
 import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
 import type { Scenario } from './scenario/schema.js';
+import type { SweepTag } from './scenario/sweep.js';
 import { createStepRunner, type StepRunner } from './strategies/context.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
@@ -37,6 +38,8 @@ const BATCH_POOL = 4;
 export interface LoadedScenario {
   scenario: Scenario;
   file: string;
+  /** The sweep the scenario is a variant of (`loadScenarioFile`), recorded in its summary. */
+  sweep?: SweepTag;
 }
 
 export interface RunOptions {
@@ -161,7 +164,7 @@ function timingFloorMs(scenario: Scenario, options: Pick<RunOptions, 'strategies
 }
 
 /** The scenario facts reports need. */
-export function summarizeScenario({ scenario, file }: LoadedScenario, strategyOverride?: readonly StrategyId[]): ScenarioSummary {
+export function summarizeScenario({ scenario, file, sweep }: LoadedScenario, strategyOverride?: readonly StrategyId[]): ScenarioSummary {
   const layers = scenarioLayers(scenario);
   const widths = (shapes: readonly { inputSize: number; outputSize: number }[]) => [shapes[0]!.inputSize, ...shapes.map((shape) => shape.outputSize)];
   return {
@@ -176,6 +179,7 @@ export function summarizeScenario({ scenario, file }: LoadedScenario, strategyOv
     generatorMacsPerSample: macsPerSample(layers.generator),
     discriminatorMacsPerSample: macsPerSample(layers.discriminator),
     strategies: [...(strategyOverride ?? scenario.strategies)],
+    ...(sweep ? { sweep } : {}),
   };
 }
 

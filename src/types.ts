@@ -7,11 +7,12 @@ import type { MachineInfo } from './backends/host.js';
 import type { EquivalenceClass } from './measure/equivalence.js';
 import type { TimingStats } from './measure/statistics.js';
 import type { Calibration } from './measure/calibration.js';
+import type { SweepTag } from './scenario/sweep.js';
 import type { StrategyId } from './strategies/ids.js';
 import type { UpdateOrder } from './strategies/strategy.js';
 
 // Each type lives with the code that makes it; re-exported here so that the public API keeps one place.
-export type { MachineInfo, EquivalenceClass, TimingStats };
+export type { MachineInfo, EquivalenceClass, TimingStats, SweepTag };
 
 export interface CellResult {
   scenario: string;
@@ -79,6 +80,8 @@ export interface ScenarioSummary {
   generatorMacsPerSample: number;
   discriminatorMacsPerSample: number;
   strategies: StrategyId[];
+  /** The sweep this scenario is a variant of, and its axis values; absent for a scenario of its own. */
+  sweep?: SweepTag;
 }
 
 export interface RunResults {

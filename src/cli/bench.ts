@@ -13,7 +13,7 @@ import { cellKey } from '../compare/compare.js';
 import { parseShard, shardCells, type Shard } from '../compare/shard.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
 import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
-import { loadScenario, ScenarioError } from '../scenario/load.js';
+import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
@@ -35,7 +35,7 @@ export const BENCH_FLAGS = {
   },
   strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
-  shard: { argument: 'i/n', description: 'run only shard i of n of the scenarios (a CI matrix; merge with npm run report);\nan empty shard writes an empty result' },
+  shard: { argument: 'i/n', description: "run only shard i of n of the scenarios, a sweep's variants dealt one by one\n(a CI matrix; merge with npm run report); an empty shard writes an empty result" },
   baseline: { argument: 'path', description: 'compare with a saved run (a folder or its results.json) at the end;\nchecked before anything is measured' },
   summary: { argument: 'file', description: "with --baseline: also write the comparison's markdown to this file" },
   ...COMPARE_FLAGS,
@@ -48,7 +48,8 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'Trains each update strategy of each scenario and measures time per step, FLOPs, forward and backward',
     'passes, peak tensor memory and leaks; writes results.csv, results.json, report.md and charts after every',
     'backend of every scenario. The comparison flags (--threshold ... --allow-missing) apply with --baseline, as in',
-    'npm run compare.',
+    'npm run compare. A sweep file (defineSweep) runs as its variants, one scenario each; the report maps where',
+    'retain-graph overtakes g-first along it (docs/crossover.md).',
   ].join('\n'),
   flags: BENCH_FLAGS,
   failure: 'a cell failed (its row says why; the rest was measured and written), or the comparison with --baseline failed',
@@ -56,6 +57,7 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'npm run bench -- scenarios/small-d.ts',
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
     'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch',
+    'npm run bench -- scenarios/crossover.ts --shard 1/2',
     'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
     'npm run bench -- scenarios/ci/*.ts --backend cpu,pytorch --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
   ],
@@ -103,13 +105,19 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   };
 }
 
-/** Loads every scenario file (relative paths as the user meant them under npm); a bad one is a UsageError. */
+/**
+ * Loads every scenario file (relative paths as the user meant them under npm), a sweep's as its variants; a bad
+ * one is a UsageError. Says what each sweep expanded into.
+ */
 async function loadScenarios(files: readonly string[]): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
   for (const file of files) {
     const path = resolveInput(file, 'scenario file');
     try {
-      loaded.push({ scenario: await loadScenario(path), file });
+      const scenarios = await loadScenarioFile(path);
+      loaded.push(...scenarios.map((found) => ({ ...found, file })));
+      const sweep = scenarios[0]?.sweep;
+      if (sweep) console.error(`${file}: sweep ${sweep.name}, ${scenarios.length} variants: ${scenarios.map(({ scenario }) => scenario.name).join(', ')}`);
     } catch (error) {
       if (error instanceof ScenarioError) throw new UsageError(messageOf(error), { cause: error });
       throw error;
@@ -185,7 +193,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
   const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
-  const dir = args.out ?? defaultOutputDir(scenarios.map(({ scenario }) => scenario.name));
+  // A sweep's variants are named after their sweep in the default folder name.
+  const dir = args.out ?? defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]);
   const outputs: OutputTarget[] = [{ flag: '--out', path: dir, kind: 'folder' }];
   if (args.summary !== undefined) outputs.push({ flag: '--summary', path: args.summary, kind: 'file' });
   await prepareOutputs(outputs);

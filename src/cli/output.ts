@@ -1,7 +1,7 @@
-/** Writes a results folder: results.csv, results.json, report.md and its SVG charts. */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+/** Writes a results folder: results.csv, results.json, report.md and its SVG charts (a crossover chart per sweep). */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chartRows, chartSpecs, renderCsv, renderReport, renderSvg } from '../report/index.js';
+import { chartRows, chartSpecs, crossoverChartFile, crossoverChartSpecs, mergeRuns, renderCsv, renderReport, renderSvg } from '../report/index.js';
 import type { RunResults } from '../types.js';
 
 /** Scenario names a default folder name spells out; the others are counted (`+3-more`). */
@@ -25,7 +25,7 @@ export function defaultOutputDir(scenarioNames: readonly string[], date = new Da
 /** Writes the raw results only (CSV and JSON). */
 export async function writeRawResults(dir: string, results: RunResults): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'results.csv'), renderCsv(results.cells));
+  await writeFile(join(dir, 'results.csv'), renderCsv(results.cells, { scenarios: results.scenarios }));
   await writeFile(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
@@ -60,7 +60,17 @@ export async function writeReport(dir: string, runs: RunResults | RunResults[]):
     charts[name] = file;
     written.push(join(dir, file));
   }
-  await writeFile(join(dir, 'report.md'), renderReport(list.length === 1 ? list[0]! : list, { charts }));
+  const crossoverCharts: Record<string, string> = {};
+  for (const [sweep, spec] of crossoverChartSpecs(mergeRuns(list))) {
+    const file = crossoverChartFile(sweep);
+    await writeFile(join(dir, file), await renderSvg(spec));
+    crossoverCharts[sweep] = file;
+    written.push(join(dir, file));
+  }
+  // A sweep's chart left from an earlier run into this folder would describe other data.
+  const stale = (await readdir(dir)).filter((file) => /^crossover-.+\.svg$/.test(file) && !Object.values(crossoverCharts).includes(file));
+  for (const file of stale) await rm(join(dir, file), { force: true });
+  await writeFile(join(dir, 'report.md'), renderReport(list.length === 1 ? list[0]! : list, { charts, crossoverCharts }));
   written.push(join(dir, 'report.md'));
   return written;
 }

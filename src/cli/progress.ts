@@ -29,6 +29,7 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
   let laterCount = 0;
   let label = '';
   let scenarioLabel = '';
+  const saidPassedOver = new Set<string>();
 
   const timeLeft = (): string => {
     if (scenariosDone === 0) return '';
@@ -57,7 +58,11 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         break;
       case 'backend-started': {
         const { provider, device, passedOver } = event.started;
-        for (const reason of passedOver) write(`${label}: passed over ${reason}`);
+        // Said once per run: a sweep's variants would repeat them for every variant.
+        for (const reason of passedOver.filter((reason) => !saidPassedOver.has(reason))) {
+          saidPassedOver.add(reason);
+          write(`${label}: passed over ${reason}`);
+        }
         write(`${label}: running on ${provider.id}: ${device.description}`);
         break;
       }

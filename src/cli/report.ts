@@ -58,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   await prepareOutputs([{ flag: '--out', path: dir, kind: 'folder' }]);
   const merged = mergeRuns(runs);
   const labels = runs.map((run, index) => runLabel(run, index));
-  await writeFile(join(dir, 'results.csv'), renderCsv(merged.cells, { runOf: (cell) => labels[(cell as TaggedCell).run]! }));
+  await writeFile(join(dir, 'results.csv'), renderCsv(merged.cells, { runOf: (cell) => labels[(cell as TaggedCell).run]!, scenarios: merged.scenarios }));
   await writeReport(dir, runs);
   console.error(`merged ${runs.length} run(s), ${merged.cells.length} cells, into ${dir}/results.csv and ${dir}/report.md`);
   return EXIT.ok;

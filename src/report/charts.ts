@@ -54,13 +54,16 @@ export function chartRows(cells: readonly MaybeTaggedCell[]): ChartRow[] {
     });
 }
 
-/** Bars per strategy, grouped by series, one panel per scenario; `layers` add marks over the shared x axis. */
+/** Bars per strategy, grouped by series, one panel per scenario (four a row); `layers` add marks over the shared x axis. */
 function facetedBars(title: string, rows: ChartRow[], layers: readonly object[]): VegaLiteSpec {
   return {
     $schema: SCHEMA,
     title,
     data: { values: rows },
-    facet: { column: { field: 'scenario', type: 'nominal', title: null } },
+    // Four panels a row, in the run's order: a sweep's dozen variants would otherwise make one chart thousands of
+    // pixels wide, in alphabetical order.
+    facet: { field: 'scenario', type: 'nominal', title: null, sort: [...new Set(rows.map((row) => row.scenario))] },
+    columns: 4,
     spec: {
       width: 200,
       height: 200,

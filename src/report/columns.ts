@@ -2,12 +2,15 @@
  * The CSV columns, as data: one `{ header, value }` per column, in order. The first 26 are the documented
  * layout; the ones after them were added later and stay at the end so column positions never move.
  */
-import type { CellResult } from '../types.js';
+import type { CellResult, ScenarioSummary } from '../types.js';
 
-/** One CSV column: its header and how a cell fills it (null leaves the field empty). */
+/**
+ * One CSV column: its header and how a cell fills it (null leaves the field empty), given the summary of the
+ * cell's scenario where the results have one.
+ */
 export interface CsvColumn {
   readonly header: string;
-  value(cell: CellResult): string | number | null;
+  value(cell: CellResult, scenario: ScenarioSummary | undefined): string | number | null;
 }
 
 export const CSV_COLUMNS = [
@@ -47,6 +50,13 @@ export const CSV_COLUMNS = [
     value: (cell) => (cell.deviceBytesIsEstimate === null ? null : String(cell.deviceBytesIsEstimate)),
   },
   { header: 'gpu_dispatches', value: (cell) => cell.dispatches },
+  // The sweep a variant belongs to (empty for a scenario of its own), and D's MACs per sample over G's.
+  { header: 'sweep', value: (_cell, scenario) => scenario?.sweep?.name ?? null },
+  {
+    header: 'd_to_g_macs',
+    value: (_cell, scenario) =>
+      scenario && scenario.generatorMacsPerSample > 0 ? scenario.discriminatorMacsPerSample / scenario.generatorMacsPerSample : null,
+  },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

@@ -22,6 +22,21 @@ export {
   type ChartRow,
   type VegaLiteSpec,
 } from './charts.js';
+export {
+  crossoverPoints,
+  describeCrossover,
+  flopCrossover,
+  interpolateCrossover,
+  judgeSweepRule,
+  locateCrossover,
+  measuredCrossover,
+  type Crossover,
+  type CrossoverPoint,
+  type Standing,
+  type SweepRuleResult,
+} from './crossover.js';
+export { crossoverGroups, renderCrossoverSection, sweepsOf, type CrossoverGroup } from './crossover-section.js';
+export { crossoverChartFile, crossoverChartRows, crossoverChartSpec, crossoverChartSpecs, type CrossoverChartRow } from './crossover-chart.js';
 export { equivalenceParagraph, renderReport, runLabel, runNotices, type ReportOptions } from './markdown.js';
 export { mergeRuns, type MergedRuns, type TaggedCell } from './merge.js';
 export { formatBytes, formatCount, formatFlops, formatMs } from './format.js';

@@ -10,6 +10,7 @@ import type { RunResults, ScenarioSummary } from '../types.js';
 import type { Calibration } from '../measure/calibration.js';
 import { renderCalibration, renderCalibrationsSideBySide } from './calibration.js';
 import { CHART_TITLES } from './chart-titles.js';
+import { renderCrossoverSection, sweepsOf } from './crossover-section.js';
 import { evaluateClaims } from './claims.js';
 import { renderClaimsSideBySide, type ClaimColumn } from './claims-side-by-side.js';
 import { renderPrintedStrategies } from './printed.js';
@@ -20,6 +21,8 @@ import { CLAIM_COLUMNS, formatDiff, MEASUREMENT_COLUMNS, renderTable, RUN_COLUMN
 export interface ReportOptions {
   /** Chart name (see `chartSpecs`) → file name relative to the report, embedded as an image. */
   charts?: Record<string, string>;
+  /** Sweep name → file name of its crossover chart, embedded in its crossover section. */
+  crossoverCharts?: Record<string, string>;
 }
 
 const ORDER_WORDS: Record<UpdateOrder, string> = {
@@ -237,6 +240,9 @@ export function renderReport(results: RunResults | readonly RunResults[], option
       header,
       ...runNotices(merged.runs),
       ...(charts.length ? ['## Charts', charts.join('\n\n')] : []),
+      ...[...sweepsOf(merged.scenarios)].map(([name, variants]) =>
+        renderCrossoverSection(name, variants, merged.cells, options.crossoverCharts?.[name]),
+      ),
       ...merged.scenarios.map((scenario) => scenarioSection(scenario, merged.cells, merged.runs)),
       ...(orphans.length
         ? [`Left out, for want of a scenario summary in the results: the cells of ${list(orphans)}.`]

@@ -66,6 +66,8 @@ const runResultsSchema = z.looseObject({
       discriminatorParameters: z.number(),
       generatorMacsPerSample: z.number(),
       discriminatorMacsPerSample: z.number(),
+      // A sweep's variant (absent elsewhere, and in files written before sweeps): the crossover section reads it.
+      sweep: z.looseObject({ name: z.string(), values: z.record(z.string(), z.number()) }).optional(),
     }),
   ),
   cells: z.array(cellSchema),

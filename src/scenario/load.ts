@@ -1,9 +1,13 @@
-/** Loads scenario files: `import()` the module, take its default export, validate it with the zod schema. */
+/**
+ * Loads scenario files: `import()` the module, take its default export, validate it with the zod schema; a sweep
+ * (`defineSweep`) is expanded into its variants, each an ordinary scenario.
+ */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { scenarioSchema, type Scenario } from './schema.js';
+import { expandSweep, isSweep, SweepError, type SweepTag } from './sweep.js';
 
 /** A scenario file that cannot be used. The message names the file and, for invalid fields, each field's path. */
 export class ScenarioError extends Error {
@@ -26,8 +30,8 @@ export function parseScenario(value: unknown, file: string): Scenario {
   return parsed.data;
 }
 
-/** Imports and validates one scenario file (a `.ts` file needs a TypeScript-aware loader such as tsx). */
-export async function loadScenario(file: string): Promise<Scenario> {
+/** The default export of a scenario file (a `.ts` file needs a TypeScript-aware loader such as tsx). */
+async function importDefault(file: string): Promise<unknown> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ScenarioError(file, path === file ? 'no such file' : `no such file (looked for ${path})`);
   let module: { default?: unknown };
@@ -40,5 +44,24 @@ export async function loadScenario(file: string): Promise<Scenario> {
   if (module.default === undefined) {
     throw new ScenarioError(file, 'has no default export: write `export default defineScenario({ ... })`');
   }
-  return parseScenario(module.default, file);
+  return module.default;
+}
+
+/** Imports and validates one scenario file; a sweep's file is refused (it holds several: `loadScenarioFile`). */
+export async function loadScenario(file: string): Promise<Scenario> {
+  const value = await importDefault(file);
+  if (isSweep(value)) throw new ScenarioError(file, 'is a sweep, not one scenario: load it with loadScenarioFile');
+  return parseScenario(value, file);
+}
+
+/** The scenarios a file holds: its one scenario, or every variant of its sweep (each with its sweep tag), in order. */
+export async function loadScenarioFile(file: string): Promise<{ scenario: Scenario; sweep?: SweepTag }[]> {
+  const value = await importDefault(file);
+  if (!isSweep(value)) return [{ scenario: parseScenario(value, file) }];
+  try {
+    return expandSweep(value);
+  } catch (error) {
+    if (error instanceof SweepError) throw new ScenarioError(file, error.message, { cause: error });
+    throw error;
+  }
 }

@@ -1,6 +1,10 @@
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultOutputDir } from '../../src/cli/output.js';
+import { defaultOutputDir, writeReport } from '../../src/cli/output.js';
+import { makeCells, makeRun, makeScenario } from '../report/fixtures.js';
 
 const date = new Date('2026-11-27T13:45:02.123Z');
 
@@ -24,5 +28,22 @@ describe('defaultOutputDir', () => {
 
   it('names an empty shard', () => {
     expect(defaultOutputDir([], date)).toBe('results/no-scenario-2026-11-27T13-45-02');
+  });
+});
+
+describe('writeReport', () => {
+  it("writes a sweep's crossover chart beside the report and removes one that no sweep of this run has", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'output-'));
+    await writeFile(join(dir, 'crossover-old-sweep.svg'), '<svg/>');
+    const variants = ['a', 'b'].map((name, index) =>
+      makeScenario({ name, discriminatorMacsPerSample: 100 * (index + 1), sweep: { name: 'cross', values: { discriminatorWidth: index } } }),
+    );
+    const cells = variants.flatMap((variant) => makeCells().map((cell) => ({ ...cell, scenario: variant.name })));
+    const written = await writeReport(dir, makeRun({ scenarios: variants, cells }));
+    expect(written).toContain(join(dir, 'crossover-cross.svg'));
+    expect(existsSync(join(dir, 'crossover-old-sweep.svg'))).toBe(false);
+    expect(await readFile(join(dir, 'report.md'), 'utf8')).toContain('](crossover-cross.svg)');
+    await writeReport(dir, makeRun());
+    expect(existsSync(join(dir, 'crossover-cross.svg'))).toBe(false);
   });
 });

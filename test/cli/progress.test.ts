@@ -83,4 +83,21 @@ describe('createProgress', () => {
       "[1/1] a: done in 0 s, 1/3 cells ok, 1 raised PyTorch's error as printed code must (0 s elapsed)",
     ]);
   });
+
+  it("says once per run why a backend was passed over, not for every variant of a sweep", () => {
+    const { lines, progress } = recorder();
+    const started = (name: string): RunEvent =>
+      ({
+        type: 'backend-started',
+        scenario: scenario(name),
+        started: { provider: { id: 'wasm' }, device: { description: 'wasm SIMD' }, passedOver: ['webgpu: only a software adapter'] },
+      }) as unknown as RunEvent;
+    progress(start(0, 'a', 0));
+    progress(started('a'));
+    progress(end(0, 'a'));
+    progress(start(1, 'b', 0));
+    progress(started('b'));
+    expect(lines.filter((line) => line.includes('passed over'))).toEqual(['[1/2] a: passed over webgpu: only a software adapter']);
+    expect(lines.filter((line) => line.includes('running on'))).toEqual(['[1/2] a: running on wasm: wasm SIMD', '[2/2] b: running on wasm: wasm SIMD']);
+  });
 });

@@ -22,6 +22,13 @@ describe('chartSpecs', () => {
     expect(values[2]!.peakKiB).toBe(32);
   });
 
+  it('wraps the panels four a row, in the order the scenarios ran', () => {
+    const cells = ['zulu', 'alpha', 'mike'].flatMap((scenario) => makeCells().map((cell) => ({ ...cell, scenario })));
+    const spec = chartSpecs(cells).time as unknown as { columns: number; facet: { field: string; sort: string[] } };
+    expect(spec.columns).toBe(4);
+    expect(spec.facet).toMatchObject({ field: 'scenario', sort: ['zulu', 'alpha', 'mike'] });
+  });
+
   it('leaves errored cells out and names the run when cells come from several', () => {
     const cells = [
       ...makeCells().map((cell) => ({ ...cell, run: 0 })),

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { CSV_HEADERS } from '../../src/report/columns.js';
 import { renderCsv } from '../../src/report/csv.js';
-import { makeCell, makeErroredCell } from './fixtures.js';
+import { makeCell, makeErroredCell, makeScenario } from './fixtures.js';
 
 const HEADER_LINE =
   'scenario,backend,device,strategy,batch_size,samples,time_ms_mean,time_ms_p50,time_ms_p99,time_rme_pct,flops,' +
   'flops_predicted,kernels,g_forwards,d_forwards,g_backwards,d_backwards,backward_calls,wasted_grad_elems,' +
   'peak_bytes,retained_bytes,leaked_tensors,equivalent_to,max_param_diff,status,error,' +
-  'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches';
+  'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches,sweep,d_to_g_macs';
 
 const fieldsOf = (line: string) => line.split(',');
 
 describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
-    expect(CSV_HEADERS).toHaveLength(32);
+    expect(CSV_HEADERS).toHaveLength(34);
   });
 
   it('writes one row per cell with its numbers under their headers', () => {
@@ -47,7 +47,18 @@ describe('renderCsv', () => {
     const row = csv.trimEnd().split('\n')[1]!;
     expect(row).toBe(
       'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
-        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,',
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,',
     );
+  });
+
+  it("fills the sweep and D/G columns from the cell's scenario summary, and leaves them empty without one", () => {
+    const variant = makeScenario({ name: 'tiny', sweep: { name: 'crossover', values: { discriminatorWidth: 16 } } });
+    const withSummary = renderCsv([makeCell('g-first')], { scenarios: [variant] }).trimEnd().split('\n');
+    const row = Object.fromEntries(CSV_HEADERS.map((header, index) => [header, fieldsOf(withSummary[1]!)[index]]));
+    // D 528 MACs per sample over G's 640.
+    expect(row).toMatchObject({ sweep: 'crossover', d_to_g_macs: '0.825' });
+    const ownScenario = renderCsv([makeCell('g-first')], { scenarios: [makeScenario()] }).trimEnd().split('\n');
+    expect(fieldsOf(ownScenario[1]!).slice(-2)).toEqual(['', '0.825']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-2)).toEqual(['', '']);
   });
 });
