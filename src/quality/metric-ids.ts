@@ -42,7 +42,7 @@ export const METRIC_TITLES: Readonly<Record<MetricId, string>> = {
   'inception-score': 'classifier Inception score',
   'frechet-distance': 'Frechet distance (classifier logits)',
   classes: 'digit classes covered',
-  distance: '||(theta, psi)||',
+  distance: 'distance of (theta, psi) to the equilibrium (0, 0)',
   theta: 'theta',
   psi: 'psi',
 };
