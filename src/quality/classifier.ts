@@ -9,32 +9,9 @@ import { tf } from '../tf.js';
 import type { DigitSet } from './mnist-data.js';
 import { MNIST_CLASSES, MNIST_PIXELS } from './mnist-data.js';
 import { createRandom, deriveSeed, permutation } from './random.js';
+import type { ClassifierConfig } from './classifier-config.js';
 
-export interface ClassifierConfig {
-  /** Convolutions in order, each 'valid', ReLU, then 2x2 max pooling. */
-  conv: ReadonlyArray<{ filters: number; kernelSize: number }>;
-  /** Hidden dense widths (ReLU) between the last pooling and the 10 logits. */
-  dense: readonly number[];
-  epochs: number;
-  batchSize: number;
-  /** Adam's learning rate (tf.train.adam, betas 0.9/0.999). */
-  learningRate: number;
-  /** Seeds the initialisers and the batch order. */
-  seed: number;
-}
-
-/** The classifier the quality run uses: ~99% held-out accuracy (docs/quality.md gives the measured number). */
-export const MNIST_CLASSIFIER: ClassifierConfig = {
-  conv: [
-    { filters: 16, kernelSize: 5 },
-    { filters: 32, kernelSize: 5 },
-  ],
-  dense: [],
-  epochs: 6,
-  batchSize: 64,
-  learningRate: 1e-3,
-  seed: 1,
-};
+export { MNIST_CLASSIFIER, type ClassifierConfig } from './classifier-config.js';
 
 /** A classifier's trained weights, as plain arrays (what the cache stores). */
 export interface ClassifierWeights {
@@ -103,11 +80,14 @@ export async function trainClassifier(
   onEpoch?: (epoch: number, epochs: number, model: tf.LayersModel) => void | Promise<void>,
 ): Promise<ClassifierWeights> {
   const model = buildClassifier(config);
-  model.compile({ optimizer: tf.train.adam(config.learningRate), loss: tf.losses.softmaxCrossEntropy });
+  const optimizer = tf.train.adam(config.learningRate);
+  model.compile({ optimizer, loss: tf.losses.softmaxCrossEntropy });
   const batch = new Float32Array(config.batchSize * MNIST_PIXELS);
   const labels = new Float32Array(config.batchSize * MNIST_CLASSES);
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
+      // tfjs's Adam reads its rate at every step; the field is protected in its typings only.
+      (optimizer as unknown as { learningRate: number }).learningRate = config.learningRate * config.learningRateDecay ** epoch;
       const order = permutation(train.count, createRandom(deriveSeed(config.seed, 'epoch', epoch)));
       for (let start = 0; start < train.count; start += config.batchSize) {
         const size = Math.min(config.batchSize, train.count - start);

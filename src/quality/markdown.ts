@@ -14,8 +14,11 @@ import { summarize, type Interval, type StrategySummary } from './summary.js';
 
 const DASH = '—';
 
+/** Three significant digits, or the integer itself (modes, classes, steps). */
+export const formatValue = (value: number): string => (Number.isInteger(value) ? String(value) : significant(value));
+
 /** "0.38 [0.30, 0.45]", a lone value for one seed, a dash for none. */
-export function formatInterval(interval: Interval | null | undefined, format: (value: number) => string = (value) => significant(value)): string {
+export function formatInterval(interval: Interval | null | undefined, format: (value: number) => string = formatValue): string {
   if (!interval) return DASH;
   if (interval.n < 2) return format(interval.mean);
   return `${format(interval.mean)} [${format(interval.low)}, ${format(interval.high)}]`;
@@ -50,7 +53,7 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
       UPDATE_WORDS[strategies[summary.strategy].order] ?? strategies[summary.strategy].order,
       ms,
       ...result.metrics.map((metric) => formatInterval(summary.final[metric])),
-      summary.reached === 0 ? 'never' : formatInterval(summary.steps, (value) => significant(value)),
+      summary.reached === 0 ? 'never' : formatInterval(summary.steps),
       summary.reached === 0 ? 'never' : formatInterval(summary.seconds, (value) => `${significant(value)} s`),
       `${reached}${failed}`,
     ];
@@ -98,8 +101,13 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   );
   if (result.classifier) {
     const c = result.classifier;
+    const architecture = [
+      ...c.config.conv.map(({ filters, kernelSize }) => `conv ${filters}x${kernelSize}x${kernelSize}`),
+      ...c.config.dense.map((units) => `dense ${units}`),
+    ].join(', ');
     parts.push(
-      `MNIST classifier: held-out accuracy ${(100 * c.heldOutAccuracy).toFixed(1)}% on ${c.heldOutCount} digits; the ` +
+      `MNIST classifier (${architecture || 'linear'}, ${c.config.epochs} epoch${c.config.epochs === 1 ? '' : 's'}, trained on ${c.trainedOn}): held-out ` +
+        `accuracy ${(100 * c.heldOutAccuracy).toFixed(1)}% on ${c.heldOutCount} digits; the ` +
         `held-out digits' Inception score, the ceiling here, is ${significant(c.heldOutInceptionScore)}` +
         `${c.trainedNow ? ` (trained in this run, ${formatDuration(c.trainingSeconds ?? 0)})` : ' (cached)'}.`,
       '',

@@ -1,5 +1,6 @@
 /** What a quality run produces: quality.json's shape, one entry per scenario x backend. */
 import type { MachineInfo } from '../types.js';
+import type { ClassifierConfig } from './classifier-config.js';
 import type { StrategyId } from '../strategies/ids.js';
 import type { MetricValues } from './evaluate.js';
 import type { DataSource, MetricId } from './metric-ids.js';
@@ -39,6 +40,9 @@ export interface Threshold {
 
 /** What the classifier-based MNIST metrics rest on. */
 export interface ClassifierInfo {
+  config: ClassifierConfig;
+  /** The backend that trained it ('wasm SIMD', 'wasm' or 'cpu'). */
+  trainedOn: string;
   heldOutAccuracy: number;
   heldOutInceptionScore: number;
   heldOutCount: number;

@@ -24,7 +24,7 @@ import { loadOrTrainClassifier } from './classifier-cache.js';
 import { createTrainingData, evaluationNoise, scenarioForSeed } from './data.js';
 import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from './evaluate.js';
 import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
-import type { ClassifierInfo, QualityResults, QualityScenarioResult, StepTime, TrainingRun } from './results.js';
+import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from './results.js';
 import { createTfjsTrainer, toBatch } from './tfjs-trainer.js';
 import type { QualityTrainer } from './trainer.js';
 
@@ -43,8 +43,8 @@ export interface QualityRunOptions {
   seeds?: number;
   /** Overrides every scenario's `quality.steps`. */
   steps?: number;
-  /** The MNIST classifier's architecture (tests use a tiny one) and cache folder. */
-  classifier?: { config?: ClassifierConfig; cacheDir?: string };
+  /** Where the MNIST classifier is cached (default: .cache/ in the repository). */
+  classifierCacheDir?: string;
   /** Awaited: a handler may save results before the run goes on. */
   onEvent?: (event: QualityEvent) => void | Promise<void>;
   /** Wall clock in milliseconds (injectable for tests). */
@@ -189,23 +189,25 @@ async function runScenario(
   let adam: 'foreach' | 'for-loop' = 'for-loop';
   let sync: () => Promise<void> = async () => {};
   try {
-    let classifierFile: Pick<ClassifierInfo, 'file' | 'trainedNow' | 'trainingSeconds'> | null = null;
     if (scenario.data.source === 'mnist') {
-      const config = options.classifier?.config ?? MNIST_CLASSIFIER;
+      const config: ClassifierConfig = quality.classifier ?? MNIST_CLASSIFIER;
       const cached = await loadOrTrainClassifier({
         config,
         train: loadMnist().train,
-        cacheDir: options.classifier?.cacheDir,
+        cacheDir: options.classifierCacheDir,
         onEpoch: (epoch, epochs) => phase(`trained the MNIST classifier's epoch ${epoch}/${epochs} (once; cached after)`),
       });
-      classifierFile = { file: cached.file, trainedNow: cached.trainedNow, trainingSeconds: cached.trainingSeconds };
       await startAndRecord();
       mnist = await createMnistReference(cached.trained, loadMnist().heldOut);
       result.classifier = {
+        config,
+        trainedOn: cached.trainedOn,
         heldOutAccuracy: mnist.heldOutAccuracy,
         heldOutInceptionScore: mnist.heldOutInceptionScore,
         heldOutCount: mnist.heldOutCount,
-        ...classifierFile,
+        file: cached.file,
+        trainedNow: cached.trainedNow,
+        trainingSeconds: cached.trainingSeconds,
       };
     } else {
       await startAndRecord();

@@ -107,6 +107,26 @@ const qualitySchema = z.strictObject({
   }),
   /** The metrics computed at every checkpoint; default: every metric `data.source` supports. */
   metrics: z.array(metric).min(1).optional(),
+  /**
+   * mnist only: the classifier the digit metrics run through (src/quality/classifier-config.ts); default
+   * `MNIST_CLASSIFIER`, two convolutions, ~98% held-out accuracy. A small one makes a quick CI check.
+   */
+  classifier: z
+    .strictObject({
+      /** Convolutions in order ('valid', ReLU, 2x2 max pooling after each). */
+      conv: z.array(z.strictObject({ filters: positiveInt.max(1024), kernelSize: positiveInt.max(13) })).max(2),
+      /** Hidden dense widths (ReLU) before the 10 logits. */
+      dense: z.array(width).max(4),
+      epochs: positiveInt.max(100),
+      batchSize: positiveInt.max(4096),
+      /** Adam's rate in the first epoch. */
+      learningRate: z.number().positive(),
+      /** The rate is multiplied by this after each epoch. */
+      learningRateDecay: z.number().positive().max(1).default(1),
+      /** Seeds the initialisers and the batch order. */
+      seed: z.number().int().nonnegative().default(1),
+    })
+    .optional(),
 });
 
 const measureSchema = z.strictObject({
@@ -223,6 +243,9 @@ function checkQuality(scenario: RawScenario, ctx: z.RefinementCtx): void {
   });
   if (!metrics.includes(quality.threshold.metric)) {
     ctx.addIssue({ code: 'custom', path: ['quality', 'threshold', 'metric'], message: `'${quality.threshold.metric}' is not among the metrics computed (${metrics.join(', ')})` });
+  }
+  if (quality.classifier && scenario.data.source !== 'mnist') {
+    ctx.addIssue({ code: 'custom', path: ['quality', 'classifier'], message: 'is for the mnist source only' });
   }
   if (quality.evaluateEvery > quality.steps) {
     ctx.addIssue({ code: 'custom', path: ['quality', 'evaluateEvery'], message: `must be at most steps (${quality.steps})` });
