@@ -80,7 +80,7 @@ export function curveSpec(result: QualityScenarioResult, metric: MetricId, axis:
 
 /**
  * Seed 0's generated points at the last checkpoint, one panel per strategy, over the modes' means (red), on
- * PacGAN's figure range for the grid ([-6, 6]) and a matching one for the ring.
+ * PacGAN's figure range for the grid ([-6, 6]) and a matching one for the ring; points outside are not drawn.
  */
 export function scatterSpec(result: QualityScenarioResult, samples: ReadonlyMap<StrategyId, Float32Array>, pointsPerPanel = 1000): VegaLiteSpec {
   const mixture = result.source === 'grid' ? GRID : RING;
@@ -89,7 +89,7 @@ export function scatterSpec(result: QualityScenarioResult, samples: ReadonlyMap<
     Array.from({ length: Math.min(pointsPerPanel, values.length / 2) }, (_, i) => ({ strategy, x: values[2 * i]!, y: values[2 * i + 1]! })),
   );
   const modes = STRATEGY_ORDER.filter((id) => samples.has(id)).flatMap((strategy) => mixture.means.map(([x, y]) => ({ strategy, x, y })));
-  const scale = { domain: [-extent, extent], clamp: true };
+  const scale = { domain: [-extent, extent] };
   return {
     $schema: SCHEMA,
     title: `${result.scenario} (${result.backend}): seed 0's generated points after ${result.steps} steps (red: the modes' means)`,
@@ -101,7 +101,7 @@ export function scatterSpec(result: QualityScenarioResult, samples: ReadonlyMap<
       layer: [
         {
           transform: [{ filter: "datum.kind === 'generated'" }],
-          mark: { type: 'circle', size: 6, opacity: 0.35, color: 'black' },
+          mark: { type: 'circle', size: 6, opacity: 0.35, color: 'black', clip: true },
           encoding: { x: { field: 'x', type: 'quantitative', scale }, y: { field: 'y', type: 'quantitative', scale } },
         },
         {
