@@ -30,7 +30,7 @@ describe('npm run quality', () => {
     const { code, stderr } = await quality([...CI, '--out', out]);
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/\[3\/4\] ci-mnist: .*MNIST is slow/);
-    expect(stderr).toMatch(/\[1\/4\] ci-ring: seed 2, single-forward \(training 8\/8\) \(~\d+ s left in ci-ring\)/);
+    expect(stderr).toMatch(/\[1\/4\] ci-ring: seed 2, single-forward \(training 8\/8\) \(~[^)]+ left in ci-ring\)/);
 
     const csv = await readFile(join(out, 'quality.csv'), 'utf8');
     expect(csv.split('\n')[0]).toBe(QUALITY_CSV_COLUMNS.join(','));

@@ -7,7 +7,7 @@ import { tf } from '../../src/tf.js';
 async function filterGradient(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D): Promise<Float32Array> {
   const copy = <T extends tf.Tensor>(tensor: T) => tf.tensor(tensor.dataSync(), tensor.shape) as T;
   const [cx, cf, cdy] = [copy(x), copy(filter), copy(dy)];
-  const gradient = tf.grad((f: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(cx, f, 1, 'valid'), cdy)))(cf);
+  const gradient = tf.grad((f) => tf.sum(tf.mul(tf.conv2d(cx, f as tf.Tensor4D, 1, 'valid'), cdy)))(cf);
   return (await gradient.data()) as Float32Array;
 }
 
@@ -32,6 +32,6 @@ describe("the wasm backend's Conv2DBackpropFilter (im2col)", () => {
     registerWasmConvFilterGradient();
     const x = tf.ones([1, 6, 6, 1]) as tf.Tensor4D;
     const filter = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
-    expect(() => tf.grad((f: tf.Tensor4D) => tf.sum(tf.conv2d(x, f, 2, 'valid')))(filter)).toThrow(/only stride 1, 'valid', NHWC/);
+    expect(() => tf.grad((f) => tf.sum(tf.conv2d(x, f as tf.Tensor4D, 2, 'valid')))(filter)).toThrow(/only stride 1, 'valid', NHWC/);
   });
 });
