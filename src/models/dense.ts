@@ -109,8 +109,11 @@ function registerFusedMatMulGradient(): void {
 }
 registerFusedMatMulGradient();
 
-/** `activation(x·kernel + bias)` for a `[batch, in]` input, `[in, out]` kernel and `[out]` bias. */
-export function dense(x: Tensor, kernel: Tensor, bias: Tensor, activation: Activation): Tensor {
+/**
+ * `activation(x·kernel + bias)` for a `[batch, in]` input, `[in, out]` kernel and `[out]` bias, or
+ * `activation(x·kernel)` with a null bias (the kernel then has no bias input, so no bias gradient is asked for).
+ */
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: Activation): Tensor {
   return tf.tidy(() => {
     const fused = FUSED[activation] ?? 'linear';
     const [batch, inputSize] = x.shape as [number, number];
@@ -118,7 +121,11 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor, activation: Activ
     const attrs: FusedMatMulAttrs = { transposeA: false, transposeB: false, activation: fused, leakyreluAlpha: LEAKY_RELU_SLOPE };
     const product = tf.engine().runKernel(
       '_FusedMatMul',
-      { a: tf.reshape(x, [1, batch, inputSize]), b: tf.reshape(kernel, [1, inputSize, outputSize]), bias },
+      {
+        a: tf.reshape(x, [1, batch, inputSize]),
+        b: tf.reshape(kernel, [1, inputSize, outputSize]),
+        ...(bias ? { bias } : {}),
+      },
       attrs as unknown as tf.NamedAttrMap,
     ) as Tensor;
     const output = tf.reshape(product, [batch, outputSize]);

@@ -1,21 +1,31 @@
-/** The GAN every strategy trains: generator, discriminator, their Adam optimizers, the loss and the data. */
-import { tf, type Tensor } from '../tf.js';
+/** The GAN every strategy trains: generator, discriminator, their optimizers, the loss and the data. */
+import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Batch } from '../strategies/strategy.js';
 import { createAdam, type Adam, type AdamImplementation } from './adam.js';
 import { createMlp, type Mlp } from './mlp.js';
+import { createSgd, type Sgd } from './sgd.js';
+
+/** What updates one network from its gradients: Adam or plain gradient descent, as the scenario says. */
+export type NetworkOptimizer = Adam | Sgd;
+
+/** G's loss (the scenario's `loss.generator`): the post's non-saturating BCE, or the original minimax one. */
+export type GeneratorLoss = Scenario['loss']['generator'];
 
 export interface Gan {
   generator: Mlp;
   discriminator: Mlp;
-  generatorOptimizer: Adam;
-  discriminatorOptimizer: Adam;
+  generatorOptimizer: NetworkOptimizer;
+  discriminatorOptimizer: NetworkOptimizer;
+  /** Which G loss the step context's `adversarialLoss` gives G's loss term (src/strategies/context.ts). */
+  generatorLoss: GeneratorLoss;
   dispose(): void;
 }
 
 /**
- * Builds both networks from the scenario, initialised from its seed, each with its own Adam (src/models/adam.ts,
- * 'foreach' on GPU backends and 'for-loop' on CPU backends, as PyTorch defaults).
+ * Builds both networks from the scenario, initialised from its seed (or at their `initialValue`), each with its
+ * own optimizer: Adam (src/models/adam.ts, 'foreach' on GPU backends and 'for-loop' on CPU backends, as PyTorch
+ * defaults) or SGD (src/models/sgd.ts); D at `discriminatorLearningRate` where the scenario sets one.
  */
 export function createGan(scenario: Scenario, adamImplementation: AdamImplementation = 'for-loop'): Gan {
   const { generator: g, discriminator: d, optimizer, seed } = scenario;
@@ -25,6 +35,8 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
     activation: g.activation,
     outputActivation: g.outputActivation,
     seed,
+    bias: g.bias,
+    initialValue: g.initialValue,
   });
   const discriminator = createMlp({
     name: 'D',
@@ -32,14 +44,21 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
     activation: d.activation,
     outputActivation: 'sigmoid',
     seed: seed + 1,
+    bias: d.bias,
+    initialValue: d.initialValue,
   });
-  const generatorOptimizer = createAdam(generator.variables, optimizer, adamImplementation);
-  const discriminatorOptimizer = createAdam(discriminator.variables, optimizer, adamImplementation);
+  const optimizerFor = (variables: readonly Variable[], learningRate: number): NetworkOptimizer =>
+    optimizer.name === 'sgd'
+      ? createSgd(variables, { learningRate })
+      : createAdam(variables, { ...optimizer, learningRate }, adamImplementation);
+  const generatorOptimizer = optimizerFor(generator.variables, optimizer.learningRate);
+  const discriminatorOptimizer = optimizerFor(discriminator.variables, optimizer.discriminatorLearningRate ?? optimizer.learningRate);
   return {
     generator,
     discriminator,
     generatorOptimizer,
     discriminatorOptimizer,
+    generatorLoss: scenario.loss.generator,
     dispose() {
       generatorOptimizer.dispose();
       discriminatorOptimizer.dispose();

@@ -4,17 +4,22 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
 import { dense } from './dense.js';
 
-/** One fully connected layer's shape: `inputSize x outputSize` weights plus a bias. */
+/** One fully connected layer's shape: `inputSize x outputSize` weights plus a bias (unless `bias` is false). */
 export interface DenseShape {
   inputSize: number;
   outputSize: number;
+  /** False for a layer without a bias (the Dirac-GAN's); absent or true: with one. */
+  bias?: boolean;
 }
 
 export interface Mlp {
   /** 'G' or 'D': how counts and reports name the network. */
   readonly name: string;
   readonly layers: readonly DenseShape[];
-  /** Weights and biases, layer by layer: [W1, b1, W2, b2, ...], as autograd parameters (PyTorch's `parameters()`). */
+  /**
+   * Weights and biases, layer by layer: [W1, b1, W2, b2, ...] ([W1, W2, ...] without biases), as autograd
+   * parameters (PyTorch's `parameters()`).
+   */
   readonly parameters: readonly Parameter[];
   /** The same, as the TensorFlow.js variables that hold their values. */
   readonly variables: readonly Variable[];
@@ -31,35 +36,50 @@ export interface MlpOptions {
   activation: Activation;
   outputActivation: Activation;
   seed: number;
+  /** Whether each layer adds a bias (default true, as `nn.Linear`). */
+  bias?: boolean;
+  /** Every weight and bias starts at this value instead of the seeded `nn.Linear` initialisation. */
+  initialValue?: number;
 }
 
 let instances = 0;
 
 /**
  * Builds the network `widths[0] -> widths[1] -> ... -> widths[n]` with PyTorch's `nn.Linear` initialisation
- * (weights and biases uniform in +-1/sqrt(fan_in)), seeded so that every strategy starts from the same weights.
+ * (weights and biases uniform in +-1/sqrt(fan_in)), seeded so that every strategy starts from the same weights;
+ * or with every value at `initialValue`.
  */
-export function createMlp({ name, widths, activation, outputActivation, seed }: MlpOptions): Mlp {
+export function createMlp({ name, widths, activation, outputActivation, seed, bias = true, initialValue }: MlpOptions): Mlp {
   // tfjs variable names are global to the engine, so each instance gets its own prefix.
   const prefix = `${name}${instances++}`;
   const layers: DenseShape[] = [];
   const variables: Variable[] = [];
+  const names: string[] = [];
+  /** Per layer: its kernel and, with biases, its bias. */
+  const layerVariables: Array<{ kernel: Variable; bias: Variable | null }> = [];
   for (let i = 0; i + 1 < widths.length; i++) {
     const inputSize = widths[i]!;
     const outputSize = widths[i + 1]!;
     const bound = 1 / Math.sqrt(inputSize);
-    const uniform = (shape: number[], offset: number) =>
-      tf.randomUniform(shape, -bound, bound, 'float32', seed * 1000 + 2 * i + offset);
-    layers.push({ inputSize, outputSize });
+    const initial = (shape: number[], offset: number) =>
+      initialValue === undefined
+        ? tf.randomUniform(shape, -bound, bound, 'float32', seed * 1000 + 2 * i + offset)
+        : tf.fill(shape, initialValue);
+    layers.push(bias ? { inputSize, outputSize } : { inputSize, outputSize, bias: false });
     // Variables escape tidy; the initial values it frees.
     tf.tidy(() => {
-      variables.push(
-        tf.variable(uniform([inputSize, outputSize], 0), true, `${prefix}/dense${i}/kernel`),
-        tf.variable(uniform([outputSize], 1), true, `${prefix}/dense${i}/bias`),
-      );
+      const kernel = tf.variable(initial([inputSize, outputSize], 0), true, `${prefix}/dense${i}/kernel`);
+      const biasVariable = bias ? tf.variable(initial([outputSize], 1), true, `${prefix}/dense${i}/bias`) : null;
+      layerVariables.push({ kernel, bias: biasVariable });
+      variables.push(kernel);
+      names.push(`${name}/dense${i}/kernel`);
+      if (biasVariable) {
+        variables.push(biasVariable);
+        names.push(`${name}/dense${i}/bias`);
+      }
     });
   }
-  const parameters = variables.map((variable, i) => new Parameter(variable, `${name}/dense${i >> 1}/${i % 2 === 0 ? 'kernel' : 'bias'}`));
+  const parameters = variables.map((variable, i) => new Parameter(variable, names[i]!));
   return {
     name,
     layers,
@@ -68,9 +88,9 @@ export function createMlp({ name, widths, activation, outputActivation, seed }: 
     apply(input) {
       return tf.tidy(() => {
         let x = input;
-        for (let i = 0; i < layers.length; i++) {
-          x = dense(x, variables[2 * i]!, variables[2 * i + 1]!, i === layers.length - 1 ? outputActivation : activation);
-        }
+        layerVariables.forEach(({ kernel, bias: b }, i) => {
+          x = dense(x, kernel, b, i === layers.length - 1 ? outputActivation : activation);
+        });
         return x;
       });
     },
@@ -91,5 +111,5 @@ export function macsPerSample(layers: readonly DenseShape[]): number {
 
 /** Number of scalar parameters (weights and biases). */
 export function parameterCount(layers: readonly DenseShape[]): number {
-  return layers.reduce((sum, { inputSize, outputSize }) => sum + inputSize * outputSize + outputSize, 0);
+  return layers.reduce((sum, { inputSize, outputSize, bias }) => sum + inputSize * outputSize + (bias === false ? 0 : outputSize), 0);
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { BACKEND_IDS } from '../backends/backend.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
+import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from '../quality/metric-ids.js';
 
 const positiveInt = z.number().int().positive();
 const width = positiveInt.max(1 << 16);
@@ -15,6 +16,17 @@ export type Activation = (typeof ACTIVATIONS)[number];
 
 const activation = z.enum(ACTIVATIONS);
 
+/** What every layer of a network has besides its widths: a bias or not, and how its weights start. */
+const layerOptions = {
+  /** Whether every layer adds a bias (PyTorch's `nn.Linear(..., bias=True)`, the default). */
+  bias: z.boolean().default(true),
+  /**
+   * Every weight (and bias) starts at this value instead of PyTorch's `nn.Linear` initialisation (uniform in
+   * +-1/sqrt(fan_in), seeded): the Dirac-GAN starts from theta = psi = 1. Unset by default.
+   */
+  initialValue: z.number().finite().optional(),
+};
+
 const generatorSchema = z.strictObject({
   /** Size of the noise vector z (PyTorch-GAN's `latent_dim`). */
   latentSize: positiveInt.max(1 << 16),
@@ -24,21 +36,97 @@ const generatorSchema = z.strictObject({
   /** Width of the output layer; must equal the product of `data.shape`. */
   outputSize: width,
   outputActivation: activation.default('tanh'),
+  ...layerOptions,
 });
 
 const discriminatorSchema = z.strictObject({
   /** Widths of the hidden layers, input side first; the output layer is one unit with a sigmoid. */
   hidden: z.array(width).max(64),
   activation: activation.default('leakyRelu'),
+  ...layerOptions,
 });
 
-const optimizerSchema = z.strictObject({
+/**
+ * D's own learning rate, where it differs from G's (`learningRate`). Unset by default: both use `learningRate`.
+ * The Dirac-GAN paper's D loss is `real + fake`, the strategies' `(real + fake) / 2`: with plain gradient
+ * descent, the sum at rate r is the mean at 2r, bit for bit (2 is a power of two), so the paper's row is the
+ * mean at D rate 0.4.
+ */
+const discriminatorLearningRate = z.number().positive().optional();
+
+const adamSchema = z.strictObject({
+  /** `torch.optim.Adam` (src/models/adam.ts), the default. */
   name: z.literal('adam').default('adam'),
   learningRate: z.number().positive().default(2e-4),
+  discriminatorLearningRate,
   beta1: z.number().min(0).lt(1).default(0.5),
   beta2: z.number().min(0).lt(1).default(0.999),
   /** PyTorch's default; TensorFlow.js's own default (1e-7) differs, so it is always set explicitly. */
   epsilon: z.number().positive().default(1e-8),
+});
+
+const sgdSchema = z.strictObject({
+  /** `torch.optim.SGD` without momentum or weight decay: plain gradient descent (src/models/sgd.ts). */
+  name: z.literal('sgd'),
+  learningRate: z.number().positive(),
+  discriminatorLearningRate,
+});
+
+/** The optimizer both networks use: Adam (the default) or plain gradient descent, chosen by `name`. */
+const optimizerSchema = z.discriminatedUnion('name', [adamSchema, sgdSchema]);
+
+const lossSchema = z.strictObject({
+  /**
+   * G's loss. 'non-saturating' (the default, the post's): `BCE(D(G(z)), 1)`, G maximises log D(G(z)).
+   * 'minimax' (Goodfellow et al. 2014's original, the Dirac-GAN paper's): G minimises log(1 - D(G(z))),
+   * computed as `-BCE(D(G(z)), 0)`. D's loss is the post's BCE either way.
+   */
+  generator: z.enum(['non-saturating', 'minimax']).default('non-saturating'),
+});
+
+const metric = z.enum(METRIC_IDS);
+
+const qualitySchema = z.strictObject({
+  /** Training steps per strategy and seed. */
+  steps: positiveInt.max(10_000_000),
+  /**
+   * Independent trainings per strategy. Seed i (0-based) starts G and D from the scenario's `seed + 2i` and has
+   * its own data order and evaluation noise; every strategy gets the same ones for the same seed.
+   */
+  seeds: positiveInt.max(1000).default(5),
+  /** Steps between checkpoints; the initial generator (step 0) and the last step are evaluated too. */
+  evaluateEvery: positiveInt,
+  /** Generated samples each checkpoint is evaluated on (PacGAN's 2,500 by default). */
+  samples: positiveInt.max(1_000_000).default(2500),
+  /** What counts as a good generator: the first checkpoint where `metric` is at or beyond `value`. */
+  threshold: z.strictObject({
+    metric,
+    value: z.number().finite(),
+    /** 'above': reached when the value is >= `value` (higher is better); 'below': when <= `value`. */
+    direction: z.enum(['above', 'below']),
+  }),
+  /** The metrics computed at every checkpoint; default: every metric `data.source` supports. */
+  metrics: z.array(metric).min(1).optional(),
+  /**
+   * mnist only: the classifier the digit metrics run through (src/quality/classifier-config.ts); default
+   * `MNIST_CLASSIFIER`, two convolutions, ~98% held-out accuracy. A small one makes a quick CI check.
+   */
+  classifier: z
+    .strictObject({
+      /** Convolutions in order ('valid', ReLU, 2x2 max pooling after each). */
+      conv: z.array(z.strictObject({ filters: positiveInt.max(1024), kernelSize: positiveInt.max(13) })).max(2),
+      /** Hidden dense widths (ReLU) before the 10 logits. */
+      dense: z.array(width).max(4),
+      epochs: positiveInt.max(100),
+      batchSize: positiveInt.max(4096),
+      /** Adam's rate in the first epoch. */
+      learningRate: z.number().positive(),
+      /** The rate is multiplied by this after each epoch. */
+      learningRateDecay: z.number().positive().max(1).default(1),
+      /** Seeds the initialisers and the batch order. */
+      seed: z.number().int().nonnegative().default(1),
+    })
+    .optional(),
 });
 
 const measureSchema = z.strictObject({
@@ -57,51 +145,112 @@ const measureSchema = z.strictObject({
   equivalenceSteps: z.number().int().min(0).max(50).default(3),
 });
 
-export const scenarioSchema = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
-    description: z.string().min(1),
-    generator: generatorSchema,
-    discriminator: discriminatorSchema,
-    data: z.strictObject({
-      /** Shape of one real sample, e.g. [28, 28] for MNIST; the models see it flattened. */
-      shape: z.array(positiveInt).min(1).max(4),
-    }),
-    batchSize: positiveInt.max(1 << 16),
-    optimizer: optimizerSchema.default({
-      name: 'adam',
-      learningRate: 2e-4,
-      beta1: 0.5,
-      beta2: 0.999,
-      epsilon: 1e-8,
-    }),
-    seed: z.number().int().nonnegative().default(42),
-    measure: measureSchema.default({
-      warmupSteps: 3,
-      minSamples: 20,
-      minTimeMs: 2000,
-      rounds: 5,
-      equivalenceSteps: 3,
-    }),
-    strategies: z.array(z.enum(STRATEGY_IDS)).min(1).default([...STRATEGY_IDS]),
-    backend: z.enum(BACKEND_IDS).default('auto'),
-  })
-  .superRefine((scenario, ctx) => {
-    const dataSize = scenario.data.shape.reduce((a, b) => a * b, 1);
-    if (scenario.generator.outputSize !== dataSize) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['generator', 'outputSize'],
-        message:
-          `must equal the product of data.shape ` +
-          `(${scenario.data.shape.length > 1 ? `${scenario.data.shape.join('x')} = ` : ''}${dataSize}), ` +
-          `not ${scenario.generator.outputSize}`,
-      });
-    }
-    if (new Set(scenario.strategies).size !== scenario.strategies.length) {
-      ctx.addIssue({ code: 'custom', path: ['strategies'], message: 'lists a strategy twice' });
+const scenarioShape = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
+  description: z.string().min(1),
+  generator: generatorSchema,
+  discriminator: discriminatorSchema,
+  data: z.strictObject({
+    /** Shape of one real sample, e.g. [28, 28] for MNIST; the models see it flattened. */
+    shape: z.array(positiveInt).min(1).max(4),
+    /**
+     * Where real samples come from (src/quality/data.ts): 'uniform' (the default: seeded uniform noise in
+     * [-1, 1], enough for timing a step, nothing to learn); 'ring' (PacGAN's 8 Gaussians, means on the unit
+     * circle, std 0.01; shape [2]); 'grid' (PacGAN's 25 Gaussians at {-4,-2,0,2,4}^2, std 0.05; shape [2]);
+     * 'mnist' (the `mnist` package's digits scaled to [-1, 1], a tenth of each class held out for
+     * evaluation; 784 values); 'dirac' (the Dirac-GAN: real data at 0 and G's input the constant 1; shape
+     * [1], latentSize 1).
+     */
+    source: z.enum(DATA_SOURCES).default('uniform'),
+  }),
+  batchSize: positiveInt.max(1 << 16),
+  optimizer: optimizerSchema.default({
+    name: 'adam',
+    learningRate: 2e-4,
+    beta1: 0.5,
+    beta2: 0.999,
+    epsilon: 1e-8,
+  }),
+  loss: lossSchema.default({ generator: 'non-saturating' }),
+  seed: z.number().int().nonnegative().default(42),
+  measure: measureSchema.default({
+    warmupSteps: 3,
+    minSamples: 20,
+    minTimeMs: 2000,
+    rounds: 5,
+    equivalenceSteps: 3,
+  }),
+  strategies: z.array(z.enum(STRATEGY_IDS)).min(1).default([...STRATEGY_IDS]),
+  backend: z.enum(BACKEND_IDS).default('auto'),
+  /** How `npm run quality` trains and evaluates this scenario; optional, and `npm run bench` ignores it. */
+  quality: qualitySchema.optional(),
+});
+
+export const scenarioSchema = scenarioShape.superRefine((scenario, ctx) => {
+  const dataSize = scenario.data.shape.reduce((a, b) => a * b, 1);
+  if (scenario.generator.outputSize !== dataSize) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['generator', 'outputSize'],
+      message:
+        `must equal the product of data.shape ` +
+        `(${scenario.data.shape.length > 1 ? `${scenario.data.shape.join('x')} = ` : ''}${dataSize}), ` +
+        `not ${scenario.generator.outputSize}`,
+    });
+  }
+  if (new Set(scenario.strategies).size !== scenario.strategies.length) {
+    ctx.addIssue({ code: 'custom', path: ['strategies'], message: 'lists a strategy twice' });
+  }
+  checkDataSource(scenario, ctx);
+  checkQuality(scenario, ctx);
+});
+
+type RawScenario = z.output<typeof scenarioShape>;
+
+/** The shapes a data source fixes: 2-D points, 28x28 digits, the Dirac-GAN's scalars. */
+function checkDataSource(scenario: RawScenario, ctx: z.RefinementCtx): void {
+  const { source, shape } = scenario.data;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const need = (ok: boolean, path: (string | number)[], message: string) => {
+    if (!ok) ctx.addIssue({ code: 'custom', path, message });
+  };
+  if (source === 'ring' || source === 'grid') need(shape.length === 1 && size === 2, ['data', 'shape'], `must be [2] for the ${source} source`);
+  if (source === 'mnist') need(size === 784, ['data', 'shape'], 'must hold 784 values (e.g. [28, 28]) for the mnist source');
+  if (source === 'dirac') {
+    need(shape.length === 1 && size === 1, ['data', 'shape'], 'must be [1] for the dirac source');
+    need(scenario.generator.latentSize === 1, ['generator', 'latentSize'], "must be 1 for the dirac source (G's input is the constant 1)");
+  }
+}
+
+/** The metrics of a quality section must be ones its data source supports, the threshold's among them. */
+function checkQuality(scenario: RawScenario, ctx: z.RefinementCtx): void {
+  const quality = scenario.quality;
+  if (!quality) return;
+  const supported = METRICS_BY_SOURCE[scenario.data.source];
+  if (supported.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'source'],
+      message: `'${scenario.data.source}' has no quality metric: a quality section needs one of ${DATA_SOURCES.filter((s) => METRICS_BY_SOURCE[s].length > 0).join(', ')}`,
+    });
+    return;
+  }
+  const metrics = quality.metrics ?? supported;
+  quality.metrics?.forEach((id, i) => {
+    if (!supported.includes(id)) {
+      ctx.addIssue({ code: 'custom', path: ['quality', 'metrics', i], message: `'${id}' is not a metric of the ${scenario.data.source} source (${supported.join(', ')})` });
     }
   });
+  if (!metrics.includes(quality.threshold.metric)) {
+    ctx.addIssue({ code: 'custom', path: ['quality', 'threshold', 'metric'], message: `'${quality.threshold.metric}' is not among the metrics computed (${metrics.join(', ')})` });
+  }
+  if (quality.classifier && scenario.data.source !== 'mnist') {
+    ctx.addIssue({ code: 'custom', path: ['quality', 'classifier'], message: 'is for the mnist source only' });
+  }
+  if (quality.evaluateEvery > quality.steps) {
+    ctx.addIssue({ code: 'custom', path: ['quality', 'evaluateEvery'], message: `must be at most steps (${quality.steps})` });
+  }
+}
 
 /** What a scenario file is written as (defaults optional). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -7,8 +7,7 @@
 import { detach } from '../autograd/detach.js';
 import { Graph, type BackwardResult } from '../autograd/graph.js';
 import type { Parameter } from '../autograd/parameter.js';
-import type { Adam } from '../models/adam.js';
-import type { Gan } from '../models/gan.js';
+import type { Gan, NetworkOptimizer } from '../models/gan.js';
 import { binaryCrossEntropy } from '../models/loss.js';
 import type { Mlp } from '../models/mlp.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
@@ -44,7 +43,7 @@ export function createStepRunner(
     try {
       // The scope frees the step's tensors except those it returns: the gradients `.grad` holds at the end.
       tf.tidy(() => {
-        const ctx = createStepContext(gan, graph, observer);
+        const ctx = createStepContext(gan, graph, batch, observer);
         graph.record(() => strategy.step(customize ? customize(ctx) : ctx, batch));
         return heldGrads(parameters);
       });
@@ -64,11 +63,13 @@ function heldGrads(parameters: readonly Parameter[]): Tensor[] {
   return parameters.flatMap((parameter) => (parameter.grad ? [parameter.grad] : []));
 }
 
-function createStepContext(gan: Gan, graph: Graph, observer?: StepObserver): StepContext {
+function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: StepObserver): StepContext {
+  const generatorLoss = generatorLossTracker(gan, batch);
   const network = (name: NetworkName, mlp: Mlp): Network =>
     Object.assign(
       (input: Tensor) => {
         const output = mlp.apply(input);
+        generatorLoss.forward(name, input, output);
         observer?.forward(name, input, output);
         return output;
       },
@@ -81,7 +82,7 @@ function createStepContext(gan: Gan, graph: Graph, observer?: StepObserver): Ste
       },
     );
 
-  const optimizer = (name: NetworkName, mlp: Mlp, adam: Adam): Optimizer => ({
+  const optimizer = (name: NetworkName, mlp: Mlp, adam: NetworkOptimizer): Optimizer => ({
     zeroGrad() {
       for (const parameter of mlp.parameters) parameter.grad = null;
     },
@@ -98,8 +99,8 @@ function createStepContext(gan: Gan, graph: Graph, observer?: StepObserver): Ste
     discriminator: network('discriminator', gan.discriminator),
     optimizerG: optimizer('generator', gan.generator, gan.generatorOptimizer),
     optimizerD: optimizer('discriminator', gan.discriminator, gan.discriminatorOptimizer),
-    adversarialLoss: binaryCrossEntropy,
-    detach,
+    adversarialLoss: generatorLoss.adversarialLoss,
+    detach: generatorLoss.detach,
     backward(loss, options) {
       if (!observer) {
         graph.backward(loss, options);
@@ -117,6 +118,40 @@ function createStepContext(gan: Gan, graph: Graph, observer?: StepObserver): Ste
       const result = graph.grad(loss, inputs, options);
       observer?.backward(inputs, result);
       return inputs.map((input) => result.gradients.get(input)!);
+    },
+  };
+}
+
+/**
+ * The scenario's G loss, without touching the strategies: they all write `g_loss = adversarial_loss(D(fake),
+ * valid)`, so G's loss term is recognised as D's prediction on generated samples (G's output or a detach of it)
+ * against the batch's `valid` label. With the non-saturating loss (the post's) `adversarialLoss` is plain BCE and
+ * nothing is tracked; with 'minimax' that term becomes `-BCE(prediction, fake)`, i.e. G minimises
+ * log(1 - D(G(z))) (Goodfellow et al.'s original), while every D loss term stays BCE.
+ */
+function generatorLossTracker(gan: Gan, batch: Batch) {
+  if (gan.generatorLoss === 'non-saturating') {
+    return { forward() {}, adversarialLoss: binaryCrossEntropy, detach };
+  }
+  /** G's outputs in this step and detaches of them. */
+  const generated = new Set<Tensor>();
+  /** D's outputs on those. */
+  const predictionsOnGenerated = new Set<Tensor>();
+  return {
+    forward(network: NetworkName, input: Tensor, output: Tensor) {
+      if (network === 'generator') generated.add(output);
+      else if (generated.has(input)) predictionsOnGenerated.add(output);
+    },
+    adversarialLoss(prediction: Tensor, target: Tensor): Tensor {
+      if (target === batch.valid && predictionsOnGenerated.has(prediction)) {
+        return tf.neg(binaryCrossEntropy(prediction, batch.fake));
+      }
+      return binaryCrossEntropy(prediction, target);
+    },
+    detach<T extends Tensor>(x: T): T {
+      const detached = detach(x);
+      if (generated.has(x)) generated.add(detached);
+      return detached;
     },
   };
 }

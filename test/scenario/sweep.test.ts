@@ -46,7 +46,7 @@ describe('expandSweep', () => {
     const [variant] = expandSweep(sweep({ axes: { discriminatorWidth: [8] } }));
     // D's depth is base's two hidden layers; the batch size is base's; the name says D only.
     expect(variant!.scenario).toMatchObject({ name: 'cross-d8x2', batchSize: 2, backend: 'auto', strategies: [...STRATEGY_IDS] });
-    expect(variant!.scenario.discriminator).toEqual({ hidden: [8, 8], activation: 'leakyRelu' });
+    expect(variant!.scenario.discriminator).toEqual({ hidden: [8, 8], activation: 'leakyRelu', bias: true });
     expect(variant!.sweep.values).toEqual({ discriminatorWidth: 8 });
     const byDepth = expandSweep(sweep({ axes: { discriminatorDepth: [1, 3] } }));
     expect(byDepth.map(({ scenario }) => [scenario.name, scenario.discriminator.hidden])).toEqual([

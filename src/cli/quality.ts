@@ -1,0 +1,184 @@
+/**
+ * `npm run quality -- <scenario files...>`: the thin command line over runQuality (src/quality/run.ts). It parses
+ * flags, loads the scenarios (each needs a `quality` section), prints progress, writes quality.csv and
+ * quality.json after every scenario and the report and pictures at the end, and sets the exit code: 2 for bad
+ * input (nothing run, nothing written), 1 when a training or a scenario failed (its rows say why).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseBackendId, type BackendId } from '../backends/index.js';
+import { renderSvg } from '../report/charts.js';
+import type { LoadedScenario } from '../runner.js';
+import { renderQualityCsv } from '../quality/csv.js';
+import { qualityFigures } from '../quality/figures.js';
+import { renderQualityReport } from '../quality/markdown.js';
+import { createQualityProgress } from '../quality/progress.js';
+import type { QualityResults } from '../quality/results.js';
+import { checkQualityInput, QualityInputError, runQuality } from '../quality/run.js';
+import { loadScenario } from '../scenario/load.js';
+import { getStrategy, type StrategyId } from '../strategies/index.js';
+import { defaultOutputDir } from './output.js';
+
+export const USAGE = `Usage: npm run quality -- <scenario.ts...> [options]
+
+Trains every runnable strategy of each scenario from the same weights and data, seed by seed, evaluates the
+generator at checkpoints (PacGAN's mode metrics, TF-GAN's MNIST metrics, the Dirac-GAN's distance) and reports
+which strategy reaches the scenario's threshold soonest, in steps and in seconds (steps x measured ms per step).
+Writes quality.csv, quality.json, quality.md and the charts and pictures it embeds. Each scenario needs a
+\`quality\` section (see docs/quality.md and scenarios/quality/).
+
+Options:
+  --backend <id>        auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu (default: the scenario's, auto)
+  --strategies <list>   comma-separated: retain-graph,detach-d-first,g-first,single-forward (default: the scenario's)
+  --seeds <n>           seeds per strategy (default: the scenario's quality.seeds, 5)
+  --steps <n>           training steps (default: the scenario's quality.steps)
+  --out <dir>           results folder (default: results/quality-<scenarios>-<timestamp>)
+  -h, --help            show this text
+
+Examples:
+  npm run quality -- scenarios/quality/ring.ts
+  npm run quality -- scenarios/quality/dirac-*.ts --backend cpu
+  npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3`;
+
+/** The flags, as data: name to parseArgs option. */
+const OPTIONS = {
+  backend: { type: 'string' },
+  strategies: { type: 'string' },
+  seeds: { type: 'string' },
+  steps: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Bad command-line input: printed with the usage text, exit code 2. */
+class UsageError extends Error {}
+
+export interface QualityArgs {
+  files: string[];
+  backend?: BackendId;
+  strategies?: StrategyId[];
+  seeds?: number;
+  steps?: number;
+  out?: string;
+  help: boolean;
+}
+
+const positiveInteger = (value: string): number => {
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`'${value}' is not a positive integer`);
+  return Number(value);
+};
+
+/** Parses and checks argv; every error names the flag or value at fault. */
+export function parseQualityArgs(argv: readonly string[]): QualityArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const check = <T>(flag: keyof typeof OPTIONS, parse: (value: string) => T): T | undefined => {
+    const value = values[flag];
+    if (value === undefined || typeof value !== 'string') return undefined;
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new UsageError(`--${flag}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return {
+    files: positionals,
+    backend: check('backend', parseBackendId),
+    strategies: check('strategies', (value) => {
+      const ids = value.split(',').map((id) => id.trim()).filter(Boolean);
+      if (ids.length === 0) throw new Error('names no strategy');
+      const parsedIds = ids.map((id) => getStrategy(id).id);
+      checkQualityInput({ scenarios: [], strategies: parsedIds });
+      return parsedIds;
+    }),
+    seeds: check('seeds', positiveInteger),
+    steps: check('steps', positiveInteger),
+    out: values.out,
+    help: values.help ?? false,
+  };
+}
+
+async function writeRaw(dir: string, results: QualityResults): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'quality.csv'), renderQualityCsv(results));
+  await writeFile(join(dir, 'quality.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: QualityArgs;
+  try {
+    args = parseQualityArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.files.length === 0) {
+    console.error(`error: no scenario file given\n\n${USAGE}`);
+    return 2;
+  }
+  const scenarios: LoadedScenario[] = [];
+  try {
+    for (const file of args.files) scenarios.push({ scenario: await loadScenario(file), file });
+    checkQualityInput({ scenarios });
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+  const names = scenarios.map(({ scenario }) => scenario.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) {
+    console.error(`error: two scenario files are named '${duplicate}'`);
+    return 2;
+  }
+
+  const dir = args.out ?? defaultOutputDir(['quality', ...names]);
+  const progress = createQualityProgress();
+  let run;
+  try {
+    run = await runQuality({
+      scenarios,
+      backend: args.backend,
+      strategies: args.strategies,
+      seeds: args.seeds,
+      steps: args.steps,
+      onEvent: async (event) => {
+        progress(event);
+        if (event.type === 'scenario-end') await writeRaw(dir, event.results);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof QualityInputError)) throw error;
+    console.error(`error: ${error.message}`);
+    return 2;
+  }
+  await writeRaw(dir, run.results);
+  const figures = qualityFigures(run);
+  for (const figure of figures) {
+    await writeFile(join(dir, figure.file), figure.kind === 'svg' ? await renderSvg(figure.spec) : figure.bytes);
+  }
+  await writeFile(join(dir, 'quality.md'), renderQualityReport(run.results, figures));
+  console.error(`wrote ${dir}/quality.csv, quality.json, quality.md and ${figures.length} pictures`);
+
+  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status === 'errored'));
+  if (failed) console.error('some trainings failed: see quality.md');
+  return failed ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  });
+}

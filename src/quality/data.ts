@@ -1,0 +1,97 @@
+/**
+ * What a quality run feeds the GAN, as plain arrays that any backend can take: per seed, the real samples and
+ * noise of every training step (identical for every strategy: the same data order), and the noise the
+ * checkpoints evaluate G on (fixed per seed). Every number comes from src/quality/random.ts, seeded by the
+ * scenario's seed, the seed index and the step, so a step's batch can be made in any order.
+ */
+import type { Scenario } from '../scenario/schema.js';
+import { GRID, RING, sampleMixture } from './mixtures.js';
+import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
+import { createRandom, deriveSeed, permutation, type Random } from './random.js';
+
+/** One training step's inputs: `z` is [batchSize, latentSize], `real` [batchSize, dataSize], row-major. */
+export interface BatchArrays {
+  z: Float32Array;
+  real: Float32Array;
+}
+
+/** The training data of one seed. */
+export interface TrainingData {
+  /** The batch of step `step` (0-based). */
+  batch(step: number): BatchArrays;
+}
+
+/** Seed index i's initial weights: G from `seed + 2i`, D from `seed + 2i + 1` (src/models/gan.ts). */
+export function weightSeed(scenario: Scenario, seedIndex: number): number {
+  return scenario.seed + 2 * seedIndex;
+}
+
+/** `scenario` with the weights of seed index i: what the GAN of that seed is built from. */
+export function scenarioForSeed(scenario: Scenario, seedIndex: number): Scenario {
+  return { ...scenario, seed: weightSeed(scenario, seedIndex) };
+}
+
+/** Noise for G: standard normal, or the Dirac-GAN's constant 1. */
+function noise(scenario: Scenario, random: Random, count: number): Float32Array {
+  const values = new Float32Array(count * scenario.generator.latentSize);
+  if (scenario.data.source === 'dirac') return values.fill(1);
+  for (let i = 0; i < values.length; i++) values[i] = random.normal();
+  return values;
+}
+
+/** The training data of seed index `seedIndex`. */
+export function createTrainingData(scenario: Scenario, seedIndex: number): TrainingData {
+  const seed = deriveSeed(scenario.seed, seedIndex, 'data');
+  const { batchSize } = scenario;
+  const dataSize = scenario.generator.outputSize;
+  const source = scenario.data.source;
+  const mnist = source === 'mnist' ? loadMnist().train : null;
+  // MNIST is read in epochs: a fresh seeded permutation of the training digits for each.
+  const epochs = new Map<number, Uint32Array>();
+  const epochOrder = (epoch: number) => {
+    let order = epochs.get(epoch);
+    if (!order) {
+      order = permutation(mnist!.count, createRandom(deriveSeed(seed, 'epoch', epoch)));
+      epochs.clear(); // a batch spans at most two epochs, asked for in order
+      epochs.set(epoch, order);
+    }
+    return order;
+  };
+  return {
+    batch(step) {
+      const random = createRandom(deriveSeed(seed, step));
+      const z = noise(scenario, random, batchSize);
+      let real: Float32Array;
+      switch (source) {
+        case 'ring':
+          real = sampleMixture(RING, random, batchSize);
+          break;
+        case 'grid':
+          real = sampleMixture(GRID, random, batchSize);
+          break;
+        case 'dirac':
+          real = new Float32Array(batchSize * dataSize); // the real data sit at 0
+          break;
+        case 'mnist': {
+          real = new Float32Array(batchSize * MNIST_PIXELS);
+          for (let i = 0; i < batchSize; i++) {
+            const position = step * batchSize + i;
+            const index = epochOrder(Math.floor(position / mnist!.count))[position % mnist!.count]!;
+            real.set(mnist!.images.subarray(index * MNIST_PIXELS, (index + 1) * MNIST_PIXELS), i * MNIST_PIXELS);
+          }
+          break;
+        }
+        case 'uniform':
+          real = new Float32Array(batchSize * dataSize);
+          for (let i = 0; i < real.length; i++) real[i] = random.uniform() * 2 - 1;
+          break;
+      }
+      return { z, real };
+    },
+  };
+}
+
+/** The noise every checkpoint of seed index `seedIndex` generates its `count` samples from: [count, latentSize]. */
+export function evaluationNoise(scenario: Scenario, seedIndex: number, count: number): Float32Array {
+  return noise(scenario, createRandom(deriveSeed(scenario.seed, seedIndex, 'evaluation')), count);
+}

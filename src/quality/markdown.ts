@@ -1,0 +1,154 @@
+/**
+ * The quality run's markdown: per scenario x backend, the table (step time, final value of each metric with its
+ * 95% interval over seeds, steps and seconds to the threshold), the claim row "three is the best" per step and on
+ * time to quality, alternating against simultaneous, and the figures. Data in, string out.
+ */
+import { formatMs, formatRme, significant } from '../report/format.js';
+import { strategies } from '../strategies/index.js';
+import type { StrategyId } from '../strategies/ids.js';
+import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';
+import type { Figure } from './figures.js';
+import { METRIC_TITLES, type MetricId } from './metric-ids.js';
+import type { QualityResults, QualityScenarioResult, Threshold } from './results.js';
+import { summarize, type Interval, type StrategySummary } from './summary.js';
+
+const DASH = '—';
+
+/** Three significant digits, or the integer itself (modes, classes, steps). */
+export const formatValue = (value: number): string => (Number.isInteger(value) ? String(value) : significant(value));
+
+/** "0.38 [0.30, 0.45]", a lone value for one seed, a dash for none. */
+export function formatInterval(interval: Interval | null | undefined, format: (value: number) => string = formatValue): string {
+  if (!interval) return DASH;
+  if (interval.n < 2) return format(interval.mean);
+  return `${format(interval.mean)} [${format(interval.low)}, ${format(interval.high)}]`;
+}
+
+/** "high-quality >= 0.5". */
+export function thresholdText({ metric, value, direction }: Threshold): string {
+  return `${metric} ${direction === 'above' ? '>=' : '<='} ${value}`;
+}
+
+const formatDuration = (seconds: number) =>
+  seconds < 60 ? `${significant(seconds, 2)} s` : `${Math.floor(seconds / 60)} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
+
+const UPDATE_WORDS: Record<string, string> = {
+  simultaneous: 'simultaneous',
+  'alternating-d-first': 'alternating, D first',
+  'alternating-g-first': 'alternating, G first',
+};
+
+function table(result: QualityScenarioResult, summaries: readonly StrategySummary[]): string {
+  const metricHeaders = result.metrics.map((metric: MetricId) => `final ${METRIC_TITLES[metric]}`);
+  const header = ['strategy', 'update', 'ms per step', ...metricHeaders, 'steps to threshold', 'seconds to threshold', 'seeds that reached it'];
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`];
+  for (const summary of summaries) {
+    const time = result.stepTimes.find((entry) => entry.strategy === summary.strategy);
+    const ms = time?.meanMs != null ? `${formatMs(time.meanMs)} ${formatRme(time.rmePct ?? 0)}` : `not timed${time?.error ? ` (${time.error})` : ''}`;
+    const reached =
+      summary.completed === 0 ? 'none completed' : summary.reached === 0 ? `never (0/${summary.completed})` : `${summary.reached}/${summary.completed}`;
+    const failed = summary.failed > 0 ? `; ${summary.failed} failed` : '';
+    const cells = [
+      summary.strategy,
+      UPDATE_WORDS[strategies[summary.strategy].order] ?? strategies[summary.strategy].order,
+      ms,
+      ...result.metrics.map((metric) => formatInterval(summary.final[metric])),
+      summary.reached === 0 ? 'never' : formatInterval(summary.steps),
+      summary.reached === 0 ? 'never' : formatInterval(summary.seconds, (value) => `${significant(value)} s`),
+      `${reached}${failed}`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+const VERDICT_MARK = (verdict: string) => (verdict === 'does not hold' ? '**does not hold**' : verdict);
+
+function pText(comparison: SeedComparison): string {
+  return comparison.pValue === null ? 'no test' : `p = ${significant(comparison.pValue, 2)}`;
+}
+
+function orderComparison(summaries: readonly StrategySummary[], threshold: Threshold): string | null {
+  const get = (id: StrategyId) => summaries.find((summary) => summary.strategy === id);
+  const alternating = get('detach-d-first');
+  const simultaneous = get('g-first') ?? get('retain-graph') ?? get('single-forward');
+  if (!alternating || !simultaneous || alternating.completed === 0 || simultaneous.completed === 0) return null;
+  if (alternating.reached + simultaneous.reached === 0) {
+    return `Alternating (detach-d-first) against simultaneous (${simultaneous.strategy}): neither reached ${thresholdText(threshold)}.`;
+  }
+  const words = { faster: 'sooner than', slower: 'later than', indistinguishable: 'no sooner or later than' } as const;
+  const steps = compareSeeds(alternating.stepsToThreshold, simultaneous.stepsToThreshold);
+  const seconds = compareSeeds(alternating.secondsToThreshold, simultaneous.secondsToThreshold);
+  return (
+    `Alternating (detach-d-first) against simultaneous (${simultaneous.strategy}), per seed (Mann-Whitney U, never = ` +
+    `infinitely late): in steps, detach-d-first reaches ${thresholdText(threshold)} ${words[steps.ordering]} ` +
+    `${simultaneous.strategy} (${pText(steps)}); in seconds, ${words[seconds.ordering]} (${pText(seconds)}).`
+  );
+}
+
+function scenarioSection(result: QualityScenarioResult, figures: readonly Figure[]): string {
+  const parts: string[] = [`### ${result.scenario} on ${result.backend}`, '', result.description, ''];
+  if (result.error) {
+    parts.push(`Not run: ${result.error}`, '');
+    return parts.join('\n');
+  }
+  parts.push(
+    `Device: ${result.device}. ${result.seeds} seed${result.seeds === 1 ? '' : 's'} x ${result.strategies.length} strategies, ` +
+      `${result.steps} steps each, evaluated every ${result.evaluateEvery} steps on ${result.samples} generated samples; ` +
+      `threshold ${thresholdText(result.threshold)}. Wall time ${formatDuration(result.wallSeconds)} (timing, training and ` +
+      'evaluation). Seconds are steps x the strategy\'s measured ms per step.',
+    '',
+  );
+  if (result.classifier) {
+    const c = result.classifier;
+    const architecture = [
+      ...c.config.conv.map(({ filters, kernelSize }) => `conv ${filters}x${kernelSize}x${kernelSize}`),
+      ...c.config.dense.map((units) => `dense ${units}`),
+    ].join(', ');
+    parts.push(
+      `MNIST classifier (${architecture || 'linear'}, ${c.config.epochs} epoch${c.config.epochs === 1 ? '' : 's'}, trained on ${c.trainedOn}): held-out ` +
+        `accuracy ${(100 * c.heldOutAccuracy).toFixed(1)}% on ${c.heldOutCount} digits; the ` +
+        `held-out digits' Inception score, the ceiling here, is ${significant(c.heldOutInceptionScore)}` +
+        `${c.trainedNow ? ` (trained in this run, ${formatDuration(c.trainingSeconds ?? 0)})` : ' (cached)'}.`,
+      '',
+    );
+  }
+  const summaries = summarize(result);
+  parts.push(table(result, summaries), '');
+  const failures = result.runs.filter((run) => run.status === 'errored');
+  for (const run of failures) parts.push(`- ${run.strategy}, seed ${run.seed} failed: ${run.error}`);
+  if (failures.length > 0) parts.push('');
+
+  const perStep = threeIsBestPerStep(result.stepTimes);
+  const onQuality = threeIsBestOnTimeToQuality(summaries, thresholdText(result.threshold));
+  parts.push(
+    '| the post\'s claim | per step | on time to quality |',
+    '| --- | --- | --- |',
+    `| three is the best | ${VERDICT_MARK(perStep.verdict)} | ${VERDICT_MARK(onQuality.verdict)} |`,
+    '',
+    `- Per step: ${perStep.evidence} Rule: ${perStep.rule}`,
+    `- On time to quality: ${onQuality.evidence} Rule: ${onQuality.rule}`,
+  );
+  const order = orderComparison(summaries, result.threshold);
+  if (order) parts.push(`- ${order}`);
+  parts.push('');
+  for (const figure of figures.filter((entry) => entry.scenario === result.scenario)) {
+    parts.push(`![${result.scenario}: ${figure.caption}](${figure.file})`, '');
+  }
+  return parts.join('\n');
+}
+
+/** The whole section: a heading, what ran where, then one part per scenario x backend. */
+export function renderQualityReport(results: QualityResults, figures: readonly Figure[] = []): string {
+  const { machine, versions } = results;
+  const header = [
+    '## Does the best step train best?',
+    '',
+    `Quality run of ${results.createdAt}: tfjs ${versions.tfjs}, Node ${versions.node}, ${machine.cpuModel} (${machine.cpus} cores). ` +
+      'Each strategy trains from the same initial weights and data order per seed; the metrics are computed from ' +
+      'the generated samples (docs/quality.md says what each means). Final values are the mean [95% interval] over ' +
+      'seeds; steps and seconds to the threshold over the seeds that reached it.',
+    '',
+  ];
+  return `${[...header, ...results.scenarios.map((result) => scenarioSection(result, figures))].join('\n').trimEnd()}\n`;
+}

@@ -1,0 +1,85 @@
+/** What a quality run produces: quality.json's shape, one entry per scenario x backend. */
+import type { MachineInfo } from '../types.js';
+import type { ClassifierConfig } from './classifier-config.js';
+import type { StrategyId } from '../strategies/ids.js';
+import type { MetricValues } from './evaluate.js';
+import type { DataSource, MetricId } from './metric-ids.js';
+
+/** One checkpoint of one training: its step, the seconds that many steps take, and the metrics. */
+export interface CurvePoint {
+  step: number;
+  /** step x the strategy's measured mean ms per step / 1000. */
+  seconds: number;
+  values: MetricValues;
+}
+
+/** One strategy trained for one seed. A failed training keeps the checkpoints it reached and says why. */
+export interface TrainingRun {
+  strategy: StrategyId;
+  seed: number;
+  status: 'ok' | 'errored';
+  error: string | null;
+  curve: CurvePoint[];
+}
+
+/** A strategy's step time on the scenario's backend, measured interleaved as `npm run bench` does. */
+export interface StepTime {
+  strategy: StrategyId;
+  meanMs: number | null;
+  /** Relative margin of error of the mean, 95%, in percent. */
+  rmePct: number | null;
+  samples: number;
+  error: string | null;
+}
+
+export interface Threshold {
+  metric: MetricId;
+  value: number;
+  direction: 'above' | 'below';
+}
+
+/** What the classifier-based MNIST metrics rest on. */
+export interface ClassifierInfo {
+  config: ClassifierConfig;
+  /** The backend that trained it ('wasm SIMD', 'wasm' or 'cpu'). */
+  trainedOn: string;
+  heldOutAccuracy: number;
+  heldOutInceptionScore: number;
+  heldOutCount: number;
+  file: string;
+  trainedNow: boolean;
+  trainingSeconds: number | null;
+}
+
+export interface QualityScenarioResult {
+  scenario: string;
+  description: string;
+  file: string;
+  source: DataSource;
+  backend: string;
+  device: string;
+  /** Set when the scenario could not run at all on this backend (it failed to start, say). */
+  error: string | null;
+  strategies: StrategyId[];
+  steps: number;
+  seeds: number;
+  evaluateEvery: number;
+  samples: number;
+  metrics: MetricId[];
+  threshold: Threshold;
+  stepTimes: StepTime[];
+  classifier: ClassifierInfo | null;
+  runs: TrainingRun[];
+  /** Wall-clock seconds the scenario took here, timing, training and evaluation included. */
+  wallSeconds: number;
+}
+
+export interface QualityResults {
+  schemaVersion: 1;
+  tool: { name: string; version: string };
+  createdAt: string;
+  versions: { tfjs: string; node: string };
+  machine: MachineInfo;
+  settings: { backend: string; strategies: StrategyId[] | 'per scenario'; seeds: number | 'per scenario'; steps: number | 'per scenario' };
+  scenarios: QualityScenarioResult[];
+}

@@ -1,0 +1,339 @@
+/**
+ * The quality run: per scenario, on its backend, first a short interleaved timing of each strategy's step (as
+ * `npm run bench` times it: src/measure/timing.ts), then, seed by seed, every strategy trained from the same
+ * initial weights and data order for the scenario's steps, G's samples evaluated at each checkpoint on the seed's
+ * fixed noise. A checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time
+ * measured interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's
+ * seconds axis is then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
+ * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
+ */
+import { createRequire } from 'node:module';
+import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from '../backends/index.js';
+import { machineInfo } from '../backends/host.js';
+import { mean, relativeMarginOfError } from '../measure/statistics.js';
+import { timeInterleaved } from '../measure/timing.js';
+import { createGan } from '../models/gan.js';
+import type { LoadedScenario } from '../runner.js';
+import type { Scenario } from '../scenario/schema.js';
+import { createStepRunner } from '../strategies/context.js';
+import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
+import { strategies } from '../strategies/index.js';
+import { tf } from '../tf.js';
+import { MNIST_CLASSIFIER, type ClassifierConfig } from './classifier.js';
+import { loadOrTrainClassifier } from './classifier-cache.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from './data.js';
+import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from './evaluate.js';
+import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
+import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from './results.js';
+import { createTfjsTrainer, toBatch } from './tfjs-trainer.js';
+import type { QualityTrainer } from './trainer.js';
+
+/** Bad input to a quality run (a scenario without a quality section, a strategy that cannot train). */
+export class QualityInputError extends Error {
+  override name = 'QualityInputError';
+}
+
+export interface QualityRunOptions {
+  scenarios: readonly LoadedScenario[];
+  /** Overrides every scenario's backend. */
+  backend?: BackendId;
+  /** Overrides every scenario's strategies; runnable ones only. */
+  strategies?: readonly StrategyId[];
+  /** Overrides every scenario's `quality.seeds`. */
+  seeds?: number;
+  /** Overrides every scenario's `quality.steps`. */
+  steps?: number;
+  /** Where the MNIST classifier is cached (default: .cache/ in the repository). */
+  classifierCacheDir?: string;
+  /** Awaited: a handler may save results before the run goes on. */
+  onEvent?: (event: QualityEvent) => void | Promise<void>;
+  /** Wall clock in milliseconds (injectable for tests). */
+  now?: () => number;
+}
+
+/** What a scenario's quality settings come to after the run's overrides. */
+export interface QualityPlan {
+  strategies: StrategyId[];
+  seeds: number;
+  steps: number;
+  evaluateEvery: number;
+  samples: number;
+  /** Ascending: 0, evaluateEvery, 2 evaluateEvery, ..., steps. */
+  checkpoints: number[];
+}
+
+export type QualityEvent =
+  | { type: 'scenario-start'; index: number; count: number; scenario: Scenario; backend: BackendId; plan: QualityPlan }
+  | { type: 'phase'; scenario: Scenario; phase: string }
+  | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
+  | { type: 'training-start'; scenario: Scenario; seed: number; strategy: StrategyId; index: number; total: number }
+  | { type: 'training-end'; scenario: Scenario; run: TrainingRun; index: number; total: number }
+  | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; result: QualityScenarioResult; results: QualityResults };
+
+/** What the pictures are drawn from: seed 0's last checkpoint per strategy (all points; the first 100 digits). */
+export type FinalSamples = Map<StrategyId, Float32Array>;
+
+export interface QualityRun {
+  results: QualityResults;
+  /** Per scenario name. */
+  finalSamples: Map<string, FinalSamples>;
+}
+
+const require = createRequire(import.meta.url);
+const packageJson = require('../../package.json') as { name: string; version: string };
+
+/** Digits kept per strategy for the picture. */
+export const DIGITS_PER_PICTURE = 100;
+/** Distinct batches the timing cycles through, as `npm run bench`. */
+const TIMING_BATCHES = 4;
+
+/** Checks that every scenario can run a quality run; throws naming the file otherwise. */
+export function checkQualityInput(options: Pick<QualityRunOptions, 'scenarios' | 'strategies'>): void {
+  for (const { scenario, file } of options.scenarios) {
+    if (!scenario.quality) {
+      throw new QualityInputError(`${file}: has no quality section; npm run quality needs one (steps, evaluateEvery, threshold: see docs/quality.md)`);
+    }
+  }
+  for (const id of options.strategies ?? []) {
+    if (!(RUNNABLE_STRATEGY_IDS as readonly string[]).includes(id)) {
+      throw new QualityInputError(`strategy '${id}' raises by design (the post's code as printed) and cannot train`);
+    }
+  }
+}
+
+/** The plan of one scenario under the run's overrides. */
+export function planFor(scenario: Scenario, options: Pick<QualityRunOptions, 'strategies' | 'seeds' | 'steps'>): QualityPlan {
+  const quality = scenario.quality!;
+  const steps = options.steps ?? quality.steps;
+  const evaluateEvery = Math.min(quality.evaluateEvery, steps);
+  const checkpoints: number[] = [];
+  for (let step = 0; step < steps; step += evaluateEvery) checkpoints.push(step);
+  checkpoints.push(steps);
+  const runnable = (id: StrategyId) => (RUNNABLE_STRATEGY_IDS as readonly StrategyId[]).includes(id);
+  return {
+    strategies: [...(options.strategies ?? scenario.strategies)].filter(runnable),
+    seeds: options.seeds ?? quality.seeds,
+    steps,
+    evaluateEvery,
+    samples: quality.samples,
+    checkpoints,
+  };
+}
+
+/** Runs every scenario; results are complete for each scenario when its `scenario-end` event fires. */
+export async function runQuality(options: QualityRunOptions): Promise<QualityRun> {
+  checkQualityInput(options);
+  const { scenarios, onEvent, now = () => performance.now() } = options;
+  const results: QualityResults = {
+    schemaVersion: 1,
+    tool: { name: packageJson.name, version: packageJson.version },
+    createdAt: new Date().toISOString(),
+    versions: { tfjs: tf.version.tfjs, node: process.version },
+    machine: machineInfo(),
+    settings: {
+      backend: options.backend ?? 'per scenario',
+      strategies: options.strategies ? [...options.strategies] : 'per scenario',
+      seeds: options.seeds ?? 'per scenario',
+      steps: options.steps ?? 'per scenario',
+    },
+    scenarios: [],
+  };
+  const finalSamples = new Map<string, FinalSamples>();
+  for (const [index, loaded] of scenarios.entries()) {
+    const backend = options.backend ?? loaded.scenario.backend;
+    const plan = planFor(loaded.scenario, options);
+    await onEvent?.({ type: 'scenario-start', index, count: scenarios.length, scenario: loaded.scenario, backend, plan });
+    const samples: FinalSamples = new Map();
+    const result = await runScenario(loaded, backend, plan, samples, options, now);
+    results.scenarios.push(result);
+    finalSamples.set(loaded.scenario.name, samples);
+    await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario: loaded.scenario, result, results });
+  }
+  return { results, finalSamples };
+}
+
+async function runScenario(
+  { scenario, file }: LoadedScenario,
+  backend: BackendId,
+  plan: QualityPlan,
+  finalSamples: FinalSamples,
+  options: QualityRunOptions,
+  now: () => number,
+): Promise<QualityScenarioResult> {
+  const started = now();
+  const quality = scenario.quality!;
+  const onEvent = options.onEvent;
+  const phase = (text: string) => onEvent?.({ type: 'phase', scenario, phase: text });
+  const result: QualityScenarioResult = {
+    scenario: scenario.name,
+    description: scenario.description,
+    file,
+    source: scenario.data.source,
+    backend,
+    device: 'none',
+    error: null,
+    strategies: plan.strategies,
+    steps: plan.steps,
+    seeds: plan.seeds,
+    evaluateEvery: plan.evaluateEvery,
+    samples: plan.samples,
+    metrics: [...scenarioMetrics(scenario)],
+    threshold: { ...quality.threshold },
+    stepTimes: [],
+    classifier: null,
+    runs: [],
+    wallSeconds: 0,
+  };
+  let mnist: MnistReference | undefined;
+  // Set once the backend has started: Adam as PyTorch would run it there, and how to wait for the device.
+  let adam: 'foreach' | 'for-loop' = 'for-loop';
+  let sync: () => Promise<void> = async () => {};
+  try {
+    if (scenario.data.source === 'mnist') {
+      const config: ClassifierConfig = quality.classifier ?? MNIST_CLASSIFIER;
+      const cached = await loadOrTrainClassifier({
+        config,
+        train: loadMnist().train,
+        cacheDir: options.classifierCacheDir,
+        onEpoch: (epoch, epochs) => phase(`trained the MNIST classifier's epoch ${epoch}/${epochs} (once; cached after)`),
+      });
+      await startAndRecord();
+      mnist = await createMnistReference(cached.trained, loadMnist().heldOut);
+      result.classifier = {
+        config,
+        trainedOn: cached.trainedOn,
+        heldOutAccuracy: mnist.heldOutAccuracy,
+        heldOutInceptionScore: mnist.heldOutInceptionScore,
+        heldOutCount: mnist.heldOutCount,
+        file: cached.file,
+        trainedNow: cached.trainedNow,
+        trainingSeconds: cached.trainingSeconds,
+      };
+    } else {
+      await startAndRecord();
+    }
+  } catch (error) {
+    result.error = messageOf(error);
+    result.wallSeconds = (now() - started) / 1000;
+    return result;
+  }
+
+  async function startAndRecord(): Promise<void> {
+    const backendStarted = await startBackend(backend);
+    result.backend = backendStarted.provider.id;
+    result.device = backendStarted.device.description;
+    await onEvent?.({ type: 'backend-started', scenario, started: backendStarted });
+    adam = dispatchesGpuKernels(backendStarted.provider.id) ? 'foreach' : 'for-loop';
+    sync = backendStarted.provider.sync;
+  }
+  try {
+    phase(`timing each strategy's step, interleaved (${scenario.measure.rounds} rounds)`);
+    result.stepTimes = await timeSteps(scenario, plan.strategies, adam, sync);
+    const trainer = createTfjsTrainer(adam);
+    const total = plan.seeds * plan.strategies.length;
+    let index = 0;
+    for (let seed = 0; seed < plan.seeds; seed++) {
+      const data = createTrainingData(scenario, seed);
+      const noise = evaluationNoise(scenario, seed, plan.samples);
+      for (const strategy of plan.strategies) {
+        await onEvent?.({ type: 'training-start', scenario, seed, strategy, index, total });
+        const run = await trainOne(trainer, scenario, plan, { seed, strategy, data, noise }, result.stepTimes, mnist, (samples) => {
+          if (seed === 0) finalSamples.set(strategy, keepForPicture(scenario, samples));
+        });
+        result.runs.push(run);
+        await onEvent?.({ type: 'training-end', scenario, run, index, total });
+        index++;
+      }
+    }
+  } finally {
+    mnist?.model.dispose();
+    result.wallSeconds = (now() - started) / 1000;
+  }
+  return result;
+}
+
+/** What the pictures need of seed 0's last samples: every 2-D point, the first 100 digits, nothing for Dirac. */
+function keepForPicture(scenario: Scenario, samples: Float32Array): Float32Array {
+  if (scenario.data.source === 'mnist') return samples.slice(0, DIGITS_PER_PICTURE * MNIST_PIXELS);
+  return samples.slice();
+}
+
+/** Each strategy's step time on the active backend: `npm run bench`'s interleaved timing on the scenario's data. */
+async function timeSteps(scenario: Scenario, ids: readonly StrategyId[], adam: 'foreach' | 'for-loop', sync: () => Promise<void>): Promise<StepTime[]> {
+  const seeded = scenarioForSeed(scenario, 0);
+  const data = createTrainingData(scenario, 0);
+  const labels = { valid: tf.ones([scenario.batchSize, 1]), fake: tf.zeros([scenario.batchSize, 1]) };
+  const batches = Array.from({ length: TIMING_BATCHES }, (_, step) =>
+    toBatch(data.batch(step), scenario.generator.latentSize, scenario.generator.outputSize, labels),
+  );
+  const gans = ids.map(() => createGan(seeded, adam));
+  try {
+    const timings = await timeInterleaved(
+      ids.map((id, i) => {
+        const run = createStepRunner(gans[i]!);
+        let next = 0;
+        return { id, step: () => run(strategies[id], batches[next++ % batches.length]!) };
+      }),
+      { ...scenario.measure, sync },
+    );
+    return ids.map((strategy) => {
+      const timing = timings.get(strategy);
+      const samplesMs = timing?.samplesMs ?? [];
+      const error = timing?.error ? messageOf(timing.error) : null;
+      return {
+        strategy,
+        meanMs: samplesMs.length > 0 && !error ? mean(samplesMs) : null,
+        rmePct: samplesMs.length > 0 && !error ? relativeMarginOfError(samplesMs) : null,
+        samples: samplesMs.length,
+        error,
+      };
+    });
+  } finally {
+    for (const gan of gans) gan.dispose();
+    for (const batch of batches) tf.dispose([batch.z, batch.realImgs]);
+    tf.dispose([labels.valid, labels.fake]);
+  }
+}
+
+async function trainOne(
+  trainer: QualityTrainer,
+  scenario: Scenario,
+  plan: QualityPlan,
+  { seed, strategy, data, noise }: { seed: number; strategy: StrategyId; data: ReturnType<typeof createTrainingData>; noise: Float32Array },
+  stepTimes: readonly StepTime[],
+  mnist: MnistReference | undefined,
+  onLastSamples: (samples: Float32Array) => void,
+): Promise<TrainingRun> {
+  const run: TrainingRun = { strategy, seed, status: 'ok', error: null, curve: [] };
+  const time = stepTimes.find((entry) => entry.strategy === strategy);
+  if (!time || time.meanMs === null) {
+    return { ...run, status: 'errored', error: `its step could not be timed: ${time?.error ?? 'not timed'}` };
+  }
+  const msPerStep = time.meanMs;
+  try {
+    await trainer.train(
+      {
+        scenario: scenarioForSeed(scenario, seed),
+        strategy,
+        steps: plan.steps,
+        checkpoints: plan.checkpoints,
+        data,
+        evaluationNoise: noise,
+        withParameters: scenario.data.source === 'dirac',
+      },
+      async (checkpoint) => {
+        const values = await evaluateCheckpoint(scenario, checkpoint, mnist);
+        run.curve.push({ step: checkpoint.step, seconds: (checkpoint.step * msPerStep) / 1000, values });
+        if (checkpoint.step === plan.steps) onLastSamples(checkpoint.samples);
+      },
+    );
+  } catch (error) {
+    run.status = 'errored';
+    run.error = messageOf(error);
+  }
+  return run;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { QUALITY_CSV_COLUMNS } from '../../src/quality/csv.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+async function quality(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(tsx, ['src/cli/quality.ts', ...args], { cwd: root, timeout: 600_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+}
+
+const CI = ['ring', 'grid', 'mnist', 'dirac'].map((name) => `scenarios/quality/ci/${name}.ts`);
+
+describe('npm run quality', () => {
+  it("runs CI's cut-down scenarios end to end on the cpu backend: the CSV, the report section, the pictures", { timeout: 600_000 }, async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'quality-')), 'run');
+    const { code, stderr } = await quality([...CI, '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/\[3\/4\] ci-mnist: .*MNIST is slow/);
+    expect(stderr).toMatch(/\[1\/4\] ci-ring: seed 2, single-forward \(training 8\/8\) \(~[^)]+ left in ci-ring\)/);
+
+    const csv = await readFile(join(out, 'quality.csv'), 'utf8');
+    expect(csv.split('\n')[0]).toBe(QUALITY_CSV_COLUMNS.join(','));
+    const rows = parse(csv, { columns: true }) as Record<string, string>[];
+    // Per scenario: 4 strategies x 2 seeds x checkpoints x metrics.
+    const expected = { 'ci-ring': 4 * 2 * 4 * 3, 'ci-grid': 4 * 2 * 4 * 3, 'ci-mnist': 4 * 2 * 3 * 3, 'ci-dirac': 4 * 2 * 11 * 3 };
+    for (const [scenario, count] of Object.entries(expected)) {
+      expect(rows.filter((row) => row.scenario === scenario)).toHaveLength(count);
+    }
+    expect(new Set(rows.map((row) => row.backend))).toEqual(new Set(['cpu']));
+    // The Dirac-GAN starts at (theta, psi) = (1, 1) for every strategy and seed.
+    const start = rows.filter((row) => row.scenario === 'ci-dirac' && row.step === '0' && row.metric === 'distance');
+    expect(start.map((row) => Number(row.value))).toEqual(Array(8).fill(Math.SQRT2).map((value) => expect.closeTo(value, 6)));
+    // Seconds are steps x the strategy's ms per step: 0 at step 0 and growing.
+    expect(rows.filter((row) => row.step === '0').every((row) => row.seconds === '0')).toBe(true);
+    expect(rows.filter((row) => row.step === '20').every((row) => Number(row.seconds) > 0)).toBe(true);
+
+    const report = await readFile(join(out, 'quality.md'), 'utf8');
+    expect(report).toMatch(/^## Does the best step train best\?/);
+    for (const name of ['ci-ring', 'ci-grid', 'ci-mnist', 'ci-dirac']) expect(report).toContain(`### ${name} on cpu`);
+    expect(report.match(/\| three is the best \| (holds|\*\*does not hold\*\*|inconclusive) \| (holds|\*\*does not hold\*\*|inconclusive) \|/g)).toHaveLength(4);
+    expect(report).toMatch(/MNIST classifier \(linear, 1 epoch, trained on wasm( SIMD)?\): held-out accuracy \d+\.\d% on 997 digits/);
+    const pictures = [...report.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]!);
+    expect(pictures).toEqual(expect.arrayContaining(['quality-ci-ring-cpu-points.svg', 'quality-ci-grid-cpu-points.svg', 'quality-ci-dirac-cpu-trajectories.svg', 'quality-ci-mnist-cpu-digits-g-first.png']));
+    for (const picture of pictures) expect(existsSync(join(out, picture)), picture).toBe(true);
+    const png = await readFile(join(out, 'quality-ci-mnist-cpu-digits-g-first.png'));
+    expect([...png.subarray(1, 4)].map((byte) => String.fromCharCode(byte)).join('')).toBe('PNG');
+
+    const json = JSON.parse(await readFile(join(out, 'quality.json'), 'utf8'));
+    expect(json.scenarios.map((scenario: { scenario: string }) => scenario.scenario)).toEqual(['ci-ring', 'ci-grid', 'ci-mnist', 'ci-dirac']);
+    expect(json.scenarios[0].stepTimes).toHaveLength(4);
+  });
+
+  it('exits 2 naming the flag at fault, and writes nothing', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'quality-')), 'run');
+    const cases: Array<[string[], RegExp]> = [
+      [['--seeds', '0'], /--seeds: '0' is not a positive integer/],
+      [['--steps', 'many'], /--steps: 'many' is not a positive integer/],
+      [['--strategies', 'retain-graph-printed'], /--strategies: strategy 'retain-graph-printed' raises by design/],
+      [['--strategies', 'g-last'], /--strategies: unknown strategy 'g-last'/],
+      [['--backend', 'tpu'], /--backend: unknown backend 'tpu'/],
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+    ];
+    for (const [flags, message] of cases) {
+      const { code, stderr } = await quality(['scenarios/quality/ci/dirac.ts', '--out', out, ...flags]);
+      expect(code, flags.join(' ')).toBe(2);
+      expect(stderr).toMatch(message);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a scenario without a quality section, naming the file (exit 2)', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'quality-')), 'run');
+    const { code, stderr } = await quality(['scenarios/quality/ci/dirac.ts', 'scenarios/ci/small-d.ts', '--out', out]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/scenarios\/ci\/small-d\.ts: has no quality section/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
