@@ -425,6 +425,7 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
             reference: check.reference as StrategyId,
             maxParamDiff: line.maxParamDiff,
             equivalence: isReference ? 'reference' : classifyDifference(line.maxParamDiff),
+            maxRunningStatsDiff: line.maxRunningStatsDiff ?? null,
           });
         }
       } catch (error) {

@@ -141,6 +141,13 @@ export function createConvNet({ name, inputShape, layers: specs, init, seed, fla
     });
   });
   const parameters = variables.map((variable, i) => new Parameter(variable, names[i]!));
+  if (init === 'dcgan') {
+    // weights_init writes conv weights and BatchNorm's weight and bias a second time, in place, after the modules'
+    // own initialisation: in PyTorch they are at version 2 when first used (the in-place error's numbers).
+    for (const parameter of parameters) {
+      if (!parameter.name.endsWith('/bias') || parameter.name.includes('/bn')) parameter.variable.assign(tf.tidy(() => tf.clone(parameter.variable)));
+    }
+  }
   let batchNormUpdates = 0;
   const [inChannels, inHeight, inWidth] = inputShape;
   return {

@@ -58,6 +58,7 @@ export function buildCell(measured: CellMeasurements): CellResult {
     cell.equivalentTo = equivalence.reference;
     cell.maxParamDiff = equivalence.maxParamDiff;
     cell.equivalence = equivalence.equivalence;
+    cell.maxRunningStatsDiff = equivalence.maxRunningStatsDiff ?? null;
   }
   if (record) {
     const passes: Pick<StepCounts, 'forwards' | 'backwards'> = record;
@@ -75,6 +76,8 @@ export function buildCell(measured: CellMeasurements): CellResult {
       retainedBytes: record.retainedBytes,
       peakBytes: record.peakBytes,
       leakedTensors: record.leakedTensors,
+      generatorBatchNormUpdates: record.generatorBatchNormUpdates,
+      discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
     });
   }
   if (timing && timing.samples > 0 && !error) {
@@ -121,5 +124,8 @@ export function erroredCell(
     equivalentTo: null,
     maxParamDiff: null,
     equivalence: null,
+    generatorBatchNormUpdates: null,
+    discriminatorBatchNormUpdates: null,
+    maxRunningStatsDiff: null,
   };
 }
