@@ -57,7 +57,7 @@ registerBatchNormGradient();
  * The training-mode forward on an NHWC input: normalised output and new running statistics. The caller assigns
  * `running` to the buffer.
  */
-export function batchNorm2d(x: Tensor, { gamma, beta, running }: BatchNormState, epsilon = BATCH_NORM_EPSILON, momentum = BATCH_NORM_MOMENTUM): BatchNormResult {
+export function batchNorm2d(x: Tensor, { gamma, beta, running }: { gamma: Tensor; beta: Tensor; running: Tensor }, epsilon = BATCH_NORM_EPSILON, momentum = BATCH_NORM_MOMENTUM): BatchNormResult {
   if (!hasKernels(BATCH_NORM_KERNEL, BATCH_NORM_GRAD_KERNEL)) return batchNormComposed(x, gamma, beta, running, epsilon, momentum);
   const attrs: BatchNormAttrs = { epsilon, momentum };
   const [y, , next] = runKernel(BATCH_NORM_KERNEL, { x, gamma, beta, running }, attrs) as unknown as Tensor[];

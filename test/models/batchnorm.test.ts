@@ -52,8 +52,8 @@ describe.each(['cpu', 'wasm', 'webgpu'] as const)('BatchNorm2d in training mode 
       const running = tf.variable(tf.tensor2d([0, 0, 1, 1], [2, 2]), false);
       const outputs: number[][] = [];
       for (let step = 1; step <= 3; step++) {
-        const { y, running: next } = forward(x, { gamma, beta, running: running as tf.Variable });
-        running.assign(next);
+        const { y, running: next } = forward(x, { gamma, beta, running });
+        running.assign(next as tf.Tensor2D);
         outputs.push(Array.from(await y.data()));
         const values = Array.from(await running.data());
         values.forEach((value, i) => expect(value, `running statistic ${i} after ${step} forwards`).toBeCloseTo(expectedRunning(step)[i]!, 5));
