@@ -8,6 +8,8 @@
  * it is needed), the BatchNorm backward kernel, the activation-gradient kernel.
  */
 import { Parameter } from '../autograd/parameter.js';
+// The cpu backend's filter gradient in tfjs's arithmetic without its per-element index computations.
+import '../kernels/cpu-conv-filter-gradient.js';
 import type { ConvLayerSpec, NetworkInit } from '../scenario/schema.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { activate } from './activation.js';

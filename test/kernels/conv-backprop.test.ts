@@ -74,3 +74,28 @@ describe("a convolution's gradients on wasm, as XNNPACK products", () => {
     expect(countKernelFlops(profile.kernels.filter(({ name }) => name.startsWith('Conv2D'))).flops).toBe(3 * 2 * 128 * 48);
   });
 });
+
+describe("the cpu backend's filter gradient", () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it("is registered in place of tfjs's", async () => {
+    const { hasCpuConvFilterGradient } = await import('../../src/kernels/cpu-conv-filter-gradient.js');
+    expect(hasCpuConvFilterGradient()).toBe(true);
+  });
+
+  it.each(CASES)("gives tfjs's own values bit for bit: batch %i, %ix%i, %i -> %i channels, kernel %i, stride %i, padding %s", async (...shape) => {
+    const [batch, side, cin, cout, k, stride, pad] = shape as unknown as (typeof CASES)[number];
+    const { tfjsCpuConvFilterGradient } = await import('../../src/kernels/cpu-conv-filter-gradient.js');
+    const x = tf.randomNormal([batch, side, side, cin], 0, 1, 'float32', 4);
+    const dy = tf.randomNormal(tf.conv2d(x as tf.Tensor4D, tf.zeros([k, k, cin, cout]) as tf.Tensor4D, stride, pad).shape, 0, 1, 'float32', 5);
+    const attrs = { strides: stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [k, k, cin, cout] };
+    const ours = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as Tensor;
+    const backend = tf.backend();
+    const info = tfjsCpuConvFilterGradient!({ inputs: { x, dy }, backend, attrs: attrs as never }) as tf.TensorInfo;
+    const theirs = tf.engine().makeTensorFromTensorInfo(info);
+    expect(Array.from(await ours.data())).toEqual(Array.from(await theirs.data()));
+    tf.dispose([x, dy, ours, theirs]);
+  });
+});
