@@ -238,34 +238,36 @@ describe.skipIf(!hasTorch)('the PyTorch worker on scenarios/dcgan-mnist.ts (conv
 describe.skipIf(!hasTorch)("the worker's FLOP counters", () => {
   it("count a step the same with FlopCounterMode and with flop_counter's formulas in a TorchDispatchMode, where both exist", async () => {
     const scenario = { ...(await loadScenario('scenarios/dcgan-mnist.ts')), batchSize: 2 };
+    // GAN_BENCH_FLOP_COUNTER picks the counter: the same products must give the same count either way.
     const counted = async (counter: string) => {
       const started = await startPytorchWorker({ env: { ...process.env, GAN_BENCH_FLOP_COUNTER: counter } });
       try {
         await started.worker.request('setup', { scenario, strategies: ['retain-graph', 'single-forward'] });
-        return [
-          started.hello.measures.flops,
-          (await started.worker.request('observe', { strategy: 'retain-graph' })).flops,
-          (await started.worker.request('observe', { strategy: 'single-forward' })).flops,
-        ] as const;
+        return {
+          torch: started.hello.torch,
+          measure: started.hello.measures.flops,
+          flops: [
+            (await started.worker.request('observe', { strategy: 'retain-graph' })).flops,
+            (await started.worker.request('observe', { strategy: 'single-forward' })).flops,
+          ],
+        };
       } finally {
         await started.worker.close();
       }
     };
     const dispatch = await counted('dispatch');
-    expect(dispatch[0]).toMatch(/TorchDispatchMode/);
-    const layers = scenarioLayers(scenario);
-    expect(dispatch[1]).toBeGreaterThan(0);
-    const torchVersion = (await startPytorchWorker().then(async ({ worker, hello }) => (await worker.close(), hello.torch))).split('.').map(Number);
-    if (torchVersion[0]! > 2 || (torchVersion[0] === 2 && torchVersion[1]! >= 1)) {
+    expect(dispatch.measure).toMatch(/TorchDispatchMode/);
+    expect(dispatch.flops[0]).toBeGreaterThan(dispatch.flops[1]!);
+    const [major, minor] = dispatch.torch.split('.').map((part) => Number.parseInt(part, 10));
+    if (major! > 2 || (major === 2 && minor! >= 1)) {
       const flopCounter = await counted('flop-counter');
-      expect(flopCounter[0]).toBe('torch.utils.flop_counter.FlopCounterMode');
-      expect(flopCounter.slice(1)).toEqual(dispatch.slice(1));
+      expect(flopCounter.measure).toBe('torch.utils.flop_counter.FlopCounterMode');
+      expect(flopCounter.flops).toEqual(dispatch.flops);
     } else {
-      // PyTorch < 2.1 (this machine's 1.13) has no FlopCounterMode: the dispatch counter is the only one, and asking
-      // for the other is refused with the reason.
+      // PyTorch < 2.1 (this machine's 1.13) has no FlopCounterMode: the dispatch counter is the only one (the test
+      // above checks it against tfjs's count), and asking for the other is refused with the reason.
       await expect(counted('flop-counter')).rejects.toThrow(/GAN_BENCH_FLOP_COUNTER=flop-counter needs PyTorch >= 2\.1/);
     }
-    expect(layers.generator.length).toBe(3);
   });
 });
 
