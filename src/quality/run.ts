@@ -7,7 +7,7 @@
  * seconds axis is then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
  * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
  */
-import { createRequire } from 'node:module';
+import { TOOL } from '../tool.js';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from '../backends/index.js';
 import { machineInfo } from '../backends/host.js';
 import { mean, relativeMarginOfError } from '../measure/statistics.js';
@@ -79,8 +79,6 @@ export interface QualityRun {
   finalSamples: Map<string, FinalSamples>;
 }
 
-const require = createRequire(import.meta.url);
-const packageJson = require('../../package.json') as { name: string; version: string };
 
 /** Digits kept per strategy for the picture. */
 export const DIGITS_PER_PICTURE = 100;
@@ -126,7 +124,7 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   const { scenarios, onEvent, now = () => performance.now() } = options;
   const results: QualityResults = {
     schemaVersion: 1,
-    tool: { name: packageJson.name, version: packageJson.version },
+    tool: { ...TOOL },
     createdAt: new Date().toISOString(),
     versions: { tfjs: tf.version.tfjs, node: process.version },
     machine: machineInfo(),
