@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeArray } from '../../src/backends/pytorch/arrays.js';
+import { decodeFloat32, encodeArray } from '../../src/backends/pytorch/arrays.js';
 import { findPython, startPytorchWorker, WorkerRequestError, type PytorchWorker } from '../../src/backends/pytorch/index.js';
 import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data.js';
 import { createPytorchTrainer, encodeTrainingData, harnessInitialWeights } from '../../src/quality/pytorch-trainer.js';
@@ -131,6 +131,41 @@ withTorch("the pytorch backend's train operation against the tfjs trainer", () =
     expect(table).toEqual(values);
     const differences = curveDifferences(await train(pytorch, scenario, 'g-first', steps, 10), await train(tfjs, scenario, 'g-first', steps, 10));
     expect(Math.max(...differences)).toBeLessThan(1e-5);
+  });
+
+  it("initialises from the seed without the harness's weights: PyTorch's nn.Linear draw, or the scenario's initial values", async () => {
+    const request = async (file: string, seed: number) => {
+      const scenario = scenarioForSeed(await loadScenario(file), seed);
+      const lines: Array<Record<string, unknown>> = [];
+      await worker.request(
+        'train',
+        {
+          scenario,
+          strategy: 'g-first',
+          steps: 0,
+          checkpoints: [0],
+          data: encodeTrainingData(scenario, createTrainingData(scenario, 0), 0),
+          evaluationNoise: encodeArray(new Float32Array(scenario.generator.latentSize).fill(1)),
+          withParameters: true,
+        },
+        { onProgress: (progress) => lines.push(progress) },
+      );
+      const parameters = lines[0]!.parameters as { generator: string[]; discriminator: string[] };
+      return { scenario, generator: parameters.generator.map((text) => [...decodeFloat32(text, 'generator')]), discriminator: parameters.discriminator };
+    };
+    const first = await request('scenarios/quality/ci/ring.ts', 0);
+    expect((await request('scenarios/quality/ci/ring.ts', 0)).generator).toEqual(first.generator);
+    expect((await request('scenarios/quality/ci/ring.ts', 1)).generator).not.toEqual(first.generator);
+    const harness = (await harnessInitialWeights(first.scenario)).generator.map((text) => [...decodeFloat32(text, 'harness')]);
+    expect(first.generator).not.toEqual(harness);
+    // nn.Linear's draw: uniform within +-1/sqrt(fan_in); G is 2-16-16-2: kernels [2, 16], [16, 16], [16, 2] and biases.
+    const fanIns = [2, 2, 16, 16, 16, 16];
+    first.generator.forEach((values, i) => {
+      expect(Math.max(...values.map(Math.abs)), `parameter ${i}`).toBeLessThanOrEqual(1 / Math.sqrt(fanIns[i]!));
+    });
+    const dirac = await request('scenarios/quality/dirac-paper.ts', 0);
+    expect(dirac.generator).toEqual([[1]]); // one weight, no bias, at its initial value
+    expect(dirac.discriminator).toHaveLength(1);
   });
 
   it("fails a strategy PyTorch refuses with PyTorch's error, after handing back the checkpoint it reached", async () => {
