@@ -148,7 +148,8 @@ export function renderQualityReport(results: QualityResults, figures: readonly F
   const header = [
     '## Does the best step train best?',
     '',
-    `Quality run of ${results.createdAt}: tfjs ${versions.tfjs}, Node ${versions.node}, ${machine.cpuModel} (${machine.cpus} cores). ` +
+    `Quality run of ${results.createdAt}: tfjs ${versions.tfjs}, Node ${versions.node}` +
+      `${versions.torch ? `, PyTorch ${versions.torch} (Python ${versions.python})` : ''}, ${machine.cpuModel} (${machine.cpus} cores). ` +
       'Each strategy trains from the same initial weights and data order per seed; the metrics are computed from ' +
       'the generated samples (docs/quality.md says what each means). Final values are the mean [95% interval] over ' +
       'seeds; steps and seconds to the threshold over the seeds that reached it.',

@@ -36,6 +36,7 @@ export async function startPytorchSession(): Promise<QualitySession> {
   }
   return {
     started: { provider: pytorchBackend, device: pytorch.device, passedOver: [] },
+    versions: { torch: pytorch.hello.torch, python: pytorch.hello.python },
     trainer: createPytorchTrainer(worker),
     async timeSteps(scenario, ids) {
       const samples = new Map<StrategyId, number[]>(ids.map((id) => [id, []]));

@@ -179,7 +179,7 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
       const where = { index, count: scenarios.length, scenario: loaded.scenario, backendIndex, backendCount: backends.length };
       await onEvent?.({ type: 'scenario-start', ...where, backend, plan });
       const samples: FinalSamples = new Map();
-      const result = await runScenario(loaded, backend, plan, samples, options, now);
+      const result = await runScenario(loaded, backend, plan, samples, options, now, results.versions);
       results.scenarios.push(result);
       finalSamples.set(samplesKey(result.scenario, result.backend), samples);
       await onEvent?.({ type: 'scenario-end', ...where, result, results });
@@ -195,6 +195,7 @@ async function runScenario(
   finalSamples: FinalSamples,
   options: QualityRunOptions,
   now: () => number,
+  versions: QualityResults['versions'],
 ): Promise<QualityScenarioResult> {
   const started = now();
   const quality = scenario.quality!;
@@ -257,6 +258,7 @@ async function runScenario(
     const opened = await startQualitySession(backend);
     result.backend = opened.started.provider.id;
     result.device = opened.started.device.description;
+    Object.assign(versions, opened.versions);
     await onEvent?.({ type: 'backend-started', scenario, started: opened.started });
     return opened;
   }

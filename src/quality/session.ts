@@ -13,6 +13,8 @@ import type { QualityTrainer } from './trainer.js';
 
 export interface QualitySession {
   started: StartedBackend;
+  /** Versions beside tfjs's and Node's that the results record (PyTorch's and Python's). */
+  versions: { torch?: string; python?: string };
   /** Each strategy's step time: the scenario's interleaved timing rounds, on seed 0's GAN and first batches. */
   timeSteps(scenario: Scenario, strategies: readonly StrategyId[]): Promise<StepTime[]>;
   trainer: QualityTrainer;

@@ -21,6 +21,7 @@ export async function startTfjsSession(backend: Exclude<BackendId, 'pytorch'>): 
   const sync = started.provider.sync;
   return {
     started,
+    versions: {},
     trainer: createTfjsTrainer(adam),
     async timeSteps(scenario, ids) {
       const seeded = scenarioForSeed(scenario, 0);

@@ -59,7 +59,9 @@ describe('npm run quality -- --backend pytorch', () => {
       );
       for (const picture of pictures) expect(existsSync(join(out, picture)), picture).toBe(true);
 
+      expect(report).toMatch(/^Quality run of .*, PyTorch \S+ \(Python \d+\.\d+\.\d+\), /m);
       const json = JSON.parse(await readFile(join(out, 'quality.json'), 'utf8'));
+      expect(json.versions).toEqual(expect.objectContaining({ torch: expect.any(String), python: expect.any(String) }));
       for (const scenario of json.scenarios) {
         expect(scenario.backend).toBe('pytorch');
         expect(scenario.stepTimes.map((time: { meanMs: number | null }) => time.meanMs)).toEqual(Array(4).fill(expect.any(Number)));
