@@ -4,9 +4,10 @@
  * every strategy trained from the same initial weights and data order for the scenario's steps, G's samples
  * evaluated at each checkpoint on the seed's fixed noise. The backend decides who trains and times
  * (src/quality/session.ts: a tfjs backend in this process, `pytorch` in its worker); the weights, batches and
- * evaluation noise are the same on every backend, and the metrics are computed here from the samples. A checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time
- * measured interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's
- * seconds axis is then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
+ * evaluation noise are the same on every backend, and the metrics are computed here from the samples. A
+ * checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time measured
+ * interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's seconds axis is
+ * then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
  * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
  */
 import { createRequire } from 'node:module';

@@ -10,8 +10,7 @@ on stdin; the worker answers each with one JSON line on stdout carrying the requ
     failure    {"id": 1, "ok": false, "error": {"type": "RuntimeError", "message": "..."}}
 
 Operations: hello, calibrate, setup, equivalence, observe, time, train, shutdown (each documented at its function
-below). The worker
-exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
+below). The worker exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
 
 What it runs: the scenario's G and D (nn.Linear layers with PyTorch's default init, the scenario's activations,
 D ends in one sigmoid unit), nn.BCELoss, one torch.optim.Adam per network (PyTorch's default implementation for the
@@ -1036,7 +1035,8 @@ class TrainingGan:
         else:
             raise ValueError(f"unknown optimizer '{optimizer['name']}' (known: adam, sgd)")
         valid, fake = labels
-        self.bce = AdversarialLoss(scenario.get("loss", {}).get("generator", "non-saturating"), self.G, self.D, valid, fake)
+        generator_loss = scenario.get("loss", {}).get("generator", "non-saturating")
+        self.bce = AdversarialLoss(generator_loss, self.G, self.D, valid, fake)
         self.steps_taken = 0
 
 
@@ -1068,7 +1068,8 @@ class TrainingStream:
             if table.numel() % size != 0:
                 raise ValueError(f"data.table: {table.numel()} values is not a whole number of rows of {size}")
             self.table = table.reshape(-1, size).to(device)
-            self.rows = matrix("rows", torch.int32, 1, steps * batch_size).reshape(-1).to(device=device, dtype=torch.long)
+            rows = matrix("rows", torch.int32, 1, steps * batch_size).reshape(-1)
+            self.rows = rows.to(device=device, dtype=torch.long)
             if self.rows.numel() and (int(self.rows.min()) < 0 or int(self.rows.max()) >= self.table.shape[0]):
                 raise ValueError(f"data.rows: a row outside the table's {self.table.shape[0]}")
             self.real = None
