@@ -6,7 +6,7 @@
  * webgpu was set up) and rewrites the table, so a check stopped by its time limit keeps what it measured. At the
  * end it also writes report.md and the charts.
  *
- * It is bundled for the GPU machine by `bash ../shared/device/pack.sh scripts/gpu-check.ts`, so it must not load
+ * It is bundled for the GPU machine by `npm run gpu-check:pack` (scripts/device/pack.sh), so it must not load
  * scenario files at run time: the scenario is imported statically and its batch variants built with parseScenario.
  * The pytorch backend's worker.py is found under the working directory (the project root) from the bundle.
  *

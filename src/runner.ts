@@ -5,7 +5,7 @@
  * same per-strategy measurements, from which one function builds the cells.
  * A failing cell becomes a row with status 'errored' and the run goes on.
  */
-import { createRequire } from 'node:module';
+import { TOOL } from './tool.js';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from './backends/pytorch/index.js';
@@ -89,8 +89,6 @@ export function backendsOf(scenario: Scenario, override: RunOptions['backend']):
   return typeof override === 'string' ? [override] : [...override];
 }
 
-const require = createRequire(import.meta.url);
-const packageJson = require('../package.json') as { name: string; version: string };
 
 /**
  * Runs every cell of every scenario and returns what results.json holds. Each scenario runs on each of its
@@ -104,7 +102,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
   const backendLabels: string[] = [];
   const results: RunResults = {
     schemaVersion: 1,
-    tool: { name: packageJson.name, version: packageJson.version },
+    tool: { ...TOOL },
     createdAt: new Date().toISOString(),
     versions: { tfjs: tf.version.tfjs, node: process.version },
     machine: machineInfo(),

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseBackendId, type BackendId } from '../backends/index.js';
+import type { BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts.js';
 import type { LoadedScenario } from '../runner.js';
 import { renderQualityCsv } from '../quality/csv.js';
@@ -19,6 +19,8 @@ import type { QualityResults } from '../quality/results.js';
 import { checkQualityInput, QualityInputError, runQuality } from '../quality/run.js';
 import { loadScenario } from '../scenario/load.js';
 import { getStrategy, type StrategyId } from '../strategies/index.js';
+import { parseBackendList } from './backend-list.js';
+import { messageOf } from './exit.js';
 import { defaultOutputDir } from './output.js';
 
 export const USAGE = `Usage: npm run quality -- <scenario.ts...> [options]
@@ -30,7 +32,9 @@ Writes quality.csv, quality.json, quality.md and the charts and pictures it embe
 \`quality\` section (see docs/quality.md and scenarios/quality/).
 
 Options:
-  --backend <id>        auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu (default: the scenario's, auto)
+  --backend <list>      auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu | pytorch (default: the scenario's,
+                        auto); several, comma-separated: each scenario trains on each, and the report puts them
+                        side by side (pytorch: a Python with PyTorch, docs/pytorch.md)
   --strategies <list>   comma-separated: retain-graph,detach-d-first,g-first,single-forward (default: the scenario's)
   --seeds <n>           seeds per strategy (default: the scenario's quality.seeds, 5)
   --steps <n>           training steps (default: the scenario's quality.steps)
@@ -40,6 +44,7 @@ Options:
 Examples:
   npm run quality -- scenarios/quality/ring.ts
   npm run quality -- scenarios/quality/dirac-*.ts --backend cpu
+  npm run quality -- scenarios/quality/ring.ts --backend wasm,pytorch
   npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3`;
 
 /** The flags, as data: name to parseArgs option. */
@@ -57,7 +62,8 @@ class UsageError extends Error {}
 
 export interface QualityArgs {
   files: string[];
-  backend?: BackendId;
+  /** One or several backends, each scenario trained on each in this order; undefined: each scenario's own. */
+  backends?: BackendId[];
   strategies?: StrategyId[];
   seeds?: number;
   steps?: number;
@@ -79,6 +85,14 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
+  let backends: BackendId[] | undefined;
+  if (typeof values.backend === 'string') {
+    try {
+      backends = parseBackendList(values.backend);
+    } catch (error) {
+      throw new UsageError(messageOf(error));
+    }
+  }
   const check = <T>(flag: keyof typeof OPTIONS, parse: (value: string) => T): T | undefined => {
     const value = values[flag];
     if (value === undefined || typeof value !== 'string') return undefined;
@@ -90,7 +104,7 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
   };
   return {
     files: positionals,
-    backend: check('backend', parseBackendId),
+    backends,
     strategies: check('strategies', (value) => {
       const ids = value.split(',').map((id) => id.trim()).filter(Boolean);
       if (ids.length === 0) throw new Error('names no strategy');
@@ -149,7 +163,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     run = await runQuality({
       scenarios,
-      backend: args.backend,
+      backend: args.backends,
       strategies: args.strategies,
       seeds: args.seeds,
       steps: args.steps,

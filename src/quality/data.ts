@@ -15,10 +15,23 @@ export interface BatchArrays {
   real: Float32Array;
 }
 
+/** Real samples that are rows of a fixed table (MNIST's training digits), read in a seeded order. */
+export interface RowTable {
+  /** The table, [rows, dataSize] row-major. */
+  values: Float32Array;
+  /** The rows step `step` reads, in batch order: `batch(step).real` is exactly these rows of `values`. */
+  rows(step: number): Uint32Array;
+}
+
 /** The training data of one seed. */
 export interface TrainingData {
   /** The batch of step `step` (0-based). */
   batch(step: number): BatchArrays;
+  /**
+   * Set where the real samples are rows of a fixed table (the mnist source): a backend in another process is sent
+   * the table once and each step's rows, not every batch's samples (src/quality/pytorch-trainer.ts).
+   */
+  table?: RowTable;
 }
 
 /** Seed index i's initial weights: G from `seed + 2i`, D from `seed + 2i + 1` (src/models/gan.ts). */
@@ -57,6 +70,14 @@ export function createTrainingData(scenario: Scenario, seedIndex: number): Train
     }
     return order;
   };
+  const rows = (step: number): Uint32Array => {
+    const indices = new Uint32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      const position = step * batchSize + i;
+      indices[i] = epochOrder(Math.floor(position / mnist!.count))[position % mnist!.count]!;
+    }
+    return indices;
+  };
   return {
     batch(step) {
       const random = createRandom(deriveSeed(seed, step));
@@ -73,12 +94,9 @@ export function createTrainingData(scenario: Scenario, seedIndex: number): Train
           real = new Float32Array(batchSize * dataSize); // the real data sit at 0
           break;
         case 'mnist': {
-          real = new Float32Array(batchSize * MNIST_PIXELS);
-          for (let i = 0; i < batchSize; i++) {
-            const position = step * batchSize + i;
-            const index = epochOrder(Math.floor(position / mnist!.count))[position % mnist!.count]!;
-            real.set(mnist!.images.subarray(index * MNIST_PIXELS, (index + 1) * MNIST_PIXELS), i * MNIST_PIXELS);
-          }
+          const digits = new Float32Array(batchSize * MNIST_PIXELS);
+          rows(step).forEach((index, i) => digits.set(mnist!.images.subarray(index * MNIST_PIXELS, (index + 1) * MNIST_PIXELS), i * MNIST_PIXELS));
+          real = digits;
           break;
         }
         case 'uniform':
@@ -88,6 +106,7 @@ export function createTrainingData(scenario: Scenario, seedIndex: number): Train
       }
       return { z, real };
     },
+    ...(mnist ? { table: { values: mnist.images, rows } } : {}),
   };
 }
 

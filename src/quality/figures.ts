@@ -6,11 +6,12 @@
 import type { VegaLiteSpec } from '../report/charts.js';
 import { curveSpec, diracSpec, scatterSpec } from './charts.js';
 import { renderDigitGrid } from './digit-grid.js';
-import type { QualityRun } from './run.js';
+import { samplesKey, type QualityRun } from './run.js';
 
+/** A picture of one scenario on one backend. */
 export type Figure =
-  | { scenario: string; file: string; caption: string; kind: 'svg'; spec: VegaLiteSpec }
-  | { scenario: string; file: string; caption: string; kind: 'png'; bytes: Buffer };
+  | { scenario: string; backend: string; file: string; caption: string; kind: 'svg'; spec: VegaLiteSpec }
+  | { scenario: string; backend: string; file: string; caption: string; kind: 'png'; bytes: Buffer };
 
 /** Every figure of the run, in the order the report shows them. */
 export function qualityFigures({ results, finalSamples }: QualityRun): Figure[] {
@@ -18,16 +19,18 @@ export function qualityFigures({ results, finalSamples }: QualityRun): Figure[] 
   for (const result of results.scenarios) {
     if (result.error || result.runs.length === 0) continue;
     const name = result.scenario;
-    const prefix = `quality-${name}-${result.backend}`;
-    const samples = finalSamples.get(name);
+    const backend = result.backend;
+    const prefix = `quality-${name}-${backend}`;
+    const samples = finalSamples.get(samplesKey(name, backend));
     if (result.source === 'dirac') {
-      figures.push({ scenario: name, file: `${prefix}-trajectories.svg`, caption: 'theta against psi', kind: 'svg', spec: diracSpec(result) });
+      figures.push({ scenario: name, backend, file: `${prefix}-trajectories.svg`, caption: 'theta against psi', kind: 'svg', spec: diracSpec(result) });
     }
     for (const metric of result.metrics) {
       if (result.source === 'dirac' && metric !== 'distance') continue; // theta and psi are in the trajectory chart
       for (const axis of ['step', 'seconds'] as const) {
         figures.push({
           scenario: name,
+          backend,
           file: `${prefix}-${metric}-${axis === 'step' ? 'steps' : 'seconds'}.svg`,
           caption: `${metric} against ${axis === 'step' ? 'steps' : 'seconds'}`,
           kind: 'svg',
@@ -36,11 +39,11 @@ export function qualityFigures({ results, finalSamples }: QualityRun): Figure[] 
       }
     }
     if ((result.source === 'ring' || result.source === 'grid') && samples && samples.size > 0) {
-      figures.push({ scenario: name, file: `${prefix}-points.svg`, caption: 'generated points over the modes', kind: 'svg', spec: scatterSpec(result, samples) });
+      figures.push({ scenario: name, backend, file: `${prefix}-points.svg`, caption: 'generated points over the modes', kind: 'svg', spec: scatterSpec(result, samples) });
     }
     if (result.source === 'mnist' && samples) {
       for (const [strategy, digits] of samples) {
-        figures.push({ scenario: name, file: `${prefix}-digits-${strategy}.png`, caption: `${strategy}: seed 0's digits after ${result.steps} steps`, kind: 'png', bytes: renderDigitGrid(digits) });
+        figures.push({ scenario: name, backend, file: `${prefix}-digits-${strategy}.png`, caption: `${strategy}: seed 0's digits after ${result.steps} steps`, kind: 'png', bytes: renderDigitGrid(digits) });
       }
     }
   }

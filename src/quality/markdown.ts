@@ -10,6 +10,7 @@ import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type Seed
 import type { Figure } from './figures.js';
 import { METRIC_TITLES, type MetricId } from './metric-ids.js';
 import type { QualityResults, QualityScenarioResult, Threshold } from './results.js';
+import { renderBackendsSideBySide } from './side-by-side.js';
 import { summarize, type Interval, type StrategySummary } from './summary.js';
 
 const DASH = '—';
@@ -132,23 +133,34 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   const order = orderComparison(summaries, result.threshold);
   if (order) parts.push(`- ${order}`);
   parts.push('');
-  for (const figure of figures.filter((entry) => entry.scenario === result.scenario)) {
+  for (const figure of figures.filter((entry) => entry.scenario === result.scenario && entry.backend === result.backend)) {
     parts.push(`![${result.scenario}: ${figure.caption}](${figure.file})`, '');
   }
   return parts.join('\n');
 }
 
-/** The whole section: a heading, what ran where, then one part per scenario x backend. */
+/**
+ * The whole section: a heading, what ran where, then one part per scenario x backend, and for a scenario trained on
+ * several backends their side-by-side comparison (src/quality/side-by-side.ts).
+ */
 export function renderQualityReport(results: QualityResults, figures: readonly Figure[] = []): string {
   const { machine, versions } = results;
   const header = [
     '## Does the best step train best?',
     '',
-    `Quality run of ${results.createdAt}: tfjs ${versions.tfjs}, Node ${versions.node}, ${machine.cpuModel} (${machine.cpus} cores). ` +
+    `Quality run of ${results.createdAt}: tfjs ${versions.tfjs}, Node ${versions.node}` +
+      `${versions.torch ? `, PyTorch ${versions.torch} (Python ${versions.python})` : ''}, ${machine.cpuModel} (${machine.cpus} cores). ` +
       'Each strategy trains from the same initial weights and data order per seed; the metrics are computed from ' +
       'the generated samples (docs/quality.md says what each means). Final values are the mean [95% interval] over ' +
       'seeds; steps and seconds to the threshold over the seeds that reached it.',
     '',
   ];
-  return `${[...header, ...results.scenarios.map((result) => scenarioSection(result, figures))].join('\n').trimEnd()}\n`;
+  // A scenario's backends one after the other, then, where it ran on several, the backends side by side.
+  const names = [...new Set(results.scenarios.map((result) => result.scenario))];
+  const sections = names.flatMap((name) => {
+    const ofScenario = results.scenarios.filter((result) => result.scenario === name);
+    const sideBySide = renderBackendsSideBySide(ofScenario);
+    return [...ofScenario.map((result) => scenarioSection(result, figures)), ...(sideBySide ? [sideBySide] : [])];
+  });
+  return `${[...header, ...sections].join('\n').trimEnd()}\n`;
 }

@@ -1,7 +1,7 @@
 /**
- * Terminal progress for a quality run: one line per scenario, phase and training (scenario, seed, strategy),
- * with the time left in the scenario once a training has finished (the mean training time so far times the
- * trainings left). MNIST says up front that it is slow.
+ * Terminal progress for a quality run: one line per scenario (and backend, where it runs on several), phase and
+ * training (scenario, seed, strategy), with the time left in the scenario once a training has finished (the mean
+ * training time so far times the trainings left). MNIST says up front that it is slow.
  */
 import type { QualityEvent } from './run.js';
 
@@ -29,7 +29,7 @@ export function createQualityProgress({
     switch (event.type) {
       case 'scenario-start': {
         const { plan, scenario } = event;
-        label = `[${event.index + 1}/${event.count}] ${scenario.name}`;
+        label = `[${event.index + 1}/${event.count}] ${scenario.name}${event.backendCount > 1 ? ` on ${event.backend}` : ''}`;
         scenarioStart = now();
         trainingsDone = 0;
         trainingMs = 0;

@@ -78,7 +78,8 @@ export interface QualityResults {
   schemaVersion: 1;
   tool: { name: string; version: string };
   createdAt: string;
-  versions: { tfjs: string; node: string };
+  /** With `torch` and `python` where the pytorch backend ran. */
+  versions: { tfjs: string; node: string; torch?: string; python?: string };
   machine: MachineInfo;
   settings: { backend: string; strategies: StrategyId[] | 'per scenario'; seeds: number | 'per scenario'; steps: number | 'per scenario' };
   scenarios: QualityScenarioResult[];

@@ -1,31 +1,31 @@
 /**
- * The quality run: per scenario, on its backend, first a short interleaved timing of each strategy's step (as
- * `npm run bench` times it: src/measure/timing.ts), then, seed by seed, every strategy trained from the same
- * initial weights and data order for the scenario's steps, G's samples evaluated at each checkpoint on the seed's
- * fixed noise. A checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time
- * measured interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's
- * seconds axis is then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
+ * The quality run: per scenario, on each of its backends, first a short interleaved timing of each strategy's step
+ * (as `npm run bench` times it there: src/measure/timing.ts, or the PyTorch worker's `time`), then, seed by seed,
+ * every strategy trained from the same initial weights and data order for the scenario's steps, G's samples
+ * evaluated at each checkpoint on the seed's fixed noise. The backend decides who trains and times
+ * (src/quality/session.ts: a tfjs backend in this process, `pytorch` in its worker); the weights, batches and
+ * evaluation noise are the same on every backend, and the metrics are computed here from the samples. A
+ * checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time measured
+ * interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's seconds axis is
+ * then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
  * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
  */
-import { createRequire } from 'node:module';
-import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from '../backends/index.js';
+import { TOOL } from '../tool.js';
+import type { BackendId, StartedBackend } from '../backends/index.js';
 import { machineInfo } from '../backends/host.js';
-import { mean, relativeMarginOfError } from '../measure/statistics.js';
-import { timeInterleaved } from '../measure/timing.js';
-import { createGan } from '../models/gan.js';
 import type { LoadedScenario } from '../runner.js';
 import type { Scenario } from '../scenario/schema.js';
-import { createStepRunner } from '../strategies/context.js';
 import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
-import { strategies } from '../strategies/index.js';
 import { tf } from '../tf.js';
 import { MNIST_CLASSIFIER, type ClassifierConfig } from './classifier.js';
 import { loadOrTrainClassifier } from './classifier-cache.js';
 import { createTrainingData, evaluationNoise, scenarioForSeed } from './data.js';
 import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from './evaluate.js';
 import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
+import { startPytorchSession } from './pytorch-session.js';
 import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from './results.js';
-import { createTfjsTrainer, toBatch } from './tfjs-trainer.js';
+import type { QualitySession } from './session.js';
+import { startTfjsSession } from './tfjs-session.js';
 import type { QualityTrainer } from './trainer.js';
 
 /** Bad input to a quality run (a scenario without a quality section, a strategy that cannot train). */
@@ -35,8 +35,8 @@ export class QualityInputError extends Error {
 
 export interface QualityRunOptions {
   scenarios: readonly LoadedScenario[];
-  /** Overrides every scenario's backend. */
-  backend?: BackendId;
+  /** Overrides every scenario's backend: one, or several measured one after the other (each scenario on all). */
+  backend?: BackendId | readonly BackendId[];
   /** Overrides every scenario's strategies; runnable ones only. */
   strategies?: readonly StrategyId[];
   /** Overrides every scenario's `quality.seeds`. */
@@ -63,29 +63,60 @@ export interface QualityPlan {
 }
 
 export type QualityEvent =
-  | { type: 'scenario-start'; index: number; count: number; scenario: Scenario; backend: BackendId; plan: QualityPlan }
+  | {
+      type: 'scenario-start';
+      /** The scenario's index and the number of scenarios. */
+      index: number;
+      count: number;
+      scenario: Scenario;
+      backend: BackendId;
+      /** The backend's index among the scenario's backends, and their number. */
+      backendIndex: number;
+      backendCount: number;
+      plan: QualityPlan;
+    }
   | { type: 'phase'; scenario: Scenario; phase: string }
   | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
   | { type: 'training-start'; scenario: Scenario; seed: number; strategy: StrategyId; index: number; total: number }
   | { type: 'training-end'; scenario: Scenario; run: TrainingRun; index: number; total: number }
-  | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; result: QualityScenarioResult; results: QualityResults };
+  | {
+      type: 'scenario-end';
+      index: number;
+      count: number;
+      scenario: Scenario;
+      backendIndex: number;
+      backendCount: number;
+      result: QualityScenarioResult;
+      results: QualityResults;
+    };
 
 /** What the pictures are drawn from: seed 0's last checkpoint per strategy (all points; the first 100 digits). */
 export type FinalSamples = Map<StrategyId, Float32Array>;
 
 export interface QualityRun {
   results: QualityResults;
-  /** Per scenario name. */
+  /** Per scenario and backend: the key is `samplesKey(scenario, backend)`. */
   finalSamples: Map<string, FinalSamples>;
 }
 
-const require = createRequire(import.meta.url);
-const packageJson = require('../../package.json') as { name: string; version: string };
+/** The key of a scenario's final samples on a backend (the backend as its result records it). */
+export function samplesKey(scenario: string, backend: string): string {
+  return `${scenario} on ${backend}`;
+}
 
 /** Digits kept per strategy for the picture. */
 export const DIGITS_PER_PICTURE = 100;
-/** Distinct batches the timing cycles through, as `npm run bench`. */
-const TIMING_BATCHES = 4;
+
+/** The backends a scenario runs on: the run's override (one or several) or the scenario's own. */
+export function qualityBackends(scenario: Scenario, override: QualityRunOptions['backend']): BackendId[] {
+  if (override === undefined) return [scenario.backend];
+  return typeof override === 'string' ? [override] : [...override];
+}
+
+/** Who trains and times on `backend`: the PyTorch worker, or a tfjs backend in this process. */
+export function startQualitySession(backend: BackendId): Promise<QualitySession> {
+  return backend === 'pytorch' ? startPytorchSession() : startTfjsSession(backend);
+}
 
 /** Checks that every scenario can run a quality run; throws naming the file otherwise. */
 export function checkQualityInput(options: Pick<QualityRunOptions, 'scenarios' | 'strategies'>): void {
@@ -126,12 +157,12 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   const { scenarios, onEvent, now = () => performance.now() } = options;
   const results: QualityResults = {
     schemaVersion: 1,
-    tool: { name: packageJson.name, version: packageJson.version },
+    tool: { ...TOOL },
     createdAt: new Date().toISOString(),
     versions: { tfjs: tf.version.tfjs, node: process.version },
     machine: machineInfo(),
     settings: {
-      backend: options.backend ?? 'per scenario',
+      backend: options.backend === undefined ? 'per scenario' : [options.backend].flat().join(','),
       strategies: options.strategies ? [...options.strategies] : 'per scenario',
       seeds: options.seeds ?? 'per scenario',
       steps: options.steps ?? 'per scenario',
@@ -140,14 +171,17 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   };
   const finalSamples = new Map<string, FinalSamples>();
   for (const [index, loaded] of scenarios.entries()) {
-    const backend = options.backend ?? loaded.scenario.backend;
+    const backends = qualityBackends(loaded.scenario, options.backend);
     const plan = planFor(loaded.scenario, options);
-    await onEvent?.({ type: 'scenario-start', index, count: scenarios.length, scenario: loaded.scenario, backend, plan });
-    const samples: FinalSamples = new Map();
-    const result = await runScenario(loaded, backend, plan, samples, options, now);
-    results.scenarios.push(result);
-    finalSamples.set(loaded.scenario.name, samples);
-    await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario: loaded.scenario, result, results });
+    for (const [backendIndex, backend] of backends.entries()) {
+      const where = { index, count: scenarios.length, scenario: loaded.scenario, backendIndex, backendCount: backends.length };
+      await onEvent?.({ type: 'scenario-start', ...where, backend, plan });
+      const samples: FinalSamples = new Map();
+      const result = await runScenario(loaded, backend, plan, samples, options, now, results.versions);
+      results.scenarios.push(result);
+      finalSamples.set(samplesKey(result.scenario, result.backend), samples);
+      await onEvent?.({ type: 'scenario-end', ...where, result, results });
+    }
   }
   return { results, finalSamples };
 }
@@ -159,6 +193,7 @@ async function runScenario(
   finalSamples: FinalSamples,
   options: QualityRunOptions,
   now: () => number,
+  versions: QualityResults['versions'],
 ): Promise<QualityScenarioResult> {
   const started = now();
   const quality = scenario.quality!;
@@ -185,9 +220,7 @@ async function runScenario(
     wallSeconds: 0,
   };
   let mnist: MnistReference | undefined;
-  // Set once the backend has started: Adam as PyTorch would run it there, and how to wait for the device.
-  let adam: 'foreach' | 'for-loop' = 'for-loop';
-  let sync: () => Promise<void> = async () => {};
+  let session: QualitySession | undefined;
   try {
     if (scenario.data.source === 'mnist') {
       const config: ClassifierConfig = quality.classifier ?? MNIST_CLASSIFIER;
@@ -197,7 +230,7 @@ async function runScenario(
         cacheDir: options.classifierCacheDir,
         onEpoch: (epoch, epochs) => phase(`trained the MNIST classifier's epoch ${epoch}/${epochs} (once; cached after)`),
       });
-      await startAndRecord();
+      session = await startAndRecord();
       mnist = await createMnistReference(cached.trained, loadMnist().heldOut);
       result.classifier = {
         config,
@@ -210,26 +243,27 @@ async function runScenario(
         trainingSeconds: cached.trainingSeconds,
       };
     } else {
-      await startAndRecord();
+      session = await startAndRecord();
     }
   } catch (error) {
     result.error = messageOf(error);
     result.wallSeconds = (now() - started) / 1000;
+    await session?.close();
     return result;
   }
 
-  async function startAndRecord(): Promise<void> {
-    const backendStarted = await startBackend(backend);
-    result.backend = backendStarted.provider.id;
-    result.device = backendStarted.device.description;
-    await onEvent?.({ type: 'backend-started', scenario, started: backendStarted });
-    adam = dispatchesGpuKernels(backendStarted.provider.id) ? 'foreach' : 'for-loop';
-    sync = backendStarted.provider.sync;
+  async function startAndRecord(): Promise<QualitySession> {
+    const opened = await startQualitySession(backend);
+    result.backend = opened.started.provider.id;
+    result.device = opened.started.device.description;
+    Object.assign(versions, opened.versions);
+    await onEvent?.({ type: 'backend-started', scenario, started: opened.started });
+    return opened;
   }
   try {
+    const { trainer } = session;
     phase(`timing each strategy's step, interleaved (${scenario.measure.rounds} rounds)`);
-    result.stepTimes = await timeSteps(scenario, plan.strategies, adam, sync);
-    const trainer = createTfjsTrainer(adam);
+    result.stepTimes = await session.timeSteps(scenario, plan.strategies);
     const total = plan.seeds * plan.strategies.length;
     let index = 0;
     for (let seed = 0; seed < plan.seeds; seed++) {
@@ -247,6 +281,7 @@ async function runScenario(
     }
   } finally {
     mnist?.model.dispose();
+    await session.close();
     result.wallSeconds = (now() - started) / 1000;
   }
   return result;
@@ -256,43 +291,6 @@ async function runScenario(
 function keepForPicture(scenario: Scenario, samples: Float32Array): Float32Array {
   if (scenario.data.source === 'mnist') return samples.slice(0, DIGITS_PER_PICTURE * MNIST_PIXELS);
   return samples.slice();
-}
-
-/** Each strategy's step time on the active backend: `npm run bench`'s interleaved timing on the scenario's data. */
-async function timeSteps(scenario: Scenario, ids: readonly StrategyId[], adam: 'foreach' | 'for-loop', sync: () => Promise<void>): Promise<StepTime[]> {
-  const seeded = scenarioForSeed(scenario, 0);
-  const data = createTrainingData(scenario, 0);
-  const labels = { valid: tf.ones([scenario.batchSize, 1]), fake: tf.zeros([scenario.batchSize, 1]) };
-  const batches = Array.from({ length: TIMING_BATCHES }, (_, step) =>
-    toBatch(data.batch(step), scenario.generator.latentSize, scenario.generator.outputSize, labels),
-  );
-  const gans = ids.map(() => createGan(seeded, adam));
-  try {
-    const timings = await timeInterleaved(
-      ids.map((id, i) => {
-        const run = createStepRunner(gans[i]!);
-        let next = 0;
-        return { id, step: () => run(strategies[id], batches[next++ % batches.length]!) };
-      }),
-      { ...scenario.measure, sync },
-    );
-    return ids.map((strategy) => {
-      const timing = timings.get(strategy);
-      const samplesMs = timing?.samplesMs ?? [];
-      const error = timing?.error ? messageOf(timing.error) : null;
-      return {
-        strategy,
-        meanMs: samplesMs.length > 0 && !error ? mean(samplesMs) : null,
-        rmePct: samplesMs.length > 0 && !error ? relativeMarginOfError(samplesMs) : null,
-        samples: samplesMs.length,
-        error,
-      };
-    });
-  } finally {
-    for (const gan of gans) gan.dispose();
-    for (const batch of batches) tf.dispose([batch.z, batch.realImgs]);
-    tf.dispose([labels.valid, labels.fake]);
-  }
 }
 
 async function trainOne(

@@ -179,3 +179,123 @@ describe('Graph (PyTorch autograd on the tfjs engine)', () => {
     graph.dispose();
   });
 });
+
+describe('Graph: what it keeps and checks, kernel by kernel', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => tf.disposeVariables());
+
+  it('back-propagates through the very first recorded node (a one-kernel loss)', () => {
+    const w = parameter([3], 11, 'w');
+    const x = tf.tensor1d([1, 2, 3]);
+    const graph = new Graph([w]);
+    const loss = graph.record(() => tf.sum(tf.mul(w.variable, x)));
+    expect(values(graph.grad(loss, [w]).gradients.get(w))).toEqual([1, 2, 3]);
+    graph.dispose();
+  });
+
+  it('checks the version of a parameter saved by the first node of the path', () => {
+    const w = parameter([3, 2], 12, 'w');
+    const x = seeded([5, 3], 13);
+    const graph = new Graph([w]);
+    const loss = graph.record(() => tf.sum(tf.matMul(x, w.variable)));
+    graph.noGrad(() => w.variable.assign(tf.zerosLike(w.variable)));
+    expect(thrown(() => graph.backward(loss)).kind).toBe('modified-in-place');
+    graph.dispose();
+  });
+
+  it('lets a second backward through nodes that saved nothing, as PyTorch does for (-w).sum()', () => {
+    const w = parameter([3], 14, 'w');
+    const graph = new Graph([w]);
+    const loss = graph.record(() => tf.sum(tf.neg(w.variable)));
+    graph.backward(loss);
+    expect(() => graph.backward(loss)).not.toThrow();
+    expect(values(w.grad)).toEqual([-2, -2, -2]);
+    graph.dispose();
+  });
+
+  it('keeps shapes, not tensors, for Sub, Reshape, ExpandDims, Sum and Mean, whose gradients read only shapes', () => {
+    // x (5x3) is the only tensor kept: 60 bytes. Were any of the five kept as tfjs keeps it, the matmul's
+    // output or c (5x2, 40 bytes) or the sum (4 bytes) would count too.
+    const w = parameter([3, 2], 15, 'w');
+    const x = seeded([5, 3], 16);
+    const c = seeded([5, 2], 17);
+    const graph = new Graph([w]);
+    graph.record(() => tf.tidy(() => tf.mean(tf.sum(tf.expandDims(tf.reshape(tf.sub(tf.matMul(x, w.variable), c), [10]), 0), 1))));
+    expect(graph.heldBytes()).toBe(60);
+    graph.dispose();
+  });
+
+  it.each([
+    ['Identity', (w: Tensor) => tf.clone(w)],
+    ['ExpandDims and Squeeze', (w: Tensor) => tf.squeeze(tf.expandDims(w, 0), [0])],
+  ] as const)('follows a parameter through %s: the saved view is the parameter to the version check', (_name, view) => {
+    const w = parameter([3, 2], 18, 'w');
+    const x = seeded([5, 3], 19);
+    const graph = new Graph([w]);
+    const loss = graph.record(() => tf.sum(tf.matMul(x, view(w.variable))));
+    graph.noGrad(() => w.variable.assign(tf.zerosLike(w.variable)));
+    expect(thrown(() => graph.backward(loss)).kind).toBe('modified-in-place');
+    graph.dispose();
+  });
+
+  it('checks a parameter saved by a custom-gradient op too (its saved tensors are matched by buffer)', () => {
+    const w = parameter([3], 20, 'w');
+    const square = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+      const [input, save] = args as [Tensor, tf.GradSaveFunc];
+      save([input]);
+      return { value: tf.square(input), gradFunc: (dy: Tensor, [saved]: Tensor[]) => tf.mul(dy, tf.mul(saved!, 2)) };
+    });
+    const graph = new Graph([w]);
+    const loss = graph.record(() => tf.sum(square(w.variable)));
+    graph.noGrad(() => w.variable.assign(tf.zerosLike(w.variable)));
+    expect(thrown(() => graph.backward(loss)).kind).toBe('modified-in-place');
+    graph.dispose();
+  });
+
+  it("says which of PyTorch's errors: no grad_fn for a loss of frozen parameters, unused input for an input off the path", () => {
+    const net = smallNetwork();
+    const graph = new Graph(net.parameters);
+    const { onlyW1 } = graph.record(() => ({ onlyW1: tf.sum(tf.matMul(net.x, net.w1.variable)) }));
+    expect(thrown(() => graph.grad(onlyW1, [net.w2])).kind).toBe('unused-input');
+    net.w1.requiresGrad = false;
+    expect(thrown(() => graph.backward(onlyW1)).kind).toBe('no-grad-fn');
+    graph.dispose();
+  });
+
+  it('refuses to record or differentiate once disposed, and disposing twice is harmless', () => {
+    const w = parameter([3], 21, 'w');
+    const graph = new Graph([w]);
+    const loss = graph.record(() => tf.sum(tf.square(w.variable)));
+    graph.dispose();
+    expect(() => graph.dispose()).not.toThrow();
+    expect(() => graph.record(() => tf.square(w.variable))).toThrow(/disposed at the end of its step/);
+    expect(() => graph.backward(loss)).toThrow(/disposed at the end of its step/);
+  });
+});
+
+describe('Parameter.grad', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => tf.disposeVariables());
+
+  it('frees the tensor it held when replaced or set to None, keeps it when set to itself, hands it over with takeGrad', () => {
+    const w = parameter([3], 22, 'w');
+    const first = tf.ones([3]);
+    const second = tf.ones([3]);
+    w.grad = first;
+    w.grad = first;
+    expect(first.isDisposed).toBe(false);
+    w.grad = second;
+    expect(first.isDisposed).toBe(true);
+    const taken = w.takeGrad();
+    expect(taken).toBe(second);
+    expect(w.grad).toBeNull();
+    expect(second.isDisposed).toBe(false);
+    w.grad = taken;
+    w.grad = null;
+    expect(second.isDisposed).toBe(true);
+  });
+});

@@ -356,7 +356,7 @@ describe('the worker process', () => {
     const { worker, hello } = await startPytorchWorker();
     expect(hello.strategies).toEqual([...STRATEGY_IDS]);
     expect(hello.description).toContain(`pytorch ${hello.torch}`);
-    await expect(worker.request('train' as 'hello', {})).rejects.toThrow(/^ValueError: unknown op 'train'/);
+    await expect(worker.request('fly' as 'hello', {})).rejects.toThrow(/^ValueError: unknown op 'fly' \(known: hello, .*, train, shutdown\)/);
     await expect(worker.request('observe', { strategy: 'g-first' })).rejects.toThrow(/no scenario: send setup first/);
     expect((await worker.request('hello', {})).torch).toBe(hello.torch);
     await worker.close();

@@ -72,6 +72,8 @@ describe('npm run quality', () => {
       [['--strategies', 'retain-graph-printed'], /--strategies: strategy 'retain-graph-printed' raises by design/],
       [['--strategies', 'g-last'], /--strategies: unknown strategy 'g-last'/],
       [['--backend', 'tpu'], /--backend: unknown backend 'tpu'/],
+      [['--backend', 'cpu,cpu'], /--backend: lists cpu twice/],
+      [['--backend', 'auto,pytorch'], /--backend: auto picks one backend and cannot be listed with others/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
     ];
     for (const [flags, message] of cases) {

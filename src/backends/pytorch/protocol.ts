@@ -9,7 +9,7 @@ import type { Scenario } from '../../scenario/schema.js';
 import { STRATEGY_IDS } from '../../strategies/ids.js';
 
 /** Bumped with every incompatible change; hello answers with the worker's. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The strategies the worker runs: every strategy of the harness, the post's code as printed included. */
 export const PYTORCH_STRATEGY_IDS = STRATEGY_IDS;
@@ -44,6 +44,11 @@ export interface HelloResult {
 export interface SetupParams {
   scenario: Scenario;
   strategies: readonly PytorchStrategyId[];
+  /**
+   * The quality run's step timing: the GANs `train` builds (the scenario's optimizer, G loss, biases, these
+   * initial weights) and these batches as the pool, instead of bench's GANs and uniform batches.
+   */
+  training?: { data: TrainingDataWire; weights?: InitialWeights };
 }
 
 export interface SetupResult {
@@ -103,6 +108,55 @@ export interface TimeResults {
   deviceBytes: number | null;
 }
 
+/**
+ * Arrays on the wire: base64 of 4-byte values in the machine's byte order (both ends run on one machine), float32
+ * unless said otherwise: what a Float32Array's buffer holds (src/backends/pytorch/arrays.ts).
+ */
+export type WireArray = string;
+
+/**
+ * One seed's batches, steps 0 to `steps` - 1, as the harness draws them (src/quality/data.ts): `z` is
+ * [steps x batchSize, latentSize]; the real samples are either `real`, [steps x batchSize, dataSize], or, where
+ * they are rows of a fixed table (MNIST's training digits), `table` [rows, dataSize] once and `rows` (int32),
+ * [steps x batchSize] indices into it. Batch `step` is rows [step x batchSize, (step + 1) x batchSize).
+ */
+export type TrainingDataWire = { steps: number; z: WireArray } & ({ real: WireArray } | { table: WireArray; rows: WireArray });
+
+/**
+ * G's and D's initial values in the harness's layout (src/models/mlp.ts's `variables` order, each flattened: a
+ * dense kernel is [in, out], which the worker transposes into nn.Linear's [out, in]).
+ */
+export interface InitialWeights {
+  generator: WireArray[];
+  discriminator: WireArray[];
+}
+
+export interface TrainParams {
+  /** The scenario, its seed the seed's weight seed (src/quality/data.ts `scenarioForSeed`). */
+  scenario: Scenario;
+  strategy: PytorchStrategyId;
+  steps: number;
+  /** Steps at which G's samples are sent back (0: before the first step). */
+  checkpoints: readonly number[];
+  data: TrainingDataWire;
+  /** G's input at every checkpoint, [samples, latentSize]. */
+  evaluationNoise: WireArray;
+  /** Whether checkpoints carry every parameter's values too. */
+  withParameters: boolean;
+  /** Absent: the worker initialises G from the scenario's seed and D from seed + 1 (PyTorch's own init). */
+  weights?: InitialWeights;
+}
+
+/** A `train` progress line: a checkpoint, or a sign of life between checkpoints (at least every 10 s). */
+export type TrainProgress =
+  | { phase: 'checkpoint'; step: number; samples: WireArray; parameters?: InitialWeights }
+  | { phase: 'train'; step: number };
+
+export interface TrainResult {
+  steps: number;
+  checkpoints: number;
+}
+
 /** Every operation's parameters and answer. */
 export interface Operations {
   hello: { params: Record<string, never>; result: HelloResult };
@@ -111,6 +165,7 @@ export interface Operations {
   calibrate: { params: CalibrateParams; result: CalibrateResult };
   observe: { params: ObserveParams; result: ObserveResult };
   time: { params: TimeParams; result: TimeResults };
+  train: { params: TrainParams; result: TrainResult };
   shutdown: { params: Record<string, never>; result: { bye: true } };
 }
 export type Operation = keyof Operations;

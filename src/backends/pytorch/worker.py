@@ -9,8 +9,8 @@ on stdin; the worker answers each with one JSON line on stdout carrying the requ
     answer     {"id": 1, "ok": true, "result": {...}}
     failure    {"id": 1, "ok": false, "error": {"type": "RuntimeError", "message": "..."}}
 
-Operations: hello, calibrate, setup, equivalence, observe, time, shutdown (each documented at its function below). The worker
-exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
+Operations: hello, calibrate, setup, equivalence, observe, time, train, shutdown (each documented at its function
+below). The worker exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
 
 What it runs: the scenario's G and D (nn.Linear layers with PyTorch's default init, the scenario's activations,
 D ends in one sigmoid unit; or the scenario's nn.Conv2d / nn.ConvTranspose2d layers, each optionally followed by
@@ -23,6 +23,8 @@ Python >= 3.9; PyTorch 1.13 and 2.x.
 
 from __future__ import annotations
 
+import base64
+import ctypes
 import gc
 import json
 import math
@@ -36,7 +38,7 @@ import time
 import traceback
 import weakref
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 # The strategy ids this worker runs. The two `-printed` ones are the post's code exactly as printed: PyTorch raises.
 STRATEGY_IDS = [
@@ -1098,6 +1100,204 @@ def measure_fp32_peak(runtime):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Training to a result (`npm run quality`, docs/quality.md): the scenario's GAN as src/models/gan.ts builds it (its
+# optimizer, G loss, biases and initial values, or the harness's initial weights), fed the batches the harness sent
+# (src/quality/pytorch-trainer.ts), G's samples streamed back at every checkpoint. The metrics are TypeScript's.
+# ----------------------------------------------------------------------------------------------------------------
+
+HEARTBEAT_S = 10.0  # a progress line at least this often while training, so that no silence limit is reached
+ON_GENERATED = "_gan_bench_on_generated"  # marks D's predictions on generated samples (the minimax G loss)
+
+
+def decode_array(text, dtype, what):
+    """A 1-D CPU tensor from base64 of 4-byte values in the machine's byte order (float32 or int32), as the
+    harness's typed arrays hold them."""
+    try:
+        raw = bytearray(base64.b64decode(text, validate=True))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{what}: not base64 ({error})") from None
+    if len(raw) % 4 != 0:
+        raise ValueError(f"{what}: {len(raw)} bytes is not a whole number of 4-byte values")
+    if not raw:
+        return torch.zeros(0, dtype=dtype)
+    return torch.frombuffer(raw, dtype=dtype).clone()
+
+
+def encode_array(tensor):
+    """base64 of a tensor's values as float32 in the machine's byte order (what a Float32Array reads)."""
+    values = tensor.detach().to(device="cpu", dtype=torch.float32).contiguous().reshape(-1)
+    if values.numel() == 0:
+        return ""
+    return base64.b64encode(ctypes.string_at(values.data_ptr(), values.numel() * 4)).decode("ascii")
+
+
+def harness_layout(network):
+    """(parameter, transposed) in parameters() order: nn.Linear stores W as [out, in], the harness's dense kernel
+    is [in, out] (src/models/mlp.ts); a 1-D parameter (a bias) is the same in both. A parameter of any other kind
+    has no agreed layout yet and is refused, so that weights are never loaded silently scrambled."""
+    layout = []
+    for module in network.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if isinstance(module, torch.nn.Linear) and name == "weight":
+                layout.append((p, True))
+            elif p.dim() <= 1:
+                layout.append((p, False))
+            else:
+                raise ValueError(f"no harness layout for {type(module).__name__}.{name} {list(p.shape)}: "
+                                 "send no initial weights (the worker then initialises from the seed)")
+    return layout
+
+
+def load_harness_weights(network, arrays, what):
+    """Copies the harness's initial values (base64 float32, each parameter flattened in the harness's layout)."""
+    layout = harness_layout(network)
+    if len(arrays) != len(layout):
+        raise ValueError(f"{what}: {len(arrays)} initial arrays for {len(layout)} parameters")
+    with torch.no_grad():
+        for index, ((p, transposed), text) in enumerate(zip(layout, arrays)):
+            values = decode_array(text, torch.float32, f"{what} parameter {index}")
+            if values.numel() != p.numel():
+                raise ValueError(f"{what} parameter {index}: {values.numel()} values for shape {list(p.shape)}")
+            p.copy_(values.reshape(tuple(reversed(p.shape))).t() if transposed else values.reshape(p.shape))
+
+
+def harness_parameters(network):
+    """Every parameter's values in the harness's layout, base64 float32 (a checkpoint's `parameters`)."""
+    return [encode_array(p.t() if transposed else p) for p, transposed in harness_layout(network)]
+
+
+def training_network(spec, options):
+    """The model builder's network with the scenario's layer options (src/scenario/schema.ts): `bias: false` drops
+    every nn.Linear's bias (as nn.Linear(..., bias=False) has none), `initialValue` sets every parameter."""
+    network = build_network(spec)
+    if not options.get("bias", True):
+        for module in network.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.bias = None
+    if options.get("initialValue") is not None:
+        with torch.no_grad():
+            for p in network.parameters():
+                p.fill_(float(options["initialValue"]))
+    return network
+
+
+class AdversarialLoss:
+    """nn.BCELoss as the strategies call it, adversarial_loss(prediction, target). With the minimax G loss, G's term,
+    D's prediction on generated samples (G's output or a detach of it: the same storage) against the `valid` label,
+    becomes -BCE(prediction, fake): G minimises log(1 - D(G(z))). Every D term stays BCE. The step context of the
+    tfjs backends does the same (src/strategies/context.ts); the strategies stay unchanged."""
+
+    def __init__(self, generator_loss, generator, discriminator, valid, fake):
+        if generator_loss not in ("non-saturating", "minimax"):
+            raise ValueError(f"unknown generator loss '{generator_loss}' (known: non-saturating, minimax)")
+        self.bce = torch.nn.BCELoss()
+        self.minimax = generator_loss == "minimax"
+        self.valid, self.fake = valid, fake
+        self.generated = None  # (data_ptr, shape) of G's latest output: one G forward per step
+        if self.minimax:
+            generator.register_forward_hook(self._generator_output)
+            discriminator.register_forward_hook(self._discriminator_output)
+
+    def _generator_output(self, module, inputs, output):
+        self.generated = (output.data_ptr(), tuple(output.shape))
+
+    def _discriminator_output(self, module, inputs, output):
+        x = inputs[0]
+        if self.generated == (x.data_ptr(), tuple(x.shape)):
+            setattr(output, ON_GENERATED, True)
+
+    def __call__(self, prediction, target):
+        if self.minimax and target is self.valid and getattr(prediction, ON_GENERATED, False):
+            return -self.bce(prediction, self.fake)
+        return self.bce(prediction, target)
+
+
+def make_labels(batch_size, device):
+    """`valid` and `fake`, shared by every batch (the minimax loss tells G's term by its `valid`)."""
+    return (torch.ones(batch_size, 1, device=device, dtype=torch.float32),
+            torch.zeros(batch_size, 1, device=device, dtype=torch.float32))
+
+
+class TrainingGan:
+    """The GAN a quality run trains (src/models/gan.ts): the builder's G and D (G seeded with the scenario's seed, D
+    with seed + 1) with the scenario's biases and initial values, or the harness's initial weights where sent; the
+    scenario's optimizer, torch.optim.Adam or torch.optim.SGD (plain gradient descent), D at its own rate where set;
+    the scenario's G loss. The attributes STEPS read, as Gan's, so every strategy runs on it unchanged."""
+
+    def __init__(self, scenario, device, labels, weights=None):
+        specs = network_specs(scenario)
+        seed = scenario["seed"]
+        torch.manual_seed(seed)
+        self.G = training_network(specs["generator"], scenario["generator"])
+        torch.manual_seed(seed + 1)
+        self.D = training_network(specs["discriminator"], scenario["discriminator"])
+        if weights is not None:
+            load_harness_weights(self.G, weights["generator"], "generator")
+            load_harness_weights(self.D, weights["discriminator"], "discriminator")
+        self.G.to(device=device, dtype=torch.float32)
+        self.D.to(device=device, dtype=torch.float32)
+        optimizer = scenario["optimizer"]
+        rate = optimizer["learningRate"]
+        d_rate = optimizer.get("discriminatorLearningRate") or rate
+        if optimizer["name"] == "sgd":
+            self.optimizer_G = torch.optim.SGD(self.G.parameters(), lr=rate)
+            self.optimizer_D = torch.optim.SGD(self.D.parameters(), lr=d_rate)
+        elif optimizer["name"] == "adam":
+            settings = dict(betas=(optimizer["beta1"], optimizer["beta2"]), eps=optimizer["epsilon"])
+            self.optimizer_G = torch.optim.Adam(self.G.parameters(), lr=rate, **settings)
+            self.optimizer_D = torch.optim.Adam(self.D.parameters(), lr=d_rate, **settings)
+        else:
+            raise ValueError(f"unknown optimizer '{optimizer['name']}' (known: adam, sgd)")
+        valid, fake = labels
+        generator_loss = scenario.get("loss", {}).get("generator", "non-saturating")
+        self.bce = AdversarialLoss(generator_loss, self.G, self.D, valid, fake)
+        self.steps_taken = 0
+
+
+class TrainingStream:
+    """One seed's batches as the harness sent them (src/quality/pytorch-trainer.ts): every step's noise z, and the
+    real samples as every step's values (`real`) or, for data drawn from a fixed table (MNIST's training digits),
+    the table once (`table`) and every step's rows (`rows`, int32). Batch `step` is rows [step * batchSize,
+    (step + 1) * batchSize) of each: the very numbers the tfjs trainer feeds."""
+
+    def __init__(self, data, scenario, device, labels):
+        self.batch_size = batch_size = int(scenario["batchSize"])
+        latent = int(scenario["generator"]["latentSize"])
+        size = int(scenario["generator"]["outputSize"])
+        self.steps = steps = int(data["steps"])
+        self.labels = labels
+
+        def matrix(key, dtype, columns, rows):
+            values = decode_array(data[key], dtype, f"data.{key}")
+            if values.numel() != rows * columns:
+                raise ValueError(f"data.{key}: {values.numel()} values, expected {rows} x {columns}")
+            return values.reshape(rows, columns)
+
+        self.z = matrix("z", torch.float32, latent, steps * batch_size).to(device)
+        if "real" in data:
+            self.real = matrix("real", torch.float32, size, steps * batch_size).to(device)
+            self.table = self.rows = None
+        elif "table" in data and "rows" in data:
+            table = decode_array(data["table"], torch.float32, "data.table")
+            if table.numel() % size != 0:
+                raise ValueError(f"data.table: {table.numel()} values is not a whole number of rows of {size}")
+            self.table = table.reshape(-1, size).to(device)
+            rows = matrix("rows", torch.int32, 1, steps * batch_size).reshape(-1)
+            self.rows = rows.to(device=device, dtype=torch.long)
+            if self.rows.numel() and (int(self.rows.min()) < 0 or int(self.rows.max()) >= self.table.shape[0]):
+                raise ValueError(f"data.rows: a row outside the table's {self.table.shape[0]}")
+            self.real = None
+        else:
+            raise ValueError("data: needs `real`, or `table` and `rows`")
+
+    def batch(self, step):
+        start, end = step * self.batch_size, (step + 1) * self.batch_size
+        real = self.real[start:end] if self.real is not None else self.table.index_select(0, self.rows[start:end])
+        valid, fake = self.labels
+        return self.z[start:end], real, valid, fake
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # The operations
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -1200,7 +1400,8 @@ class Worker:
         }
 
     def setup(self, params, request_id):
-        """One GAN per strategy, all from the scenario's seed, and the batch pool, on the worker's device."""
+        """One GAN per strategy, all from the scenario's seed, and the batch pool, on the worker's device. With
+        `training` ({data, weights}), the GANs `train` builds and the batches sent instead (the quality run's timing)."""
         scenario = params["scenario"]
         strategies = list(params["strategies"])
         unknown = [sid for sid in strategies if sid not in STEPS]
@@ -1212,8 +1413,15 @@ class Worker:
         if self.runtime.is_cuda:
             torch.cuda.empty_cache()
         device = self.runtime.device
-        self.trainees = {sid: Gan(scenario, device, torch.float32) for sid in strategies}
-        self.batches = make_batches(scenario, BATCH_POOL, device, torch.float32)
+        training = params.get("training")
+        if training is None:
+            self.trainees = {sid: Gan(scenario, device, torch.float32) for sid in strategies}
+            self.batches = make_batches(scenario, BATCH_POOL, device, torch.float32)
+        else:  # the quality run's step timing: the GAN `train` builds, on the batches sent
+            labels = make_labels(int(scenario["batchSize"]), device)
+            stream = TrainingStream(training["data"], scenario, device, labels)
+            self.trainees = {sid: TrainingGan(scenario, device, labels, training.get("weights")) for sid in strategies}
+            self.batches = [stream.batch(step) for step in range(stream.steps)]
         some = next(iter(self.trainees.values()))
         return {
             "strategies": strategies,
@@ -1326,11 +1534,64 @@ class Worker:
         device_bytes = torch.cuda.memory_allocated(self.runtime.device) if self.runtime.is_cuda else None
         return {"results": results, "deviceBytes": device_bytes}
 
+    def train(self, params, request_id):
+        """Trains `strategy` on the scenario's GAN (TrainingGan: the harness's initial `weights` where sent, else
+        from the scenario's seed) for `steps` steps on the batches sent (`data`, TrainingStream). At each step of
+        `checkpoints` (0: before the first step) a progress line carries G(evaluationNoise), `samples` (base64
+        float32, [count, outputSize]), and with `withParameters` every parameter in the harness's layout. Between
+        checkpoints a progress line at least every HEARTBEAT_S seconds. A failing step fails the request; the
+        checkpoints already sent stand."""
+        scenario = params["scenario"]
+        strategy = params["strategy"]
+        if strategy not in STEPS:
+            raise ValueError(f"unknown strategy '{strategy}' (known: {', '.join(STRATEGY_IDS)})")
+        steps = int(params["steps"])
+        checkpoints = sorted({int(step) for step in params["checkpoints"]})
+        outside = [step for step in checkpoints if step < 0 or step > steps]
+        if outside:
+            raise ValueError(f"checkpoints {outside} are outside 0..{steps}")
+        device = self.runtime.device
+        labels = make_labels(int(scenario["batchSize"]), device)
+        stream = TrainingStream(params["data"], scenario, device, labels)
+        if stream.steps < steps:
+            raise ValueError(f"data holds {stream.steps} steps' batches, {steps} asked for")
+        gan = TrainingGan(scenario, device, labels, params.get("weights"))
+        latent = int(scenario["generator"]["latentSize"])
+        noise = decode_array(params["evaluationNoise"], torch.float32, "evaluationNoise")
+        if noise.numel() == 0 or noise.numel() % latent != 0:
+            raise ValueError(f"evaluationNoise: {noise.numel()} values is not a whole number of rows of {latent}")
+        noise = noise.reshape(-1, latent).to(device)
+        with_parameters = bool(params.get("withParameters"))
+        step_of = STEPS[strategy]
+        wanted = set(checkpoints)
+
+        def checkpoint(step):
+            with torch.no_grad():
+                samples = gan.G(noise)
+            progress = {"phase": "checkpoint", "step": step, "samples": encode_array(samples)}
+            if with_parameters:
+                progress["parameters"] = {"generator": harness_parameters(gan.G),
+                                          "discriminator": harness_parameters(gan.D)}
+            self.emit({"id": request_id, "progress": progress})
+
+        last_line = time.perf_counter()
+        for step in range(steps):
+            if step in wanted:
+                checkpoint(step)
+                last_line = time.perf_counter()
+            step_of(gan, stream.batch(step))
+            if time.perf_counter() - last_line > HEARTBEAT_S:
+                self.emit({"id": request_id, "progress": {"phase": "train", "step": step + 1}})
+                last_line = time.perf_counter()
+        if steps in wanted:
+            checkpoint(steps)
+        return {"steps": steps, "checkpoints": len(checkpoints)}
+
     def shutdown(self, params, request_id):
         return {"bye": True}
 
 
-OPERATIONS = ("hello", "calibrate", "setup", "equivalence", "observe", "time", "shutdown")
+OPERATIONS = ("hello", "calibrate", "setup", "equivalence", "observe", "time", "train", "shutdown")
 
 
 def error_of(error):

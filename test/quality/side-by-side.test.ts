@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { QualityScenarioResult, StepTime, TrainingRun } from '../../src/quality/results.js';
+import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/side-by-side.js';
+import type { StrategyId } from '../../src/strategies/ids.js';
+
+const STRATEGIES: StrategyId[] = ['retain-graph', 'detach-d-first', 'g-first'];
+
+/** A run that first meets high-quality >= 0.5 at `reachedAt` (checkpoints every 100 steps), or never. */
+const run = (strategy: StrategyId, seed: number, reachedAt: number | null, msPerStep: number): TrainingRun => ({
+  strategy,
+  seed,
+  status: 'ok',
+  error: null,
+  curve: [0, 100, 200, 300].map((step) => ({
+    step,
+    seconds: (step * msPerStep) / 1000,
+    values: { 'high-quality': reachedAt !== null && step >= reachedAt ? 0.9 : 0.1 },
+  })),
+});
+
+const time = (strategy: StrategyId, meanMs: number): StepTime => ({ strategy, meanMs, rmePct: 1, samples: 30, error: null });
+
+function result(backend: string, reachedAt: Record<StrategyId, Array<number | null>>, ms: Record<StrategyId, number>): QualityScenarioResult {
+  return {
+    scenario: 'toy',
+    description: 'toy',
+    file: 'toy.ts',
+    source: 'ring',
+    backend,
+    device: backend,
+    error: null,
+    strategies: STRATEGIES,
+    steps: 300,
+    seeds: 2,
+    evaluateEvery: 100,
+    samples: 10,
+    metrics: ['high-quality'],
+    threshold: { metric: 'high-quality', value: 0.5, direction: 'above' },
+    stepTimes: STRATEGIES.map((id) => time(id, ms[id])),
+    classifier: null,
+    runs: STRATEGIES.flatMap((id) => reachedAt[id]!.map((step, seed) => run(id, seed, step, ms[id]))),
+    wallSeconds: 1,
+  };
+}
+
+const reached = { 'retain-graph': [100, null], 'detach-d-first': [100, 200], 'g-first': [100, null] } as Record<StrategyId, Array<number | null>>;
+// g-first fastest per step beyond the 1% margins on cpu; slower than detach-d-first on pytorch.
+const cpu = result('cpu', reached, { 'retain-graph': 10, 'detach-d-first': 9, 'g-first': 5 } as Record<StrategyId, number>);
+const pytorch = result('pytorch', { ...reached, 'detach-d-first': [100, null] }, { 'retain-graph': 10, 'detach-d-first': 4, 'g-first': 5 } as Record<StrategyId, number>);
+
+describe('a scenario on several backends, side by side', () => {
+  it('counts the trainings that first reached the threshold at the same checkpoint on both, never counting as a checkpoint', () => {
+    // Only detach-d-first's seed 1 differs (step 200 on cpu, never on pytorch).
+    expect(sameStepToThreshold(cpu, pytorch)).toEqual({ same: 5, compared: 6 });
+    expect(sameStepToThreshold(cpu, cpu)).toEqual({ same: 6, compared: 6 });
+    const failed = { ...pytorch, runs: pytorch.runs.map((entry, i) => (i === 0 ? { ...entry, status: 'errored' as const } : entry)) };
+    expect(sameStepToThreshold(cpu, failed)).toEqual({ same: 4, compared: 5 });
+  });
+
+  it("puts each backend's step time, final value, seeds and seconds in adjacent columns, the verdicts per backend, and names a disagreement", () => {
+    const text = renderBackendsSideBySide([cpu, pytorch]);
+    expect(text).toMatch(/^### toy: the backends side by side\n/);
+    expect(text).toContain(
+      '| strategy | ms per step (cpu) | ms per step (pytorch) | final high-quality samples (fraction) (cpu) | final high-quality samples (fraction) (pytorch) | seeds that reached it (cpu) | seeds that reached it (pytorch) | seconds to threshold (cpu) | seconds to threshold (pytorch) |',
+    );
+    // cpu: both seeds end at 0.9 and reach it at 0.9 s and 1.8 s: 1.35 +- t(1) 0.636 / sqrt(2) = 1.35 +- 5.72; pytorch:
+    // seed 0 at 0.9, seed 1 at 0.1, one seed reached it at 100 x 4 ms.
+    expect(text).toContain('| detach-d-first | 9.00 ms ± 1.0% | 4.00 ms ± 1.0% | 0.900 [0.900, 0.900] | 0.500 [-4.58, 5.58] | 2/2 | 1/2 | 1.35 s [-4.37, 7.07] | 0.400 s |');
+    expect(text).toContain('| three is the best | holds | inconclusive | **does not hold** | inconclusive |');
+    expect(text).toMatch(/- Per step, the backends disagree: cpu holds, pytorch \*\*does not hold\*\*\. cpu: g-first 5\.00 ms/);
+    expect(text).toContain('- On time to quality: every backend says inconclusive.');
+    expect(text).toContain('- Seed for seed, cpu and pytorch first reached the threshold at the same checkpoint (or both never did) in 5 of 6 trainings.');
+  });
+
+  it('is empty for a scenario that ran on one backend only, or where the other could not start', () => {
+    expect(renderBackendsSideBySide([cpu])).toBe('');
+    expect(renderBackendsSideBySide([cpu, { ...pytorch, error: "backend 'pytorch' is unavailable" }])).toBe('');
+  });
+});
