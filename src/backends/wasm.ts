@@ -3,6 +3,7 @@ import { BackendUnavailableError, type BackendProvider } from './backend.js';
 import { describeHostCpu } from './host.js';
 import { installWasmTransposedMatMul } from '../kernels/wasm-transposed-matmul.js';
 import { installWasmConvolutionBackprop } from '../kernels/wasm-conv-backprop.js';
+import { installWasmIdentity } from '../kernels/wasm-identity.js';
 
 /** TensorFlow.js's WebAssembly backend (XNNPACK): the fastest CPU backend a fresh `npm ci` has. */
 export const wasmBackend: BackendProvider = {
@@ -24,6 +25,8 @@ export const wasmBackend: BackendProvider = {
     installWasmTransposedMatMul();
     // A convolution's input and filter gradients as XNNPACK products, not a scalar loop or nothing (src/kernels/wasm-conv-backprop.ts).
     installWasmConvolutionBackprop();
+    // A saved tensor shares its buffer, as on cpu and webgpu, rather than being copied (src/kernels/wasm-identity.ts).
+    installWasmIdentity();
     const ready = await tf.setBackend('wasm');
     for (const listener of process.listeners('uncaughtException')) {
       if (!handlers.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
