@@ -22,7 +22,8 @@ export function kernelFlops({ name, inputShapes, outputShapes }: KernelRecord): 
   if (!out) return 0;
   switch (name) {
     case 'BatchMatMul':
-    case '_FusedMatMul': {
+    case '_FusedMatMul':
+    case 'GanLinear': {
       // out is [..., M, N]; a is [..., M, K] or [..., K, M] (transposed): K = (its last two dims) / M.
       const a = inputShapes[0];
       const m = out[out.length - 2];

@@ -2,8 +2,10 @@
  * An activation as its own layer (after a convolution or a BatchNorm, where nothing fuses it): tfjs's own forward
  * kernel (Relu, LeakyRelu, Sigmoid, Tanh), and for its backward the one activation-gradient kernel PyTorch also
  * launches (src/kernels/activation-grad.ts: `threshold_backward`, `leaky_relu_backward`, ...) where the backend
- * has it, read from the output as src/models/dense.ts's tanh does. tfjs's own gradients compose two or three
- * kernels and upload scalars (LeakyRelu's: greater, where, mul). Elsewhere (tfjs-node) tfjs's gradients run.
+ * has it, read from the output: what PyTorch saves for Sigmoid, Tanh and the in-place ReLU and LeakyReLU that
+ * DCGAN and PyTorch-GAN use (the worker builds them in place too), so the graph holds what PyTorch's holds.
+ * tfjs's own gradients compose two or three kernels and upload scalars (LeakyRelu's: greater, where, mul).
+ * Elsewhere (tfjs-node) tfjs's gradients run.
  */
 import { ACTIVATION_GRAD_KERNEL, type ActivationGradAttrs, type GradActivation } from '../kernels/activation-grad.js';
 import { hasKernels, runKernel } from '../kernels/kernel.js';

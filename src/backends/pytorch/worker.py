@@ -90,8 +90,12 @@ def torch_version():
 def activation_module(name):
     nn = torch.nn
     builders = {
-        "leakyRelu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE),
-        "relu": nn.ReLU,
+        # In place, as pytorch/examples dcgan/main.py (nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True)) and
+        # PyTorch-GAN's gan.py write them: the in-place form saves its result, which the next layer saves anyway,
+        # and so do the harness's tfjs networks (src/models/activation.ts); the out-of-place LeakyReLU would save
+        # its input, one more activation per layer held by the graph.
+        "leakyRelu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE, inplace=True),
+        "relu": lambda: nn.ReLU(inplace=True),
         "tanh": nn.Tanh,
         "sigmoid": nn.Sigmoid,
         "linear": nn.Identity,
