@@ -58,7 +58,7 @@ export type NetworkInit = (typeof NETWORK_INITS)[number];
 /**
  * One layer of a convolutional network, in PyTorch's terms: `nn.Conv2d` or `nn.ConvTranspose2d` (`filters` output
  * channels, a square kernel, PyTorch's `stride` and `padding`; no dilation, groups or output_padding), optionally
- * followed by `nn.BatchNorm2d(filters)` in training mode, then an activation (`leakyRelu` is `nn.LeakyReLU(0.2)`;
+ * followed by `nn.BatchNorm2d(filters)` in training mode, then an activation (`leakyRelu` is `nn.LeakyReLU(0.2, inplace=True)`;
  * `linear`, the default, adds none).
  */
 const convLayerSchema = z.strictObject({
