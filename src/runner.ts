@@ -18,7 +18,7 @@ import { observeStep } from './measure/observe.js';
 import { recordObservedStep, type StepRecord } from './measure/record.js';
 import { measureHarnessOverhead, roundPlan, timeInterleaved } from './measure/timing.js';
 import { mean, summarize, type TimingStats } from './measure/statistics.js';
-import { macsPerSample, parameterCount } from './models/mlp.js';
+import { elementSizes, macsPerSample, parameterCount } from './models/shapes.js';
 import { createBatches, createGan, disposeBatches, type Gan } from './models/gan.js';
 import type { Scenario } from './scenario/schema.js';
 import type { SweepTag } from './scenario/sweep.js';
@@ -164,14 +164,14 @@ function timingFloorMs(scenario: Scenario, options: Pick<RunOptions, 'strategies
 /** The scenario facts reports need. */
 export function summarizeScenario({ scenario, file, sweep }: LoadedScenario, strategyOverride?: readonly StrategyId[]): ScenarioSummary {
   const layers = scenarioLayers(scenario);
-  const widths = (shapes: readonly { inputSize: number; outputSize: number }[]) => [shapes[0]!.inputSize, ...shapes.map((shape) => shape.outputSize)];
   return {
     name: scenario.name,
     description: scenario.description,
     file,
     batchSize: scenario.batchSize,
-    generatorWidths: widths(layers.generator),
-    discriminatorWidths: widths(layers.discriminator),
+    // Elements per sample along each network: an MLP's widths; a convolutional network's channels x height x width.
+    generatorWidths: elementSizes(layers.generator),
+    discriminatorWidths: elementSizes(layers.discriminator),
     generatorParameters: parameterCount(layers.generator),
     discriminatorParameters: parameterCount(layers.discriminator),
     generatorMacsPerSample: macsPerSample(layers.generator),
@@ -423,6 +423,7 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
             reference: check.reference as StrategyId,
             maxParamDiff: line.maxParamDiff,
             equivalence: isReference ? 'reference' : classifyDifference(line.maxParamDiff),
+            maxRunningStatsDiff: line.maxRunningStatsDiff ?? null,
           });
         }
       } catch (error) {

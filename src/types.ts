@@ -64,6 +64,17 @@ export interface CellResult {
   equivalentTo: StrategyId | null;
   maxParamDiff: number | null;
   equivalence: EquivalenceClass | null;
+  /**
+   * BatchNorm running-statistics updates per network in the observed step (one per training-mode forward of a
+   * network with BatchNorm; 0 without). Absent in files written before the field existed.
+   */
+  generatorBatchNormUpdates?: number | null;
+  discriminatorBatchNormUpdates?: number | null;
+  /**
+   * Largest absolute difference of D's BatchNorm running statistics to the reference strategy's after the
+   * equivalence check's steps; null where D has no BatchNorm or nothing was compared.
+   */
+  maxRunningStatsDiff?: number | null;
 }
 
 /** What a report needs to know about a scenario besides its cells. */

@@ -2,6 +2,8 @@ import { tf } from '../tf.js';
 import { BackendUnavailableError, type BackendProvider } from './backend.js';
 import { describeHostCpu } from './host.js';
 import { installWasmTransposedMatMul } from '../kernels/wasm-transposed-matmul.js';
+import { installWasmConvolutionBackprop } from '../kernels/wasm-conv-backprop.js';
+import { installWasmIdentity } from '../kernels/wasm-identity.js';
 
 /** TensorFlow.js's WebAssembly backend (XNNPACK): the fastest CPU backend a fresh `npm ci` has. */
 export const wasmBackend: BackendProvider = {
@@ -21,6 +23,10 @@ export const wasmBackend: BackendProvider = {
     }
     // A transposed product at XNNPACK's speed, not in wasm's scalar fallback loop (src/kernels/wasm-transposed-matmul.ts).
     installWasmTransposedMatMul();
+    // A convolution's input and filter gradients as XNNPACK products, not a scalar loop or nothing (src/kernels/wasm-conv-backprop.ts).
+    installWasmConvolutionBackprop();
+    // A saved tensor shares its buffer, as on cpu and webgpu, rather than being copied (src/kernels/wasm-identity.ts).
+    installWasmIdentity();
     const ready = await tf.setBackend('wasm');
     for (const listener of process.listeners('uncaughtException')) {
       if (!handlers.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);

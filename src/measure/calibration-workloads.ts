@@ -7,6 +7,7 @@
  */
 import type { BackendProvider, DeviceInfo } from '../backends/backend.js';
 import { dense, inputGradientProduct, weightGradientProduct } from '../models/dense.js';
+import { networkShapes } from '../models/network-shapes.js';
 import type { Scenario } from '../scenario/schema.js';
 import { tf, type Tensor } from '../tf.js';
 import { calibrationLayer, measureCalibration, type Calibration, type CalibrationLayer, type CalibrationWorkloads, type Workload } from './calibration.js';
@@ -73,11 +74,9 @@ export function tfjsCalibrationWorkloads({ batchSize: b, inputSize: i, outputSiz
   };
 }
 
-/** The scenario's dense layers, as createGan builds them. */
+/** The scenario's layers, as createGan builds them (src/models/network-shapes.ts). */
 export function scenarioLayers(scenario: Scenario) {
-  const { generator: g, discriminator: d } = scenario;
-  const layers = (widths: number[]) => widths.slice(1).map((outputSize, index) => ({ inputSize: widths[index]!, outputSize }));
-  return { generator: layers([g.latentSize, ...g.hidden, g.outputSize]), discriminator: layers([g.outputSize, ...d.hidden, 1]) };
+  return networkShapes(scenario);
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import type { ConcreteBackendId } from '../backends/backend.js';
 import type { DenseShape } from '../models/mlp.js';
+import { isConvShape, layerMacs, type LayerShape } from '../models/shapes.js';
 import { median } from './statistics.js';
 
 /** A product as a dense layer runs it: forward `x·W`, input gradient `dY·Wᵀ`, weight gradient `Xᵀ·dY`. */
@@ -28,6 +29,12 @@ export interface CalibrationLayer extends DenseShape {
   network: 'G' | 'D';
   index: number;
   batchSize: number;
+  /**
+   * For a convolution: what it is ("conv2d 64→128, 4x4 stride 2 padding 1, 32x32 → 16x16"); the products timed are
+   * then its im2col product (a row per output position for a convolution, per input position for a transposed
+   * one, at `batchSize` rows in all), not the convolution kernels. Absent for a dense layer.
+   */
+  im2col?: string;
 }
 
 export interface ProductThroughput {
@@ -95,16 +102,30 @@ export const LOPSIDED_FRACTION = 0.5;
 
 /**
  * The layer a step's products cost most at: the one with the most multiply-adds over both networks (the
- * generator's first on a tie), at the scenario's batch size.
+ * generator's first on a tie), at the scenario's batch size. A convolution counts as its im2col product: a
+ * convolution's rows are its output positions (in·k² → out), a transposed convolution's its input positions
+ * (in → out·k²), each at the same multiply-adds as the layer.
  */
-export function calibrationLayer(layers: { generator: readonly DenseShape[]; discriminator: readonly DenseShape[] }, batchSize: number): CalibrationLayer {
+export function calibrationLayer(layers: { generator: readonly LayerShape[]; discriminator: readonly LayerShape[] }, batchSize: number): CalibrationLayer {
   const candidates = [
-    ...layers.generator.map((shape, index) => ({ ...shape, network: 'G' as const, index })),
-    ...layers.discriminator.map((shape, index) => ({ ...shape, network: 'D' as const, index })),
+    ...layers.generator.map((shape, index) => ({ shape, network: 'G' as const, index })),
+    ...layers.discriminator.map((shape, index) => ({ shape, network: 'D' as const, index })),
   ];
   if (candidates.length === 0) throw new Error('calibrationLayer: the networks have no layers');
-  const largest = candidates.reduce((best, layer) => (layer.inputSize * layer.outputSize > best.inputSize * best.outputSize ? layer : best));
-  return { network: largest.network, index: largest.index, inputSize: largest.inputSize, outputSize: largest.outputSize, batchSize };
+  const { shape, network, index } = candidates.reduce((best, layer) => (layerMacs(layer.shape) > layerMacs(best.shape) ? layer : best));
+  if (!isConvShape(shape)) return { network, index, inputSize: shape.inputSize, outputSize: shape.outputSize, batchSize };
+  const taps = shape.kernelSize * shape.kernelSize;
+  const transposed = shape.layer === 'convTranspose2d';
+  return {
+    network,
+    index,
+    inputSize: transposed ? shape.inChannels : shape.inChannels * taps,
+    outputSize: transposed ? shape.outChannels * taps : shape.outChannels,
+    batchSize: batchSize * (transposed ? shape.inHeight * shape.inWidth : shape.outHeight * shape.outWidth),
+    im2col:
+      `${shape.layer} ${shape.inChannels}→${shape.outChannels}, ${shape.kernelSize}x${shape.kernelSize} stride ${shape.stride} ` +
+      `padding ${shape.padding}, ${shape.inHeight}x${shape.inWidth} → ${shape.outHeight}x${shape.outWidth}, batch ${batchSize}`,
+  };
 }
 
 /** 2·batch·in·out. */

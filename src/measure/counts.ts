@@ -1,7 +1,8 @@
 /**
  * Counts what a step does, by observing one (untimed) step: forward passes per network, backward passes
  * through each network, backward calls, wasted parameter-gradient elements and the bytes the step's graph holds
- * while an optimizer step runs. It also logs each backward traversal for the FLOP prediction.
+ * while an optimizer step runs. It also logs each backward traversal for the FLOP prediction. BatchNorm's
+ * running-statistics updates are read from the networks around the step (src/measure/observe.ts).
  */
 import type { BackwardResult } from '../autograd/graph.js';
 import type { Parameter } from '../autograd/parameter.js';
@@ -37,6 +38,12 @@ export interface StepCounts {
   wastedGradientElements: number;
   /** The most bytes of saved tensors the step's graph alone kept alive while an optimizer step ran. */
   retainedBytes: number;
+  /**
+   * Running-statistics updates of each network's BatchNorm layers in the step, per network: one per training-mode
+   * forward (which updates every BatchNorm layer of the network once); 0 for a network without BatchNorm.
+   */
+  generatorBatchNormUpdates: number;
+  discriminatorBatchNormUpdates: number;
   forwards: ForwardPass[];
   backwards: BackwardTraversal[];
 }
@@ -64,6 +71,8 @@ export function createCountingObserver(parametersOf: Record<NetworkName, readonl
     backwardCalls: 0,
     wastedGradientElements: 0,
     retainedBytes: 0,
+    generatorBatchNormUpdates: 0,
+    discriminatorBatchNormUpdates: 0,
     forwards: [],
     backwards: [],
   };

@@ -1,6 +1,8 @@
 /**
  * Update equivalence: from identical weights, data and noise, train each strategy a few steps and compare its
- * parameters with a reference strategy's. Run on the cpu backend, whose kernels are deterministic.
+ * parameters with a reference strategy's; where D has BatchNorm, also D's running statistics (its running means
+ * and variances, which every training-mode forward updates: a strategy with more D forwards updates them more
+ * often). Run on the cpu backend, whose kernels are deterministic.
  */
 import type { AdamImplementation } from '../models/adam.js';
 import { createBatches, createGan, disposeBatches } from '../models/gan.js';
@@ -20,6 +22,11 @@ export interface EquivalenceResult {
   reference: StrategyId;
   maxParamDiff: number;
   equivalence: EquivalenceClass;
+  /**
+   * Largest absolute difference of D's BatchNorm running statistics (means and variances) to the reference
+   * strategy's after the same steps; null where D has no BatchNorm (or the check did not report it).
+   */
+  maxRunningStatsDiff?: number | null;
 }
 
 /** Classifies a largest absolute difference. */
@@ -36,6 +43,41 @@ export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
   return max;
 }
 
+/** Every value of these variables, flattened in order. */
+async function flatten(variables: readonly { data(): Promise<unknown> }[]): Promise<Float32Array> {
+  const parts = (await Promise.all(variables.map((variable) => variable.data()))) as Float32Array[];
+  const flat = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    flat.set(part, offset);
+    offset += part.length;
+  }
+  return flat;
+}
+
+/** What a strategy's training leaves: every parameter, and D's BatchNorm running statistics (null without any). */
+export interface TrainedState {
+  parameters: Float32Array;
+  discriminatorRunningStats: Float32Array | null;
+}
+
+/** Trains `strategy` for `steps` steps from the scenario's seeded start and returns its parameters and D's running statistics. */
+export async function trainedState(scenario: Scenario, strategy: StrategyId, steps: number, adam: AdamImplementation = 'for-loop'): Promise<TrainedState> {
+  const gan = createGan(scenario, adam);
+  const batches = createBatches(scenario, steps);
+  try {
+    const step = createStepRunner(gan);
+    for (const batch of batches) step(strategies[strategy], batch);
+    return {
+      parameters: await flatten([...gan.generator.variables, ...gan.discriminator.variables]),
+      discriminatorRunningStats: gan.discriminator.buffers.length > 0 ? await flatten(gan.discriminator.buffers) : null,
+    };
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
 /** Trains `strategy` for `steps` steps from the scenario's seeded start and returns all parameters, flattened. */
 export async function trainedParameters(
   scenario: Scenario,
@@ -43,24 +85,7 @@ export async function trainedParameters(
   steps: number,
   adam: AdamImplementation = 'for-loop',
 ): Promise<Float32Array> {
-  const gan = createGan(scenario, adam);
-  const batches = createBatches(scenario, steps);
-  try {
-    const step = createStepRunner(gan);
-    for (const batch of batches) step(strategies[strategy], batch);
-    const variables = [...gan.generator.variables, ...gan.discriminator.variables];
-    const parts = (await Promise.all(variables.map((variable) => variable.data()))) as Float32Array[];
-    const flat = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      flat.set(part, offset);
-      offset += part.length;
-    }
-    return flat;
-  } finally {
-    disposeBatches(batches);
-    gan.dispose();
-  }
+  return (await trainedState(scenario, strategy, steps, adam)).parameters;
 }
 
 /**
@@ -73,16 +98,21 @@ export async function checkEquivalence(
   reference: StrategyId,
   steps: number,
 ): Promise<EquivalenceResult[]> {
-  const referenceParameters = await trainedParameters(scenario, reference, steps);
+  const referenceState = await trainedState(scenario, reference, steps);
+  const runningStatsDiff = (state: TrainedState) =>
+    state.discriminatorRunningStats && referenceState.discriminatorRunningStats
+      ? maxAbsDifference(state.discriminatorRunningStats, referenceState.discriminatorRunningStats)
+      : null;
   const results: EquivalenceResult[] = [];
   for (const strategy of strategyIds) {
     if (strategies[strategy].raises) continue;
     if (strategy === reference) {
-      results.push({ strategy, reference, maxParamDiff: 0, equivalence: 'reference' });
+      results.push({ strategy, reference, maxParamDiff: 0, equivalence: 'reference', maxRunningStatsDiff: runningStatsDiff(referenceState) });
       continue;
     }
-    const maxParamDiff = maxAbsDifference(await trainedParameters(scenario, strategy, steps), referenceParameters);
-    results.push({ strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff) });
+    const state = await trainedState(scenario, strategy, steps);
+    const maxParamDiff = maxAbsDifference(state.parameters, referenceState.parameters);
+    results.push({ strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff), maxRunningStatsDiff: runningStatsDiff(state) });
   }
   return results;
 }

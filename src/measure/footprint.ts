@@ -6,17 +6,25 @@
  */
 import type { AdamImplementation } from '../models/adam.js';
 import { parameterCount, type DenseShape } from '../models/mlp.js';
+import { networkShapes } from '../models/network-shapes.js';
+import { inputElements, isConvShape, outputElements, weightElements, type LayerShape } from '../models/shapes.js';
 import { formatBytes } from '../report/format.js';
 import type { Scenario } from '../scenario/schema.js';
 
 const FLOAT32_BYTES = 4;
 
-/** What the estimate reads of a scenario (a Scenario is one). */
-export interface FootprintScenario {
-  generator: Pick<Scenario['generator'], 'latentSize' | 'outputSize'> & { hidden: readonly number[] };
-  discriminator: { hidden: readonly number[] };
+/** What the estimate reads of an MLP scenario. */
+export interface MlpFootprintScenario {
+  generator: { kind?: 'mlp'; latentSize: number; outputSize: number; hidden: readonly number[] };
+  discriminator: { kind?: 'mlp'; hidden: readonly number[] };
   batchSize: number;
 }
+
+/** What the estimate reads of a scenario (a Scenario is one): an MLP's widths, or a convolutional network's layers. */
+export type FootprintScenario = MlpFootprintScenario | Pick<Scenario, 'generator' | 'discriminator' | 'batchSize' | 'data'>;
+
+const isMlpScenario = (scenario: FootprintScenario): scenario is MlpFootprintScenario =>
+  scenario.generator.kind !== 'conv' && scenario.discriminator.kind !== 'conv';
 
 export interface FootprintOptions {
   /** GANs alive at once: the runner builds one per strategy and keeps them all; the equivalence check one at a time. */
@@ -57,7 +65,9 @@ function layersOf(widths: readonly number[]): DenseShape[] {
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 /** The estimate for a scenario with `gans` GANs alive and `batches` batches. */
-export function estimateFootprint(scenario: FootprintScenario, { gans, batches, adam }: FootprintOptions): Footprint {
+export function estimateFootprint(scenario: FootprintScenario, options: FootprintOptions): Footprint {
+  if (!isMlpScenario(scenario)) return estimateLayersFootprint(scenario as Pick<Scenario, 'generator' | 'discriminator' | 'batchSize' | 'data'>, options);
+  const { gans, batches, adam } = options;
   const { generator: g, discriminator: d, batchSize } = scenario;
   const generatorWidths = [g.latentSize, ...g.hidden, g.outputSize];
   const discriminatorWidths = [g.outputSize, ...d.hidden, 1];
@@ -84,6 +94,51 @@ export function estimateFootprint(scenario: FootprintScenario, { gans, batches, 
   }
   const [largestTensorName, largestElements] = candidates.reduce((largest, candidate) => (candidate[1] > largest[1] ? candidate : largest));
 
+  return {
+    parameters,
+    adamMoments,
+    gradients,
+    activations,
+    batches: batchBytes,
+    total: parameters + adamMoments + gradients + activations + batchBytes,
+    largestTensor: largestElements * FLOAT32_BYTES,
+    largestTensorName,
+  };
+}
+
+/**
+ * The same estimate from layer shapes, for a scenario with a convolutional network: a convolution's saved
+ * activations are its output up to three times (the convolution's, BatchNorm's, the activation's) besides its
+ * input; BatchNorm's running statistics count with the parameters.
+ */
+function estimateLayersFootprint(scenario: Pick<Scenario, 'generator' | 'discriminator' | 'batchSize' | 'data'>, { gans, batches, adam }: FootprintOptions): Footprint {
+  const { batchSize } = scenario;
+  const layers = networkShapes(scenario);
+  const saved = (shapes: readonly LayerShape[]) =>
+    (shapes[0] ? inputElements(shapes[0]) : 0) + sum(shapes.map((shape) => outputElements(shape) * (isConvShape(shape) ? 3 : 1)));
+  const runningStatistics = (shapes: readonly LayerShape[]) => sum(shapes.map((shape) => (isConvShape(shape) && shape.batchNorm ? 2 * shape.outChannels : 0)));
+  const generatorParameters = parameterCount(layers.generator);
+  const discriminatorParameters = parameterCount(layers.discriminator);
+  const parametersPerGan = generatorParameters + discriminatorParameters;
+  const parameters = gans * (parametersPerGan + runningStatistics(layers.generator) + runningStatistics(layers.discriminator)) * FLOAT32_BYTES;
+  const adamMoments = 2 * gans * parametersPerGan * FLOAT32_BYTES;
+  const gradients = parametersPerGan * FLOAT32_BYTES;
+  const activations = batchSize * (saved(layers.generator) + 3 * saved(layers.discriminator)) * FLOAT32_BYTES;
+  const { latentSize, outputSize } = scenario.generator;
+  const batchBytes = (batches * batchSize * (latentSize + outputSize) + 2 * batchSize) * FLOAT32_BYTES;
+  const widest = Math.max(...[...layers.generator, ...layers.discriminator].flatMap((shape) => [inputElements(shape), outputElements(shape)]));
+  const candidates: Array<[string, number]> = [
+    ...layers.generator.map((shape, i): [string, number] => [`G's layer ${i + 1} weights`, weightElements(shape)]),
+    ...layers.discriminator.map((shape, i): [string, number] => [`D's layer ${i + 1} weights`, weightElements(shape)]),
+    [`one layer's activations (batch ${batchSize} x ${widest})`, batchSize * widest],
+    ...(adam === 'foreach'
+      ? ([
+          ["G's parameters concatenated by foreach Adam", generatorParameters],
+          ["D's parameters concatenated by foreach Adam", discriminatorParameters],
+        ] as Array<[string, number]>)
+      : []),
+  ];
+  const [largestTensorName, largestElements] = candidates.reduce((largest, candidate) => (candidate[1] > largest[1] ? candidate : largest));
   return {
     parameters,
     adamMoments,

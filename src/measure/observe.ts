@@ -1,5 +1,6 @@
 /** How a cell's counts, FLOPs and memory are taken: one plain step, then one observed and profiled step. */
-import type { Gan } from '../models/gan.js';
+import type { Gan, GanNetwork } from '../models/gan.js';
+import { batchNormLayers } from '../models/shapes.js';
 import { createStepRunner } from '../strategies/context.js';
 import type { Batch, Strategy } from '../strategies/strategy.js';
 import { createCountingObserver, type StepCounts } from './counts.js';
@@ -12,6 +13,18 @@ export interface ObservedStep {
   dispatches: number | null;
 }
 
+/**
+ * A network's running-statistics updates since `before`, per network: its BatchNorm layers' updates over their
+ * number (each training-mode forward updates every one of them once); 0 without BatchNorm.
+ */
+function networkUpdates(network: GanNetwork, before: number): number {
+  const layers = batchNormLayers(network.layers);
+  const updates = network.batchNormUpdates - before;
+  if (layers === 0) return 0;
+  if (updates % layers !== 0) throw new Error(`${network.name}'s ${layers} BatchNorm layers made ${updates} updates: not one per layer per forward`);
+  return updates / layers;
+}
+
 /** What observeStep needs of the backend: its wait, and its dispatch counter where it has one. */
 export interface ObservedBackend {
   sync(): Promise<void>;
@@ -20,7 +33,8 @@ export interface ObservedBackend {
 
 /**
  * Runs `strategy` once unobserved on `warmBatch` (caches warm; a later step then allocates what every step
- * does), then once observed and profiled on `measuredBatch`. `backend.sync` waits for the device after each.
+ * does), then once observed and profiled on `measuredBatch`, counting the BatchNorm updates it makes.
+ * `backend.sync` waits for the device after each.
  */
 export async function observeStep(
   gan: Gan,
@@ -37,9 +51,12 @@ export async function observeStep(
     discriminator: gan.discriminator.parameters,
   });
   const observed = createStepRunner(gan, observer);
+  const updatesBefore = [gan.generator.batchNormUpdates, gan.discriminator.batchNormUpdates] as const;
   const dispatchesBefore = backend.dispatches?.();
   const profile = await profileStep(() => observed(strategy, measuredBatch));
   const dispatchesAfter = backend.dispatches?.();
+  counts.generatorBatchNormUpdates = networkUpdates(gan.generator, updatesBefore[0]);
+  counts.discriminatorBatchNormUpdates = networkUpdates(gan.discriminator, updatesBefore[1]);
   await sync();
   const dispatches = dispatchesBefore === undefined || dispatchesAfter === undefined ? null : dispatchesAfter - dispatchesBefore;
   return { counts, profile, dispatches };

@@ -9,7 +9,7 @@ import { tf, type Tensor } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
 import { ACTIVATION_GRAD_KERNEL, type ActivationGradAttrs, type GradActivation } from '../kernels/activation-grad.js';
 import { BATCH_SUM_KERNEL } from '../kernels/batch-sum.js';
-import { hasKernels, runKernel } from '../kernels/kernel.js';
+import { hasKernels, registerKernel, runKernel } from '../kernels/kernel.js';
 
 const LEAKY_RELU_SLOPE = 0.2;
 
@@ -84,30 +84,63 @@ export function weightGradientProduct(input: Tensor, dPre: Tensor): Tensor {
   return tf.matMul(input, dPre, true, false);
 }
 
-function registerFusedMatMulGradient(): void {
-  if (tf.getGradient('_FusedMatMul') != null) return;
-  tf.registerGradient({
-    kernelName: '_FusedMatMul',
-    inputsToSave: ['a', 'b'],
-    outputsToSave: [true],
-    gradFunc: (dy, saved, attrs) => {
-      const [a, b, y] = saved as [Tensor, Tensor, Tensor];
-      const { transposeA, transposeB, activation, leakyreluAlpha } = attrs as unknown as FusedMatMulAttrs;
-      if (transposeA || transposeB) throw new Error('the dense layer never transposes');
-      const dPre = activationGradient(dy as Tensor, y, activation, leakyreluAlpha);
-      return {
-        a: () => inputGradientProduct(dPre, b),
-        b: () => weightGradientProduct(a, dPre),
-        // grad.sum(0): one kernel where the backend has it (src/kernels/batch-sum.ts), tfjs's Sum elsewhere.
-        bias: () =>
-          hasKernels(BATCH_SUM_KERNEL)
-            ? runKernel(BATCH_SUM_KERNEL, { x: tf.reshape(dPre, dPre.shape.slice(-2)) })
-            : tf.sum(dPre, [0, 1]),
-      };
-    },
-  });
+/**
+ * x·W + b without an activation: tfjs's `_FusedMatMul` (activation 'linear') under a name of its own, whose
+ * gradient saves x and W only. PyTorch's `addmm` saves its two matrices and never its output; `_FusedMatMul`'s
+ * gradient also saves the output, for the activation's derivative, which a linear layer does not have. Under the
+ * fused kernel a linear layer's graph kept one more activation than PyTorch's (the pre-tanh output of G's last
+ * layer: 256 of the 720 floats per sample small-d's G graph held). The same kernel function runs, so values,
+ * FLOPs and GPU dispatches are the fused kernel's.
+ */
+export const LINEAR_KERNEL = 'GanLinear';
+
+const linearKernel: tf.KernelFunc = (args) => {
+  const fused = tf.getKernel('_FusedMatMul', tf.getBackend());
+  if (!fused) throw new Error(`${LINEAR_KERNEL}: the ${tf.getBackend()} backend has no _FusedMatMul`);
+  return fused.kernelFunc(args);
+};
+
+/** dL/da, dL/db and dL/dbias of a dense layer from dL/d(pre-activation) (lazy: the tape asks only for what it needs). */
+function denseGradients(dPre: Tensor, a: Tensor, b: Tensor) {
+  return {
+    a: () => inputGradientProduct(dPre, b),
+    b: () => weightGradientProduct(a, dPre),
+    // grad.sum(0): one kernel where the backend has it (src/kernels/batch-sum.ts), tfjs's Sum elsewhere.
+    bias: () =>
+      hasKernels(BATCH_SUM_KERNEL)
+        ? runKernel(BATCH_SUM_KERNEL, { x: tf.reshape(dPre, dPre.shape.slice(-2)) })
+        : tf.sum(dPre, [0, 1]),
+  };
 }
-registerFusedMatMulGradient();
+
+function registerDenseGradients(): void {
+  if (tf.getGradient('_FusedMatMul') == null) {
+    tf.registerGradient({
+      kernelName: '_FusedMatMul',
+      inputsToSave: ['a', 'b'],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [a, b, y] = saved as [Tensor, Tensor, Tensor];
+        const { transposeA, transposeB, activation, leakyreluAlpha } = attrs as unknown as FusedMatMulAttrs;
+        if (transposeA || transposeB) throw new Error('the dense layer never transposes');
+        return denseGradients(activationGradient(dy as Tensor, y, activation, leakyreluAlpha), a, b);
+      },
+    });
+  }
+  registerKernel(LINEAR_KERNEL, { loop: linearKernel, webgpu: linearKernel });
+  if (tf.getGradient(LINEAR_KERNEL) == null) {
+    tf.registerGradient({
+      kernelName: LINEAR_KERNEL,
+      inputsToSave: ['a', 'b'],
+      outputsToSave: [false],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved as [Tensor, Tensor];
+        return denseGradients(dy as Tensor, a, b);
+      },
+    });
+  }
+}
+registerDenseGradients();
 
 /**
  * `activation(x·kernel + bias)` for a `[batch, in]` input, `[in, out]` kernel and `[out]` bias, or
@@ -119,8 +152,10 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
     const [batch, inputSize] = x.shape as [number, number];
     const outputSize = kernel.shape[1]!;
     const attrs: FusedMatMulAttrs = { transposeA: false, transposeB: false, activation: fused, leakyreluAlpha: LEAKY_RELU_SLOPE };
+    // A linear layer (tanh's too, which runs after it) as GanLinear where the backend has it, else the fused kernel.
+    const kernelName = fused === 'linear' && hasKernels(LINEAR_KERNEL) ? LINEAR_KERNEL : '_FusedMatMul';
     const product = tf.engine().runKernel(
-      '_FusedMatMul',
+      kernelName,
       {
         a: tf.reshape(x, [1, batch, inputSize]),
         b: tf.reshape(kernel, [1, inputSize, outputSize]),

@@ -3,8 +3,12 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Batch } from '../strategies/strategy.js';
 import { createAdam, type Adam, type AdamImplementation } from './adam.js';
+import { createConvNet, type ConvNet } from './conv-net.js';
 import { createMlp, type Mlp } from './mlp.js';
 import { createSgd, type Sgd } from './sgd.js';
+
+/** G or D: an MLP (src/models/mlp.ts) or a convolutional network (src/models/conv-net.ts). */
+export type GanNetwork = Mlp | ConvNet;
 
 /** What updates one network from its gradients: Adam or plain gradient descent, as the scenario says. */
 export type NetworkOptimizer = Adam | Sgd;
@@ -13,8 +17,8 @@ export type NetworkOptimizer = Adam | Sgd;
 export type GeneratorLoss = Scenario['loss']['generator'];
 
 export interface Gan {
-  generator: Mlp;
-  discriminator: Mlp;
+  generator: GanNetwork;
+  discriminator: GanNetwork;
   generatorOptimizer: NetworkOptimizer;
   discriminatorOptimizer: NetworkOptimizer;
   /** Which G loss the step context's `adversarialLoss` gives G's loss term (src/strategies/context.ts). */
@@ -25,28 +29,40 @@ export interface Gan {
 /**
  * Builds both networks from the scenario, initialised from its seed (or at their `initialValue`), each with its
  * own optimizer: Adam (src/models/adam.ts, 'foreach' on GPU backends and 'for-loop' on CPU backends, as PyTorch
- * defaults) or SGD (src/models/sgd.ts); D at `discriminatorLearningRate` where the scenario sets one.
+ * defaults) or SGD (src/models/sgd.ts); D at `discriminatorLearningRate` where the scenario sets one. Either
+ * network may be an MLP or convolutional; G is seeded from the seed, D from seed + 1.
  */
 export function createGan(scenario: Scenario, adamImplementation: AdamImplementation = 'for-loop'): Gan {
-  const { generator: g, discriminator: d, optimizer, seed } = scenario;
-  const generator = createMlp({
-    name: 'G',
-    widths: [g.latentSize, ...g.hidden, g.outputSize],
-    activation: g.activation,
-    outputActivation: g.outputActivation,
-    seed,
-    bias: g.bias,
-    initialValue: g.initialValue,
-  });
-  const discriminator = createMlp({
-    name: 'D',
-    widths: [g.outputSize, ...d.hidden, 1],
-    activation: d.activation,
-    outputActivation: 'sigmoid',
-    seed: seed + 1,
-    bias: d.bias,
-    initialValue: d.initialValue,
-  });
+  const { generator: g, discriminator: d, optimizer, seed, data } = scenario;
+  const image = data.shape as readonly number[] as [number, number, number];
+  const generator: GanNetwork =
+    g.kind === 'conv'
+      ? createConvNet({ name: 'G', inputShape: [g.latentSize, 1, 1], layers: g.layers, init: g.init, seed })
+      : createMlp({
+          name: 'G',
+          widths: [g.latentSize, ...g.hidden, g.outputSize],
+          activation: g.activation,
+          outputActivation: g.outputActivation,
+          seed,
+          bias: g.bias,
+          initialValue: g.initialValue,
+        });
+  let discriminator: GanNetwork;
+  if (d.kind === 'conv') {
+    discriminator = createConvNet({ name: 'D', inputShape: image, layers: d.layers, init: d.init, seed: seed + 1, flattenOutput: true });
+  } else {
+    const mlp = createMlp({
+      name: 'D',
+      widths: [g.outputSize, ...d.hidden, 1],
+      activation: d.activation,
+      outputActivation: 'sigmoid',
+      seed: seed + 1,
+      bias: d.bias,
+      initialValue: d.initialValue,
+    });
+    // A convolutional G's images reach an MLP D flattened (NHWC order; the values are the same set).
+    discriminator = g.kind === 'conv' ? { ...mlp, apply: (x) => mlp.apply(x.rank > 2 ? tf.reshape(x, [x.shape[0]!, -1]) : x) } : mlp;
+  }
   const optimizerFor = (variables: readonly Variable[], learningRate: number): NetworkOptimizer =>
     optimizer.name === 'sgd'
       ? createSgd(variables, { learningRate })
@@ -70,16 +86,19 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
 
 /**
  * `count` batches of seeded noise and synthetic real samples (uniform in [-1, 1], the range of the
- * generator's tanh): what is timed is the training step, so the data's values do not matter, only their
+ * generator's tanh; images for a convolutional D): what is timed is the training step, so the data's values do not matter, only their
  * shapes, and every strategy gets the same ones. The caller disposes them.
  */
 export function createBatches(scenario: Scenario, count: number): Batch[] {
-  const { batchSize, generator, seed } = scenario;
+  const { batchSize, generator, discriminator, seed, data } = scenario;
   const valid = tf.ones([batchSize, 1]);
   const fake = tf.zeros([batchSize, 1]);
+  // A convolutional D takes images, NHWC: data.shape [C, H, W] as [batch, H, W, C]; an MLP D flat samples.
+  const [channels, height, width] = data.shape;
+  const realShape = discriminator.kind === 'conv' ? [batchSize, height!, width!, channels!] : [batchSize, generator.outputSize];
   return Array.from({ length: count }, (_, i) => ({
     z: tf.randomNormal([batchSize, generator.latentSize], 0, 1, 'float32', seed * 7919 + 2 * i),
-    realImgs: tf.randomUniform([batchSize, generator.outputSize], -1, 1, 'float32', seed * 7919 + 2 * i + 1),
+    realImgs: tf.randomUniform(realShape, -1, 1, 'float32', seed * 7919 + 2 * i + 1),
     valid,
     fake,
   }));

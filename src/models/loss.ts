@@ -16,17 +16,18 @@ export function binaryCrossEntropy(prediction: Tensor, target: Tensor): Tensor {
   const fused = hasKernels(BCE_KERNEL, BCE_GRAD_KERNEL);
   const loss = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const [p, save] = args as [Tensor, tf.GradSaveFunc];
-    save([p]);
+    // PyTorch's binary_cross_entropy saves its input and its target: the graph holds the label batch too.
+    save([p, target]);
     const value = tf.tidy(() => tf.mean(fused ? runKernel(BCE_KERNEL, { p, t: target }) : bceOpByOp(p, target)));
     const gradFunc = (dy: Tensor, saved: Tensor[]) =>
       tf.tidy(() => {
-        const [p] = saved as [Tensor];
+        const [p, t] = saved as [Tensor, Tensor];
         if (fused) {
           const attrs: BceGradAttrs = { count: p.size };
-          return runKernel(BCE_GRAD_KERNEL, { dy, p, t: target }, attrs);
+          return runKernel(BCE_GRAD_KERNEL, { dy, p, t }, attrs);
         }
         const denominator = tf.maximum(tf.mul(tf.sub(1, p), p), GRADIENT_EPSILON);
-        return tf.mul(tf.div(tf.sub(p, target), denominator), tf.div(dy, p.size));
+        return tf.mul(tf.div(tf.sub(p, t), denominator), tf.div(dy, p.size));
       });
     return { value, gradFunc };
   });

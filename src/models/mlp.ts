@@ -3,14 +3,10 @@ import { Parameter } from '../autograd/parameter.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
 import { dense } from './dense.js';
+import type { DenseShape } from './shapes.js';
 
-/** One fully connected layer's shape: `inputSize x outputSize` weights plus a bias (unless `bias` is false). */
-export interface DenseShape {
-  inputSize: number;
-  outputSize: number;
-  /** False for a layer without a bias (the Dirac-GAN's); absent or true: with one. */
-  bias?: boolean;
-}
+// The shapes and their arithmetic live in shapes.ts (convolutions too); re-exported where they always were.
+export { macsPerSample, parameterCount, type DenseShape } from './shapes.js';
 
 export interface Mlp {
   /** 'G' or 'D': how counts and reports name the network. */
@@ -23,6 +19,10 @@ export interface Mlp {
   readonly parameters: readonly Parameter[];
   /** The same, as the TensorFlow.js variables that hold their values. */
   readonly variables: readonly Variable[];
+  /** State besides the parameters (a convolutional network's BatchNorm statistics): none in an MLP. */
+  readonly buffers: readonly Variable[];
+  /** BatchNorm running-statistics updates so far: always 0 (an MLP has no BatchNorm). */
+  readonly batchNormUpdates: number;
   /** The forward pass on a `[batch, inputSize]` tensor. */
   apply(input: Tensor): Tensor;
   /** Copies every parameter's values from `other` (same architecture). */
@@ -85,6 +85,8 @@ export function createMlp({ name, widths, activation, outputActivation, seed, bi
     layers,
     parameters,
     variables,
+    buffers: [],
+    batchNormUpdates: 0,
     apply(input) {
       return tf.tidy(() => {
         let x = input;
@@ -102,14 +104,4 @@ export function createMlp({ name, widths, activation, outputActivation, seed, bi
       for (const variable of variables) variable.dispose();
     },
   };
-}
-
-/** Multiply-accumulate count of one forward pass over one sample: the sum of the layers' weight sizes. */
-export function macsPerSample(layers: readonly DenseShape[]): number {
-  return layers.reduce((sum, { inputSize, outputSize }) => sum + inputSize * outputSize, 0);
-}
-
-/** Number of scalar parameters (weights and biases). */
-export function parameterCount(layers: readonly DenseShape[]): number {
-  return layers.reduce((sum, { inputSize, outputSize, bias }) => sum + inputSize * outputSize + (bias === false ? 0 : outputSize), 0);
 }

@@ -3,7 +3,8 @@
  * weights: the training digits and labels, the architecture and training settings (seed included), the
  * TensorFlow.js version and the backend that trained it; a change to any of them misses the cache and trains
  * anew. Training runs on tfjs's wasm backend (single-threaded WebAssembly: the same arithmetic on every machine
- * with the same build; the one kernel it lacks is src/quality/conv-filter-gradient.ts), or on the cpu backend
+ * with the same build; its convolution gradients are src/kernels/wasm-conv-backprop.ts, which the backend's start
+ * installs), or on the cpu backend
  * where wasm cannot start, switched to for the purpose and switched back; the classifier then runs on whatever
  * backend is active.
  */
@@ -14,12 +15,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wasmBackend } from '../backends/wasm.js';
 import { tf } from '../tf.js';
-import { registerWasmConvFilterGradient } from './conv-filter-gradient.js';
 import { trainClassifier, type ClassifierConfig, type ClassifierWeights } from './classifier.js';
 import type { DigitSet } from './mnist-data.js';
 
 /** `.cache/` at the repository's root (git ignores it). */
 export const DEFAULT_CACHE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache');
+
+/** Names the convolution-gradient kernels the classifier trains with: another implementation misses the cache. */
+const CONV_GRADIENT_KERNELS = 'src/kernels/wasm-conv-backprop.ts (im2col products)';
 
 /** The SHA-256 key of a classifier trained with `config` on `train` by this tfjs version on `trainedOn`. */
 export function classifierCacheKey(config: ClassifierConfig, train: DigitSet, trainedOn: string): string {
@@ -27,7 +30,7 @@ export function classifierCacheKey(config: ClassifierConfig, train: DigitSet, tr
     .update(new Uint8Array(train.images.buffer, train.images.byteOffset, train.images.byteLength))
     .update(train.labels)
     .digest('hex');
-  return createHash('sha256').update(JSON.stringify({ data, config, tfjs: tf.version.tfjs, trainedOn })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ data, config, tfjs: tf.version.tfjs, trainedOn, kernels: CONV_GRADIENT_KERNELS })).digest('hex');
 }
 
 /**
@@ -37,7 +40,6 @@ export function classifierCacheKey(config: ClassifierConfig, train: DigitSet, tr
 async function startTrainingBackend(): Promise<string> {
   try {
     await wasmBackend.start();
-    registerWasmConvFilterGradient();
     return (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'wasm SIMD' : 'wasm';
   } catch {
     await tf.setBackend('cpu');

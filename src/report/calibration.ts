@@ -21,8 +21,14 @@ const CALIBRATION_COLUMNS: readonly MarkdownColumn<CalibrationRow>[] = [
   { header: 'Of plain', align: 'right', value: (row) => formatRatio(row.ofPlain) },
 ];
 
-/** "G layer 5 (1024 → 784) at batch 64". */
+/**
+ * "G layer 5 (1024 → 784) at batch 64"; for a convolution, its im2col product: "D layer 2 (conv2d 64→128, ...):
+ * its im2col product, 1024 → 128 at 2048 rows".
+ */
 function layerWords({ layer }: Calibration): string {
+  if (layer.im2col) {
+    return `${layer.network} layer ${layer.index + 1} (${layer.im2col}): its im2col product, ${layer.inputSize} → ${layer.outputSize} at ${layer.batchSize} rows`;
+  }
   return `${layer.network} layer ${layer.index + 1} (${layer.inputSize} → ${layer.outputSize}) at batch ${layer.batchSize}`;
 }
 

@@ -57,6 +57,11 @@ export const CSV_COLUMNS = [
     value: (_cell, scenario) =>
       scenario && scenario.generatorMacsPerSample > 0 ? scenario.discriminatorMacsPerSample / scenario.generatorMacsPerSample : null,
   },
+  // BatchNorm: running-statistics updates per network in the observed step (0 without BatchNorm), and the largest
+  // difference of D's running statistics to the reference strategy's after the equivalence check's steps.
+  { header: 'g_bn_updates', value: (cell) => cell.generatorBatchNormUpdates ?? null },
+  { header: 'd_bn_updates', value: (cell) => cell.discriminatorBatchNormUpdates ?? null },
+  { header: 'd_running_stats_diff', value: (cell) => cell.maxRunningStatsDiff ?? null },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

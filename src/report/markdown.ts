@@ -16,7 +16,7 @@ import { renderClaimsSideBySide, type ClaimColumn } from './claims-side-by-side.
 import { renderPrintedStrategies } from './printed.js';
 import { formatCount } from './format.js';
 import { mergeRuns, type TaggedCell } from './merge.js';
-import { CLAIM_COLUMNS, formatDiff, MEASUREMENT_COLUMNS, renderTable, RUN_COLUMNS } from './tables.js';
+import { CLAIM_COLUMNS, formatDiff, measurementColumns, renderTable, RUN_COLUMNS } from './tables.js';
 
 export interface ReportOptions {
   /** Chart name (see `chartSpecs`) → file name relative to the report, embedded as an image. */
@@ -77,6 +77,7 @@ export function equivalenceParagraph(cells: readonly TaggedCell[]): string {
     ];
     sentences.push(`Against ${reference} (same weights, data and noise): ${parts.join('; ')}.`);
   }
+  sentences.push(...runningStatisticsSentences(cells));
   const unchecked = cells.filter((cell) => cell.equivalence == null).map((cell) => cell.strategy);
   if (unchecked.length) sentences.push(`Not compared: ${list(unchecked)}.`);
   const orders = [...new Set(cells.map((cell) => cell.order))].map(
@@ -85,6 +86,40 @@ export function equivalenceParagraph(cells: readonly TaggedCell[]): string {
   );
   sentences.push(`Update order — ${orders.join('; ')}.`);
   return `**Update equivalence.** ${sentences.join(' ')}`;
+}
+
+/** "D updates them 3 times a step": a strategy's D BatchNorm updates in words, where counted. */
+const dUpdates = (cell: TaggedCell) =>
+  cell.discriminatorBatchNormUpdates == null ? '' : `, ${cell.discriminatorBatchNormUpdates} D update${cell.discriminatorBatchNormUpdates === 1 ? '' : 's'} a step`;
+
+/**
+ * Where D has BatchNorm: whose running statistics match the reference's after the same steps and whose differ (and
+ * by how much), and whether the parameters agree anyway: training-mode BatchNorm normalises each forward with its
+ * own batch's statistics, so a strategy with more D forwards moves the running statistics more often without
+ * changing what any forward computes. Read from the cells, not assumed.
+ */
+function runningStatisticsSentences(cells: readonly TaggedCell[]): string[] {
+  const compared = cells.filter((cell) => cell.maxRunningStatsDiff != null && cell.equivalence !== null);
+  if (compared.length === 0) return [];
+  const reference = compared.find((cell) => cell.equivalence === 'reference');
+  const others = compared.filter((cell) => cell.equivalence !== 'reference');
+  const referenceName = reference?.strategy ?? others[0]?.equivalentTo ?? 'the reference';
+  const same = others.filter((cell) => cell.maxRunningStatsDiff === 0).map((cell) => `${cell.strategy}${dUpdates(cell)}`);
+  const apart = others.filter((cell) => cell.maxRunningStatsDiff !== 0).map((cell) => `${cell.strategy} (max Δ ${formatDiff(cell.maxRunningStatsDiff ?? null)}${dUpdates(cell)})`);
+  const sentences = [
+    `D's BatchNorm running statistics after the same steps (${referenceName}${reference ? dUpdates(reference) : ''}): ` +
+      [same.length ? `${list(same)} match` : '', apart.length ? `${list(apart)} differ` : ''].filter(Boolean).join('; ') +
+      '.',
+  ];
+  const agreeing = others.filter((cell) => cell.maxRunningStatsDiff !== 0 && (cell.equivalence === 'identical' || cell.equivalence === 'within-tolerance'));
+  if (agreeing.length > 0) {
+    sentences.push(
+      `With BatchNorm in training mode the parameters of ${list(agreeing.map((cell) => cell.strategy))} still agree with ${referenceName}'s ` +
+        "although D's running statistics do not: each training-mode forward normalises with its own batch's statistics, which earlier " +
+        'forwards do not change, and no training step reads the running ones (evaluation mode would).',
+    );
+  }
+  return sentences;
 }
 
 /** One backend's cells of a scenario (in one run), with the label its column gets when several are side by side. */
@@ -116,7 +151,7 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
   const { backend, device } = sorted[0]!;
   return [
     `### ${group.heading}`,
-    renderTable(MEASUREMENT_COLUMNS, measured),
+    renderTable(measurementColumns(measured), measured),
     ...(errored.length
       ? [errored.map((cell) => `- **${cell.strategy} errored:** ${cell.error ?? 'no message'}`).join('\n')]
       : []),

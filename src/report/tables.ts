@@ -67,17 +67,33 @@ export const formatDiff = (diff: number | null): string =>
   diff == null ? DASH : diff === 0 ? '0' : diff.toExponential(1);
 
 function equivalence(cell: CellResult): string {
+  // Where D has BatchNorm: the largest difference of its running statistics, next to the parameters'.
+  const running = cell.maxRunningStatsDiff == null || cell.equivalence === 'reference' ? '' : `; D's running stats Δ ${formatDiff(cell.maxRunningStatsDiff)}`;
   switch (cell.equivalence) {
     case null:
       return DASH;
     case 'reference':
       return 'reference';
     case 'identical':
-      return `identical to ${cell.equivalentTo ?? DASH}`;
+      return `identical to ${cell.equivalentTo ?? DASH}${running}`;
     default:
-      return `${cell.equivalence} (max Δ ${formatDiff(cell.maxParamDiff)})`;
+      return `${cell.equivalence} (max Δ ${formatDiff(cell.maxParamDiff)})${running}`;
   }
 }
+
+/** Whether any of these cells counted BatchNorm running-statistics updates (a network with BatchNorm). */
+export const hasBatchNorm = (cells: readonly CellResult[]): boolean =>
+  cells.some((cell) => (cell.generatorBatchNormUpdates ?? 0) > 0 || (cell.discriminatorBatchNormUpdates ?? 0) > 0);
+
+/**
+ * BatchNorm's running-statistics updates per network in the observed step: a column of the measurement table
+ * only for scenarios with BatchNorm (measurementColumns).
+ */
+export const BATCH_NORM_COLUMN: MarkdownColumn<CellResult> = {
+  header: 'BatchNorm updates',
+  align: 'left',
+  value: (cell) => pair(cell.generatorBatchNormUpdates ?? null, cell.discriminatorBatchNormUpdates ?? null),
+};
 
 /** The measurements of one strategy on one backend, one row per cell. */
 export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
@@ -123,6 +139,13 @@ export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
   { header: 'Leaks', align: 'right', value: (cell) => formatCount(cell.leakedTensors) },
   { header: 'Equivalence', align: 'left', value: equivalence },
 ];
+
+/** The measurement table's columns for these cells: BatchNorm's updates after the passes where a network has BatchNorm. */
+export function measurementColumns(cells: readonly CellResult[]): readonly MarkdownColumn<CellResult>[] {
+  if (!hasBatchNorm(cells)) return MEASUREMENT_COLUMNS;
+  const after = MEASUREMENT_COLUMNS.findIndex((column) => column.header === 'Backwards (calls)') + 1;
+  return [...MEASUREMENT_COLUMNS.slice(0, after), BATCH_NORM_COLUMN, ...MEASUREMENT_COLUMNS.slice(after)];
+}
 
 export const CLAIM_COLUMNS: readonly MarkdownColumn<ClaimResult>[] = [
   { header: 'Claim', align: 'left', value: (result) => result.claim },

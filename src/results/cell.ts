@@ -8,7 +8,8 @@ import type { EquivalenceResult } from '../measure/equivalence.js';
 import { predictFlops } from '../measure/flops.js';
 import type { StepRecord } from '../measure/record.js';
 import type { TimingStats } from '../measure/statistics.js';
-import type { DenseShape } from '../models/mlp.js';
+import { networkShapes } from '../models/network-shapes.js';
+import type { LayerShape } from '../models/shapes.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
@@ -37,14 +38,12 @@ export interface CellMeasurements {
   deviceMemory: { bytes: number | null; isEstimate: boolean | null };
 }
 
-/** The dense layers of the scenario's G and D (D ends in one unit), as every framework builds them. */
-export function scenarioLayers(scenario: Pick<Scenario, 'generator' | 'discriminator'>): Record<NetworkName, DenseShape[]> {
-  const { generator, discriminator } = scenario;
-  const layers = (widths: number[]) => widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
-  return {
-    generator: layers([generator.latentSize, ...generator.hidden, generator.outputSize]),
-    discriminator: layers([generator.outputSize, ...discriminator.hidden, 1]),
-  };
+/**
+ * The layers of the scenario's G and D (an MLP's dense layers, D ending in one unit; a convolutional network's
+ * convolutions), as every framework builds them.
+ */
+export function scenarioLayers(scenario: Pick<Scenario, 'generator' | 'discriminator' | 'data'>): Record<NetworkName, LayerShape[]> {
+  return networkShapes(scenario);
 }
 
 /** The row of one measured cell. */
@@ -59,6 +58,7 @@ export function buildCell(measured: CellMeasurements): CellResult {
     cell.equivalentTo = equivalence.reference;
     cell.maxParamDiff = equivalence.maxParamDiff;
     cell.equivalence = equivalence.equivalence;
+    cell.maxRunningStatsDiff = equivalence.maxRunningStatsDiff ?? null;
   }
   if (record) {
     const passes: Pick<StepCounts, 'forwards' | 'backwards'> = record;
@@ -76,6 +76,8 @@ export function buildCell(measured: CellMeasurements): CellResult {
       retainedBytes: record.retainedBytes,
       peakBytes: record.peakBytes,
       leakedTensors: record.leakedTensors,
+      generatorBatchNormUpdates: record.generatorBatchNormUpdates,
+      discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
     });
   }
   if (timing && timing.samples > 0 && !error) {
@@ -122,5 +124,8 @@ export function erroredCell(
     equivalentTo: null,
     maxParamDiff: null,
     equivalence: null,
+    generatorBatchNormUpdates: null,
+    discriminatorBatchNormUpdates: null,
+    maxRunningStatsDiff: null,
   };
 }

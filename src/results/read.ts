@@ -44,6 +44,10 @@ const cellSchema = z.looseObject({
   peakBytes: nullableCount,
   retainedBytes: nullableCount,
   leakedTensors: nullableCount,
+  // Added with convolutional networks: files written before them read as null.
+  generatorBatchNormUpdates: nullableCount.default(null),
+  discriminatorBatchNormUpdates: nullableCount.default(null),
+  maxRunningStatsDiff: nullableCount.default(null),
 });
 
 const runResultsSchema = z.looseObject({

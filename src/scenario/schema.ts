@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BACKEND_IDS } from '../backends/backend.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from '../quality/metric-ids.js';
+import { CONV_LAYERS, convOutputSide } from '../models/shapes.js';
 
 const positiveInt = z.number().int().positive();
 const width = positiveInt.max(1 << 16);
@@ -27,7 +28,9 @@ const layerOptions = {
   initialValue: z.number().finite().optional(),
 };
 
-const generatorSchema = z.strictObject({
+const mlpGeneratorSchema = z.strictObject({
+  /** A multi-layer perceptron (the default): `kind` may be left out. */
+  kind: z.literal('mlp').optional(),
   /** Size of the noise vector z (PyTorch-GAN's `latent_dim`). */
   latentSize: positiveInt.max(1 << 16),
   /** Widths of the hidden layers, input side first. */
@@ -39,12 +42,67 @@ const generatorSchema = z.strictObject({
   ...layerOptions,
 });
 
-const discriminatorSchema = z.strictObject({
+const mlpDiscriminatorSchema = z.strictObject({
+  /** A multi-layer perceptron (the default): `kind` may be left out. */
+  kind: z.literal('mlp').optional(),
   /** Widths of the hidden layers, input side first; the output layer is one unit with a sigmoid. */
   hidden: z.array(width).max(64),
   activation: activation.default('leakyRelu'),
   ...layerOptions,
 });
+
+/** How a convolutional network's weights start (src/models/conv-net.ts). */
+export const NETWORK_INITS = ['pytorch', 'dcgan'] as const;
+export type NetworkInit = (typeof NETWORK_INITS)[number];
+
+/**
+ * One layer of a convolutional network, in PyTorch's terms: `nn.Conv2d` or `nn.ConvTranspose2d` (`filters` output
+ * channels, a square kernel, PyTorch's `stride` and `padding`; no dilation, groups or output_padding), optionally
+ * followed by `nn.BatchNorm2d(filters)` in training mode, then an activation (`leakyRelu` is `nn.LeakyReLU(0.2, inplace=True)`;
+ * `linear`, the default, adds none).
+ */
+const convLayerSchema = z.strictObject({
+  layer: z.enum(CONV_LAYERS),
+  filters: positiveInt.max(1 << 14),
+  kernelSize: positiveInt.max(64),
+  stride: positiveInt.max(64).default(1),
+  padding: z.number().int().min(0).max(64).default(0),
+  /** PyTorch's default is true; DCGAN's layers have none (BatchNorm's bias takes its place). */
+  bias: z.boolean().default(true),
+  batchNorm: z.boolean().default(false),
+  activation: activation.default('linear'),
+});
+export type ConvLayerSpec = z.output<typeof convLayerSchema>;
+
+const convLayers = z.array(convLayerSchema).min(1).max(64);
+/**
+ * 'pytorch' (the default): PyTorch's own initialisation (conv weights and biases kaiming_uniform(a=sqrt(5)),
+ * uniform in ±1/sqrt(fan_in); BatchNorm weight 1, bias 0). 'dcgan': pytorch/examples dcgan's `weights_init`
+ * (conv weights N(0, 0.02), BatchNorm weight N(1, 0.02) and bias 0). Seeded either way.
+ */
+const init = z.enum(NETWORK_INITS).default('pytorch');
+
+const convGeneratorSchema = z.strictObject({
+  /** A convolutional generator: z enters as [latentSize, 1, 1] (DCGAN's `nz x 1 x 1`). */
+  kind: z.literal('conv'),
+  latentSize: positiveInt.max(1 << 16),
+  /** Its layers, input side first; the last one's output ([channels, height, width]) must equal data.shape. */
+  layers: convLayers,
+  init,
+});
+
+const convDiscriminatorSchema = z.strictObject({
+  /** A convolutional discriminator: its input is a sample of data.shape ([channels, height, width]). */
+  kind: z.literal('conv'),
+  /** Its layers, input side first; the last one must output one unit per sample ([1, 1, 1]) through a sigmoid. */
+  layers: convLayers,
+  init,
+});
+
+/** G: an MLP (`kind` left out or 'mlp') or a list of convolutional layers (`kind: 'conv'`). */
+const generatorSchema = z.discriminatedUnion('kind', [mlpGeneratorSchema, convGeneratorSchema]);
+/** D: an MLP (`kind` left out or 'mlp') or a list of convolutional layers (`kind: 'conv'`). */
+const discriminatorSchema = z.discriminatedUnion('kind', [mlpDiscriminatorSchema, convDiscriminatorSchema]);
 
 /**
  * D's own learning rate, where it differs from G's (`learningRate`). Unset by default: both use `learningRate`.
@@ -151,7 +209,10 @@ const scenarioShape = z.strictObject({
   generator: generatorSchema,
   discriminator: discriminatorSchema,
   data: z.strictObject({
-    /** Shape of one real sample, e.g. [28, 28] for MNIST; the models see it flattened. */
+    /**
+     * Shape of one real sample, e.g. [28, 28] for MNIST; an MLP sees it flattened. A convolutional network's data
+     * is [channels, height, width], as PyTorch writes it (tfjs computes NHWC inside).
+     */
     shape: z.array(positiveInt).min(1).max(4),
     /**
      * Where real samples come from (src/quality/data.ts): 'uniform' (the default: seeded uniform noise in
@@ -186,26 +247,83 @@ const scenarioShape = z.strictObject({
   quality: qualitySchema.optional(),
 });
 
-export const scenarioSchema = scenarioShape.superRefine((scenario, ctx) => {
-  const dataSize = scenario.data.shape.reduce((a, b) => a * b, 1);
-  if (scenario.generator.outputSize !== dataSize) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['generator', 'outputSize'],
-      message:
-        `must equal the product of data.shape ` +
-        `(${scenario.data.shape.length > 1 ? `${scenario.data.shape.join('x')} = ` : ''}${dataSize}), ` +
-        `not ${scenario.generator.outputSize}`,
-    });
-  }
-  if (new Set(scenario.strategies).size !== scenario.strategies.length) {
-    ctx.addIssue({ code: 'custom', path: ['strategies'], message: 'lists a strategy twice' });
-  }
-  checkDataSource(scenario, ctx);
-  checkQuality(scenario, ctx);
-});
+export const scenarioSchema = scenarioShape
+  .superRefine((scenario, ctx) => {
+    const dataSize = scenario.data.shape.reduce((a, b) => a * b, 1);
+    if (scenario.generator.kind !== 'conv' && scenario.generator.outputSize !== dataSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['generator', 'outputSize'],
+        message:
+          `must equal the product of data.shape ` +
+          `(${scenario.data.shape.length > 1 ? `${scenario.data.shape.join('x')} = ` : ''}${dataSize}), ` +
+          `not ${scenario.generator.outputSize}`,
+      });
+    }
+    if (new Set(scenario.strategies).size !== scenario.strategies.length) {
+      ctx.addIssue({ code: 'custom', path: ['strategies'], message: 'lists a strategy twice' });
+    }
+    checkConvolutions(scenario, ctx);
+    checkDataSource(scenario, ctx);
+    checkQuality(scenario, ctx);
+  })
+  .transform((scenario): Scenario => {
+    // A convolutional G's output size is data.shape's (checked above): resolved like an MLP's, for what reads it.
+    const { generator } = scenario;
+    if (generator.kind !== 'conv') return scenario as Scenario;
+    return { ...scenario, generator: { ...generator, outputSize: scenario.data.shape.reduce((a, b) => a * b, 1) } };
+  });
 
 type RawScenario = z.output<typeof scenarioShape>;
+
+const shapeWords = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/**
+ * A convolutional network's shapes, layer by layer (PyTorch's output-size formulas): every layer must have an
+ * output; G's last output must be data.shape and D's one unit per sample through a sigmoid; a BatchNorm needs more
+ * than one value per channel (PyTorch's own check); a convolutional network's data is [channels, height, width].
+ */
+function checkConvolutions(scenario: RawScenario, ctx: z.RefinementCtx): void {
+  const { generator, discriminator, data, batchSize } = scenario;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const walk = (network: 'generator' | 'discriminator', input: [number, number, number], layers: readonly ConvLayerSpec[]): number[] | null => {
+    let [channels, height, width] = input;
+    for (const [i, layer] of layers.entries()) {
+      const outHeight = convOutputSide(layer.layer, height, layer.kernelSize, layer.stride, layer.padding);
+      const outWidth = convOutputSide(layer.layer, width, layer.kernelSize, layer.stride, layer.padding);
+      if (outHeight < 1 || outWidth < 1) {
+        issue([network, 'layers', i], `a ${layer.kernelSize}x${layer.kernelSize} ${layer.layer} (stride ${layer.stride}, padding ${layer.padding}) on a ${height}x${width} input has no output`);
+        return null;
+      }
+      [channels, height, width] = [layer.filters, outHeight, outWidth];
+      if (layer.batchNorm && batchSize * height * width < 2) {
+        issue([network, 'layers', i, 'batchNorm'], `needs more than 1 value per channel when training (batch ${batchSize} x ${height}x${width})`);
+      }
+    }
+    return [channels, height, width];
+  };
+  const isImage = data.shape.length === 3;
+  if ((generator.kind === 'conv' || discriminator.kind === 'conv') && !isImage) {
+    issue(['data', 'shape'], `must be [channels, height, width] for a convolutional network, not ${shapeWords(data.shape)}`);
+    return;
+  }
+  if (generator.kind === 'conv') {
+    const output = walk('generator', [generator.latentSize, 1, 1], generator.layers);
+    if (output && output.some((side, i) => side !== data.shape[i])) {
+      issue(['generator', 'layers'], `G's output is ${shapeWords(output)} ([channels, height, width]); it must equal data.shape ${shapeWords(data.shape)}`);
+    }
+  }
+  if (discriminator.kind === 'conv') {
+    const output = walk('discriminator', data.shape as [number, number, number], discriminator.layers);
+    const last = discriminator.layers.length - 1;
+    if (output && output.some((side) => side !== 1)) {
+      issue(['discriminator', 'layers'], `D must end in one unit per sample ([1, 1, 1]); its output is ${shapeWords(output)}`);
+    }
+    if (discriminator.layers[last]!.activation !== 'sigmoid') {
+      issue(['discriminator', 'layers', last, 'activation'], "must be 'sigmoid': the loss is BCE on D's probability (an MLP D ends in one too)");
+    }
+  }
+}
 
 /** The shapes a data source fixes: 2-D points, 28x28 digits, the Dirac-GAN's scalars. */
 function checkDataSource(scenario: RawScenario, ctx: z.RefinementCtx): void {
@@ -254,8 +372,14 @@ function checkQuality(scenario: RawScenario, ctx: z.RefinementCtx): void {
 
 /** What a scenario file is written as (defaults optional). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** An MLP generator, resolved. */
+export type MlpGenerator = z.output<typeof mlpGeneratorSchema>;
+/** An MLP discriminator, resolved. */
+export type MlpDiscriminator = z.output<typeof mlpDiscriminatorSchema>;
+/** A convolutional generator, resolved: `outputSize` is data.shape's product, as an MLP's must be. */
+export type ConvGenerator = z.output<typeof convGeneratorSchema> & { outputSize: number };
 /** A validated scenario with every default resolved. */
-export type Scenario = z.output<typeof scenarioSchema>;
+export type Scenario = Omit<RawScenario, 'generator'> & { generator: MlpGenerator | ConvGenerator };
 
 /**
  * Types a scenario file, as vitest's `defineConfig` does: it returns its argument unchanged and exists so that

@@ -7,9 +7,8 @@
 import { detach } from '../autograd/detach.js';
 import { Graph, type BackwardResult } from '../autograd/graph.js';
 import type { Parameter } from '../autograd/parameter.js';
-import type { Gan, NetworkOptimizer } from '../models/gan.js';
+import type { Gan, GanNetwork, NetworkOptimizer } from '../models/gan.js';
 import { binaryCrossEntropy } from '../models/loss.js';
-import type { Mlp } from '../models/mlp.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } from './strategy.js';
 
@@ -65,7 +64,7 @@ function heldGrads(parameters: readonly Parameter[]): Tensor[] {
 
 function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: StepObserver): StepContext {
   const generatorLoss = generatorLossTracker(gan, batch);
-  const network = (name: NetworkName, mlp: Mlp): Network =>
+  const network = (name: NetworkName, mlp: GanNetwork): Network =>
     Object.assign(
       (input: Tensor) => {
         const output = mlp.apply(input);
@@ -82,7 +81,7 @@ function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: Step
       },
     );
 
-  const optimizer = (name: NetworkName, mlp: Mlp, adam: NetworkOptimizer): Optimizer => ({
+  const optimizer = (name: NetworkName, mlp: GanNetwork, adam: NetworkOptimizer): Optimizer => ({
     zeroGrad() {
       for (const parameter of mlp.parameters) parameter.grad = null;
     },

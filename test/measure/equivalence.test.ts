@@ -4,6 +4,7 @@ import { parseScenario } from '../../src/scenario/load.js';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
 import tiny from '../fixtures/tiny.js';
+import tinyConv from '../fixtures/tiny-conv.js';
 
 describe('update equivalence', () => {
   beforeAll(async () => {
@@ -41,5 +42,23 @@ describe('update equivalence', () => {
     const scenario = parseScenario(tiny, 'tiny');
     const [, again] = await checkEquivalence(scenario, ['g-first', 'g-first'], 'g-first', 2);
     expect(again).toMatchObject({ maxParamDiff: 0 });
+  });
+
+  it("with BatchNorm: simultaneous strategies still train identical parameters, but D's running statistics part", async () => {
+    // Training-mode BatchNorm normalises with the batch's statistics, so D's output on a batch does not depend on
+    // how many forwards came before it: the parameters of retain-graph, g-first and single-forward stay identical.
+    // The running statistics do not: g-first's third D forward (on the fake batch again) is a third update per step.
+    const scenario = parseScenario({ ...tinyConv, optimizer: { learningRate: 0.05 } }, 'tiny-conv');
+    const results = await checkEquivalence(scenario, STRATEGY_IDS, 'retain-graph', 3);
+    const byId = Object.fromEntries(results.map((result) => [result.strategy, result]));
+    expect(byId['retain-graph']).toMatchObject({ equivalence: 'reference', maxParamDiff: 0, maxRunningStatsDiff: 0 });
+    expect(byId['single-forward']).toMatchObject({ equivalence: 'identical', maxRunningStatsDiff: 0 });
+    expect(byId['g-first']).toMatchObject({ equivalence: 'identical' });
+    expect(byId['g-first']!.maxRunningStatsDiff).toBeGreaterThan(1e-3);
+    expect(byId['detach-d-first']!.equivalence).toBe('different');
+    expect(byId['detach-d-first']!.maxRunningStatsDiff).toBeGreaterThan(1e-3);
+    // No BatchNorm in D: nothing to compare.
+    const mlp = await checkEquivalence(parseScenario(tiny, 'tiny'), ['retain-graph', 'g-first'], 'retain-graph', 1);
+    expect(mlp.map((result) => result.maxRunningStatsDiff)).toEqual([null, null]);
   });
 });

@@ -65,3 +65,74 @@ describe('predictFlops', () => {
     ).toBe(100);
   });
 });
+
+describe('kernelFlops on convolutions as tfjs runs them, against hand-computed counts', () => {
+  // A conv2d 3 -> 8, 4x4 kernel, stride 2, padding 1, on a batch of 2 images of 16x16 (NHWC): output 8x8.
+  // Each output element sums 4·4·3 = 48 products: 2 · (2·8·8·8 outputs) · 48 = 98,304 FLOPs.
+  it('counts a convolution as 2 x outputs x k² x in', () => {
+    expect(kernelFlops({ name: 'Conv2D', inputShapes: [[2, 16, 16, 3], [4, 4, 3, 8]], outputShapes: [[2, 8, 8, 8]] })).toBe(98_304);
+  });
+
+  it("counts its input gradient (Conv2DBackpropInput: dy [2, 8, 8, 8], the filter) and its filter gradient the same", () => {
+    expect(kernelFlops({ name: 'Conv2DBackpropInput', inputShapes: [[2, 8, 8, 8], [4, 4, 3, 8]], outputShapes: [[2, 16, 16, 3]] })).toBe(98_304);
+    expect(kernelFlops({ name: 'Conv2DBackpropFilter', inputShapes: [[2, 16, 16, 3], [2, 8, 8, 8]], outputShapes: [[4, 4, 3, 8]] })).toBe(98_304);
+  });
+
+  // A transposed convolution 8 -> 3 (ConvTranspose2d(8, 3, 4, 2, 1)) on 2 inputs of 8x8: output 16x16. PyTorch's
+  // count: every input element scatters into 4·4·3 outputs, 2 · (2·8·8·8 inputs) · 48 = 98,304: the convolution
+  // above run backwards. tfjs's conv2dTranspose is that Conv2DBackpropInput kernel, its filter [4, 4, 3 (out), 8 (in)].
+  it('counts a transposed convolution (tfjs: Conv2DBackpropInput) as 2 x inputs x k² x out, PyTorch\'s count', () => {
+    expect(kernelFlops({ name: 'Conv2DBackpropInput', inputShapes: [[2, 8, 8, 8], [4, 4, 3, 8]], outputShapes: [[2, 16, 16, 3]] })).toBe(
+      2 * (2 * 8 * 8 * 8) * 4 * 4 * 3,
+    );
+    // Its input gradient is a convolution of the output's gradient with the same filter; its filter gradient a
+    // Conv2DBackpropFilter with x = the output's gradient [2, 16, 16, 3] and dy = its input [2, 8, 8, 8].
+    expect(kernelFlops({ name: 'Conv2D', inputShapes: [[2, 16, 16, 3], [4, 4, 3, 8]], outputShapes: [[2, 8, 8, 8]] })).toBe(98_304);
+    expect(kernelFlops({ name: 'Conv2DBackpropFilter', inputShapes: [[2, 16, 16, 3], [2, 8, 8, 8]], outputShapes: [[4, 4, 3, 8]] })).toBe(98_304);
+  });
+
+  it('counts what a real transposed convolution and its gradients run, on the cpu backend, as the hand count', async () => {
+    const { tf } = await import('../../src/tf.js');
+    const { profileStep } = await import('../../src/measure/memory.js');
+    const { gradientsOf } = await import('../helpers/gradients.js');
+    await tf.setBackend('cpu');
+    const x = tf.variable(tf.randomNormal([2, 8, 8, 8], 0, 1, 'float32', 1));
+    const filter = tf.variable(tf.randomNormal([4, 4, 3, 8], 0, 1, 'float32', 2));
+    const profile = await profileStep(() => {
+      const { value, gradients } = gradientsOf([x, filter], () => tf.sum(tf.conv2dTranspose(x as never, filter as never, [2, 16, 16, 3], 2, 1)));
+      tf.dispose([value, ...gradients]);
+    });
+    const convolutions = profile.kernels.filter(({ name }) => name.startsWith('Conv2D'));
+    expect(convolutions.map(({ name }) => name)).toEqual(['Conv2DBackpropInput', 'Conv2D', 'Conv2DBackpropFilter']);
+    expect(countKernelFlops(convolutions).flops).toBe(3 * 98_304);
+    tf.dispose([x, filter]);
+  });
+});
+
+describe('predictFlops with convolutional layers', () => {
+  const conv = (layer: 'conv2d' | 'convTranspose2d', inChannels: number, outChannels: number, inSide: number, outSide: number) => ({
+    layer,
+    inChannels,
+    outChannels,
+    kernelSize: 4,
+    stride: 2,
+    padding: 1,
+    inHeight: inSide,
+    inWidth: inSide,
+    outHeight: outSide,
+    outWidth: outSide,
+    bias: false,
+    batchNorm: false,
+  });
+  // G: one ConvTranspose2d 8 -> 3 from 8x8 to 16x16 (24,576 MACs per sample); D: one Conv2d 3 -> 8 back (24,576).
+  const layersOf = { generator: [conv('convTranspose2d', 8, 3, 8, 16)], discriminator: [conv('conv2d', 3, 8, 16, 8)] };
+
+  it('charges each forward 2·B·MACs and each backward product the same, as for dense layers', () => {
+    expect(predictFlops({ forwards: [{ network: 'generator', batchSize: 2 }, { network: 'discriminator', batchSize: 2 }], backwards: [] }, layersOf)).toBe(
+      2 * 98_304,
+    );
+    const backward = (parameterGradients: boolean, inputGradient: boolean) =>
+      predictFlops({ forwards: [], backwards: [{ network: 'discriminator', batchSize: 2, parameterGradients, inputGradient }] }, layersOf);
+    expect([backward(true, false), backward(true, true), backward(false, true)]).toEqual([98_304, 2 * 98_304, 98_304]);
+  });
+});

@@ -7,6 +7,7 @@ import { createSgd } from '../../src/models/sgd.js';
 import { loadScenarioFile, parseScenario } from '../../src/scenario/load.js';
 import { tf } from '../../src/tf.js';
 import tiny from '../fixtures/tiny.js';
+import type { MlpGenerator } from '../../src/scenario/schema.js';
 
 const files = (dir: string) => readdirSync(dir).filter((file) => file.endsWith('.ts')).map((file) => join(dir, file));
 const quality = { steps: 10, evaluateEvery: 5, threshold: { metric: 'modes', value: 8, direction: 'above' } } as const;
@@ -33,8 +34,8 @@ describe('the scenario schema for training to a result', () => {
     const scenario = parseScenario(tiny, 'tiny');
     expect(scenario.data.source).toBe('uniform');
     expect(scenario.loss.generator).toBe('non-saturating');
-    expect(scenario.generator.bias).toBe(true);
-    expect(scenario.generator.initialValue).toBeUndefined();
+    expect((scenario.generator as MlpGenerator).bias).toBe(true);
+    expect((scenario.generator as MlpGenerator).initialValue).toBeUndefined();
     expect(scenario.quality).toBeUndefined();
     expect(scenario.optimizer).toEqual({ name: 'adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
   });

@@ -7,14 +7,15 @@ const HEADER_LINE =
   'scenario,backend,device,strategy,batch_size,samples,time_ms_mean,time_ms_p50,time_ms_p99,time_rme_pct,flops,' +
   'flops_predicted,kernels,g_forwards,d_forwards,g_backwards,d_backwards,backward_calls,wasted_grad_elems,' +
   'peak_bytes,retained_bytes,leaked_tensors,equivalent_to,max_param_diff,status,error,' +
-  'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches,sweep,d_to_g_macs';
+  'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches,sweep,d_to_g_macs,' +
+  'g_bn_updates,d_bn_updates,d_running_stats_diff';
 
 const fieldsOf = (line: string) => line.split(',');
 
 describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
-    expect(CSV_HEADERS).toHaveLength(34);
+    expect(CSV_HEADERS).toHaveLength(37);
   });
 
   it('writes one row per cell with its numbers under their headers', () => {
@@ -47,7 +48,7 @@ describe('renderCsv', () => {
     const row = csv.trimEnd().split('\n')[1]!;
     expect(row).toBe(
       'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
-        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,',
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,',
     );
   });
 
@@ -58,7 +59,14 @@ describe('renderCsv', () => {
     // D 528 MACs per sample over G's 640.
     expect(row).toMatchObject({ sweep: 'crossover', d_to_g_macs: '0.825' });
     const ownScenario = renderCsv([makeCell('g-first')], { scenarios: [makeScenario()] }).trimEnd().split('\n');
-    expect(fieldsOf(ownScenario[1]!).slice(-2)).toEqual(['', '0.825']);
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-2)).toEqual(['', '']);
+    expect(fieldsOf(ownScenario[1]!).slice(-5, -3)).toEqual(['', '0.825']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-5, -3)).toEqual(['', '']);
+  });
+
+  it("writes BatchNorm's running-statistics updates per network and D's running-statistics divergence last, empty where unknown", () => {
+    const cell = { ...makeCell('g-first'), generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 3, maxRunningStatsDiff: 0.125 };
+    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-3)).toEqual(['1', '3', '0.125']);
+    // A file written before the fields existed has none of them.
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-3)).toEqual(['', '', '']);
   });
 });

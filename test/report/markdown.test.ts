@@ -50,6 +50,29 @@ describe('renderReport', () => {
     expect(report).toContain("alternating, D first (G's gradient goes through the updated D): detach-d-first");
   });
 
+  it("with BatchNorm: a column of updates per network, and D's running statistics against the reference's in the check", () => {
+    // retain-graph as the reference (its D forwards twice); g-first's third D forward updates D's statistics once more.
+    const withBatchNorm = makeCells({
+      'retain-graph': { generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 2, equivalence: 'reference', equivalentTo: 'retain-graph', maxRunningStatsDiff: 0 },
+      'detach-d-first': { generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 3, equivalentTo: 'retain-graph', maxRunningStatsDiff: 0.02 },
+      'g-first': { generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 3, equivalence: 'identical', maxParamDiff: 0, equivalentTo: 'retain-graph', maxRunningStatsDiff: 0.015 },
+      'single-forward': { generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 2, equivalence: 'identical', maxParamDiff: 0, equivalentTo: 'retain-graph', maxRunningStatsDiff: 0 },
+    });
+    const report = renderReport(makeRun({ cells: withBatchNorm }));
+    expect(report).toContain('| Backwards (calls) | BatchNorm updates | Wasted grads |');
+    expect(report.split('\n').find((line) => line.startsWith('| g-first'))).toContain(
+      "| G 1 · D 3 | 545 | 32.0 KiB | 0 B | 0 | identical to retain-graph; D's running stats Δ 1.5e-2 |",
+    );
+    expect(report).toContain(
+      "D's BatchNorm running statistics after the same steps (retain-graph, 2 D updates a step): single-forward, 2 D updates a step match; " +
+        'detach-d-first (max Δ 2.0e-2, 3 D updates a step) and g-first (max Δ 1.5e-2, 3 D updates a step) differ.',
+    );
+    expect(report).toContain("With BatchNorm in training mode the parameters of g-first still agree with retain-graph's although D's running statistics do not");
+    // Without BatchNorm: no column, no sentence.
+    const plain = renderReport(makeRun());
+    expect(plain).not.toContain('BatchNorm');
+  });
+
   it('shows an errored cell with its error and marks its claims inconclusive', () => {
     const cells = [
       ...makeCells().filter((cell) => cell.strategy !== 'g-first'),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
 import { loadScenario, ScenarioError } from '../../src/scenario/load.js';
+import type { MlpGenerator } from '../../src/scenario/schema.js';
 
 const valid = {
   name: 'ok',
@@ -29,7 +30,7 @@ describe('loadScenario', () => {
     expect(scenario.strategies).toEqual([...STRATEGY_IDS]);
     expect(scenario.backend).toBe('auto');
     expect(scenario.optimizer).toEqual({ name: 'adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
-    expect(scenario.generator.activation).toBe('leakyRelu');
+    expect((scenario.generator as MlpGenerator).activation).toBe('leakyRelu');
   });
 
   it('names the file and the field path of a value of the wrong type', async () => {

@@ -7,6 +7,7 @@ import { defineSweep, expandSweep, isSweep, SweepError, type SweepInput } from '
 import { STRATEGY_IDS } from '../../src/strategies/ids.js';
 import { scenarioLayers } from '../../src/results/cell.js';
 import { macsPerSample } from '../../src/models/mlp.js';
+import type { MlpDiscriminator } from '../../src/scenario/schema.js';
 
 const base: SweepInput['base'] = {
   generator: { latentSize: 2, hidden: [3], outputSize: 4 },
@@ -32,7 +33,7 @@ describe('expandSweep', () => {
   it('names every combination of the axes after its values, batch sizes outermost, widths innermost', () => {
     const variants = expandSweep(sweep({ axes: { discriminatorWidth: [8, 16], batchSize: [4, 32] } }));
     expect(variants.map(({ scenario }) => scenario.name)).toEqual(['cross-d8x2-b4', 'cross-d16x2-b4', 'cross-d8x2-b32', 'cross-d16x2-b32']);
-    expect(variants.map(({ scenario }) => [scenario.discriminator.hidden, scenario.batchSize])).toEqual([
+    expect(variants.map(({ scenario }) => [(scenario.discriminator as MlpDiscriminator).hidden, scenario.batchSize])).toEqual([
       [[8, 8], 4],
       [[16, 16], 4],
       [[8, 8], 32],
@@ -49,12 +50,12 @@ describe('expandSweep', () => {
     expect(variant!.scenario.discriminator).toEqual({ hidden: [8, 8], activation: 'leakyRelu', bias: true });
     expect(variant!.sweep.values).toEqual({ discriminatorWidth: 8 });
     const byDepth = expandSweep(sweep({ axes: { discriminatorDepth: [1, 3] } }));
-    expect(byDepth.map(({ scenario }) => [scenario.name, scenario.discriminator.hidden])).toEqual([
+    expect(byDepth.map(({ scenario }) => [scenario.name, (scenario.discriminator as MlpDiscriminator).hidden])).toEqual([
       ['cross-d5x1', [5]],
       ['cross-d5x3', [5, 5, 5]],
     ]);
     const byBatch = expandSweep(sweep({ axes: { batchSize: [8] } }));
-    expect(byBatch.map(({ scenario }) => [scenario.name, scenario.discriminator.hidden, scenario.batchSize])).toEqual([['cross-b8', [5, 5], 8]]);
+    expect(byBatch.map(({ scenario }) => [scenario.name, (scenario.discriminator as MlpDiscriminator).hidden, scenario.batchSize])).toEqual([['cross-b8', [5, 5], 8]]);
   });
 
   it("names the sweep's own field at fault", () => {
@@ -84,7 +85,7 @@ describe('expandSweep', () => {
     );
     // Both given: base's hidden layers do not matter.
     const both = expandSweep(sweep({ base: { ...base, discriminator: { hidden: [5, 6] } }, axes: { discriminatorWidth: [7], discriminatorDepth: [3] } }));
-    expect(both.map(({ scenario }) => [scenario.name, scenario.discriminator.hidden])).toEqual([['cross-d7x3', [7, 7, 7]]]);
+    expect(both.map(({ scenario }) => [scenario.name, (scenario.discriminator as MlpDiscriminator).hidden])).toEqual([['cross-d7x3', [7, 7, 7]]]);
   });
 });
 

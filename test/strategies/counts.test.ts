@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StepCounts } from '../../src/measure/counts.js';
 import { countKernelFlops, predictFlops } from '../../src/measure/flops.js';
+import { startBackend } from '../../src/backends/index.js';
 import { observeStep } from '../../src/measure/observe.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -90,18 +91,30 @@ describe('strategy counts on the tiny GAN', () => {
     const { profile } = await measure(id);
     expect(profile.leakedTensors).toBe(0);
   });
+});
 
-  it("detach-d-first holds exactly G graph's 104 saved bytes while D steps", async () => {
-    // The distinct buffers G's recorded forward saves, less its weights (PyTorch saves parameters by reference,
-    // so they are no memory of the graph's): z (2x2) 16, layer-1 output (2x3) 24, layer-2 output before tanh
-    // (2x4) 32, tanh output (2x4) 32 = 104 bytes. d_loss.backward() freed D's two forwards; G's graph waits for
-    // g_loss.backward(), after D's step.
-    const { counts } = await measure('detach-d-first');
-    expect(counts.retainedBytes).toBe(104);
+// The graph's saved tensors as PyTorch holds them, on every backend: wasm's Identity copied each saved tensor
+// (src/kernels/wasm-identity.ts), so a tensor saved by two nodes counted twice there.
+describe.each(['cpu', 'wasm'] as const)('graph bytes held at the optimizer steps of the tiny GAN, on %s', (backend) => {
+  beforeAll(async () => {
+    await startBackend(backend);
+  });
+  afterEach(() => {
+    tf.disposeVariables();
   });
 
-  it("frozen-d, like detach-d-first, holds G graph's 104 saved bytes while D steps", async () => {
-    expect((await measure('frozen-d')).counts.retainedBytes).toBe(104);
+  it("detach-d-first holds exactly G graph's 72 saved bytes while D steps", async () => {
+    // The distinct buffers G's recorded forward saves, less its weights (PyTorch saves parameters by reference,
+    // so they are no memory of the graph's), as PyTorch saves them: z (2x2) 16 (addmm's input), the layer-1
+    // output (2x3) 24 (the in-place LeakyReLU's result and layer 2's input: one buffer), the tanh output (2x4) 32
+    // = 72 bytes. Not layer 2's output before tanh: addmm never saves its output (src/models/dense.ts's
+    // GanLinear). d_loss.backward() freed D's two forwards; G's graph waits for g_loss.backward(), after D's step.
+    const { counts } = await measure('detach-d-first');
+    expect(counts.retainedBytes).toBe(72);
+  });
+
+  it("frozen-d, like detach-d-first, holds G graph's 72 saved bytes while D steps", async () => {
+    expect((await measure('frozen-d')).counts.retainedBytes).toBe(72);
   });
 
   it('g-first holds no graph at its optimizer steps: each backward freed all it had recorded', async () => {
@@ -109,12 +122,14 @@ describe('strategy counts on the tiny GAN', () => {
   });
 
   it.each(['retain-graph', 'single-forward'] as const)(
-    "%s holds only the retained branch g_loss never reaches when the optimizers step: D(real)'s 96 bytes",
+    "%s holds only the retained branch g_loss never reaches when the optimizers step: D(real)'s 112 bytes",
     async (id) => {
       // The first backward retained the graph; the second (g_loss, which does not depend on D(real)) freed the
-      // rest. Left: D(real)'s forward, real (2x4) 32 + layer-1 output (2x5) 40 + D's output (2x1) 8, and d_loss's
-      // own nodes: BCE's saved prediction on the fake (2x1) 8 and the division's two scalars 8 = 96 bytes.
-      expect((await measure(id)).counts.retainedBytes).toBe(96);
+      // rest. Left: D(real)'s forward, real (2x4) 32 + layer-1 output (2x5) 40 + D's output (2x1) 8, its BCE's
+      // target, the valid labels (2x1) 8, and d_loss's own nodes: the BCE on the fake, its prediction (2x1) 8 and
+      // its target, the fake labels (2x1) 8 (binary_cross_entropy saves both), and the division's two scalars 8
+      // = 112 bytes.
+      expect((await measure(id)).counts.retainedBytes).toBe(112);
     },
   );
 });

@@ -65,6 +65,8 @@ export interface EquivalenceResultLine {
   reference: PytorchStrategyId;
   /** Largest absolute parameter difference to the reference after `steps` float64 steps; null when it failed. */
   maxParamDiff: number | null;
+  /** The same for D's BatchNorm running means and variances; null where D has none (absent from older workers). */
+  maxRunningStatsDiff?: number | null;
   error: WorkerFailure | null;
 }
 

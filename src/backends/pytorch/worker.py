@@ -13,7 +13,8 @@ Operations: hello, calibrate, setup, equivalence, observe, time, train, shutdown
 below). The worker exits when stdin closes, on shutdown, or on SIGINT/SIGTERM.
 
 What it runs: the scenario's G and D (nn.Linear layers with PyTorch's default init, the scenario's activations,
-D ends in one sigmoid unit), nn.BCELoss, one torch.optim.Adam per network (PyTorch's default implementation for the
+D ends in one sigmoid unit; or the scenario's nn.Conv2d / nn.ConvTranspose2d layers, each optionally followed by
+nn.BatchNorm2d in training mode and an activation, NCHW, with PyTorch's init or DCGAN's weights_init), nn.BCELoss, one torch.optim.Adam per network (PyTorch's default implementation for the
 device), float32, a pool of 4 batches seeded from the scenario's seed, on CUDA when torch.cuda.is_available() (TF32
 off) and on the CPU otherwise. The strategies are the post's PyTorch, line for line (STEPS below).
 
@@ -54,7 +55,7 @@ BATCH_POOL = 4  # src/runner.ts: distinct batches the timed steps cycle through
 LEAKY_RELU_SLOPE = 0.2  # src/models/dense.ts
 THREADS_VARIABLE = "GAN_BENCH_TORCH_THREADS"
 
-# Matrix products: the only ops whose FLOPs count (src/measure/flops.ts, torch.utils.flop_counter's convention).
+# Matrix products: each counts as a computing op on the CPU even where it calls another (cpu_kernel_count).
 MATMUL_OPS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::matmul", "aten::baddbmm", "aten::addmv", "aten::mv"}
 # aten ops that compute nothing on the CPU: views, aliases, allocations, metadata. The CPU kernel count skips them.
 NON_COMPUTING_OPS = {
@@ -89,8 +90,12 @@ def torch_version():
 def activation_module(name):
     nn = torch.nn
     builders = {
-        "leakyRelu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE),
-        "relu": nn.ReLU,
+        # In place, as pytorch/examples dcgan/main.py (nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True)) and
+        # PyTorch-GAN's gan.py write them: the in-place form saves its result, which the next layer saves anyway,
+        # and so do the harness's tfjs networks (src/models/activation.ts); the out-of-place LeakyReLU would save
+        # its input, one more activation per layer held by the graph.
+        "leakyRelu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE, inplace=True),
+        "relu": lambda: nn.ReLU(inplace=True),
         "tanh": nn.Tanh,
         "sigmoid": nn.Sigmoid,
         "linear": nn.Identity,
@@ -100,9 +105,24 @@ def activation_module(name):
     return builders[name]()
 
 
+def conv_module(spec):
+    """nn.Conv2d or nn.ConvTranspose2d as the layer spec says (src/scenario/schema.ts: filters, square kernel, stride,
+    padding, bias)."""
+    module = torch.nn.Conv2d if spec["layer"] == "conv2d" else torch.nn.ConvTranspose2d
+    return module(spec["inChannels"], spec["filters"], spec["kernelSize"], stride=spec["stride"], padding=spec["padding"],
+                  bias=spec["bias"])
+
+
 LAYER_BUILDERS = {
     "linear": lambda spec: torch.nn.Linear(spec["inputSize"], spec["outputSize"]),
     "activation": lambda spec: activation_module(spec["name"]),
+    "conv": conv_module,
+    # BatchNorm2d with PyTorch's defaults (eps 1e-5, momentum 0.1, affine, running statistics), in training mode.
+    "batchNorm2d": lambda spec: torch.nn.BatchNorm2d(spec["channels"]),
+    # z [batch, nz] -> [batch, nz, 1, 1] (DCGAN's noise shape); a flat sample -> [C, H, W] for a convolutional D.
+    "unflatten": lambda spec: torch.nn.Unflatten(1, tuple(spec["shape"])),
+    # D's [batch, 1, 1, 1] -> [batch, 1] (the labels' shape); an image -> a flat sample for an MLP D.
+    "flatten": lambda spec: torch.nn.Flatten(),
 }
 
 
@@ -118,20 +138,77 @@ def mlp_spec(widths, activation, output_activation):
     return layers
 
 
+def conv_spec(in_channels, layers):
+    """A convolutional network's modules (src/models/conv-net.ts): each layer, then BatchNorm2d where it has one, then
+    its activation ('linear' adds none)."""
+    modules = []
+    channels = in_channels
+    for layer in layers:
+        modules.append({**layer, "kind": "conv", "inChannels": channels})
+        channels = layer["filters"]
+        if layer["batchNorm"]:
+            modules.append({"kind": "batchNorm2d", "channels": channels})
+        if layer["activation"] != "linear":
+            modules.append({"kind": "activation", "name": layer["activation"]})
+    return modules
+
+
 def network_specs(scenario):
-    """G and D of a resolved scenario (src/scenario/schema.ts): D's output is one unit with a sigmoid."""
+    """G and D of a resolved scenario (src/scenario/schema.ts), MLP or convolutional: an MLP D's output is one unit
+    with a sigmoid; a convolutional G takes z as [nz, 1, 1] and gives [C, H, W] images; a convolutional D takes images
+    and ends in [1, 1, 1], flattened to the labels' [batch, 1]."""
     g, d = scenario["generator"], scenario["discriminator"]
-    return {
-        "generator": mlp_spec([g["latentSize"], *g["hidden"], g["outputSize"]], g["activation"], g["outputActivation"]),
-        "discriminator": mlp_spec([g["outputSize"], *d["hidden"], 1], d["activation"], "sigmoid"),
-    }
+    image = scenario["data"]["shape"]
+    if g.get("kind") == "conv":
+        generator = [{"kind": "unflatten", "shape": [g["latentSize"], 1, 1]}, *conv_spec(g["latentSize"], g["layers"])]
+    else:
+        generator = mlp_spec([g["latentSize"], *g["hidden"], g["outputSize"]], g["activation"], g["outputActivation"])
+    if d.get("kind") == "conv":
+        reshape = [] if g.get("kind") == "conv" else [{"kind": "unflatten", "shape": image}]
+        discriminator = [*reshape, *conv_spec(image[0], d["layers"]), {"kind": "flatten"}]
+    else:
+        reshape = [{"kind": "flatten"}] if g.get("kind") == "conv" else []
+        discriminator = [*reshape, *mlp_spec([g["outputSize"], *d["hidden"], 1], d["activation"], "sigmoid")]
+    return {"generator": generator, "discriminator": discriminator}
 
 
-def build_network(spec):
+def network_inits(scenario):
+    """How each network starts: 'pytorch' (the modules' own initialisation) or 'dcgan' (weights_init)."""
+    return {name: scenario[name].get("init", "pytorch") if scenario[name].get("kind") == "conv" else "pytorch"
+            for name in ("generator", "discriminator")}
+
+
+def dcgan_weights_init(module):
+    """pytorch/examples dcgan/main.py's weights_init, applied with Module.apply after construction, as main.py does."""
+    classname = module.__class__.__name__
+    if classname.find("Conv") != -1:
+        torch.nn.init.normal_(module.weight, 0.0, 0.02)
+    elif classname.find("BatchNorm") != -1:
+        torch.nn.init.normal_(module.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(module.bias)
+
+
+def build_network(spec, init="pytorch"):
     for layer in spec:
         if layer["kind"] not in LAYER_BUILDERS:
             raise ValueError(f"unknown layer kind '{layer['kind']}' (known: {', '.join(LAYER_BUILDERS)})")
-    return torch.nn.Sequential(*[LAYER_BUILDERS[layer["kind"]](layer) for layer in spec])
+    network = torch.nn.Sequential(*[LAYER_BUILDERS[layer["kind"]](layer) for layer in spec])
+    if init == "dcgan":
+        network.apply(dcgan_weights_init)
+    return network
+
+
+def batch_norm_modules(network):
+    return [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def running_statistics(network):
+    """Every BatchNorm layer's running mean then running variance, flattened; None without BatchNorm."""
+    modules = batch_norm_modules(network)
+    if not modules:
+        return None
+    with torch.no_grad():
+        return torch.cat([t.detach().reshape(-1) for m in modules for t in (m.running_mean, m.running_var)])
 
 
 class Gan:
@@ -140,12 +217,13 @@ class Gan:
 
     def __init__(self, scenario, device, dtype):
         specs = network_specs(scenario)
+        inits = network_inits(scenario)
         optimizer = scenario["optimizer"]
         seed = scenario["seed"]
         torch.manual_seed(seed)
-        self.G = build_network(specs["generator"]).to(device=device, dtype=dtype)
+        self.G = build_network(specs["generator"], inits["generator"]).to(device=device, dtype=dtype)
         torch.manual_seed(seed + 1)
-        self.D = build_network(specs["discriminator"]).to(device=device, dtype=dtype)
+        self.D = build_network(specs["discriminator"], inits["discriminator"]).to(device=device, dtype=dtype)
         settings = dict(lr=optimizer["learningRate"], betas=(optimizer["beta1"], optimizer["beta2"]),
                         eps=optimizer["epsilon"])
         self.optimizer_G = torch.optim.Adam(self.G.parameters(), **settings)
@@ -160,17 +238,17 @@ class Gan:
 
 def make_batches(scenario, count, device, dtype):
     """`count` batches (z ~ N(0, 1), real ~ U(-1, 1), labels ones and zeros), drawn on the CPU from the scenario's
-    seed so that every device gets the same values."""
+    seed so that every device gets the same values. Real samples are images [C, H, W] for a convolutional D."""
     generator = torch.Generator(device="cpu").manual_seed(scenario["seed"] * 7919)
     batch_size = scenario["batchSize"]
     latent = scenario["generator"]["latentSize"]
-    data = scenario["generator"]["outputSize"]
+    data = scenario["data"]["shape"] if scenario["discriminator"].get("kind") == "conv" else [scenario["generator"]["outputSize"]]
     valid = torch.ones(batch_size, 1, device=device, dtype=dtype)
     fake = torch.zeros(batch_size, 1, device=device, dtype=dtype)
     batches = []
     for _ in range(count):
         z = torch.randn(batch_size, latent, generator=generator, dtype=dtype).to(device)
-        real = (torch.rand(batch_size, data, generator=generator, dtype=dtype) * 2 - 1).to(device)
+        real = (torch.rand(batch_size, *data, generator=generator, dtype=dtype) * 2 - 1).to(device)
         batches.append((z, real, valid, fake))
     return batches
 
@@ -429,13 +507,14 @@ class _Saved:
     """What the graph holds for one saved tensor while the observer watches (saved_tensors_hooks' pack result):
     its release is the graph letting go of the tensor."""
 
-    __slots__ = ("tensor", "version", "__weakref__")
+    __slots__ = ("tensor", "version", "check_version", "__weakref__")
 
-    def __init__(self, tensor):
+    def __init__(self, tensor, check_version=True):
         # A detached alias (same storage, same version counter): holding the tensor itself would tie a saved
         # output to its own grad_fn, a reference cycle through C++ that Python's gc cannot break.
         self.tensor = tensor.detach()
         self.version = tensor._version
+        self.check_version = check_version
 
 
 def storage_of(tensor):
@@ -461,7 +540,9 @@ class StepObserver:
       optimizer step uses the contributions its parameters' .grad holds; zero_grad discards them; the rest,
       overwritten or left at the step's end, are wasted too;
     - retained bytes: saved_tensors_hooks wrap every tensor a graph saves; when an optimizer step starts, the
-      distinct storages of the saved tensors still held are summed; the most over the step's optimizer steps."""
+      distinct storages of the saved tensors still held are summed; the most over the step's optimizer steps;
+    - BatchNorm running-statistics updates: a forward hook on every BatchNorm module counts its calls in training
+      mode (each updates its running statistics); per network, the calls over its BatchNorm modules."""
 
     tokens = 0
 
@@ -475,6 +556,11 @@ class StepObserver:
             for p in module.parameters():
                 self.network_of_param[p] = name
         self.forwards = []  # {network, batchSize, output, input}
+        self.batch_norms = {name: batch_norm_modules(module) for name, module in self.networks.items()}
+        self.batch_norm_calls = {name: 0 for name in self.networks}
+        # BatchNorm's running statistics: saved by reference by its backward node and updated in place by every
+        # training-mode forward, like parameters they hold no graph memory of their own.
+        self.buffer_storages = {storage_of(b)[0] for module in self.networks.values() for b in module.buffers()}
         self.traversals = []
         self.backward_calls = 0
         self.contributions = []  # [param, elements, state]; the holding tensor carries the indices (TAG)
@@ -488,6 +574,8 @@ class StepObserver:
     def __enter__(self):
         for name, module in self.networks.items():
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+            for batch_norm in self.batch_norms[name]:
+                self._handles.append(batch_norm.register_forward_hook(self._batch_norm_hook(name)))
         for p, name in self.network_of_param.items():
             # A hook can only be registered while the parameter requires a gradient (frozen-d leaves D frozen at the
             # end of a step); once registered it stays, whatever requires_grad_ does later.
@@ -534,6 +622,12 @@ class StepObserver:
                 output.register_hook(self._mark(record, "outputReached"))
             if x.requires_grad:
                 x.register_hook(self._mark(record, "inputReached"))
+        return hook
+
+    def _batch_norm_hook(self, name):
+        def hook(module, inputs, output):
+            if module.training:
+                self.batch_norm_calls[name] += 1
         return hook
 
     def _mark(self, record, field):
@@ -631,11 +725,11 @@ class StepObserver:
         def step(*args, **kwargs):
             # Parameters are saved by reference and updated in place: the graph holds no memory of its own for
             # them, so their storages do not count (the tfjs side leaves saved parameter values out the same way).
-            parameter_storages = {storage_of(p)[0] for p in self.network_of_param}
+            by_reference = {storage_of(p)[0] for p in self.network_of_param} | self.buffer_storages
             held = {}
             for saved in list(self.saved):
                 address, size = storage_of(saved.tensor)
-                if address not in parameter_storages:
+                if address not in by_reference:
                     held[address] = size
             self.retained_bytes = max(self.retained_bytes, sum(held.values()))
             self._settle(optimizer, "used")
@@ -650,13 +744,16 @@ class StepObserver:
 
     # -- saved tensors
     def _pack(self, tensor):
-        saved = _Saved(tensor)
+        # BatchNorm's running statistics change at every training-mode forward, which PyTorch 1.13's
+        # native_batch_norm does without bumping their version; PyTorch itself never refuses them, so neither does
+        # this check (a real refusal would have raised in the uninstrumented steps before this one).
+        saved = _Saved(tensor, check_version=storage_of(tensor)[0] not in self.buffer_storages)
         self.saved.add(saved)
         return saved
 
     def _unpack(self, saved):
         # saved_tensors_hooks bypass autograd's own check that a saved tensor was not modified in place: redo it.
-        if saved.tensor._version != saved.version:
+        if saved.check_version and saved.tensor._version != saved.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation "
                 f"(version {saved.version} when saved, {saved.tensor._version} now; checked by the worker's "
@@ -677,7 +774,19 @@ class StepObserver:
             "backwardCalls": self.backward_calls,
             "wastedGradientElements": wasted,
             "retainedBytes": self.retained_bytes,
+            "generatorBatchNormUpdates": self.batch_norm_updates("generator"),
+            "discriminatorBatchNormUpdates": self.batch_norm_updates("discriminator"),
         }
+
+    def batch_norm_updates(self, name):
+        """Training-mode forwards through the network's BatchNorm layers, per network: calls over modules."""
+        modules = len(self.batch_norms[name])
+        if modules == 0:
+            return 0
+        calls = self.batch_norm_calls[name]
+        if calls % modules != 0:
+            raise RuntimeError(f"{name}'s {modules} BatchNorm modules ran {calls} times: not once each per forward")
+        return calls // modules
 
 
 def python_tensors():
@@ -686,17 +795,119 @@ def python_tensors():
     return sum(1 for obj in gc.get_objects() if issubclass(type(obj), torch.Tensor))
 
 
-def profiler_events_flops(events):
-    """FLOPs of the matrix products among torch.profiler's events (with_flops=True; PyTorch < 2.1): each product
-    counted once, where it runs (aten::matmul only when it called no other product: it dispatches to mm or bmm)."""
-    total = 0
-    for event in events:
-        if event.name not in MATMUL_OPS:
-            continue
-        if event.name == "aten::matmul" and any(child.name in MATMUL_OPS for child in event.cpu_children):
-            continue
-        total += int(event.flops or 0)
-    return total
+FLOP_COUNTER_VARIABLE = "GAN_BENCH_FLOP_COUNTER"
+
+
+def flop_counter_kind():
+    """'flop-counter' (torch.utils.flop_counter.FlopCounterMode, PyTorch >= 2.1) or 'dispatch' (DispatchFlopCounter,
+    the same formulas in a TorchDispatchMode, for PyTorch 1.13); GAN_BENCH_FLOP_COUNTER picks one where both exist."""
+    has_flop_counter = torch_version() >= (2, 1)
+    chosen = os.environ.get(FLOP_COUNTER_VARIABLE) or ("flop-counter" if has_flop_counter else "dispatch")
+    if chosen not in ("flop-counter", "dispatch"):
+        raise ValueError(f"{FLOP_COUNTER_VARIABLE} must be 'flop-counter' or 'dispatch', not '{chosen}'")
+    if chosen == "flop-counter" and not has_flop_counter:
+        raise ValueError(f"{FLOP_COUNTER_VARIABLE}=flop-counter needs PyTorch >= 2.1 (this is {torch.__version__})")
+    return chosen
+
+
+def conv_flop_count(x_shape, w_shape, out_shape, transposed=False):
+    """torch.utils.flop_counter's conv_flop_count: batch x prod(weight) x prod(the output's spatial shape, or the
+    input's for a transposed convolution) x 2."""
+    batch_size = x_shape[0]
+    conv_shape = (x_shape if transposed else out_shape)[2:]
+    c_out, c_in, *filter_size = w_shape
+    return math.prod(conv_shape) * math.prod(filter_size) * batch_size * c_out * c_in * 2
+
+
+def conv_backward_flop_count(grad_out_shape, x_shape, w_shape, transposed, output_mask, grad_input_shape, grad_weight_shape):
+    """torch.utils.flop_counter's conv_backward_flop: the input gradient as a convolution of the output's gradient
+    (transposed the other way), the weight gradient as a convolution of the input with the output's gradient."""
+    t = lambda shape: [shape[1], shape[0], *shape[2:]]  # noqa: E731
+    flops = 0
+    if output_mask[0]:
+        flops += conv_flop_count(grad_out_shape, w_shape, grad_input_shape, not transposed)
+    if output_mask[1]:
+        if transposed:
+            flops += conv_flop_count(t(grad_out_shape), t(x_shape), t(grad_weight_shape), transposed=False)
+        else:
+            flops += conv_flop_count(t(x_shape), t(grad_out_shape), t(grad_weight_shape), transposed=False)
+    return flops
+
+
+def dispatch_flop_formulas():
+    """The formulas of torch.utils.flop_counter (PyTorch 2.1) for the products a step runs, by aten op: mm, addmm,
+    bmm, baddbmm, convolution and convolution_backward. Each gets the op's args and its output."""
+    aten = torch.ops.aten
+    shape = lambda tensor: list(tensor.shape)  # noqa: E731
+
+    def mm(args, out):
+        (m, k), (_, n) = shape(args[0]), shape(args[1])
+        return 2 * m * n * k
+
+    def bmm(args, out):
+        (b, m, k), (_, _, n) = shape(args[0]), shape(args[1])
+        return 2 * b * m * n * k
+
+    def convolution(args, out):
+        return conv_flop_count(shape(args[0]), shape(args[1]), shape(out), transposed=bool(args[6]))
+
+    def convolution_backward(args, out):
+        grad_out, x, w = args[0], args[1], args[2]
+        transposed, output_mask = bool(args[7]), args[10]
+        grad_input, grad_weight = out[0], out[1]
+        return conv_backward_flop_count(shape(grad_out), shape(x), shape(w), transposed, output_mask,
+                                        shape(grad_input) if grad_input is not None else None,
+                                        shape(grad_weight) if grad_weight is not None else None)
+
+    return {
+        aten.mm: mm,
+        aten.addmm: lambda args, out: mm(args[1:], out),
+        aten.bmm: bmm,
+        aten.baddbmm: lambda args, out: bmm(args[1:], out),
+        aten.convolution: convolution,
+        aten._convolution: convolution,
+        aten.convolution_backward: convolution_backward,
+    }
+
+
+def dispatch_flop_counter():
+    """A TorchDispatchMode (PyTorch >= 1.13) that sums torch.utils.flop_counter's formulas over the ops that reach
+    the backend, forwards and autograd's backward ops alike (PyTorch 1.13 has no FlopCounterMode, and its
+    profiler's with_flops counts neither transposed nor backward convolutions)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    formulas = dispatch_flop_formulas()
+    detach = torch.ops.aten.detach
+
+    class DispatchFlopCounter(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.total = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if func.overloadpacket is detach and not isinstance(out, torch.Tensor):
+                # PyTorch 1.13 returns a wrapped number (the 2 of `d_loss / 2`, which autograd saved and detaches
+                # as it unpacks it) to Python as an int, which autograd then refuses: detach it as a tensor.
+                out = args[0].detach()
+            formula = formulas.get(func.overloadpacket)
+            if formula is not None:
+                self.total += int(formula(args, out))
+            return out
+
+        def get_total_flops(self):
+            return self.total
+
+    return DispatchFlopCounter()
+
+
+def flop_counter_mode(kind):
+    """A FLOP counter of this kind (flop_counter_kind), as a context manager with get_total_flops()."""
+    if kind == "flop-counter":
+        from torch.utils.flop_counter import FlopCounterMode
+
+        return FlopCounterMode(display=False)
+    return dispatch_flop_counter()
 
 
 def profiler_tree(prof):
@@ -767,10 +978,11 @@ def observe_step(runtime, gan, step, warm_batch, measured_batch):
     src/measure/record.ts describes. The warm and leak-check steps run uninstrumented, so that a strategy PyTorch
     refuses fails there with PyTorch's own check, and so that no measuring tool's own objects count as leaks
     (FlopCounterMode keeps tensors alive after torch.autograd.grad on PyTorch 2.x). On the CPU both run under a
-    memory profiler: allocations made while one runs have known sizes when the measured step frees them."""
+    memory profiler: allocations made while one runs have known sizes when the measured step frees them. FLOPs:
+    FlopCounterMode around the observed step (PyTorch >= 2.1), or its formulas in a TorchDispatchMode around one
+    more step (PyTorch 1.13, or GAN_BENCH_FLOP_COUNTER=dispatch: flop_counter_kind)."""
     from torch.profiler import ProfilerActivity, profile
 
-    has_flop_counter = torch_version() >= (2, 1)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if runtime.is_cuda else [])
 
     def plain_step():
@@ -788,14 +1000,12 @@ def observe_step(runtime, gan, step, warm_batch, measured_batch):
     if runtime.is_cuda:
         torch.cuda.reset_peak_memory_stats(runtime.device)
         bytes_before = torch.cuda.memory_allocated(runtime.device)
-    flop_counter = None
+    kind = flop_counter_kind()
+    flop_counter = flop_counter_mode(kind) if kind == "flop-counter" else None
     with StepObserver(gan) as observer:
-        with profile(activities=activities, with_flops=not has_flop_counter, record_shapes=not has_flop_counter,
-                     profile_memory=not runtime.is_cuda) as prof:
-            if has_flop_counter:
-                from torch.utils.flop_counter import FlopCounterMode
-
-                with FlopCounterMode(display=False) as flop_counter:
+        with profile(activities=activities, profile_memory=not runtime.is_cuda) as prof:
+            if flop_counter is not None:
+                with flop_counter:
                     step(gan, measured_batch)
             else:
                 step(gan, measured_batch)
@@ -809,7 +1019,15 @@ def observe_step(runtime, gan, step, warm_batch, measured_batch):
         peak = cpu_peak_bytes(tree)
         kernels = cpu_kernel_count(tree)
         del tree
-    flops = int(flop_counter.get_total_flops()) if flop_counter is not None else profiler_events_flops(events)
+    if flop_counter is None:
+        # The dispatch counter adds its own aten calls to the profiler's events (and its allocations to the memory
+        # profiler's), so on PyTorch 1.13 the FLOPs are counted on one more step of the same strategy and batch:
+        # the same shapes, the same products.
+        flop_counter = flop_counter_mode(kind)
+        with flop_counter:
+            step(gan, measured_batch)
+        runtime.sync()
+    flops = int(flop_counter.get_total_flops())
     del prof, events, flop_counter
     record = observer.counts()
     del observer
@@ -1108,7 +1326,7 @@ class Worker:
             description = f"pytorch {version} cuda ({device['name']}, {blas}, TF32 off)"
         else:
             description = f"pytorch {version} cpu ({device['name']}, {threads} thread{'s' if threads != 1 else ''}, {blas})"
-        has_flop_counter = torch_version() >= (2, 1)
+        flops_by = flop_counter_kind()
         return {
             "protocol": PROTOCOL_VERSION,
             "torch": version,
@@ -1123,8 +1341,8 @@ class Worker:
             "matmulPrecision": runtime.matmul_precision,
             "strategies": STRATEGY_IDS,
             "measures": {
-                "flops": "torch.utils.flop_counter.FlopCounterMode" if has_flop_counter
-                else "torch.profiler with_flops, matrix products only",
+                "flops": "torch.utils.flop_counter.FlopCounterMode" if flops_by == "flop-counter"
+                else "torch.utils.flop_counter's formulas in a TorchDispatchMode (mm, addmm, bmm, convolution, convolution_backward)",
                 "kernels": "torch.profiler CUDA events" if runtime.is_cuda else "torch.profiler aten ops that compute",
                 "peakBytes": "torch.cuda.max_memory_allocated" if runtime.is_cuda
                 else "torch.profiler memory events (profile_memory), running sum",
@@ -1221,7 +1439,8 @@ class Worker:
 
     def equivalence(self, params, request_id):
         """In float64 on the CPU, from identical weights and data, each strategy trains `steps` steps; its largest
-        absolute parameter difference to the reference strategy's (retain-graph when present, else the first)."""
+        absolute parameter difference to the reference strategy's (retain-graph when present, else the first), and
+        the same for D's BatchNorm running means and variances (null where D has none)."""
         self._require_setup()
         steps = int(params["steps"])
         strategies = self.strategies
@@ -1234,27 +1453,39 @@ class Worker:
             gan = Gan(self.scenario, cpu, torch.float64)
             for batch in batches:
                 STEPS[sid](gan, batch)
-            return gan.parameters_flat()
+            return gan.parameters_flat(), running_statistics(gan.D)
+
+        def largest_difference(a, b):
+            difference = float((a - b).abs().max())
+            if not math.isfinite(difference):
+                raise FloatingPointError(f"the largest difference is {difference}")
+            return difference
 
         try:
-            reference_parameters = trained(reference)
+            reference_parameters, reference_running = trained(reference)
         except Exception as error:  # noqa: BLE001 - every strategy is then without a reference
             failure = error_of(error)
             return {"reference": reference,
-                    "results": [{"strategy": sid, "reference": reference, "maxParamDiff": None, "error": failure}
-                                for sid in strategies]}
+                    "results": [{"strategy": sid, "reference": reference, "maxParamDiff": None, "maxRunningStatsDiff": None,
+                                 "error": failure} for sid in strategies]}
         results = []
         for sid in strategies:
             if sid == reference:
-                results.append({"strategy": sid, "reference": reference, "maxParamDiff": 0.0, "error": None})
+                results.append({"strategy": sid, "reference": reference, "maxParamDiff": 0.0,
+                                "maxRunningStatsDiff": 0.0 if reference_running is not None else None, "error": None})
                 continue
             try:
-                difference = float((trained(sid) - reference_parameters).abs().max())
-                if not math.isfinite(difference):
-                    raise FloatingPointError(f"the largest parameter difference is {difference}")
-                results.append({"strategy": sid, "reference": reference, "maxParamDiff": difference, "error": None})
+                parameters, running = trained(sid)
+                results.append({
+                    "strategy": sid,
+                    "reference": reference,
+                    "maxParamDiff": largest_difference(parameters, reference_parameters),
+                    "maxRunningStatsDiff": largest_difference(running, reference_running) if running is not None else None,
+                    "error": None,
+                })
             except Exception as error:  # noqa: BLE001 - this strategy's outcome
-                results.append({"strategy": sid, "reference": reference, "maxParamDiff": None, "error": error_of(error)})
+                results.append({"strategy": sid, "reference": reference, "maxParamDiff": None, "maxRunningStatsDiff": None,
+                                "error": error_of(error)})
         return {"reference": reference, "results": results}
 
     def _trainee(self, strategy):
