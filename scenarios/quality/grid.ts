@@ -18,6 +18,6 @@ export default defineScenario({
   optimizer: { learningRate: 2e-3, beta1: 0.5, beta2: 0.999 },
   seed: 1,
   measure: { warmupSteps: 5, minSamples: 30, minTimeMs: 1000, rounds: 5, equivalenceSteps: 0 },
-  strategies: ['retain-graph', 'detach-d-first', 'g-first', 'single-forward'],
+  strategies: ['retain-graph', 'detach-d-first', 'g-first', 'single-forward', 'frozen-d'],
   quality: { steps: 2000, seeds: 5, evaluateEvery: 100, threshold: { metric: 'high-quality', value: 0.9, direction: 'above' } },
 });

@@ -83,7 +83,7 @@ function orderComparison(summaries: readonly StrategySummary[], threshold: Thres
   return (
     `Alternating (detach-d-first) against simultaneous (${simultaneous.strategy}), per seed (Mann-Whitney U, never = ` +
     `infinitely late): in steps, detach-d-first reaches ${thresholdText(threshold)} ${words[steps.ordering]} ` +
-    `${simultaneous.strategy} (${pText(steps)}); in seconds, ${words[seconds.ordering]} (${pText(seconds)}).`
+    `${simultaneous.strategy} (${pText(steps)}); in seconds, ${words[seconds.ordering]} ${simultaneous.strategy} (${pText(seconds)}).`
   );
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QualityScenarioResult, StepTime, TrainingRun } from '../../src/quality/results.js';
+import { renderQualityReport } from '../../src/quality/markdown.js';
 import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/side-by-side.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 
@@ -75,5 +76,23 @@ describe('a scenario on several backends, side by side', () => {
   it('is empty for a scenario that ran on one backend only, or where the other could not start', () => {
     expect(renderBackendsSideBySide([cpu])).toBe('');
     expect(renderBackendsSideBySide([cpu, { ...pytorch, error: "backend 'pytorch' is unavailable" }])).toBe('');
+  });
+});
+
+describe("one backend's quality section", () => {
+  it('compares alternating with simultaneous per seed in steps and in seconds, naming both strategies each time', () => {
+    const results = {
+      schemaVersion: 1,
+      tool: { name: 'gan-update-bench', version: '0' },
+      createdAt: '2026-11-28T00:00:00.000Z',
+      versions: { tfjs: '4.22.0', node: 'v20' },
+      machine: { cpu: 'test', cores: 2, memoryGiB: 1, platform: 'linux', arch: 'x64', node: 'v20' },
+      settings: { backend: 'cpu', strategies: 'per scenario', seeds: 'per scenario', steps: 'per scenario' },
+      scenarios: [cpu],
+    } as unknown as Parameters<typeof renderQualityReport>[0];
+    // detach-d-first reached the threshold on both seeds, g-first on one: two seeds are too few for significance.
+    expect(renderQualityReport(results)).toMatch(
+      /in steps, detach-d-first reaches high-quality >= 0\.5 no sooner or later than g-first \(p = [0-9.]+\); in seconds, no sooner or later than g-first \(p = [0-9.]+\)\./,
+    );
   });
 });
