@@ -64,6 +64,18 @@ function layersOf(widths: readonly number[]): DenseShape[] {
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
+/** The footprint from its parts and the candidates for the largest tensor (name, elements). */
+function footprintOf(parts: Omit<Footprint, 'total' | 'largestTensor' | 'largestTensorName'>, candidates: ReadonlyArray<[string, number]>): Footprint {
+  const [largestTensorName, largestElements] = candidates.reduce((largest, candidate) => (candidate[1] > largest[1] ? candidate : largest));
+  const { parameters, adamMoments, gradients, activations, batches } = parts;
+  return {
+    ...parts,
+    total: parameters + adamMoments + gradients + activations + batches,
+    largestTensor: largestElements * FLOAT32_BYTES,
+    largestTensorName,
+  };
+}
+
 /** The estimate for a scenario with `gans` GANs alive and `batches` batches. */
 export function estimateFootprint(scenario: FootprintScenario, options: FootprintOptions): Footprint {
   if (!isMlpScenario(scenario)) return estimateLayersFootprint(scenario as Pick<Scenario, 'generator' | 'discriminator' | 'batchSize' | 'data'>, options);
@@ -92,18 +104,7 @@ export function estimateFootprint(scenario: FootprintScenario, options: Footprin
       ["D's parameters concatenated by foreach Adam", discriminatorParameters],
     );
   }
-  const [largestTensorName, largestElements] = candidates.reduce((largest, candidate) => (candidate[1] > largest[1] ? candidate : largest));
-
-  return {
-    parameters,
-    adamMoments,
-    gradients,
-    activations,
-    batches: batchBytes,
-    total: parameters + adamMoments + gradients + activations + batchBytes,
-    largestTensor: largestElements * FLOAT32_BYTES,
-    largestTensorName,
-  };
+  return footprintOf({ parameters, adamMoments, gradients, activations, batches: batchBytes }, candidates);
 }
 
 /**
@@ -138,17 +139,7 @@ function estimateLayersFootprint(scenario: Pick<Scenario, 'generator' | 'discrim
         ] as Array<[string, number]>)
       : []),
   ];
-  const [largestTensorName, largestElements] = candidates.reduce((largest, candidate) => (candidate[1] > largest[1] ? candidate : largest));
-  return {
-    parameters,
-    adamMoments,
-    gradients,
-    activations,
-    batches: batchBytes,
-    total: parameters + adamMoments + gradients + activations + batchBytes,
-    largestTensor: largestElements * FLOAT32_BYTES,
-    largestTensorName,
-  };
+  return footprintOf({ parameters, adamMoments, gradients, activations, batches: batchBytes }, candidates);
 }
 
 /** What a backend can hold, as far as it is known; null where it is not. */
