@@ -3,9 +3,9 @@ import { defineScenario } from '../../src/index.js';
 /**
  * MNIST with a small MLP GAN (a 32-128-784 generator, a 784-128-1 discriminator, Adam 5e-4, batch 64), 2,000
  * steps (14 epochs of the 9,003 training digits), evaluated every 250 steps through the cached classifier
- * (src/quality/classifier-config.ts, 98.2% of the held-out digits right) on 2,500 generated digits.
- * Slow: about 45 minutes on two CPU cores for 4 strategies x 5 seeds (measured before frozen-d joined: about 55 for 5), and the first run trains the classifier
- * (minutes). The threshold, a classifier Inception score of 4, is against a ceiling of ~9.7 (the held-out digits'):
+ * (src/quality/classifier-config.ts, 98.3% of the held-out digits right) on 2,500 generated digits.
+ * Slow: about 15 minutes on two CPU cores for 5 strategies x 5 seeds, and the first run trains the classifier
+ * (about a minute). The threshold, a classifier Inception score of 4, is against a ceiling of ~9.7 (the held-out digits'):
  * digits of several recognisable classes, not yet good ones.
  */
 export default defineScenario({

@@ -35,7 +35,7 @@ export function createQualityProgress({
         trainingMs = 0;
         const slow =
           scenario.data.source === 'mnist'
-            ? ` (MNIST is slow: every checkpoint runs the classifier over ${plan.samples} generated digits, and the first run trains the classifier; expect tens of minutes)`
+            ? ` (MNIST is slow: every checkpoint runs the classifier over ${plan.samples} generated digits, and the first run trains the classifier; expect about a quarter of an hour on two cores)`
             : '';
         write(
           `${label}: ${plan.strategies.length} strategies x ${plan.seeds} seeds x ${plan.steps} steps, ` +
