@@ -11,29 +11,14 @@ import { Parameter } from '../autograd/parameter.js';
 // The cpu backend's filter gradient in tfjs's arithmetic without its per-element index computations.
 import '../kernels/cpu-conv-filter-gradient.js';
 import type { ConvLayerSpec, NetworkInit } from '../scenario/schema.js';
-import { tf, type Tensor, type Variable } from '../tf.js';
+import { tf, type Variable } from '../tf.js';
 import { activate } from './activation.js';
 import { batchNorm2d, type BatchNormState } from './batchnorm.js';
+import type { NetworkModule } from './network.js';
 import { convOutputSide, type ConvShape } from './shapes.js';
 
-/** What createGan builds either kind of network as: an MLP (src/models/mlp.ts) or a ConvNet. */
-export interface ConvNet {
-  /** 'G' or 'D'. */
-  readonly name: string;
-  readonly layers: readonly ConvShape[];
-  /** Per layer: the weight, the bias (if any), BatchNorm's weight and bias (if any): PyTorch's `parameters()` order. */
-  readonly parameters: readonly Parameter[];
-  readonly variables: readonly Variable[];
-  /** BatchNorm's running statistics, one [2, C] variable per BatchNorm layer (row 0 the mean, row 1 the variance). */
-  readonly buffers: readonly Variable[];
-  /** Running-statistics updates made so far, one per BatchNorm layer per training-mode forward. */
-  readonly batchNormUpdates: number;
-  /** The forward pass: any input of batch-first shape with the right number of elements per sample. */
-  apply(input: Tensor): Tensor;
-  /** Copies every parameter's and buffer's values from `other` (same architecture). */
-  copyFrom(other: ConvNet): void;
-  dispose(): void;
-}
+/** A convolutional network (the shared members: src/models/network.ts). */
+export type ConvNet = NetworkModule<ConvShape>;
 
 export interface ConvNetOptions {
   name: string;

@@ -1,34 +1,16 @@
 /** A multi-layer perceptron built from plain TensorFlow.js ops, so that every kernel it runs is visible. */
 import { Parameter } from '../autograd/parameter.js';
-import { tf, type Tensor, type Variable } from '../tf.js';
+import { tf, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
 import { dense } from './dense.js';
+import type { NetworkModule } from './network.js';
 import type { DenseShape } from './shapes.js';
 
 // The shapes and their arithmetic live in shapes.ts (convolutions too); re-exported where they always were.
 export { macsPerSample, parameterCount, type DenseShape } from './shapes.js';
 
-export interface Mlp {
-  /** 'G' or 'D': how counts and reports name the network. */
-  readonly name: string;
-  readonly layers: readonly DenseShape[];
-  /**
-   * Weights and biases, layer by layer: [W1, b1, W2, b2, ...] ([W1, W2, ...] without biases), as autograd
-   * parameters (PyTorch's `parameters()`).
-   */
-  readonly parameters: readonly Parameter[];
-  /** The same, as the TensorFlow.js variables that hold their values. */
-  readonly variables: readonly Variable[];
-  /** State besides the parameters (a convolutional network's BatchNorm statistics): none in an MLP. */
-  readonly buffers: readonly Variable[];
-  /** BatchNorm running-statistics updates so far: always 0 (an MLP has no BatchNorm). */
-  readonly batchNormUpdates: number;
-  /** The forward pass on a `[batch, inputSize]` tensor. */
-  apply(input: Tensor): Tensor;
-  /** Copies every parameter's values from `other` (same architecture). */
-  copyFrom(other: Mlp): void;
-  dispose(): void;
-}
+/** A multi-layer perceptron (the shared members: src/models/network.ts): dense layers, no buffers. */
+export type Mlp = NetworkModule<DenseShape>;
 
 export interface MlpOptions {
   name: string;
