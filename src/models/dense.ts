@@ -10,8 +10,7 @@ import type { Activation } from '../scenario/schema.js';
 import { ACTIVATION_GRAD_KERNEL, type ActivationGradAttrs, type GradActivation } from '../kernels/activation-grad.js';
 import { BATCH_SUM_KERNEL } from '../kernels/batch-sum.js';
 import { hasKernels, registerKernel, runKernel } from '../kernels/kernel.js';
-
-const LEAKY_RELU_SLOPE = 0.2;
+import { activate, LEAKY_RELU_SLOPE } from './activation.js';
 
 /** The fused kernel's activation names; tanh has no fused form and runs as its own kernel after it. */
 const FUSED: Partial<Record<Activation, string>> = {
@@ -53,21 +52,6 @@ function activationGradient(dy: Tensor, y: Tensor, activation: string, alpha: nu
     default:
       throw new Error(`no gradient for fused activation '${activation}'`);
   }
-}
-
-/**
- * tanh, which the fused kernel lacks, as its own kernel after it; its gradient is the one activation-gradient
- * kernel where the backend has it (tfjs's Tanh gradient composes three kernels and uploads a scalar).
- */
-function tanh(x: Tensor): Tensor {
-  if (!hasKernels(ACTIVATION_GRAD_KERNEL)) return tf.tanh(x);
-  const withGradient = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const [input, save] = args as [Tensor, tf.GradSaveFunc];
-    const y = tf.tanh(input);
-    save([y]);
-    return { value: y, gradFunc: (dy: Tensor, [saved]: Tensor[]) => activationGradient(dy, saved!, 'tanh', 0) };
-  });
-  return withGradient(x);
 }
 
 /**
@@ -164,6 +148,7 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
       attrs as unknown as tf.NamedAttrMap,
     ) as Tensor;
     const output = tf.reshape(product, [batch, outputSize]);
-    return activation === 'tanh' ? tanh(output) : output;
+    // tanh, which the fused kernel lacks, as its own kernel after it (its gradient the one activation-gradient kernel).
+    return activation === 'tanh' ? activate(output, 'tanh') : output;
   });
 }
