@@ -3,37 +3,14 @@ import { gradientsOf } from '../helpers/gradients.js';
 import { backends } from '../../src/backends/index.js';
 import { ACTIVATION_GRAD_KERNEL } from '../../src/kernels/activation-grad.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_KERNEL } from '../../src/kernels/batch-norm.js';
-import { hasKernels } from '../../src/kernels/kernel.js';
 import { activate } from '../../src/models/activation.js';
 import { batchNorm2d } from '../../src/models/batchnorm.js';
 import { countKernelFlops } from '../../src/measure/flops.js';
 import { profileStep } from '../../src/measure/memory.js';
 import { tf, type Tensor } from '../../src/tf.js';
+import { withAndWithoutKernels } from './with-and-without.js';
 
 const OUR_KERNELS = [BATCH_NORM_KERNEL, BATCH_NORM_GRAD_KERNEL, ACTIVATION_GRAD_KERNEL];
-
-/**
- * Runs `compute` twice on the active backend: with our kernels, and with them unregistered, so that the layers
- * fall back to tfjs's ops one by one (what tfjs-node runs). Returns both results' values.
- */
-async function withAndWithoutKernels(compute: () => Tensor[]): Promise<{ kernels: Float32Array[]; composed: Float32Array[] }> {
-  const read = async (tensors: Tensor[]) => {
-    const values = await Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));
-    tf.dispose(tensors);
-    return values;
-  };
-  expect(hasKernels(...OUR_KERNELS)).toBe(true);
-  const kernels = await read(compute());
-  const backendName = tf.getBackend();
-  const configs = OUR_KERNELS.map((name) => tf.getKernel(name, backendName)!);
-  for (const name of OUR_KERNELS) tf.unregisterKernel(name, backendName);
-  try {
-    expect(hasKernels(...OUR_KERNELS)).toBe(false);
-    return { kernels, composed: await read(compute()) };
-  } finally {
-    for (const config of configs) tf.registerKernel(config);
-  }
-}
 
 /**
  * A BatchNorm2d forward on an NHWC batch [3, 4, 5, 6] (channel means and spreads differ), its new running
@@ -75,7 +52,7 @@ describe.each(['cpu', 'wasm', 'webgpu'] as const)('the BatchNorm kernels on %s, 
 
   it('gives the same output, running statistics and input, weight and bias gradients, to float32 rounding', async () => {
     await backends[backend].start();
-    const { kernels, composed } = await withAndWithoutKernels(batchNormOutputsAndGradients);
+    const { kernels, composed } = await withAndWithoutKernels(OUR_KERNELS, batchNormOutputsAndGradients);
     const names = ['y', 'running', 'dx', 'dgamma', 'dbeta'];
     expect(kernels.map((values) => values.length)).toEqual([360, 12, 360, 6, 6]);
     // The loops accumulate in float64 (as PyTorch's CPU kernel does), webgpu and the composed ops in float32.
@@ -86,7 +63,7 @@ describe.each(['cpu', 'wasm', 'webgpu'] as const)('the BatchNorm kernels on %s, 
 
   it("gives an activation's gradient through the activation-gradient kernel the composed ops' values", async () => {
     await backends[backend].start();
-    const { kernels, composed } = await withAndWithoutKernels(activationGradients);
+    const { kernels, composed } = await withAndWithoutKernels(OUR_KERNELS, activationGradients);
     kernels.forEach((values, i) => expect(maxRelativeDifference(values, composed[i]!), `output ${i}`).toBeLessThan(1e-5));
     if (backend === 'cpu') expect(kernels).toEqual(composed);
   });

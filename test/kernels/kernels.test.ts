@@ -5,36 +5,14 @@ import { ACTIVATION_GRAD_KERNEL } from '../../src/kernels/activation-grad.js';
 import { ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL } from '../../src/kernels/adam.js';
 import { BATCH_SUM_KERNEL } from '../../src/kernels/batch-sum.js';
 import { BCE_GRAD_KERNEL, BCE_KERNEL } from '../../src/kernels/bce.js';
-import { hasKernels, runKernel } from '../../src/kernels/kernel.js';
+import { runKernel } from '../../src/kernels/kernel.js';
 import { createAdam } from '../../src/models/adam.js';
 import { dense } from '../../src/models/dense.js';
 import { binaryCrossEntropy } from '../../src/models/loss.js';
 import { tf, type Tensor } from '../../src/tf.js';
+import { withAndWithoutKernels } from './with-and-without.js';
 
 const OUR_KERNELS = [BCE_KERNEL, BCE_GRAD_KERNEL, BATCH_SUM_KERNEL, ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL, ACTIVATION_GRAD_KERNEL];
-
-/**
- * Runs `compute` twice on the active backend: with our kernels, and with them unregistered, so that the callers
- * fall back to composing tfjs ops (what the tfjs-node backends run). Returns both results' values.
- */
-async function withAndWithoutKernels(compute: () => Tensor[]): Promise<{ kernels: Float32Array[]; composed: Float32Array[] }> {
-  const read = async (tensors: Tensor[]) => {
-    const values = await Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));
-    tf.dispose(tensors);
-    return values;
-  };
-  expect(hasKernels(...OUR_KERNELS)).toBe(true);
-  const kernels = await read(compute());
-  const backendName = tf.getBackend();
-  const configs = OUR_KERNELS.map((name) => tf.getKernel(name, backendName)!);
-  for (const name of OUR_KERNELS) tf.unregisterKernel(name, backendName);
-  try {
-    expect(hasKernels(...OUR_KERNELS)).toBe(false);
-    return { kernels, composed: await read(compute()) };
-  } finally {
-    for (const config of configs) tf.registerKernel(config);
-  }
-}
 
 /** Deterministic values in (0, 1), saturated ends included. */
 const PREDICTIONS = [0, 1e-8, 0.05, 0.3, 0.5, 0.7, 0.95, 1 - 1e-7, 1, 0.42];
@@ -92,14 +70,14 @@ describe.each(['cpu', 'wasm', 'webgpu'] as const)('our kernels on %s, against th
 
   it('BCE: the same loss and gradient, saturated predictions included', async () => {
     await backends[backend].start();
-    const { kernels, composed } = await withAndWithoutKernels(bceLossAndGradient);
+    const { kernels, composed } = await withAndWithoutKernels(OUR_KERNELS, bceLossAndGradient);
     kernels.forEach((values, i) => expect(maxRelativeDifference(values, composed[i]!), `output ${i}`).toBeLessThan(1e-5));
     expect(kernels[1]!.every(Number.isFinite)).toBe(true);
   });
 
   it("a dense layer's gradients (activation kernel, bias sum): the composed ops' values (bits on cpu)", async () => {
     await backends[backend].start();
-    const { kernels, composed } = await withAndWithoutKernels(denseGradients);
+    const { kernels, composed } = await withAndWithoutKernels(OUR_KERNELS, denseGradients);
     if (backend === 'cpu') expect(kernels).toEqual(composed);
     // wasm's and webgpu's Sum accumulate in float32, webgpu's in a tree: the same to rounding.
     kernels.forEach((values, i) => expect(maxRelativeDifference(values, composed[i]!), `output ${i}`).toBeLessThan(1e-5));
@@ -107,7 +85,7 @@ describe.each(['cpu', 'wasm', 'webgpu'] as const)('our kernels on %s, against th
 
   it('Adam, foreach and for-loop: the same bits as the twelve composed ops (to rounding on webgpu)', async () => {
     await backends[backend].start();
-    const { kernels, composed } = await withAndWithoutKernels(adamSteps);
+    const { kernels, composed } = await withAndWithoutKernels(OUR_KERNELS, adamSteps);
     if (backend === 'webgpu') {
       // WGSL may contract a multiply-add into one rounding: a last-place difference.
       kernels.forEach((values, i) => expect(maxRelativeDifference(values, composed[i]!), `output ${i}`).toBeLessThan(1e-5));
