@@ -6,27 +6,14 @@ import { createBatches, createGan, disposeBatches } from '../../src/models/gan.j
 import { macsPerSample, parameterCount } from '../../src/models/shapes.js';
 import { scenarioLayers } from '../../src/results/cell.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import type { RUNNABLE_STRATEGY_IDS as Runnable } from '../../src/strategies/ids.js';
 import { RUNNABLE_STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
+import { measureStep, type RunnableId } from '../fixtures/measure-step.js';
 import tinyConv from '../fixtures/tiny-conv.js';
 
 const scenario = parseScenario(tinyConv, 'test/fixtures/tiny-conv.ts');
 
-type RunnableId = (typeof Runnable)[number];
-
-/** Runs one warm step, then one observed and profiled step of `id` on the tiny convolutional GAN. */
-async function measure(id: RunnableId) {
-  const gan = createGan(scenario);
-  const batches = createBatches(scenario, 2);
-  try {
-    const { counts, profile } = await observeStep(gan, strategies[id], batches[0]!, batches[1]!);
-    return { counts, profile, flops: countKernelFlops(profile.kernels).flops, predicted: predictFlops(counts, scenarioLayers(scenario)) };
-  } finally {
-    disposeBatches(batches);
-    gan.dispose();
-  }
-}
+const measure = (id: RunnableId) => measureStep(scenario, id);
 
 type Expected = Pick<
   StepCounts,

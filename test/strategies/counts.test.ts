@@ -1,32 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StepCounts } from '../../src/measure/counts.js';
-import { countKernelFlops, predictFlops } from '../../src/measure/flops.js';
 import { startBackend } from '../../src/backends/index.js';
-import { observeStep } from '../../src/measure/observe.js';
-import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import type { RUNNABLE_STRATEGY_IDS as Runnable } from '../../src/strategies/ids.js';
-import { RUNNABLE_STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
+import { RUNNABLE_STRATEGY_IDS } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
+import { measureStep, type RunnableId } from '../fixtures/measure-step.js';
 import tiny from '../fixtures/tiny.js';
 
 const scenario = parseScenario(tiny, 'test/fixtures/tiny.ts');
 
-/** Runs one warm step, then one observed and profiled step of `id` on the tiny GAN. */
-async function measure(id: RunnableId) {
-  const gan = createGan(scenario);
-  const batches = createBatches(scenario, 2);
-  try {
-    const { counts, profile } = await observeStep(gan, strategies[id], batches[0]!, batches[1]!);
-    const layers = { generator: gan.generator.layers, discriminator: gan.discriminator.layers };
-    return { counts, profile, flops: countKernelFlops(profile.kernels).flops, predicted: predictFlops(counts, layers) };
-  } finally {
-    disposeBatches(batches);
-    gan.dispose();
-  }
-}
-
-type RunnableId = (typeof Runnable)[number];
+const measure = (id: RunnableId) => measureStep(scenario, id);
 
 type Expected = Pick<
   StepCounts,
