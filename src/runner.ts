@@ -6,6 +6,7 @@
  * A failing cell becomes a row with status 'errored' and the run goes on.
  */
 import { TOOL } from './tool.js';
+import { messageOf } from './errors.js';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from './backends/pytorch/index.js';
@@ -497,6 +498,3 @@ function judge(strategy: StrategyMeasurements, error?: unknown): void {
   strategy.raised = outcome.status === 'raised';
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

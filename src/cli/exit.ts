@@ -33,10 +33,7 @@ export function exitCodeLines(failure: string | null): string[] {
   return ([0, 1, 2, 3] as const).filter((code) => meanings[code] !== null).map((code) => `${code}  ${meanings[code]}`);
 }
 
-/** An error's message, or the thrown value as text. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { messageOf } from '../errors.js';
 
 /** Prints a crash of the harness (with its stack, which a bug report needs) and returns exit code 3. */
 export function reportCrash(command: string, error: unknown): ExitCode {

@@ -11,6 +11,7 @@
  * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
  */
 import { TOOL } from '../tool.js';
+import { messageOf } from '../errors.js';
 import type { BackendId, StartedBackend } from '../backends/index.js';
 import { machineInfo } from '../backends/host.js';
 import type { LoadedScenario } from '../runner.js';
@@ -332,6 +333,3 @@ async function trainOne(
   return run;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
