@@ -3,7 +3,7 @@
  * everything that stayed the same collapsed per cell (one line per cell keeps comments under GitHub's limit).
  * Tables and numbers come from the report's toolkit (src/report/tables.ts and format.ts).
  */
-import { DASH, formatCount, formatMs, formatPercent, formatPValue, formatRatio, formatSigned } from '../report/format.js';
+import { DASH, formatCount, formatMs, formatPercent, formatPValue, formatRatio, formatSigned } from '../format.js';
 import { plainText, renderTable, type MarkdownColumn } from '../report/tables.js';
 import type { Comparison, ComparisonRow, Verdict } from './comparison.js';
 

@@ -4,7 +4,7 @@
  * strategy, decides what that form's work costs (src/measure/calibration.ts, docs/costs.md).
  */
 import { FORM_LABELS, LOPSIDED_FRACTION, lopsidedForms, PRODUCT_FORMS, type Calibration, type Fp32Peak } from '../measure/calibration.js';
-import { DASH, formatCount, formatMs, formatRatio, significant } from './format.js';
+import { DASH, formatCount, formatMs, formatRatio, significant } from '../format.js';
 import { escapeCell, renderTable, type MarkdownColumn } from './tables.js';
 
 interface CalibrationRow {

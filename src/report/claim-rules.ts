@@ -4,9 +4,31 @@
  */
 import type { StrategyId } from '../strategies/ids.js';
 import type { CellResult, ScenarioSummary } from '../types.js';
-import type { ClaimId, ClaimResult, Verdict } from './claims.js';
-import { formatBytes, formatCount, formatFlops, formatMs, formatRme } from './format.js';
+import { formatBytes, formatCount, formatFlops, formatMs, formatRme } from '../format.js';
 import { compareTimes, type TimeOrdering } from './time-ordering.js';
+
+/** A claim's verdict on one backend's cells; the claim ids and results below. Defined with the rules that decide them. */
+export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not applicable';
+
+export type ClaimId =
+  | 'three-best'
+  | 'two-second-one-worst'
+  | 'one-needless-g-gradient'
+  | 'three-needless-d-forward'
+  | 'g-gradient-costs-more'
+  | 'complexity-rule'
+  | 'two-holds-g-graph';
+
+export interface ClaimResult {
+  id: ClaimId;
+  /** The post's words, short. */
+  claim: string;
+  verdict: Verdict;
+  /** The rule applied, in one sentence. */
+  rule: string;
+  /** The numbers behind the verdict, in one or two sentences. */
+  evidence: string;
+}
 
 const ORDERING_WORDS: Record<TimeOrdering, string> = {
   faster: 'faster than',

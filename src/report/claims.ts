@@ -4,31 +4,12 @@
  */
 import type { StrategyId } from '../strategies/ids.js';
 import type { CellResult, ScenarioSummary } from '../types.js';
-import { CLAIMS, type Found } from './claim-rules.js';
+import { CLAIMS, type ClaimResult, type Found } from './claim-rules.js';
 
 export { compareTimes, type TimeEstimate, type TimeOrdering } from './time-ordering.js';
 
-export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not applicable';
-
-export type ClaimId =
-  | 'three-best'
-  | 'two-second-one-worst'
-  | 'one-needless-g-gradient'
-  | 'three-needless-d-forward'
-  | 'g-gradient-costs-more'
-  | 'complexity-rule'
-  | 'two-holds-g-graph';
-
-export interface ClaimResult {
-  id: ClaimId;
-  /** The post's words, short. */
-  claim: string;
-  verdict: Verdict;
-  /** The rule applied, in one sentence. */
-  rule: string;
-  /** The numbers behind the verdict, in one or two sentences. */
-  evidence: string;
-}
+// The verdicts, claim ids and results are the rules' (claim-rules.ts); re-exported for the report's readers.
+export type { ClaimId, ClaimResult, Verdict } from './claim-rules.js';
 
 /** "g-first (errored: …), detach-d-first (not run)". */
 function describeMissing(ids: readonly StrategyId[], cells: readonly CellResult[]): string {

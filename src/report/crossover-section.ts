@@ -14,7 +14,7 @@ import {
   SWEEP_RULE_CLAIM,
   type CrossoverPoint,
 } from './crossover.js';
-import { formatCount, significant } from './format.js';
+import { formatCount, significant } from '../format.js';
 import type { TaggedCell } from './merge.js';
 import { renderTable, type MarkdownColumn } from './tables.js';
 import { compareTimes } from './time-ordering.js';

@@ -7,7 +7,7 @@
 import type { StrategyId } from '../strategies/ids.js';
 import type { CellResult, ScenarioSummary } from '../types.js';
 import type { Verdict } from './claims.js';
-import { formatMs, formatRme, significant } from './format.js';
+import { formatMs, formatRme, significant } from '../format.js';
 import { compareTimes, type TimeEstimate } from './time-ordering.js';
 
 const ONE: StrategyId = 'retain-graph';

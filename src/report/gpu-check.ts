@@ -8,7 +8,7 @@
 import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../strategies/index.js';
 import type { CellResult, RunResults } from '../types.js';
 import { formatFlopRate } from './calibration.js';
-import { DASH, formatRatio, significant } from './format.js';
+import { DASH, formatRatio, significant } from '../format.js';
 import { formatDiff, plainText, renderTable, type MarkdownColumn } from './tables.js';
 
 /** The goal: a webgpu step within this factor of PyTorch's. */

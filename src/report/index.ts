@@ -39,4 +39,4 @@ export { crossoverGroups, renderCrossoverSection, sweepsOf, type CrossoverGroup 
 export { crossoverChartFile, crossoverChartRows, crossoverChartSpec, crossoverChartSpecs, type CrossoverChartRow } from './crossover-chart.js';
 export { equivalenceParagraph, renderReport, runLabel, runNotices, type ReportOptions } from './markdown.js';
 export { mergeRuns, type MergedRuns, type TaggedCell } from './merge.js';
-export { formatBytes, formatCount, formatFlops, formatMs } from './format.js';
+export { formatBytes, formatCount, formatFlops, formatMs } from '../format.js';

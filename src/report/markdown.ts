@@ -14,7 +14,7 @@ import { renderCrossoverSection, sweepsOf } from './crossover-section.js';
 import { evaluateClaims } from './claims.js';
 import { renderClaimsSideBySide, type ClaimColumn } from './claims-side-by-side.js';
 import { renderPrintedStrategies } from './printed.js';
-import { formatCount } from './format.js';
+import { formatCount } from '../format.js';
 import { mergeRuns, type TaggedCell } from './merge.js';
 import { CLAIM_COLUMNS, formatDiff, measurementColumns, renderTable, RUN_COLUMNS } from './tables.js';
 

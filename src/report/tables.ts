@@ -14,7 +14,7 @@ import {
   formatRatio,
   formatRme,
   significant,
-} from './format.js';
+} from '../format.js';
 
 export interface MarkdownColumn<Row> {
   readonly header: string;

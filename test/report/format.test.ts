@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatFlops, formatMs, formatPercent, formatPValue, formatRatio, formatSigned, significant } from '../../src/report/format.js';
+import { formatBytes, formatCount, formatFlops, formatMs, formatPercent, formatPValue, formatRatio, formatSigned, significant } from '../../src/format.js';
 
 describe('format', () => {
   it('keeps three significant digits without exponents', () => {
