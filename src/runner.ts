@@ -368,6 +368,7 @@ function buildCells({
       referenceMeanMs,
       equivalence: equivalence.get(strategy.id) ?? null,
       note: strategy.note,
+      diverged: null,
       deviceMemory,
     }),
   );

@@ -1,10 +1,13 @@
 /**
- * How a cell's row is put together from what the runner measured, whichever framework measured it: the observed
- * step's record, the timing statistics, the equivalence result. A cell that failed keeps whatever was measured
- * before it failed.
+ * A cell's result and how it is put together from what the runner measured, whichever framework measured it: the
+ * observed step's record, the timing statistics, the equivalence result. A result is a state (tinybench's
+ * `TaskResultErrored { state: 'errored'; error }`): measured (`ok`), the printed strategy raised as it must
+ * (`raised`), it failed (`errored`) or its numbers became non-finite (`diverged`). Only a measured cell has a
+ * timing; the others keep what was measured before they stopped, and no state holds a NaN.
  */
+import type { ConcreteBackendId } from '../backends/backend.js';
 import type { StepCounts } from '../measure/counts.js';
-import type { EquivalenceResult } from '../measure/equivalence.js';
+import type { EquivalenceClass, EquivalenceResult } from '../measure/equivalence.js';
 import { predictFlops } from '../measure/flops.js';
 import type { StepRecord } from '../measure/record.js';
 import type { TimingStats } from '../measure/statistics.js';
@@ -13,8 +16,126 @@ import type { LayerShape } from '../models/shapes.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
-import type { NetworkName } from '../strategies/strategy.js';
-import type { CellResult } from '../types.js';
+import type { NetworkName, UpdateOrder } from '../strategies/strategy.js';
+
+/** Which cell it is: one scenario × backend × strategy. Every state has these. */
+export interface CellIdentity {
+  scenario: string;
+  backend: ConcreteBackendId;
+  /** What ran it, as the backend describes its device. */
+  device: string;
+  strategy: StrategyId;
+  batchSize: number;
+  /** The update order the strategy declares. */
+  order: UpdateOrder;
+}
+
+/** What the observed, profiled step counted. */
+export interface ObservedCounts {
+  /** FLOPs of matmul/conv kernels that ran in one profiled step; null in files from steps that were not profiled. */
+  flops: number | null;
+  /** FLOPs predicted from the layer shapes and the step's passes. */
+  flopsPredicted: number;
+  /** Kernels that ran in one profiled step; null where the framework does not count them. */
+  kernels: number | null;
+  /**
+   * GPU programs that step dispatched, where the backend counts them (webgpu; null elsewhere, and in files
+   * written before the field existed). A kernel may dispatch none (Reshape) or several (Sum, Concat).
+   */
+  dispatches: number | null;
+  generatorForwards: number;
+  discriminatorForwards: number;
+  generatorBackwards: number;
+  discriminatorBackwards: number;
+  backwardCalls: number;
+  wastedGradientElements: number;
+  /** The most tensor bytes live during a step beyond those live before it (distinct buffers); null where not measured. */
+  peakBytes: number | null;
+  /** The most bytes recorded graphs held while an optimizer step ran. */
+  retainedBytes: number;
+  /** Tensors live after a step minus before it. */
+  leakedTensors: number;
+  /**
+   * BatchNorm running-statistics updates per network in the observed step (one per training-mode forward of a
+   * network with BatchNorm; 0 without). Null in files written before the field existed.
+   */
+  generatorBatchNormUpdates?: number | null;
+  discriminatorBatchNormUpdates?: number | null;
+}
+
+/** The observed step's counts of a cell that stopped: present where it got as far as its observed step, else null. */
+export type CountsIfObserved = { [Field in keyof ObservedCounts]: ObservedCounts[Field] | null };
+
+/** The update-equivalence check's result for the cell's strategy; null where it was not compared. Never NaN. */
+export interface EquivalenceFields {
+  /** The strategy its parameters were compared with (identical weights, data and noise). */
+  equivalentTo: StrategyId | null;
+  maxParamDiff: number | null;
+  equivalence: EquivalenceClass | null;
+  /**
+   * Largest absolute difference of D's BatchNorm running statistics to the reference strategy's after the
+   * equivalence check's steps; null where D has no BatchNorm or nothing was compared.
+   */
+  maxRunningStatsDiff?: number | null;
+}
+
+/** Device memory as the backend reports it after the cell, where it reports any. */
+export interface DeviceMemoryFields {
+  deviceBytes: number | null;
+  /** Whether the backend marks its device-memory figure as an estimate (null where it reports none). */
+  deviceBytesIsEstimate: boolean | null;
+}
+
+/** A measured cell: its timing, its observed step's counts and its equivalence. */
+export interface CellOk extends CellIdentity, ObservedCounts, EquivalenceFields, DeviceMemoryFields {
+  status: 'ok';
+  /** A remark on a measured cell (its equivalence check failed, say), in the CSV's error column; null when none. */
+  error: string | null;
+  timing: TimingStats;
+  /** Mean step time over the reference strategy's in the same run (1 for the reference): travels between machines. */
+  timeRatio: number | null;
+}
+
+/** What a cell that stopped keeps: the counts and equivalence measured before it stopped, its reason, no timing. */
+export interface StoppedCell extends CellIdentity, CountsIfObserved, EquivalenceFields, DeviceMemoryFields {
+  /** Why it stopped: the error it raised or failed with, or what became non-finite. */
+  error: string;
+  /** A cell that stopped has no timing: what was timed before it stopped is not a result. */
+  timing: null;
+  timeRatio: null;
+}
+
+/** The post's code as printed raised the error PyTorch raises for it, as it must (its message is in `error`). */
+export interface CellRaised extends StoppedCell {
+  status: 'raised';
+}
+
+/** The cell failed: its backend did not start, a step threw, the timing failed. */
+export interface CellErrored extends StoppedCell {
+  status: 'errored';
+}
+
+/** Where a strategy's numbers first became non-finite. */
+export interface Divergence {
+  /**
+   * The strategy's own 1-based training-step count at the first check that saw a non-finite value (the observed
+   * step, the last step of the timing round after which the check ran, or the equivalence check's last step).
+   */
+  step: number;
+  /** What was non-finite: "d_loss is NaN", "generator parameters are not finite". */
+  detail: string;
+}
+
+/** The strategy's loss or parameters became non-finite: none of its numbers enters a verdict or a comparison. */
+export interface CellDiverged extends StoppedCell {
+  status: 'diverged';
+  diverged: Divergence;
+}
+
+/** One scenario × backend × strategy's result, by its status. */
+export type CellResult = CellOk | CellRaised | CellErrored | CellDiverged;
+
+export type CellStatus = CellResult['status'];
 
 export interface CellMeasurements {
   scenario: Scenario;
@@ -25,6 +146,8 @@ export interface CellMeasurements {
   error: string | null;
   /** Set when the strategy raised the error it must raise (the post's code as printed): the cell is 'raised'. */
   raised?: boolean;
+  /** Where the strategy's loss or parameters first became non-finite, or null: the cell is 'diverged'. */
+  diverged: Divergence | null;
   /** The observed, profiled step; null if it failed. */
   record: StepRecord | null;
   /** The timed steps' statistics (summarized once, by the runner); null if none were timed. */
@@ -46,45 +169,108 @@ export function scenarioLayers(scenario: Pick<Scenario, 'generator' | 'discrimin
   return networkShapes(scenario);
 }
 
-/** The row of one measured cell. */
+const NOT_OBSERVED: CountsIfObserved = {
+  flops: null,
+  flopsPredicted: null,
+  kernels: null,
+  dispatches: null,
+  generatorForwards: null,
+  discriminatorForwards: null,
+  generatorBackwards: null,
+  discriminatorBackwards: null,
+  backwardCalls: null,
+  wastedGradientElements: null,
+  peakBytes: null,
+  retainedBytes: null,
+  leakedTensors: null,
+  generatorBatchNormUpdates: null,
+  discriminatorBatchNormUpdates: null,
+};
+
+const NOT_COMPARED: EquivalenceFields = { equivalentTo: null, maxParamDiff: null, equivalence: null, maxRunningStatsDiff: null };
+
+function observedCounts(record: StepRecord, scenario: Scenario): ObservedCounts {
+  const passes: Pick<StepCounts, 'forwards' | 'backwards'> = record;
+  return {
+    flops: record.flops,
+    flopsPredicted: predictFlops(passes, scenarioLayers(scenario)),
+    kernels: record.kernels,
+    dispatches: record.dispatches,
+    generatorForwards: record.generatorForwards,
+    discriminatorForwards: record.discriminatorForwards,
+    generatorBackwards: record.generatorBackwards,
+    discriminatorBackwards: record.discriminatorBackwards,
+    backwardCalls: record.backwardCalls,
+    wastedGradientElements: record.wastedGradientElements,
+    peakBytes: record.peakBytes,
+    retainedBytes: record.retainedBytes,
+    leakedTensors: record.leakedTensors,
+    generatorBatchNormUpdates: record.generatorBatchNormUpdates,
+    discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
+  };
+}
+
+/**
+ * A non-finite difference from the equivalence check, as a divergence: the runner reports divergence itself, and
+ * this only keeps a NaN it missed out of the cell (a NaN difference would otherwise classify as 'different').
+ */
+function equivalenceDivergence(equivalence: EquivalenceResult | null, scenario: Scenario): Divergence | null {
+  if (!equivalence) return null;
+  const { maxParamDiff, maxRunningStatsDiff } = equivalence;
+  const what = !Number.isFinite(maxParamDiff)
+    ? 'parameters'
+    : maxRunningStatsDiff != null && !Number.isFinite(maxRunningStatsDiff)
+      ? "D's BatchNorm running statistics"
+      : null;
+  if (!what) return null;
+  return {
+    step: scenario.measure.equivalenceSteps,
+    detail: `the equivalence check's ${what} differ from ${equivalence.reference}'s by ${String(what === 'parameters' ? maxParamDiff : maxRunningStatsDiff)}`,
+  };
+}
+
+/** The row of one measured cell: `ok` only with an observed step, a timing and nothing non-finite. */
 export function buildCell(measured: CellMeasurements): CellResult {
   const { scenario, backend, device, strategy, error, record, timing, referenceMeanMs, equivalence } = measured;
-  const cell = erroredCell(scenario, backend, device, strategy, error ?? '');
-  cell.status = error ? (measured.raised ? 'raised' : 'errored') : 'ok';
-  cell.error = error ?? measured.note;
-  cell.deviceBytes = measured.deviceMemory.bytes;
-  cell.deviceBytesIsEstimate = measured.deviceMemory.isEstimate;
-  if (equivalence) {
-    cell.equivalentTo = equivalence.reference;
-    cell.maxParamDiff = equivalence.maxParamDiff;
-    cell.equivalence = equivalence.equivalence;
-    cell.maxRunningStatsDiff = equivalence.maxRunningStatsDiff ?? null;
+  const identity = cellIdentity(scenario, backend, device, strategy);
+  const counts = record ? observedCounts(record, scenario) : NOT_OBSERVED;
+  const memory: DeviceMemoryFields = { deviceBytes: measured.deviceMemory.bytes, deviceBytesIsEstimate: measured.deviceMemory.isEstimate };
+  const diverged = measured.diverged ?? equivalenceDivergence(equivalence, scenario);
+  const compared: EquivalenceFields =
+    equivalence && !diverged
+      ? {
+          equivalentTo: equivalence.reference,
+          maxParamDiff: equivalence.maxParamDiff,
+          equivalence: equivalence.equivalence,
+          maxRunningStatsDiff: equivalence.maxRunningStatsDiff ?? null,
+        }
+      : NOT_COMPARED;
+  const stopped = (message: string) => ({ ...identity, error: message, timing: null, timeRatio: null, ...counts, ...memory, ...compared });
+  if (diverged) {
+    return { ...stopped(error ?? `diverged at step ${diverged.step}: ${diverged.detail}`), status: 'diverged', diverged };
   }
-  if (record) {
-    const passes: Pick<StepCounts, 'forwards' | 'backwards'> = record;
-    Object.assign(cell, {
-      flops: record.flops,
-      kernels: record.kernels,
-      dispatches: record.dispatches,
-      flopsPredicted: predictFlops(passes, scenarioLayers(scenario)),
-      generatorForwards: record.generatorForwards,
-      discriminatorForwards: record.discriminatorForwards,
-      generatorBackwards: record.generatorBackwards,
-      discriminatorBackwards: record.discriminatorBackwards,
-      backwardCalls: record.backwardCalls,
-      wastedGradientElements: record.wastedGradientElements,
-      retainedBytes: record.retainedBytes,
-      peakBytes: record.peakBytes,
-      leakedTensors: record.leakedTensors,
-      generatorBatchNormUpdates: record.generatorBatchNormUpdates,
-      discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
-    });
-  }
-  if (timing && timing.samples > 0 && !error) {
-    cell.timing = timing;
-    cell.timeRatio = referenceMeanMs ? timing.meanMs / referenceMeanMs : null;
-  }
-  return cell;
+  if (error) return { ...stopped(error), status: measured.raised ? 'raised' : 'errored' };
+  if (!record) return { ...stopped('no step was observed'), status: 'errored' };
+  if (!timing || timing.samples === 0) return { ...stopped('no step was timed'), status: 'errored' };
+  return {
+    ...identity,
+    status: 'ok',
+    error: measured.note,
+    timing,
+    timeRatio: referenceMeanMs ? timing.meanMs / referenceMeanMs : null,
+    ...observedCounts(record, scenario),
+    ...memory,
+    ...compared,
+  };
+}
+
+function cellIdentity(
+  scenario: Pick<Scenario, 'name' | 'batchSize'>,
+  backend: CellResult['backend'],
+  device: string,
+  strategy: StrategyId,
+): CellIdentity {
+  return { scenario: scenario.name, backend, device, strategy, batchSize: scenario.batchSize, order: strategies[strategy].order };
 }
 
 /** A cell with nothing measured: the row of a cell that could not run (its backend did not start, say). */
@@ -94,38 +280,16 @@ export function erroredCell(
   device: string,
   strategy: StrategyId,
   error: string,
-): CellResult {
+): CellErrored {
   return {
-    scenario: scenario.name,
-    backend,
-    device,
-    strategy,
-    batchSize: scenario.batchSize,
+    ...cellIdentity(scenario, backend, device, strategy),
     status: 'errored',
     error,
     timing: null,
     timeRatio: null,
-    flops: null,
-    flopsPredicted: null,
-    kernels: null,
-    dispatches: null,
-    generatorForwards: null,
-    discriminatorForwards: null,
-    generatorBackwards: null,
-    discriminatorBackwards: null,
-    backwardCalls: null,
-    wastedGradientElements: null,
-    peakBytes: null,
-    retainedBytes: null,
-    leakedTensors: null,
+    ...NOT_OBSERVED,
     deviceBytes: null,
     deviceBytesIsEstimate: null,
-    order: strategies[strategy].order,
-    equivalentTo: null,
-    maxParamDiff: null,
-    equivalence: null,
-    generatorBatchNormUpdates: null,
-    discriminatorBatchNormUpdates: null,
-    maxRunningStatsDiff: null,
+    ...NOT_COMPARED,
   };
 }

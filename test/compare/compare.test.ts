@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns, IncomparableRunsError } from '../../src/compare/compare.js';
 import type { ComparisonRow } from '../../src/compare/comparison.js';
 import { makeCell, makeRun, normalSamples, seededRandom, type CellSpec } from './fixtures.js';
+import { asCellState } from '../helpers/cell-state.js';
 
 function row(rows: ComparisonRow[], strategy: string, metric: string): ComparisonRow {
   const found = rows.find((candidate) => candidate.cell.strategy === strategy && candidate.metric === metric);
@@ -178,7 +179,7 @@ describe('compareRuns across machines (time ratios)', () => {
   it('per-sample ratios need no reference cell in the same file, so shards compare too', () => {
     const random = seededRandom(9);
     const shardOnlyGFirst = makeRun({ machine: { cpus: 8 }, cells: [makeCell({ strategy: 'g-first', samplesMs: normalSamples(random, 30, 14, 0.4) })] });
-    const withRatio = { ...shardOnlyGFirst, cells: shardOnlyGFirst.cells.map((cell) => ({ ...cell, timeRatio: 0.7 })) };
+    const withRatio = { ...shardOnlyGFirst, cells: shardOnlyGFirst.cells.map((cell) => asCellState({ ...cell, timeRatio: 0.7 })) };
     const ratio = row(compareRuns(baseline, withRatio).rows, 'g-first', 'timeRatio');
     expect(ratio.verdict).toBe('same');
     expect(ratio.current).toBe(0.7);

@@ -2,6 +2,7 @@
 import { summarize } from '../../src/measure/statistics.js';
 import type { CellResult, MachineInfo, RunResults } from '../../src/types.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
+import { asCellState, type FlatCell } from '../helpers/cell-state.js';
 
 /** mulberry32: a tiny seeded uniform generator in [0, 1), so "random" samples are the same every run. */
 export function seededRandom(seed: number): () => number {
@@ -33,16 +34,16 @@ export const LAPTOP: MachineInfo = {
   node: 'v20.19.0',
 };
 
-export interface CellSpec extends Partial<Omit<CellResult, 'timing'>> {
+export type CellSpec = Omit<FlatCell, 'timing'> & {
   /** Step times; the timing stats are computed from them. */
   samplesMs?: number[];
-}
+};
 
 /** A cpu, ok, retain-graph cell with plausible counts; `samplesMs` set its timing. */
 export function makeCell(spec: CellSpec = {}): CellResult {
   const { samplesMs = [10, 10.5, 9.5, 10.2, 9.8, 10.1, 9.9, 10], ...overrides } = spec;
   const status = overrides.status ?? 'ok';
-  return {
+  return asCellState({
     scenario: 'tiny',
     backend: 'cpu',
     device: 'cpu (AMD EPYC 7B13, 2 cores)',
@@ -72,7 +73,7 @@ export function makeCell(spec: CellSpec = {}): CellResult {
     maxParamDiff: null,
     equivalence: null,
     ...overrides,
-  };
+  });
 }
 
 export interface RunSpec {
@@ -94,7 +95,7 @@ export function makeRun(spec: RunSpec): RunResults {
     );
     const timeRatio =
       cell.timing && reference?.timing && reference.status === 'ok' ? cell.timing.meanMs / reference.timing.meanMs : null;
-    return { ...cell, timeRatio };
+    return asCellState({ ...cell, timeRatio: cell.status === 'ok' ? timeRatio : null });
   });
   return {
     schemaVersion: 1,

@@ -2,6 +2,7 @@
 import type { StrategyId } from '../../src/strategies/ids.js';
 import { erroredCell } from '../../src/results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary, TimingStats } from '../../src/types.js';
+import { asCellState, type FlatCell } from '../helpers/cell-state.js';
 
 /** G 8 → 16 → 32 has 688 parameters, D 32 → 16 → 1 has 545; MACs per sample G 640, D 528. */
 export function makeScenario(overrides: Partial<ScenarioSummary> = {}): ScenarioSummary {
@@ -36,7 +37,7 @@ export function makeTiming(meanMs: number, rmePct = 1, samples = 20): TimingStat
   };
 }
 
-const defaults: Partial<Record<StrategyId, Partial<CellResult>>> = {
+const defaults: Partial<Record<StrategyId, FlatCell>> = {
   'retain-graph': {
     timing: makeTiming(1.4),
     timeRatio: 1.4 / 0.9,
@@ -115,29 +116,32 @@ const defaults: Partial<Record<StrategyId, Partial<CellResult>>> = {
   },
 };
 
-/** An ok cell of the tiny scenario on cpu, with the strategy's usual counts, overridden as given. */
-export function makeCell(strategy: StrategyId, overrides: Partial<CellResult> = {}): CellResult {
-  return {
+/**
+ * An ok cell of the tiny scenario on cpu, with the strategy's usual counts, overridden as given (a `status` makes
+ * it that state: a stopped cell has no timing).
+ */
+export function makeCell(strategy: StrategyId, overrides: FlatCell = {}): CellResult {
+  return asCellState({
     ...makeErroredCell(strategy, ''),
     status: 'ok',
     error: null,
     leakedTensors: 0,
     ...defaults[strategy],
     ...overrides,
-  };
+  });
 }
 
 /** A cell that failed: status, message, and no measurements. */
-export function makeErroredCell(strategy: StrategyId, error: string, overrides: Partial<CellResult> = {}): CellResult {
-  return {
+export function makeErroredCell(strategy: StrategyId, error: string, overrides: FlatCell = {}): CellResult {
+  return asCellState({
     ...erroredCell({ name: 'tiny', batchSize: 4 }, 'cpu', 'cpu (JavaScript)', strategy, error),
     equivalentTo: 'single-forward',
     ...overrides,
-  };
+  });
 }
 
 /** The four strategies' cells, each overridable by strategy. */
-export function makeCells(overrides: Partial<Record<StrategyId, Partial<CellResult>>> = {}): CellResult[] {
+export function makeCells(overrides: Partial<Record<StrategyId, FlatCell>> = {}): CellResult[] {
   const ids: StrategyId[] = ['retain-graph', 'detach-d-first', 'g-first', 'single-forward'];
   return ids.map((id) => makeCell(id, overrides[id]));
 }

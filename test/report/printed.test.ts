@@ -9,10 +9,8 @@ const IN_PLACE_TORCH =
   'RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation: [torch.FloatTensor [1, 16]], which is output 0 of AsStridedBackward0, is at version 2; expected version 1 instead.';
 const FREED = 'Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed).';
 
-const raised = (strategy: 'retain-graph-printed' | 'detach-d-first-printed', error: string, backend: 'cpu' | 'pytorch' = 'cpu') => ({
-  ...makeErroredCell(strategy, error, { backend, device: backend === 'cpu' ? 'cpu (JavaScript)' : 'pytorch 1.13.0 cpu' }),
-  status: 'raised' as const,
-});
+const raised = (strategy: 'retain-graph-printed' | 'detach-d-first-printed', error: string, backend: 'cpu' | 'pytorch' = 'cpu') =>
+  makeErroredCell(strategy, error, { backend, device: backend === 'cpu' ? 'cpu (JavaScript)' : 'pytorch 1.13.0 cpu', status: 'raised' });
 
 describe("the section on the post's printed code", () => {
   it('says what each printed strategy raised on each backend, word for word and where, beside its faithful form', () => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asCellState } from '../helpers/cell-state.js';
 import { makeRun } from '../report/fixtures.js';
 import { readRunResults } from '../../src/results/read.js';
 
@@ -23,7 +24,7 @@ describe('readRunResults', () => {
 
   it("reads a cell whose status is 'raised' (the post's printed code raising PyTorch's error)", async () => {
     const run = makeRun();
-    run.cells[0] = { ...run.cells[0]!, status: 'raised', error: 'Trying to backward through the graph a second time ...' };
+    run.cells[0] = asCellState({ ...run.cells[0]!, status: 'raised', error: 'Trying to backward through the graph a second time ...' });
     await writeFile(join(folder, 'results.json'), JSON.stringify(run));
     expect((await readRunResults(folder)).cells[0]!.status).toBe('raised');
   });

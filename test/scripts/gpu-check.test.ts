@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGET, formatCellLine, parseGpuCheckArgs, QUICK_BUDGET } from '../../scripts/gpu-check.js';
 import type { CellResult } from '../../src/types.js';
+import { asCellState } from '../helpers/cell-state.js';
 
 describe('scripts/gpu-check.ts arguments', () => {
   it('defaults to both backends, both batch sizes, the post\'s three and the two-tape strategy, no flags and no Dawn options', () => {
@@ -60,7 +61,7 @@ describe('formatCellLine', () => {
   });
 
   it("says raised for the post's printed code and FAILED for a failed cell", () => {
-    expect(formatCellLine({ ...cell, status: 'raised', error: 'Trying to backward ...' })).toMatch(/raised: Trying to backward/);
-    expect(formatCellLine({ ...cell, status: 'errored', error: 'device lost' })).toMatch(/FAILED: device lost/);
+    expect(formatCellLine(asCellState({ ...cell, status: 'raised', error: 'Trying to backward ...' }))).toMatch(/raised: Trying to backward/);
+    expect(formatCellLine(asCellState({ ...cell, status: 'errored', error: 'device lost' }))).toMatch(/FAILED: device lost/);
   });
 });
