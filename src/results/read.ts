@@ -7,7 +7,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { RunResults } from '../types.js';
+import type { CellResult } from './cell.js';
+import type { RunResults } from './run.js';
 
 const nullableCount = z.number().nullable();
 
@@ -21,12 +22,15 @@ const timingSchema = z.looseObject({
   samplesMs: z.array(duration),
 });
 
+const divergenceSchema = z.looseObject({ step: z.number().int().positive(), detail: z.string() });
+
 const cellSchema = z.looseObject({
   scenario: z.string(),
   backend: z.string(),
   device: z.string(),
   strategy: z.string(),
-  status: z.enum(['ok', 'errored', 'raised']),
+  status: z.enum(['ok', 'errored', 'raised', 'diverged']),
+  diverged: divergenceSchema.optional(),
   error: z.string().nullable(),
   timing: timingSchema.nullable(),
   timeRatio: duration.nullable(),
@@ -48,7 +52,55 @@ const cellSchema = z.looseObject({
   generatorBatchNormUpdates: nullableCount.default(null),
   discriminatorBatchNormUpdates: nullableCount.default(null),
   maxRunningStatsDiff: nullableCount.default(null),
+}).refine((cell) => cell.status !== 'diverged' || cell.diverged !== undefined, {
+  message: "a diverged cell says where: diverged: { step, detail }",
+  path: ['diverged'],
 });
+
+type ParsedCell = z.output<typeof cellSchema>;
+
+/** The counts every measured cell has (the others may be null where a framework does not count them). */
+const MEASURED_COUNTS = [
+  'flopsPredicted',
+  'generatorForwards',
+  'discriminatorForwards',
+  'generatorBackwards',
+  'discriminatorBackwards',
+  'backwardCalls',
+  'wastedGradientElements',
+  'retainedBytes',
+  'leakedTensors',
+] as const;
+
+/**
+ * Why a cell written as 'ok' is not a measured cell, or null when it is one. Files from versions before the states
+ * could say 'ok' without a timing or a count, and wrote a non-finite parameter difference (a strategy that had
+ * diverged) as null beside its class: such a cell's numbers must not enter a comparison.
+ */
+function notMeasured(cell: ParsedCell): string | null {
+  if (!cell.timing) return 'recorded as ok without a timing';
+  const missing = MEASURED_COUNTS.filter((field) => cell[field] === null);
+  if (missing.length) return `recorded as ok without its ${missing.join(', ')}`;
+  if (cell['equivalence'] != null && cell['maxParamDiff'] === null) {
+    return 'recorded as ok with a parameter difference that was not finite (written as null)';
+  }
+  return null;
+}
+
+/**
+ * A cell as the state its status names. A cell that stopped has no timing (files from before the states may hold
+ * one: it was never read) and an error message; an old 'ok' cell that was not measured reads as errored, saying why.
+ */
+function asState(cell: ParsedCell): CellResult {
+  const stopped = (status: CellResult['status'], error: string) => ({ ...cell, status, error, timing: null, timeRatio: null });
+  if (cell.status === 'ok') {
+    const reason = notMeasured(cell);
+    return (reason ? stopped('errored', `${reason} (a results file from an older version)`) : cell) as unknown as CellResult;
+  }
+  const divergence = cell.diverged;
+  const message = cell.error ?? (divergence ? `diverged at step ${divergence.step}: ${divergence.detail}` : '');
+  return stopped(cell.status, message) as unknown as CellResult;
+}
 
 const runResultsSchema = z.looseObject({
   schemaVersion: z.literal(1),
@@ -118,6 +170,6 @@ export async function readRunResults(path: string): Promise<RunResults> {
       cause: parsed.error,
     });
   }
-  // The schema checks what comparisons read; the rest of the file is kept as written.
-  return parsed.data as unknown as RunResults;
+  // The schema checks what comparisons read; the rest of the file is kept as written, each cell as its state.
+  return { ...parsed.data, cells: parsed.data.cells.map(asState) } as unknown as RunResults;
 }

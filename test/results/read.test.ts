@@ -73,4 +73,37 @@ describe('readRunResults', () => {
     await writeFile(file, JSON.stringify(makeRun()));
     expect((await readRunResults(file)).complete).toBeUndefined();
   });
+  it('reads a diverged cell with its step and detail, and refuses one that does not say where it diverged', async () => {
+    const file = join(folder, 'results.json');
+    const run = makeRun();
+    run.cells[0] = asCellState({ ...run.cells[0]!, status: 'diverged', error: 'diverged at step 4: d_loss is NaN', diverged: { step: 4, detail: 'd_loss is NaN' } });
+    await writeFile(file, JSON.stringify(run));
+    expect((await readRunResults(file)).cells[0]).toMatchObject({ status: 'diverged', diverged: { step: 4, detail: 'd_loss is NaN' }, timing: null });
+    const { diverged: _diverged, ...unsaid } = run.cells[0] as unknown as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...run, cells: [unsaid] }));
+    await expect(readRunResults(file)).rejects.toThrow(/diverged: \{ step, detail \}[\s\S]*at cells\[0\]\.diverged/);
+  });
+
+  it('reads an older file\'s failed cell without its timing, and its ok cell without a timing as errored, saying why', async () => {
+    const file = join(folder, 'results.json');
+    const run = makeRun();
+    const [first, second] = run.cells as unknown as [Record<string, unknown>, Record<string, unknown>];
+    const old = [{ ...first, status: 'errored', error: 'boom' }, { ...second, timing: null }];
+    await writeFile(file, JSON.stringify({ ...run, cells: old }));
+    const [errored, untimed] = (await readRunResults(file)).cells;
+    expect(errored).toMatchObject({ status: 'errored', error: 'boom', timing: null, timeRatio: null, flops: first['flops'] });
+    expect(untimed).toMatchObject({ status: 'errored', error: 'recorded as ok without a timing (a results file from an older version)' });
+  });
+
+  it("reads an older file's ok cell whose parameter difference was NaN (JSON writes it as null) as errored, not different", async () => {
+    const file = join(folder, 'results.json');
+    const run = makeRun();
+    const nan = { ...run.cells[1]!, equivalence: 'different', maxParamDiff: Number.NaN };
+    await writeFile(file, JSON.stringify({ ...run, cells: [nan] }));
+    expect((await readRunResults(file)).cells[0]).toMatchObject({
+      status: 'errored',
+      error: 'recorded as ok with a parameter difference that was not finite (written as null) (a results file from an older version)',
+      timing: null,
+    });
+  });
 });
