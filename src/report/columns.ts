@@ -1,8 +1,10 @@
 /**
  * The CSV columns, as data: one `{ header, value }` per column, in order. The first 26 are the documented
- * layout; the ones after them were added later and stay at the end so column positions never move.
+ * layout; the ones after them were added later and stay at the end so column positions never move. A cell's
+ * `status` is ok, raised, errored or diverged; a stopped cell's timing columns are empty.
  */
-import type { CellResult, ScenarioSummary } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { ScenarioSummary } from '../results/run.js';
 
 /**
  * One CSV column: its header and how a cell fills it (null leaves the field empty), given the summary of the
@@ -62,6 +64,8 @@ export const CSV_COLUMNS = [
   { header: 'g_bn_updates', value: (cell) => cell.generatorBatchNormUpdates ?? null },
   { header: 'd_bn_updates', value: (cell) => cell.discriminatorBatchNormUpdates ?? null },
   { header: 'd_running_stats_diff', value: (cell) => cell.maxRunningStatsDiff ?? null },
+  // The strategy's step at which its loss or parameters first became non-finite (status 'diverged'); empty otherwise.
+  { header: 'diverged_at_step', value: (cell) => (cell.status === 'diverged' ? cell.diverged.step : null) },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

@@ -8,14 +8,14 @@ const HEADER_LINE =
   'flops_predicted,kernels,g_forwards,d_forwards,g_backwards,d_backwards,backward_calls,wasted_grad_elems,' +
   'peak_bytes,retained_bytes,leaked_tensors,equivalent_to,max_param_diff,status,error,' +
   'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches,sweep,d_to_g_macs,' +
-  'g_bn_updates,d_bn_updates,d_running_stats_diff';
+  'g_bn_updates,d_bn_updates,d_running_stats_diff,diverged_at_step';
 
 const fieldsOf = (line: string) => line.split(',');
 
 describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
-    expect(CSV_HEADERS).toHaveLength(37);
+    expect(CSV_HEADERS).toHaveLength(38);
   });
 
   it('writes one row per cell with its numbers under their headers', () => {
@@ -48,7 +48,7 @@ describe('renderCsv', () => {
     const row = csv.trimEnd().split('\n')[1]!;
     expect(row).toBe(
       'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
-        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,',
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,,',
     );
   });
 
@@ -59,14 +59,21 @@ describe('renderCsv', () => {
     // D 528 MACs per sample over G's 640.
     expect(row).toMatchObject({ sweep: 'crossover', d_to_g_macs: '0.825' });
     const ownScenario = renderCsv([makeCell('g-first')], { scenarios: [makeScenario()] }).trimEnd().split('\n');
-    expect(fieldsOf(ownScenario[1]!).slice(-5, -3)).toEqual(['', '0.825']);
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-5, -3)).toEqual(['', '']);
+    expect(fieldsOf(ownScenario[1]!).slice(-6, -4)).toEqual(['', '0.825']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-6, -4)).toEqual(['', '']);
   });
 
   it("writes BatchNorm's running-statistics updates per network and D's running-statistics divergence last, empty where unknown", () => {
     const cell = { ...makeCell('g-first'), generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 3, maxRunningStatsDiff: 0.125 };
-    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-3)).toEqual(['1', '3', '0.125']);
+    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-4, -1)).toEqual(['1', '3', '0.125']);
     // A file written before the fields existed has none of them.
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-3)).toEqual(['', '', '']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-4, -1)).toEqual(['', '', '']);
+  });
+
+  it('writes a diverged cell with its status, its message and the step it diverged at, last, timing empty', () => {
+    const diverged = makeCell('g-first', { status: 'diverged', error: 'diverged at step 12: g_loss is NaN', diverged: { step: 12, detail: 'g_loss is NaN' } });
+    const row = Object.fromEntries(CSV_HEADERS.map((header, index) => [header, fieldsOf(renderCsv([diverged]).trimEnd().split('\n')[1]!)[index]]));
+    expect(row).toMatchObject({ status: 'diverged', error: 'diverged at step 12: g_loss is NaN', samples: '', time_ms_mean: '', time_ratio: '', diverged_at_step: '12' });
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).at(-1)).toBe('');
   });
 });
