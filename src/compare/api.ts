@@ -1,5 +1,5 @@
 /** The comparison as the command lines call it: compare two runs and render the markdown summary. */
-import type { RunResults } from '../types.js';
+import type { RunResults } from '../results/run.js';
 import { compareRuns } from './compare.js';
 import type { CompareOptions, Comparison } from './comparison.js';
 import { renderComparison } from './markdown.js';

@@ -2,7 +2,8 @@
  * Compares two runs cell by cell: deterministic counts must match exactly; step times change only when
  * a two-sample test says the samples differ AND the ratio of means passes the threshold (asv's rule).
  */
-import type { CellResult, RunResults } from '../types.js';
+import type { CellResult, CellStatus } from '../results/cell.js';
+import type { RunResults } from '../results/run.js';
 import { resolveMode, type ResolvedMode } from './mode.js';
 import { testSignificance, type TimingSide } from './significance.js';
 import {
@@ -157,8 +158,8 @@ interface CellContext {
 
 function compareCell(baseline: CellResult, current: CellResult, context: CellContext): ComparisonRow[] {
   const id = keyOf(current);
-  // A cell that did not train (it failed, or it is the post's printed code, which must raise) has no numbers to
-  // compare: its status is what is compared.
+  // A cell that did not train (it failed, diverged, or it is the post's printed code, which must raise) has no
+  // numbers to compare: its status is what is compared.
   if (baseline.status !== 'ok' || current.status !== 'ok') {
     const statusRow: ComparisonRow = {
       ...id,
@@ -193,11 +194,17 @@ function compareCell(baseline: CellResult, current: CellResult, context: CellCon
   return rows;
 }
 
-/** Errored is worse than anything; ok and raised are each a strategy's expected outcome, so a switch between them is a change. */
-function statusVerdict(baseline: CellResult['status'], current: CellResult['status']): ComparisonRow['verdict'] {
+/** The states that are failures: a cell that errored, or whose numbers became non-finite. */
+const FAILED: ReadonlySet<CellStatus> = new Set(['errored', 'diverged']);
+
+/**
+ * A failure (errored, diverged) is worse than anything; ok and raised are each a strategy's expected outcome, so a
+ * switch between them is a change, as is one failure becoming the other.
+ */
+export function statusVerdict(baseline: CellStatus, current: CellStatus): ComparisonRow['verdict'] {
   if (baseline === current) return 'same';
-  if (current === 'errored') return 'regressed';
-  if (baseline === 'errored') return 'improved';
+  if (FAILED.has(current)) return FAILED.has(baseline) ? 'changed' : 'regressed';
+  if (FAILED.has(baseline)) return 'improved';
   return 'changed';
 }
 

@@ -29,7 +29,7 @@ export const TIME_METRICS = ['time', 'timeRatio'] as const;
 
 export type DeterministicMetric = (typeof DETERMINISTIC_METRICS)[number] | (typeof BYTE_METRICS)[number];
 export type TimeMetric = (typeof TIME_METRICS)[number];
-/** `status` compares ok/errored/raised; `cell` marks a cell present on one side only ('added' or 'removed'). */
+/** `status` compares ok/raised/errored/diverged; `cell` marks a cell present on one side only ('added' or 'removed'). */
 export type ComparedMetric = TimeMetric | DeterministicMetric | 'status' | 'cell';
 
 export type Verdict = 'same' | 'improved' | 'regressed' | 'changed' | 'added' | 'removed';
@@ -63,7 +63,7 @@ export interface ComparisonRow {
   key: string;
   cell: CellKey;
   metric: ComparedMetric;
-  /** Mean ms (`time`), mean ratio (`timeRatio`), a count, or 'ok'/'errored'/'raised' (`status`); null where absent. */
+  /** Mean ms (`time`), mean ratio (`timeRatio`), a count, or a status (`status`); null where absent. */
   baseline: number | string | null;
   current: number | string | null;
   /** Relative change (current / baseline - 1) for times, current - baseline for counts. */

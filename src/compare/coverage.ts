@@ -3,7 +3,7 @@
  * comparison, which fails by default, so `bench --baseline` refuses to measure for nothing (exit 2).
  */
 import type { CellKey } from './comparison.js';
-import type { RunResults } from '../types.js';
+import type { RunResults } from '../results/run.js';
 
 /** A cell a run will measure, as known before it starts: its backend may still be 'auto' (any backend). */
 export interface PlannedCell {

@@ -2,7 +2,8 @@
  * Whether two runs' absolute step times can be compared (same machine) or only their times relative to
  * the reference strategy (`timeRatio`), which travel between machines.
  */
-import type { MachineInfo, RunResults } from '../types.js';
+import type { MachineInfo } from '../backends/host.js';
+import type { RunResults } from '../results/run.js';
 
 export const COMPARE_MODES = ['auto', 'ratio', 'absolute'] as const;
 export type CompareMode = (typeof COMPARE_MODES)[number];

@@ -3,7 +3,8 @@
  * their cells. `evaluateClaims` (claims.ts) checks that the strategies were measured before calling `evaluate`.
  */
 import type { StrategyId } from '../strategies/ids.js';
-import type { CellResult, ScenarioSummary } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { ScenarioSummary } from '../results/run.js';
 import { formatBytes, formatCount, formatFlops, formatMs, formatRme } from '../format.js';
 import { compareTimes, type TimeOrdering } from './time-ordering.js';
 

@@ -3,7 +3,8 @@
  * claims are deterministic; time claims need a difference beyond the margins of error (see `compareTimes`).
  */
 import type { StrategyId } from '../strategies/ids.js';
-import type { CellResult, ScenarioSummary } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { ScenarioSummary } from '../results/run.js';
 import { CLAIMS, type ClaimResult, type Found } from './claim-rules.js';
 
 export { compareTimes, type TimeEstimate, type TimeOrdering } from './time-ordering.js';

@@ -3,7 +3,7 @@
  * crossover (where retain-graph becomes faster than g-first), the one the FLOP counts predict and the post's rule
  * (D/G = 1) side by side; each variant's time and FLOP ratios; the post's rule of thumb judged over the whole sweep.
  */
-import type { ScenarioSummary } from '../types.js';
+import type { ScenarioSummary } from '../results/run.js';
 import {
   crossoverPoints,
   describeCrossover,

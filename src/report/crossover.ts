@@ -5,7 +5,8 @@
  * three") judged over the whole sweep rather than at one point.
  */
 import type { StrategyId } from '../strategies/ids.js';
-import type { CellResult, ScenarioSummary } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { ScenarioSummary } from '../results/run.js';
 import type { Verdict } from './claims.js';
 import { formatMs, formatRme, significant } from '../format.js';
 import { compareTimes, type TimeEstimate } from './time-ordering.js';

@@ -6,7 +6,8 @@
  * scenario, so a check cut short still has its table.
  */
 import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../strategies/index.js';
-import type { CellResult, RunResults } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { RunResults } from '../results/run.js';
 import { formatFlopRate } from './calibration.js';
 import { DASH, formatRatio, significant } from '../format.js';
 import { formatDiff, plainText, renderTable, type MarkdownColumn } from './tables.js';

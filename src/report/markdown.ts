@@ -6,7 +6,7 @@
  */
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
-import type { RunResults, ScenarioSummary } from '../types.js';
+import type { RunResults, ScenarioSummary } from '../results/run.js';
 import type { Calibration } from '../measure/calibration.js';
 import { renderCalibration, renderCalibrationsSideBySide } from './calibration.js';
 import { CHART_TITLES } from './chart-titles.js';

@@ -2,7 +2,8 @@
  * Merging several results.json files (shards, backends, machines) into one report's input (reading them is
  * src/results/read.ts's job).
  */
-import type { CellResult, RunResults, ScenarioSummary } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { RunResults, ScenarioSummary } from '../results/run.js';
 
 /** A cell tagged with the index (into `MergedRuns.runs`) of the run it came from. */
 export type TaggedCell = CellResult & { run: number };

@@ -5,7 +5,7 @@
  */
 import { AS_PRINTED_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
-import type { CellResult } from '../types.js';
+import type { CellResult } from '../results/cell.js';
 import { formatMs } from '../format.js';
 import { plainText } from './tables.js';
 

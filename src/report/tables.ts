@@ -3,7 +3,8 @@
  * that renders any of them. Cells are escaped so an error message with a pipe cannot break a table.
  */
 import type { StrategyId } from '../strategies/ids.js';
-import type { CellResult, RunResults } from '../types.js';
+import type { CellResult } from '../results/cell.js';
+import type { RunResults } from '../results/run.js';
 import type { ClaimResult } from './claims.js';
 import {
   DASH,
