@@ -8,8 +8,11 @@ import type { ScenarioSummary } from '../results/run.js';
 import { formatBytes, formatCount, formatFlops, formatMs, formatRme } from '../format.js';
 import { compareTimes, type TimeOrdering } from './time-ordering.js';
 
-/** A claim's verdict on one backend's cells; the claim ids and results below. Defined with the rules that decide them. */
-export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not applicable';
+/**
+ * A claim's verdict on one backend's cells ('not judged' where a cell it needs diverged: its numbers are not
+ * evidence); the claim ids and results below. Defined with the rules that decide them.
+ */
+export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not applicable' | 'not judged';
 
 export type ClaimId =
   | 'three-best'

@@ -12,19 +12,29 @@ export { compareTimes, type TimeEstimate, type TimeOrdering } from './time-order
 // The verdicts, claim ids and results are the rules' (claim-rules.ts); re-exported for the report's readers.
 export type { ClaimId, ClaimResult, Verdict } from './claim-rules.js';
 
-/** "g-first (errored: …), detach-d-first (not run)". */
+/** "g-first (errored: …), detach-d-first (not run)", "retain-graph (diverged at step 7: d_loss is NaN)". */
 function describeMissing(ids: readonly StrategyId[], cells: readonly CellResult[]): string {
   return ids
     .map((id) => {
-      const failed = cells.find((cell) => cell.strategy === id && cell.status === 'errored');
-      return failed ? `${id} (errored: ${failed.error ?? 'no message'})` : `${id} (not run)`;
+      const stopped = cells.find((cell) => cell.strategy === id && (cell.status === 'errored' || cell.status === 'diverged'));
+      if (stopped?.status === 'diverged') return `${id} (diverged at step ${stopped.diverged.step}: ${stopped.diverged.detail})`;
+      return stopped ? `${id} (errored: ${stopped.error ?? 'no message'})` : `${id} (not run)`;
     })
     .join(', ');
 }
 
+/** The verdict on a claim some of whose strategies were not measured: not judged where one of them diverged. */
+function unmeasured(absent: readonly StrategyId[], cells: readonly CellResult[]): Pick<ClaimResult, 'verdict' | 'evidence'> {
+  const diverged = absent.some((id) => cells.some((cell) => cell.strategy === id && cell.status === 'diverged'));
+  return diverged
+    ? { verdict: 'not judged', evidence: `Not judged: ${describeMissing(absent, cells)}.` }
+    : { verdict: 'inconclusive', evidence: `Not measured: ${describeMissing(absent, cells)}.` };
+}
+
 /**
- * The post's seven claims judged on one scenario's cells of one backend and device (errored cells may be
- * included: they only explain what is missing). Throws when the cells span several backends or devices, or hold
+ * The post's seven claims judged on one scenario's cells of one backend and device, from its ok cells only (errored
+ * and diverged cells may be included: they only explain what is missing, and a claim that needs a diverged cell
+ * is 'not judged'). Throws when the cells span several backends or devices, or hold
  * one strategy twice: group them first (`evaluateClaimsPerBackend`).
  */
 export function evaluateClaims(scenario: ScenarioSummary, cells: readonly CellResult[]): ClaimResult[] {
@@ -42,9 +52,7 @@ export function evaluateClaims(scenario: ScenarioSummary, cells: readonly CellRe
   }
   return CLAIMS.map(({ id, claim, rule, needs, evaluate }) => {
     const absent = needs.filter((strategy) => !found.has(strategy));
-    const result = absent.length
-      ? { verdict: 'inconclusive' as const, evidence: `Not measured: ${describeMissing(absent, own)}.` }
-      : evaluate(found, scenario);
+    const result = absent.length ? unmeasured(absent, own) : evaluate(found, scenario);
     return { id, claim, rule: rule(scenario), ...result };
   });
 }

@@ -167,7 +167,7 @@ export function renderGpuCheck(runs: readonly GpuCheckRun[]): string {
   }
   const checks = [...equivalenceLines('tfjs (cpu)', [...tfjsChecked.values()].flat()), ...equivalenceLines('PyTorch (float64, cpu)', pytorchCells)];
   if (checks.length) lines.push('', 'Update checks (from identical weights and data; a simultaneous strategy must match retain-graph, an alternating one differ):', ...checks);
-  const failed = all.filter((cell) => cell.status === 'errored');
+  const failed = all.filter((cell) => cell.status === 'errored' || cell.status === 'diverged');
   if (failed.length) lines.push('', 'Failed cells:', ...failed.map((cell) => `- ${cell.backend} ${cell.scenario} ${cell.strategy}: ${plainText(cell.error ?? 'no message', 300)}`));
   return `${lines.join('\n')}\n`;
 }

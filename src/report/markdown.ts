@@ -142,6 +142,7 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
   const sorted = [...group.cells].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
   const measured = sorted.filter((cell) => cell.status !== 'raised');
   const errored = sorted.filter((cell) => cell.status === 'errored');
+  const diverged = sorted.flatMap((cell) => (cell.status === 'diverged' ? [cell] : []));
   let claims: string;
   try {
     claims = renderTable(alone ? CLAIM_COLUMNS : EVIDENCE_COLUMNS, evaluateClaims(scenario, sorted));
@@ -154,6 +155,9 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
     renderTable(measurementColumns(measured), measured),
     ...(errored.length
       ? [errored.map((cell) => `- **${cell.strategy} errored:** ${cell.error ?? 'no message'}`).join('\n')]
+      : []),
+    ...(diverged.length
+      ? [diverged.map((cell) => `- **${cell.strategy} diverged** at step ${cell.diverged.step}: ${cell.diverged.detail}; its numbers are left out of the claims.`).join('\n')]
       : []),
     ...(group.calibration ? [renderCalibration(group.calibration)] : []),
     alone ? `**Claims** (the post's, on ${backend} · ${device})` : `**Claims** (the post's, on ${backend} · ${device}; their rules are in the side-by-side table above)`,

@@ -109,9 +109,11 @@ export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
     value: (cell) =>
       cell.status === 'errored'
         ? '**errored**'
-        : cell.timing
-          ? `${formatMs(cell.timing.meanMs)} ${formatRme(cell.timing.rmePct)}`
-          : DASH,
+        : cell.status === 'diverged'
+          ? `**diverged at step ${cell.diverged.step}**`
+          : cell.timing
+            ? `${formatMs(cell.timing.meanMs)} ${formatRme(cell.timing.rmePct)}`
+            : DASH,
   },
   { header: 'p50', align: 'right', value: (cell) => formatMs(cell.timing?.p50Ms ?? null) },
   { header: 'p99', align: 'right', value: (cell) => formatMs(cell.timing?.p99Ms ?? null) },
