@@ -386,7 +386,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     `wrote ${dir}/results.json, results.csv, gpu-check.json and ${written.map((path) => path.slice(dir.length + 1)).join(', ')}; ` +
       `the table in ${args.table}; in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
-  const failed = results.cells.filter((cell) => cell.status === 'errored');
+  const failed = results.cells.filter((cell) => cell.status === 'errored' || cell.status === 'diverged');
   for (const cell of failed) console.error(`gpu-check: ${cell.backend} ${cell.scenario} ${cell.strategy} failed: ${cell.error}`);
   return failed.length > 0 ? 1 : 0;
 }
