@@ -66,6 +66,11 @@ export function formatPercent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
 
+/** A parameter difference: "1.0e-7"; "0" for none. */
+export function formatDiff(diff: number | null): string {
+  return diff == null ? DASH : diff === 0 ? '0' : diff.toExponential(1);
+}
+
 /** A test's p-value: "p = 0.042", or "p < 0.001" below that. */
 export function formatPValue(pValue: number): string {
   return pValue < 0.001 ? 'p < 0.001' : `p = ${pValue.toFixed(3)}`;

@@ -5,6 +5,7 @@
  * of that backend (its calibration says which) or noise, and the evidence lets a reader tell.
  */
 import type { ClaimId, ClaimResult, Verdict } from './claims.js';
+import { DASH } from '../format.js';
 import { escapeCell, renderTable, type MarkdownColumn } from './tables.js';
 
 /** One backend's verdicts on one scenario, under the label its column gets. */
@@ -68,7 +69,7 @@ export function renderClaimsSideBySide(columns: readonly ClaimColumn[]): string 
         align: 'left',
         value: (result) => {
           const theirs = column.claims.find((claim) => claim.id === result.id);
-          return theirs ? bold(theirs.verdict) : '—';
+          return theirs ? bold(theirs.verdict) : DASH;
         },
       }),
     ),

@@ -14,7 +14,7 @@ import {
   SWEEP_RULE_CLAIM,
   type CrossoverPoint,
 } from './crossover.js';
-import { formatCount, significant } from '../format.js';
+import { DASH, formatCount, formatRatio, significant } from '../format.js';
 import type { TaggedCell } from './merge.js';
 import { renderTable, type MarkdownColumn } from './tables.js';
 import { compareTimes } from './time-ordering.js';
@@ -60,22 +60,22 @@ const POST_RULE = 'D/G = 1';
 function timeRatioText(point: CrossoverPoint | undefined): string {
   const one = point?.times['retain-graph'];
   const three = point?.times['g-first'];
-  if (!one || !three) return '—';
+  if (!one || !three) return DASH;
   const order = compareTimes(one, three);
   const words = order === 'faster' ? 'retain-graph faster' : order === 'slower' ? 'g-first faster' : 'within the margins';
-  return `${(one.meanMs / three.meanMs).toFixed(2)}× · ${words}`;
+  return `${formatRatio(one.meanMs / three.meanMs)} · ${words}`;
 }
 
 function flopRatioText(point: CrossoverPoint | undefined): string {
   const one = point?.flops['retain-graph'];
   const three = point?.flops['g-first'];
-  return one == null || three == null || three === 0 ? '—' : `${(one / three).toFixed(3)}×`;
+  return one == null || three == null || three === 0 ? DASH : formatRatio(one / three, 3);
 }
 
 /** A table whose columns are given by header, alignment and position in each row's cells. */
 function cellTable(columns: readonly (readonly [string, MarkdownColumn<string[]>['align']])[], rows: readonly string[][]): string {
   return renderTable(
-    columns.map(([header, align], index): MarkdownColumn<string[]> => ({ header, align, value: (cells) => cells[index] ?? '—' })),
+    columns.map(([header, align], index): MarkdownColumn<string[]> => ({ header, align, value: (cells) => cells[index] ?? DASH })),
     rows,
   );
 }

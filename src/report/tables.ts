@@ -10,6 +10,7 @@ import {
   DASH,
   formatBytes,
   formatCount,
+  formatDiff,
   formatFlops,
   formatMs,
   formatRatio,
@@ -63,9 +64,8 @@ const POST_NAMES: Record<StrategyId, string> = {
 const pair = (generator: number | null, discriminator: number | null) =>
   generator == null && discriminator == null ? DASH : `G ${generator ?? DASH} · D ${discriminator ?? DASH}`;
 
-/** "1.0e-7" for parameter differences; "0" for none. */
-export const formatDiff = (diff: number | null): string =>
-  diff == null ? DASH : diff === 0 ? '0' : diff.toExponential(1);
+// The parameter-difference formatter lives with the other number formatters; re-exported for the report's callers.
+export { formatDiff };
 
 function equivalence(cell: CellResult): string {
   // Where D has BatchNorm: the largest difference of its running statistics, next to the parameters'.

@@ -1,0 +1,47 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** A markdown table row written by hand: a string literal or template that starts with "| ". */
+const HAND_BUILT_ROW = /[`'"]\| /;
+
+/** The renderer itself, and the files of other areas that still build their tables by hand (issue 17 moves them). */
+const ALLOWED = new Set([
+  'report/tables.ts',
+  // The quality report's tables, moved to renderTable with src/quality's split by concept.
+  'quality/markdown.ts',
+  'quality/side-by-side.ts',
+]);
+
+async function sourceFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((entry) => (entry.isDirectory() ? sourceFiles(join(folder, entry.name)) : Promise.resolve(entry.name.endsWith('.ts') ? [join(folder, entry.name)] : []))),
+  );
+  return nested.flat();
+}
+
+/** The files (relative to `root`) with a hand-built table row, each with its first such line. */
+async function handBuiltTables(root: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of await sourceFiles(root)) {
+    const name = relative(root, file);
+    const line = (await readFile(file, 'utf8')).split('\n').findIndex((text) => HAND_BUILT_ROW.test(text) && !text.trim().startsWith('*'));
+    if (line >= 0) found.push(`${name}:${line + 1}`);
+  }
+  return found.sort();
+}
+
+describe('one table renderer', () => {
+  it('every markdown table in src/ goes through report/tables.ts renderTable', async () => {
+    const found = await handBuiltTables('src');
+    expect(found.filter((where) => !ALLOWED.has(where.slice(0, where.lastIndexOf(':'))))).toEqual([]);
+  });
+
+  it('finds a table row built by hand by its leading pipe, and not a list of choices joined with pipes', () => {
+    expect(HAND_BUILT_ROW.test("lines.push(`| ${cells.join(' | ')} |`);")).toBe(true);
+    expect(HAND_BUILT_ROW.test("'| three is the best | ' + verdict")).toBe(true);
+    expect(HAND_BUILT_ROW.test("`one of ${BACKEND_IDS.join(' | ')}`")).toBe(false);
+    expect(HAND_BUILT_ROW.test('renderTable(COLUMNS, rows)')).toBe(false);
+  });
+});
