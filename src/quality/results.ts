@@ -1,9 +1,9 @@
 /** What a quality run produces: quality.json's shape, one entry per scenario x backend. */
 import type { MachineInfo } from '../types.js';
-import type { ClassifierConfig } from './classifier-config.js';
+import type { ClassifierConfig } from './classifier/classifier-config.js';
 import type { StrategyId } from '../strategies/ids.js';
-import type { MetricValues } from './evaluate.js';
-import type { DataSource, MetricId } from './metric-ids.js';
+import type { MetricValues } from './metrics/evaluate.js';
+import type { DataSource, MetricId } from './metrics/metric-ids.js';
 
 /** One checkpoint of one training: its step, the seconds that many steps take, and the metrics. */
 export interface CurvePoint {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backends/index.js';
-import { classifierCacheKey, loadOrTrainClassifier } from '../../src/quality/classifier-cache.js';
-import { MNIST_CLASSIFIER, type ClassifierConfig } from '../../src/quality/classifier-config.js';
-import { createMnistReference } from '../../src/quality/evaluate.js';
-import { loadMnist } from '../../src/quality/mnist-data.js';
+import { classifierCacheKey, loadOrTrainClassifier } from '../../src/quality/classifier/classifier-cache.js';
+import { MNIST_CLASSIFIER, type ClassifierConfig } from '../../src/quality/classifier/classifier-config.js';
+import { createMnistReference } from '../../src/quality/metrics/evaluate.js';
+import { loadMnist } from '../../src/quality/data/mnist-data.js';
 import { tf } from '../../src/tf.js';
 
 /**

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data.js';
-import { createTfjsTrainer } from '../../src/quality/tfjs-trainer.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data/data.js';
+import { createTfjsTrainer } from '../../src/quality/training/tfjs-trainer.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { StrategyId } from '../../src/strategies/ids.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFloat32, encodeArray } from '../../src/backends/pytorch/arrays.js';
 import { findPython, startPytorchWorker, WorkerRequestError, type PytorchWorker } from '../../src/backends/pytorch/index.js';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data.js';
-import { createPytorchTrainer, encodeTrainingData, harnessInitialWeights } from '../../src/quality/pytorch-trainer.js';
-import { createTfjsTrainer } from '../../src/quality/tfjs-trainer.js';
-import type { Checkpoint, QualityTrainer } from '../../src/quality/trainer.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data/data.js';
+import { createPytorchTrainer, encodeTrainingData, harnessInitialWeights } from '../../src/quality/training/pytorch-trainer.js';
+import { createTfjsTrainer } from '../../src/quality/training/tfjs-trainer.js';
+import type { Checkpoint, QualityTrainer } from '../../src/quality/training/trainer.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { StrategyId } from '../../src/strategies/ids.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QualityScenarioResult, StepTime, TrainingRun } from '../../src/quality/results.js';
-import { renderQualityReport } from '../../src/quality/markdown.js';
-import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/side-by-side.js';
+import { renderQualityReport } from '../../src/quality/report/markdown.js';
+import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/report/side-by-side.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 
 const STRATEGIES: StrategyId[] = ['retain-graph', 'detach-d-first', 'g-first'];

@@ -4,12 +4,12 @@
  * scenario's threshold, compared over seeds). Same discipline as the report's claims: holds, does not hold, or
  * inconclusive when the evidence cannot tell.
  */
-import { mannWhitneyU, smallestMannWhitneyPValue } from '../measure/statistics.js';
-import type { Verdict } from '../report/claims.js';
-import { formatMs, formatRme, significant } from '../report/format.js';
-import { compareTimes, type TimeOrdering } from '../report/time-ordering.js';
-import type { StrategyId } from '../strategies/ids.js';
-import type { StepTime } from './results.js';
+import { mannWhitneyU, smallestMannWhitneyPValue } from '../../measure/statistics.js';
+import type { Verdict } from '../../report/claims.js';
+import { formatMs, formatRme, significant } from '../../report/format.js';
+import { compareTimes, type TimeOrdering } from '../../report/time-ordering.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { StepTime } from '../results.js';
 import type { StrategySummary } from './summary.js';
 
 /** The significance level of the time-to-quality comparisons. */

@@ -1,14 +1,14 @@
 /**
  * What a quality run needs of a backend, whatever runs it: what started (for the report's `device`), each
- * strategy's step time measured as `npm run bench` measures it there, a trainer (src/quality/trainer.ts), and an
- * end. The tfjs backends run in this process (src/quality/tfjs-session.ts); `pytorch` in its Python worker
- * (src/quality/pytorch-session.ts).
+ * strategy's step time measured as `npm run bench` measures it there, a trainer (src/quality/training/trainer.ts), and an
+ * end. The tfjs backends run in this process (src/quality/training/tfjs-session.ts); `pytorch` in its Python worker
+ * (src/quality/training/pytorch-session.ts).
  */
-import type { StartedBackend } from '../backends/index.js';
-import { mean, relativeMarginOfError } from '../measure/statistics.js';
-import type { Scenario } from '../scenario/schema.js';
-import type { StrategyId } from '../strategies/ids.js';
-import type { StepTime } from './results.js';
+import type { StartedBackend } from '../../backends/index.js';
+import { mean, relativeMarginOfError } from '../../measure/statistics.js';
+import type { Scenario } from '../../scenario/schema.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { StepTime } from '../results.js';
 import type { QualityTrainer } from './trainer.js';
 
 export interface QualitySession {

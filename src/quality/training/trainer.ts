@@ -1,16 +1,16 @@
 /**
  * The training loop's interface to a backend. A backend trains one strategy for one seed and hands back, at each
  * checkpoint, what G generates from the seed's fixed evaluation noise (and, where asked, every parameter's
- * values); the metrics are computed from those once, in TypeScript (src/quality/evaluate.ts), whatever backend
- * trained. The tfjs backends implement it in src/quality/tfjs-trainer.ts; a backend in another process (the
+ * values); the metrics are computed from those once, in TypeScript (src/quality/metrics/evaluate.ts), whatever backend
+ * trained. The tfjs backends implement it in src/quality/training/tfjs-trainer.ts; a backend in another process (the
  * PyTorch worker) implements the same `train` by shipping the request and streaming checkpoints back.
  */
-import type { Scenario } from '../scenario/schema.js';
-import type { StrategyId } from '../strategies/ids.js';
-import type { TrainingData } from './data.js';
+import type { Scenario } from '../../scenario/schema.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { TrainingData } from '../data/data.js';
 
 export interface TrainingRequest {
-  /** The scenario, its `seed` already the seed's weight seed (src/quality/data.ts `scenarioForSeed`). */
+  /** The scenario, its `seed` already the seed's weight seed (src/quality/data/data.ts `scenarioForSeed`). */
   scenario: Scenario;
   strategy: StrategyId;
   /** Training steps. */

@@ -3,13 +3,13 @@
  * 95% interval over seeds, steps and seconds to the threshold), the claim row "three is the best" per step and on
  * time to quality, alternating against simultaneous, and the figures. Data in, string out.
  */
-import { formatMs, formatRme, significant } from '../report/format.js';
-import { strategies } from '../strategies/index.js';
-import type { StrategyId } from '../strategies/ids.js';
+import { formatMs, formatRme, significant } from '../../report/format.js';
+import { strategies } from '../../strategies/index.js';
+import type { StrategyId } from '../../strategies/ids.js';
 import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';
 import type { Figure } from './figures.js';
-import { METRIC_TITLES, type MetricId } from './metric-ids.js';
-import type { QualityResults, QualityScenarioResult, Threshold } from './results.js';
+import { METRIC_TITLES, type MetricId } from '../metrics/metric-ids.js';
+import type { QualityResults, QualityScenarioResult, Threshold } from '../results.js';
 import { renderBackendsSideBySide } from './side-by-side.js';
 import { summarize, type Interval, type StrategySummary } from './summary.js';
 
@@ -141,7 +141,7 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
 
 /**
  * The whole section: a heading, what ran where, then one part per scenario x backend, and for a scenario trained on
- * several backends their side-by-side comparison (src/quality/side-by-side.ts).
+ * several backends their side-by-side comparison (src/quality/report/side-by-side.ts).
  */
 export function renderQualityReport(results: QualityResults, figures: readonly Figure[] = []): string {
   const { machine, versions } = results;

@@ -3,10 +3,10 @@
  * interval over the seeds (Student's t), and when each seed first reached the scenario's threshold, in steps and
  * in seconds, with the mean and interval over the seeds that reached it.
  */
-import { mean, sampleStandardDeviation, tCritical95 } from '../measure/statistics.js';
-import type { StrategyId } from '../strategies/ids.js';
-import type { MetricId } from './metric-ids.js';
-import type { CurvePoint, QualityScenarioResult, Threshold, TrainingRun } from './results.js';
+import { mean, sampleStandardDeviation, tCritical95 } from '../../measure/statistics.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { MetricId } from '../metrics/metric-ids.js';
+import type { CurvePoint, QualityScenarioResult, Threshold, TrainingRun } from '../results.js';
 
 /** A mean with its 95% interval over `n` values; with one value the interval is that value. */
 export interface Interval {

@@ -3,13 +3,13 @@
  * src/strategies/context.ts), fed each step's arrays as fresh tensors, and G run on the evaluation noise at each
  * checkpoint.
  */
-import type { AdamImplementation } from '../models/adam.js';
-import { createGan, type Gan } from '../models/gan.js';
-import { createStepRunner } from '../strategies/context.js';
-import { strategies } from '../strategies/index.js';
-import type { Batch } from '../strategies/strategy.js';
-import { tf, type Tensor } from '../tf.js';
-import type { BatchArrays } from './data.js';
+import type { AdamImplementation } from '../../models/adam.js';
+import { createGan, type Gan } from '../../models/gan.js';
+import { createStepRunner } from '../../strategies/context.js';
+import { strategies } from '../../strategies/index.js';
+import type { Batch } from '../../strategies/strategy.js';
+import { tf, type Tensor } from '../../tf.js';
+import type { BatchArrays } from '../data/data.js';
 import type { Checkpoint, QualityTrainer } from './trainer.js';
 
 /** Batch tensors from a step's arrays; `valid` and `fake` are shared across steps. */

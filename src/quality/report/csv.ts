@@ -4,7 +4,7 @@
  * at that checkpoint (the KL of an empty mode histogram) is empty. Failed trainings keep the rows they reached.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { QualityResults } from './results.js';
+import type { QualityResults } from '../results.js';
 
 export const QUALITY_CSV_COLUMNS = ['scenario', 'backend', 'strategy', 'seed', 'step', 'seconds', 'metric', 'value'] as const;
 

@@ -1,16 +1,16 @@
 /**
  * A quality run on a TensorFlow.js backend: the backend made active, Adam in the implementation PyTorch would pick
  * there, the step timing of `npm run bench` (tinybench, interleaved: src/measure/timing.ts) on the scenario's own
- * data, and the trainer of src/quality/tfjs-trainer.ts.
+ * data, and the trainer of src/quality/training/tfjs-trainer.ts.
  */
-import { dispatchesGpuKernels, startBackend, type BackendId } from '../backends/index.js';
-import { timeInterleaved } from '../measure/timing.js';
-import { createGan } from '../models/gan.js';
-import { createStepRunner } from '../strategies/context.js';
-import type { StrategyId } from '../strategies/ids.js';
-import { strategies } from '../strategies/index.js';
-import { tf } from '../tf.js';
-import { createTrainingData, scenarioForSeed } from './data.js';
+import { dispatchesGpuKernels, startBackend, type BackendId } from '../../backends/index.js';
+import { timeInterleaved } from '../../measure/timing.js';
+import { createGan } from '../../models/gan.js';
+import { createStepRunner } from '../../strategies/context.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import { strategies } from '../../strategies/index.js';
+import { tf } from '../../tf.js';
+import { createTrainingData, scenarioForSeed } from '../data/data.js';
 import { stepTimeOf, TIMING_BATCHES, type QualitySession } from './session.js';
 import { createTfjsTrainer, toBatch } from './tfjs-trainer.js';
 

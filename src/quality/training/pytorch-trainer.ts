@@ -1,18 +1,18 @@
 /**
- * The quality run's training on the pytorch backend: a QualityTrainer (src/quality/trainer.ts) that sends the
+ * The quality run's training on the pytorch backend: a QualityTrainer (src/quality/training/trainer.ts) that sends the
  * training to the Python worker's `train` operation (docs/pytorch.md) and turns the checkpoint lines it streams back
  * into checkpoints. So that a strategy trains in PyTorch from exactly what it trains from on a tfjs backend, the
- * worker gets the seed's batches as src/quality/data.ts draws them (every step's noise and real samples; for MNIST
+ * worker gets the seed's batches as src/quality/data/data.ts draws them (every step's noise and real samples; for MNIST
  * the training digits once and each step's rows), the seed's evaluation noise, and the initial weights the tfjs
  * GAN of that seed starts from (src/models/gan.ts): across backends, only the arithmetic differs.
  */
-import { decodeFloat32, encodeArray } from '../backends/pytorch/arrays.js';
-import type { PytorchWorker } from '../backends/pytorch/client.js';
-import type { InitialWeights, TrainingDataWire, TrainParams, TrainProgress } from '../backends/pytorch/protocol.js';
-import { createGan } from '../models/gan.js';
-import type { Scenario } from '../scenario/schema.js';
-import type { Variable } from '../tf.js';
-import type { TrainingData } from './data.js';
+import { decodeFloat32, encodeArray } from '../../backends/pytorch/arrays.js';
+import type { PytorchWorker } from '../../backends/pytorch/client.js';
+import type { InitialWeights, TrainingDataWire, TrainParams, TrainProgress } from '../../backends/pytorch/protocol.js';
+import { createGan } from '../../models/gan.js';
+import type { Scenario } from '../../scenario/schema.js';
+import type { Variable } from '../../tf.js';
+import type { TrainingData } from '../data/data.js';
 import type { Checkpoint, QualityTrainer } from './trainer.js';
 
 /**

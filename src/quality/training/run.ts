@@ -3,28 +3,28 @@
  * (as `npm run bench` times it there: src/measure/timing.ts, or the PyTorch worker's `time`), then, seed by seed,
  * every strategy trained from the same initial weights and data order for the scenario's steps, G's samples
  * evaluated at each checkpoint on the seed's fixed noise. The backend decides who trains and times
- * (src/quality/session.ts: a tfjs backend in this process, `pytorch` in its worker); the weights, batches and
+ * (src/quality/training/session.ts: a tfjs backend in this process, `pytorch` in its worker); the weights, batches and
  * evaluation noise are the same on every backend, and the metrics are computed here from the samples. A
  * checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time measured
  * interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's seconds axis is
  * then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
  * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
  */
-import { TOOL } from '../tool.js';
-import { messageOf } from '../errors.js';
-import type { BackendId, StartedBackend } from '../backends/index.js';
-import { machineInfo } from '../backends/host.js';
-import type { LoadedScenario } from '../runner.js';
-import type { Scenario } from '../scenario/schema.js';
-import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
-import { tf } from '../tf.js';
-import { MNIST_CLASSIFIER, type ClassifierConfig } from './classifier.js';
-import { loadOrTrainClassifier } from './classifier-cache.js';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from './data.js';
-import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from './evaluate.js';
-import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
+import { TOOL } from '../../tool.js';
+import { messageOf } from '../../errors.js';
+import type { BackendId, StartedBackend } from '../../backends/index.js';
+import { machineInfo } from '../../backends/host.js';
+import type { LoadedScenario } from '../../runner.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
+import { tf } from '../../tf.js';
+import { MNIST_CLASSIFIER, type ClassifierConfig } from '../classifier/classifier.js';
+import { loadOrTrainClassifier } from '../classifier/classifier-cache.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../data/data.js';
+import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from '../metrics/evaluate.js';
+import { loadMnist, MNIST_PIXELS } from '../data/mnist-data.js';
 import { startPytorchSession } from './pytorch-session.js';
-import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from './results.js';
+import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from '../results.js';
 import type { QualitySession } from './session.js';
 import { startTfjsSession } from './tfjs-session.js';
 import type { QualityTrainer } from './trainer.js';

@@ -1,15 +1,15 @@
 /**
  * A quality run on the pytorch backend, through one Python worker per scenario (src/backends/pytorch/): the step
  * timing through the worker's `setup` (given the quality run's GANs and batches) and `time` operations, round by
- * round as `npm run bench` times there (roundPlan), and the trainer of src/quality/pytorch-trainer.ts. TypeScript
+ * round as `npm run bench` times there (roundPlan), and the trainer of src/quality/training/pytorch-trainer.ts. TypeScript
  * still evaluates the samples, on tfjs's wasm backend where it starts (the MNIST classifier's own), else on cpu.
  */
-import { wasmBackend } from '../backends/wasm.js';
-import { pytorchBackend, startPytorchWorker } from '../backends/pytorch/index.js';
-import { roundPlan } from '../measure/timing.js';
-import type { StrategyId } from '../strategies/ids.js';
-import { tf } from '../tf.js';
-import { createTrainingData, scenarioForSeed } from './data.js';
+import { wasmBackend } from '../../backends/wasm.js';
+import { pytorchBackend, startPytorchWorker } from '../../backends/pytorch/index.js';
+import { roundPlan } from '../../measure/timing.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import { tf } from '../../tf.js';
+import { createTrainingData, scenarioForSeed } from '../data/data.js';
 import { createPytorchTrainer, encodeTrainingData, harnessInitialWeights } from './pytorch-trainer.js';
 import { stepTimeOf, TIMING_BATCHES, type QualitySession } from './session.js';
 
