@@ -115,7 +115,7 @@ export interface TimeResults {
 export type WireArray = string;
 
 /**
- * One seed's batches, steps 0 to `steps` - 1, as the harness draws them (src/quality/data/data.ts): `z` is
+ * One seed's batches, steps 0 to `steps` - 1, as the harness draws them (src/quality/data.ts): `z` is
  * [steps x batchSize, latentSize]; the real samples are either `real`, [steps x batchSize, dataSize], or, where
  * they are rows of a fixed table (MNIST's training digits), `table` [rows, dataSize] once and `rows` (int32),
  * [steps x batchSize] indices into it. Batch `step` is rows [step x batchSize, (step + 1) x batchSize).
@@ -132,7 +132,7 @@ export interface InitialWeights {
 }
 
 export interface TrainParams {
-  /** The scenario, its seed the seed's weight seed (src/quality/data/data.ts `scenarioForSeed`). */
+  /** The scenario, its seed the seed's weight seed (src/quality/data.ts `scenarioForSeed`). */
   scenario: Scenario;
   strategy: PytorchStrategyId;
   steps: number;

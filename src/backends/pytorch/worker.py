@@ -1106,7 +1106,7 @@ def measure_fp32_peak(runtime):
 # ----------------------------------------------------------------------------------------------------------------
 # Training to a result (`npm run quality`, docs/quality.md): the scenario's GAN as src/models/gan.ts builds it (its
 # optimizer, G loss, biases and initial values, or the harness's initial weights), fed the batches the harness sent
-# (src/quality/training/pytorch-trainer.ts), G's samples streamed back at every checkpoint. The metrics are TypeScript's.
+# (src/quality/pytorch-trainer.ts), G's samples streamed back at every checkpoint. The metrics are TypeScript's.
 # ----------------------------------------------------------------------------------------------------------------
 
 HEARTBEAT_S = 10.0  # a progress line at least this often while training, so that no silence limit is reached
@@ -1259,7 +1259,7 @@ class TrainingGan:
 
 
 class TrainingStream:
-    """One seed's batches as the harness sent them (src/quality/training/pytorch-trainer.ts): every step's noise z, and the
+    """One seed's batches as the harness sent them (src/quality/pytorch-trainer.ts): every step's noise z, and the
     real samples as every step's values (`real`) or, for data drawn from a fixed table (MNIST's training digits),
     the table once (`table`) and every step's rows (`rows`, int32). Batch `step` is rows [step * batchSize,
     (step + 1) * batchSize) of each: the very numbers the tfjs trainer feeds."""
