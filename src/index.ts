@@ -12,5 +12,5 @@ export { backends, startBackend, parseBackendId, BACKEND_IDS, BackendUnavailable
 export { runBenchmark, type RunOptions, type RunEvent, type LoadedScenario } from './runner.js';
 export type * from './types.js';
 export { runQuality, QualityInputError, type QualityRunOptions, type QualityEvent, type QualityRun } from './quality/training/run.js';
-export type { QualityTrainer, TrainingRequest, Checkpoint } from './quality/training/trainer.js';
+export type { BackendSession, TrainingRequest, Checkpoint } from './session/index.js';
 export type * from './quality/results.js';

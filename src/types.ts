@@ -25,7 +25,9 @@ export interface CellResult {
    * 'ok': measured; 'errored': it failed; 'raised': the post's code as printed raised the error PyTorch raises
    * for it, as it must (its message is in `error`).
    */
-  status: 'ok' | 'errored' | 'raised';
+  status: 'ok' | 'errored' | 'raised' | 'diverged';
+  /** Where a 'diverged' cell's values became non-finite (ENGINEER RESULTS owns this shape). */
+  diverged?: { step: number; detail: string } | null;
   /** Why the cell failed, or the error a printed strategy raised; null when neither. */
   error: string | null;
   timing: TimingStats | null;

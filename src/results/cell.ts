@@ -25,6 +25,8 @@ export interface CellMeasurements {
   error: string | null;
   /** Set when the strategy raised the error it must raise (the post's code as printed): the cell is 'raised'. */
   raised?: boolean;
+  /** Where the strategy's losses or parameters became non-finite: the cell is 'diverged' (not timed). */
+  diverged?: { step: number; detail: string } | null;
   /** The observed, profiled step; null if it failed. */
   record: StepRecord | null;
   /** The timed steps' statistics (summarized once, by the runner); null if none were timed. */
@@ -50,8 +52,10 @@ export function scenarioLayers(scenario: Pick<Scenario, 'generator' | 'discrimin
 export function buildCell(measured: CellMeasurements): CellResult {
   const { scenario, backend, device, strategy, error, record, timing, referenceMeanMs, equivalence } = measured;
   const cell = erroredCell(scenario, backend, device, strategy, error ?? '');
-  cell.status = error ? (measured.raised ? 'raised' : 'errored') : 'ok';
-  cell.error = error ?? measured.note;
+  const diverged = error ? null : (measured.diverged ?? null);
+  cell.status = error ? (measured.raised ? 'raised' : 'errored') : diverged ? 'diverged' : 'ok';
+  cell.error = error ?? (diverged ? `diverged at step ${diverged.step}: ${diverged.detail}` : measured.note);
+  if (diverged) cell.diverged = diverged;
   cell.deviceBytes = measured.deviceMemory.bytes;
   cell.deviceBytesIsEstimate = measured.deviceMemory.isEstimate;
   if (equivalence) {
@@ -80,7 +84,7 @@ export function buildCell(measured: CellMeasurements): CellResult {
       discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
     });
   }
-  if (timing && timing.samples > 0 && !error) {
+  if (timing && timing.samples > 0 && !error && !diverged) {
     cell.timing = timing;
     cell.timeRatio = referenceMeanMs ? timing.meanMs / referenceMeanMs : null;
   }

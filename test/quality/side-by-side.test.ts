@@ -54,7 +54,7 @@ describe('a scenario on several backends, side by side', () => {
     // Only detach-d-first's seed 1 differs (step 200 on cpu, never on pytorch).
     expect(sameStepToThreshold(cpu, pytorch)).toEqual({ same: 5, compared: 6 });
     expect(sameStepToThreshold(cpu, cpu)).toEqual({ same: 6, compared: 6 });
-    const failed = { ...pytorch, runs: pytorch.runs.map((entry, i) => (i === 0 ? { ...entry, status: 'errored' as const } : entry)) };
+    const failed = { ...pytorch, runs: pytorch.runs.map((entry, i) => (i === 0 ? { ...entry, status: 'errored' as const, error: 'failed' } : entry)) };
     expect(sameStepToThreshold(cpu, failed)).toEqual({ same: 4, compared: 5 });
   });
 

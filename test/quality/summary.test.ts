@@ -82,6 +82,7 @@ const summaryOf = (strategy: StrategyId, seconds: number[]): StrategySummary => 
   strategy,
   completed: seconds.length,
   failed: 0,
+  diverged: 0,
   final: {},
   stepsToThreshold: seconds,
   secondsToThreshold: seconds,

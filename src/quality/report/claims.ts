@@ -85,18 +85,20 @@ export function threeIsBestOnTimeToQuality(summaries: readonly StrategySummary[]
   const rule =
     `Per seed, the seconds to reach ${thresholdText} (step x measured ms per step; never = infinitely slow). Holds ` +
     `when g-first's are smaller than both retain-graph's and detach-d-first's (two-sided Mann-Whitney U, alpha ` +
-    `${ALPHA}); does not hold when either is smaller than g-first's; inconclusive otherwise.`;
+    `${ALPHA}); does not hold when either is smaller than g-first's; inconclusive otherwise. A diverged training ` +
+    'never reaches it.';
   const get = (id: StrategyId) => summaries.find((summary) => summary.strategy === id);
   const [one, two, three] = [get(ONE), get(TWO), get(THREE)];
   if (!one || !two || !three || one.completed === 0 || two.completed === 0 || three.completed === 0) {
-    return { verdict: 'inconclusive', rule, evidence: 'retain-graph, detach-d-first and g-first did not all complete a training.' };
+    return { verdict: 'inconclusive', rule, evidence: 'retain-graph, detach-d-first and g-first did not all complete a training (a diverged one does not complete).' };
   }
   if (one.reached + two.reached + three.reached === 0) {
     return { verdict: 'inconclusive', rule, evidence: `No seed of any of the three reached ${thresholdText}.` };
   }
   const vsOne = compareSeeds(three.secondsToThreshold, one.secondsToThreshold);
   const vsTwo = compareSeeds(three.secondsToThreshold, two.secondsToThreshold);
-  const list = (summary: StrategySummary) => `${summary.strategy} [${summary.secondsToThreshold.map(formatSeconds).join(', ')}]`;
+  const list = (summary: StrategySummary) =>
+    `${summary.strategy} [${summary.secondsToThreshold.map(formatSeconds).join(', ')}]${summary.diverged > 0 ? ` (${summary.diverged} diverged: never)` : ''}`;
   const tooFew =
     vsOne.smallestPossible !== null && vsOne.smallestPossible >= ALPHA
       ? ` With ${three.completed} and ${one.completed} seeds no test can reach ${ALPHA} (smallest p ${significant(vsOne.smallestPossible, 2)}).`

@@ -46,9 +46,9 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
   for (const summary of summaries) {
     const time = result.stepTimes.find((entry) => entry.strategy === summary.strategy);
     const ms = time?.meanMs != null ? `${formatMs(time.meanMs)} ${formatRme(time.rmePct ?? 0)}` : `not timed${time?.error ? ` (${time.error})` : ''}`;
-    const reached =
-      summary.completed === 0 ? 'none completed' : summary.reached === 0 ? `never (0/${summary.completed})` : `${summary.reached}/${summary.completed}`;
-    const failed = summary.failed > 0 ? `; ${summary.failed} failed` : '';
+    const compared = summary.completed + summary.diverged;
+    const reached = compared === 0 ? 'none completed' : summary.reached === 0 ? `never (0/${compared})` : `${summary.reached}/${compared}`;
+    const failed = (summary.diverged > 0 ? `; ${summary.diverged} diverged` : '') + (summary.failed > 0 ? `; ${summary.failed} failed` : '');
     const cells = [
       summary.strategy,
       UPDATE_WORDS[strategies[summary.strategy].order] ?? strategies[summary.strategy].order,
@@ -116,8 +116,14 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   }
   const summaries = summarize(result);
   parts.push(table(result, summaries), '');
-  const failures = result.runs.filter((run) => run.status === 'errored');
-  for (const run of failures) parts.push(`- ${run.strategy}, seed ${run.seed} failed: ${run.error}`);
+  const failures = result.runs.filter((run) => run.status !== 'ok');
+  for (const run of failures) {
+    parts.push(
+      run.status === 'diverged'
+        ? `- ${run.strategy}, seed ${run.seed} diverged at step ${run.diverged.step} (${run.diverged.detail}): it did not reach the threshold, and has no metric after its last finite checkpoint`
+        : `- ${run.strategy}, seed ${run.seed} failed: ${run.error}`,
+    );
+  }
   if (failures.length > 0) parts.push('');
 
   const perStep = threeIsBestPerStep(result.stepTimes);
