@@ -19,8 +19,7 @@ export function firstNonFinite(values: ArrayLike<number>): number | null {
 
 /** A divergence at `step` where some of `values` are not finite: `detail` names them ("generator parameters"). */
 export function divergenceIn(values: ArrayLike<number>, what: string, step: number): Divergence | null {
-  const value = firstNonFinite(values);
-  return value === null ? null : { step, detail: `${what} are not finite (${value})` };
+  return firstNonFinite(values) === null ? null : { step, detail: `${what} are not finite` };
 }
 
 /** A divergence where a loss is not finite, e.g. "d_loss is NaN". */

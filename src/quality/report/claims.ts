@@ -64,6 +64,10 @@ export function threeIsBestPerStep(stepTimes: readonly StepTime[]): QualityVerdi
     'error (as npm run bench judges it); does not hold when either is faster; inconclusive otherwise.';
   const get = (id: StrategyId) => stepTimes.find((time) => time.strategy === id);
   const [one, two, three] = [get(ONE), get(TWO), get(THREE)];
+  const diverged = [one, two, three].filter((time) => time?.diverged).map((time) => time!.strategy);
+  if (diverged.length > 0) {
+    return { verdict: 'inconclusive', rule, evidence: `${diverged.join(', ')} diverged while timed: its steps ran on non-finite values.` };
+  }
   const timed = [one, two, three].filter((time): time is StepTime & { meanMs: number; rmePct: number } => time?.meanMs != null && time.rmePct != null);
   if (timed.length < 3) return { verdict: 'inconclusive', rule, evidence: 'retain-graph, detach-d-first and g-first were not all timed.' };
   const [t1, t2, t3] = [one, two, three].map((time) => ({ meanMs: time!.meanMs!, rmePct: time!.rmePct! }));

@@ -45,7 +45,9 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`];
   for (const summary of summaries) {
     const time = result.stepTimes.find((entry) => entry.strategy === summary.strategy);
-    const ms = time?.meanMs != null ? `${formatMs(time.meanMs)} ${formatRme(time.rmePct ?? 0)}` : `not timed${time?.error ? ` (${time.error})` : ''}`;
+    const divergedWhileTimed = time?.diverged ? ` (diverged at step ${time.diverged.step} while timed)` : '';
+    const ms =
+      time?.meanMs != null ? `${formatMs(time.meanMs)} ${formatRme(time.rmePct ?? 0)}${divergedWhileTimed}` : `not timed${time?.error ? ` (${time.error})` : ''}`;
     const compared = summary.completed + summary.diverged;
     const reached = compared === 0 ? 'none completed' : summary.reached === 0 ? `never (0/${compared})` : `${summary.reached}/${compared}`;
     const failed = (summary.diverged > 0 ? `; ${summary.diverged} diverged` : '') + (summary.failed > 0 ? `; ${summary.failed} failed` : '');
