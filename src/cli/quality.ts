@@ -185,8 +185,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   await writeFile(join(dir, 'quality.md'), renderQualityReport(run.results, figures));
   console.error(`wrote ${dir}/quality.csv, quality.json, quality.md and ${figures.length} pictures`);
 
-  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status === 'errored'));
-  if (failed) console.error('some trainings failed: see quality.md');
+  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status !== 'ok'));
+  if (failed) console.error('some trainings failed or diverged: see quality.md');
   return failed ? 1 : 0;
 }
 
