@@ -214,15 +214,14 @@ async function runScenario(
     return { cells: ids.map((id) => erroredCell(scenario, concrete, 'none', id, messageOf(error))), overheadPct: null, backendLabel: backend };
   }
   const { provider, device } = session.started;
-  const base = { overheadPct: null, backendLabel: session.label, versions: { ...session.versions } };
   const measured: StrategyMeasurements[] = ids.map((id) => ({ id, record: null, error: null, raised: false, diverged: null, samplesMs: [], note: null }));
+  const reference = referenceStrategy(ids);
   const equivalence = new Map<StrategyId, EquivalenceResult>();
   let calibration: Calibration | undefined;
   let overheadPct: number | null = null;
   let deviceMemory = { bytes: null as number | null, isEstimate: null as boolean | null };
   try {
     await onEvent?.({ type: 'backend-started', scenario, started: session.started });
-    const reference = referenceStrategy(ids);
     for (const [id, outcome] of await session.checkEquivalence(scenario, ids, reference, scenario.measure.equivalenceSteps, phase)) {
       const strategy = measured.find((entry) => entry.id === id);
       if (!strategy) continue;
@@ -265,8 +264,8 @@ async function runScenario(
   } finally {
     await session.close();
   }
-  const cells = buildCells({ scenario, backend: provider.id, device: device.description, reference: referenceStrategy(ids), measured, equivalence, deviceMemory });
-  return { ...base, cells, overheadPct, ...(calibration ? { calibration } : {}) };
+  const cells = buildCells({ scenario, backend: provider.id, device: device.description, reference, measured, equivalence, deviceMemory });
+  return { cells, overheadPct, backendLabel: session.label, versions: { ...session.versions }, ...(calibration ? { calibration } : {}) };
 }
 
 /**
