@@ -19,7 +19,7 @@ import { trainClassifier, type ClassifierConfig, type ClassifierWeights } from '
 import type { DigitSet } from '../data/mnist-data.js';
 
 /** `.cache/` at the repository's root (git ignores it). */
-export const DEFAULT_CACHE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache');
+export const DEFAULT_CACHE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../.cache');
 
 /** Names the convolution-gradient kernels the classifier trains with: another implementation misses the cache. */
 const CONV_GRADIENT_KERNELS = 'src/kernels/wasm-conv-backprop.ts (im2col products)';
