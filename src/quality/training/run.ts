@@ -26,7 +26,7 @@ import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistRe
 import { loadMnist, MNIST_PIXELS } from '../data/mnist-data.js';
 import { divergenceMessage } from '../../measure/divergence.js';
 import { mean, relativeMarginOfError } from '../../measure/statistics.js';
-import { BATCH_POOL, startSession, timeStrategies, type BackendSession } from '../../session/index.js';
+import { startSession, timeStrategies, type BackendSession } from '../../session/index.js';
 import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from '../results.js';
 
 /** Bad input to a quality run (a scenario without a quality section, a strategy that cannot train). */
@@ -320,9 +320,6 @@ async function timeSteps(session: BackendSession, scenario: Scenario, ids: reado
     return ids.map((id) => stepTimeOf(id, [], messageOf(error)));
   }
 }
-
-/** Timing batches: the first steps of seed 0's data, as many as `npm run bench` cycles through. */
-export const TIMING_BATCHES = BATCH_POOL;
 
 async function trainOne(
   session: BackendSession,
