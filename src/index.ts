@@ -11,6 +11,6 @@ export { detach } from './autograd/detach.js';
 export { backends, startBackend, parseBackendId, BACKEND_IDS, BackendUnavailableError, type BackendId } from './backends/index.js';
 export { runBenchmark, type RunOptions, type RunEvent, type LoadedScenario } from './runner.js';
 export type * from './types.js';
-export { runQuality, QualityInputError, type QualityRunOptions, type QualityEvent, type QualityRun } from './quality/run.js';
-export type { QualityTrainer, TrainingRequest, Checkpoint } from './quality/trainer.js';
+export { runQuality, QualityInputError, type QualityRunOptions, type QualityEvent, type QualityRun } from './quality/training/run.js';
+export type { BackendSession, TrainingRequest, Checkpoint } from './session/index.js';
 export type * from './quality/results.js';

@@ -1,5 +1,5 @@
 /**
- * `npm run quality -- <scenario files...>`: the thin command line over runQuality (src/quality/run.ts). It parses
+ * `npm run quality -- <scenario files...>`: the thin command line over runQuality (src/quality/training/run.ts). It parses
  * flags, loads the scenarios (each needs a `quality` section), prints progress, writes quality.csv and
  * quality.json after every scenario and the report and pictures at the end, and sets the exit code: 2 for bad
  * input (nothing run, nothing written), 1 when a training or a scenario failed (its rows say why).
@@ -11,12 +11,12 @@ import { parseArgs } from 'node:util';
 import type { BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts.js';
 import type { LoadedScenario } from '../runner.js';
-import { renderQualityCsv } from '../quality/csv.js';
-import { qualityFigures } from '../quality/figures.js';
-import { renderQualityReport } from '../quality/markdown.js';
-import { createQualityProgress } from '../quality/progress.js';
+import { renderQualityCsv } from '../quality/report/csv.js';
+import { qualityFigures } from '../quality/report/figures.js';
+import { renderQualityReport } from '../quality/report/markdown.js';
+import { createQualityProgress } from '../quality/training/progress.js';
 import type { QualityResults } from '../quality/results.js';
-import { checkQualityInput, QualityInputError, runQuality } from '../quality/run.js';
+import { checkQualityInput, QualityInputError, runQuality } from '../quality/training/run.js';
 import { loadScenario } from '../scenario/load.js';
 import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { parseBackendList } from './backend-list.js';
@@ -185,8 +185,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   await writeFile(join(dir, 'quality.md'), renderQualityReport(run.results, figures));
   console.error(`wrote ${dir}/quality.csv, quality.json, quality.md and ${figures.length} pictures`);
 
-  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status === 'errored'));
-  if (failed) console.error('some trainings failed: see quality.md');
+  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status !== 'ok'));
+  if (failed) console.error('some trainings failed or diverged: see quality.md');
   return failed ? 1 : 0;
 }
 

@@ -10,6 +10,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { createStepRunner } from '../strategies/context.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
+import { divergenceIn, type Divergence } from './divergence.js';
 
 /** How a strategy's parameters after N steps compare with the reference strategy's, from identical starts. */
 export type EquivalenceClass = 'reference' | 'identical' | 'within-tolerance' | 'different';
@@ -88,31 +89,66 @@ export async function trainedParameters(
   return (await trainedState(scenario, strategy, steps, adam)).parameters;
 }
 
+/** The equivalence check's results, and the strategies whose parameters became non-finite (left out of the results). */
+export interface EquivalenceCheck {
+  results: EquivalenceResult[];
+  diverged: Map<StrategyId, Divergence>;
+}
+
+/** Where a trained state is not finite: its parameters, or D's running statistics (at the check's last step). */
+function stateDivergence(state: TrainedState, steps: number): Divergence | null {
+  return (
+    divergenceIn(state.parameters, 'parameters', steps) ??
+    (state.discriminatorRunningStats ? divergenceIn(state.discriminatorRunningStats, "D's running statistics", steps) : null)
+  );
+}
+
 /**
  * Compares every strategy with `reference` (which must be among them) after `steps` steps each. Strategies that
- * raise by design (the post's code as printed) have nothing to compare and are left out.
+ * raise by design (the post's code as printed) have nothing to compare and are left out. A strategy whose
+ * parameters are not finite after its steps is diverged, never a NaN difference; with the reference diverged, no
+ * other strategy has anything to be compared with.
  */
+export async function checkEquivalenceStates(
+  scenario: Scenario,
+  strategyIds: readonly StrategyId[],
+  reference: StrategyId,
+  steps: number,
+): Promise<EquivalenceCheck> {
+  const referenceState = await trainedState(scenario, reference, steps);
+  const referenceDiverged = stateDivergence(referenceState, steps);
+  const runningStatsDiff = (state: TrainedState) =>
+    state.discriminatorRunningStats && referenceState.discriminatorRunningStats
+      ? maxAbsDifference(state.discriminatorRunningStats, referenceState.discriminatorRunningStats)
+      : null;
+  const results: EquivalenceResult[] = [];
+  const diverged = new Map<StrategyId, Divergence>();
+  for (const strategy of strategyIds) {
+    if (strategies[strategy].raises) continue;
+    if (strategy === reference) {
+      if (referenceDiverged) diverged.set(strategy, referenceDiverged);
+      else results.push({ strategy, reference, maxParamDiff: 0, equivalence: 'reference', maxRunningStatsDiff: runningStatsDiff(referenceState) });
+      continue;
+    }
+    const state = await trainedState(scenario, strategy, steps);
+    const own = stateDivergence(state, steps);
+    if (own) {
+      diverged.set(strategy, own);
+      continue;
+    }
+    if (referenceDiverged) continue;
+    const maxParamDiff = maxAbsDifference(state.parameters, referenceState.parameters);
+    results.push({ strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff), maxRunningStatsDiff: runningStatsDiff(state) });
+  }
+  return { results, diverged };
+}
+
+/** The results of checkEquivalenceStates: every strategy compared with `reference` (diverged ones left out). */
 export async function checkEquivalence(
   scenario: Scenario,
   strategyIds: readonly StrategyId[],
   reference: StrategyId,
   steps: number,
 ): Promise<EquivalenceResult[]> {
-  const referenceState = await trainedState(scenario, reference, steps);
-  const runningStatsDiff = (state: TrainedState) =>
-    state.discriminatorRunningStats && referenceState.discriminatorRunningStats
-      ? maxAbsDifference(state.discriminatorRunningStats, referenceState.discriminatorRunningStats)
-      : null;
-  const results: EquivalenceResult[] = [];
-  for (const strategy of strategyIds) {
-    if (strategies[strategy].raises) continue;
-    if (strategy === reference) {
-      results.push({ strategy, reference, maxParamDiff: 0, equivalence: 'reference', maxRunningStatsDiff: runningStatsDiff(referenceState) });
-      continue;
-    }
-    const state = await trainedState(scenario, strategy, steps);
-    const maxParamDiff = maxAbsDifference(state.parameters, referenceState.parameters);
-    results.push({ strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff), maxRunningStatsDiff: runningStatsDiff(state) });
-  }
-  return results;
+  return (await checkEquivalenceStates(scenario, strategyIds, reference, steps)).results;
 }

@@ -59,36 +59,50 @@ export function roundPlan(
 
 /** Runs the tasks round-robin and returns each task's samples. */
 export async function timeInterleaved(tasks: readonly TimedTask[], options: TimingOptions): Promise<Map<string, TaskTiming>> {
-  const { rounds, sync, now, onRound } = options;
+  const { rounds, onRound } = options;
   const timings = new Map<string, TaskTiming>(tasks.map((task) => [task.id, { samplesMs: [] }]));
   for (let round = 0; round < rounds; round++) {
     onRound?.(round + 1, rounds);
-    const plan = roundPlan(options, round);
-    const bench = new Bench({
-      time: plan.timeMs,
-      iterations: plan.iterations,
-      warmup: plan.warmupSteps > 0,
-      warmupIterations: plan.warmupSteps,
-      warmupTime: 0,
-      retainSamples: true,
-      ...(now ? { now } : {}),
-    });
-    for (const task of tasks) {
-      if (timings.get(task.id)!.error) continue;
-      bench.add(task.id, async () => {
-        task.step();
-        await sync();
-      });
+    const timed = tasks.filter((task) => !timings.get(task.id)!.error);
+    for (const [id, timing] of await timeRound(timed, roundPlan(options, round), options)) {
+      const total = timings.get(id)!;
+      total.samplesMs.push(...timing.samplesMs);
+      if (timing.error) total.error = timing.error;
     }
-    await bench.run();
-    for (const benchTask of bench.tasks) {
-      const timing = timings.get(benchTask.name)!;
-      const result = benchTask.result;
-      if (result.state === 'errored') {
-        timing.error = result.error;
-      } else if ('latency' in result && result.latency.samples) {
-        timing.samplesMs.push(...result.latency.samples);
-      }
+  }
+  return timings;
+}
+
+/** One round of the interleaved timing: every task in turn, as `plan` asks (tinybench). */
+export async function timeRound(
+  tasks: readonly TimedTask[],
+  plan: RoundPlan,
+  { sync, now }: Pick<TimingOptions, 'sync' | 'now'>,
+): Promise<Map<string, TaskTiming>> {
+  const timings = new Map<string, TaskTiming>(tasks.map((task) => [task.id, { samplesMs: [] }]));
+  const bench = new Bench({
+    time: plan.timeMs,
+    iterations: plan.iterations,
+    warmup: plan.warmupSteps > 0,
+    warmupIterations: plan.warmupSteps,
+    warmupTime: 0,
+    retainSamples: true,
+    ...(now ? { now } : {}),
+  });
+  for (const task of tasks) {
+    bench.add(task.id, async () => {
+      task.step();
+      await sync();
+    });
+  }
+  await bench.run();
+  for (const benchTask of bench.tasks) {
+    const timing = timings.get(benchTask.name)!;
+    const result = benchTask.result;
+    if (result.state === 'errored') {
+      timing.error = result.error;
+    } else if ('latency' in result && result.latency.samples) {
+      timing.samplesMs.push(...result.latency.samples);
     }
   }
   return timings;

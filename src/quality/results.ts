@@ -1,9 +1,10 @@
 /** What a quality run produces: quality.json's shape, one entry per scenario x backend. */
+import type { Divergence } from '../measure/divergence.js';
 import type { MachineInfo } from '../types.js';
-import type { ClassifierConfig } from './classifier-config.js';
+import type { ClassifierConfig } from './classifier/classifier-config.js';
 import type { StrategyId } from '../strategies/ids.js';
-import type { MetricValues } from './evaluate.js';
-import type { DataSource, MetricId } from './metric-ids.js';
+import type { MetricValues } from './metrics/evaluate.js';
+import type { DataSource, MetricId } from './metrics/metric-ids.js';
 
 /** One checkpoint of one training: its step, the seconds that many steps take, and the metrics. */
 export interface CurvePoint {
@@ -13,14 +14,37 @@ export interface CurvePoint {
   values: MetricValues;
 }
 
-/** One strategy trained for one seed. A failed training keeps the checkpoints it reached and says why. */
-export interface TrainingRun {
+interface TrainingRunBase {
   strategy: StrategyId;
   seed: number;
-  status: 'ok' | 'errored';
-  error: string | null;
+  /** The checkpoints reached (and, for a diverged training, every one before the divergence). */
   curve: CurvePoint[];
 }
+
+/** One strategy trained for one seed, every step. */
+export interface TrainingRunOk extends TrainingRunBase {
+  status: 'ok';
+  error: null;
+}
+
+/** A training that failed: it keeps the checkpoints it reached and says why. */
+export interface TrainingRunErrored extends TrainingRunBase {
+  status: 'errored';
+  error: string;
+}
+
+/**
+ * A training whose parameters (or G's samples) stopped being finite: it stopped at `diverged.step`, and no metric
+ * exists after its last finite checkpoint. `error` says the same in words.
+ */
+export interface TrainingRunDiverged extends TrainingRunBase {
+  status: 'diverged';
+  error: string;
+  diverged: Divergence;
+}
+
+/** One strategy trained for one seed, by how it ended. */
+export type TrainingRun = TrainingRunOk | TrainingRunErrored | TrainingRunDiverged;
 
 /** A strategy's step time on the scenario's backend, measured interleaved as `npm run bench` does. */
 export interface StepTime {
@@ -30,6 +54,8 @@ export interface StepTime {
   rmePct: number | null;
   samples: number;
   error: string | null;
+  /** Where its values became non-finite while it was timed (its mean is of the steps timed until then). */
+  diverged?: Divergence | null;
 }
 
 export interface Threshold {

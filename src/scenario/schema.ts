@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BACKEND_IDS } from '../backends/backend.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
-import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from '../quality/metric-ids.js';
+import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from '../quality/metrics/metric-ids.js';
 import { CONV_LAYERS, convOutputSide } from '../models/shapes.js';
 
 const positiveInt = z.number().int().positive();
@@ -166,7 +166,7 @@ const qualitySchema = z.strictObject({
   /** The metrics computed at every checkpoint; default: every metric `data.source` supports. */
   metrics: z.array(metric).min(1).optional(),
   /**
-   * mnist only: the classifier the digit metrics run through (src/quality/classifier-config.ts); default
+   * mnist only: the classifier the digit metrics run through (src/quality/classifier/classifier-config.ts); default
    * `MNIST_CLASSIFIER`, two convolutions, ~98% held-out accuracy. A small one makes a quick CI check.
    */
   classifier: z
@@ -215,7 +215,7 @@ const scenarioShape = z.strictObject({
      */
     shape: z.array(positiveInt).min(1).max(4),
     /**
-     * Where real samples come from (src/quality/data.ts): 'uniform' (the default: seeded uniform noise in
+     * Where real samples come from (src/quality/data/data.ts): 'uniform' (the default: seeded uniform noise in
      * [-1, 1], enough for timing a step, nothing to learn); 'ring' (PacGAN's 8 Gaussians, means on the unit
      * circle, std 0.01; shape [2]); 'grid' (PacGAN's 25 Gaussians at {-4,-2,0,2,4}^2, std 0.05; shape [2]);
      * 'mnist' (the `mnist` package's digits scaled to [-1, 1], a tenth of each class held out for

@@ -1,12 +1,12 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backends/index.js';
-import { classifierCacheKey, loadOrTrainClassifier } from '../../src/quality/classifier-cache.js';
-import { MNIST_CLASSIFIER, type ClassifierConfig } from '../../src/quality/classifier-config.js';
-import { createMnistReference } from '../../src/quality/evaluate.js';
-import { loadMnist } from '../../src/quality/mnist-data.js';
+import { classifierCacheKey, DEFAULT_CACHE_DIR, loadOrTrainClassifier } from '../../src/quality/classifier/classifier-cache.js';
+import { MNIST_CLASSIFIER, type ClassifierConfig } from '../../src/quality/classifier/classifier-config.js';
+import { createMnistReference } from '../../src/quality/metrics/evaluate.js';
+import { loadMnist } from '../../src/quality/data/mnist-data.js';
 import { tf } from '../../src/tf.js';
 
 /**
@@ -42,6 +42,10 @@ describe('the MNIST classifier', () => {
     expect(reference.heldOutInceptionScore).toBeLessThan(10);
     reference.model.dispose();
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it("is cached by default in .cache/ at the repository's root, wherever its source file lives", () => {
+    expect(DEFAULT_CACHE_DIR).toBe(resolve(import.meta.dirname, '../../.cache'));
   });
 
   it('is cached under a key that changes with the data, the architecture, the seed and the training backend', () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { QUALITY_CSV_COLUMNS } from '../../src/quality/csv.js';
+import { QUALITY_CSV_COLUMNS } from '../../src/quality/report/csv.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');

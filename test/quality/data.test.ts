@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data.js';
-import { isHeldOut, loadMnist, MNIST_PIXELS } from '../../src/quality/mnist-data.js';
-import { GRID, RING } from '../../src/quality/mixtures.js';
-import { createRandom, deriveSeed, permutation } from '../../src/quality/random.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data/data.js';
+import { isHeldOut, loadMnist, MNIST_PIXELS } from '../../src/quality/data/mnist-data.js';
+import { GRID, RING } from '../../src/quality/data/mixtures.js';
+import { createRandom, deriveSeed, permutation } from '../../src/quality/data/random.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
 describe('seeded randomness', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data.js';
-import { createTfjsTrainer } from '../../src/quality/tfjs-trainer.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data/data.js';
+import { trainOnTfjs } from '../../src/session/tfjs-training.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
@@ -11,7 +11,7 @@ import { expectedTrajectory, expectRowReproduced, norm, range, ROWS, SIMULTANEOU
 async function harnessTrajectory(scenario: Scenario, strategy: StrategyId): Promise<Point[]> {
   const steps = scenario.quality!.steps;
   const points: Point[] = [];
-  await createTfjsTrainer('for-loop').train(
+  await trainOnTfjs(
     {
       scenario: scenarioForSeed(scenario, 0),
       strategy,
@@ -21,6 +21,7 @@ async function harnessTrajectory(scenario: Scenario, strategy: StrategyId): Prom
       evaluationNoise: evaluationNoise(scenario, 0, 1),
       withParameters: true,
     },
+    'for-loop',
     ({ samples, parameters }) => {
       const theta = parameters!.generator[0]![0]!;
       expect(samples[0]).toBe(theta); // G(1) = theta

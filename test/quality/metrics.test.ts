@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classesCovered } from '../../src/quality/classes-covered.js';
-import { frechetDistance, meanAndCovariance, symmetricSquareRoot } from '../../src/quality/frechet-distance.js';
-import { inceptionScore } from '../../src/quality/inception-score.js';
-import { GRID, RING, sampleMixture } from '../../src/quality/mixtures.js';
-import { modeMetrics, reverseKlFromUniform } from '../../src/quality/mode-metrics.js';
-import { createRandom } from '../../src/quality/random.js';
+import { classesCovered } from '../../src/quality/metrics/classes-covered.js';
+import { frechetDistance, meanAndCovariance, symmetricSquareRoot } from '../../src/quality/metrics/frechet-distance.js';
+import { inceptionScore } from '../../src/quality/metrics/inception-score.js';
+import { GRID, RING, sampleMixture } from '../../src/quality/data/mixtures.js';
+import { modeMetrics, reverseKlFromUniform } from '../../src/quality/metrics/mode-metrics.js';
+import { createRandom } from '../../src/quality/data/random.js';
 import { Matrix } from 'ml-matrix';
 
 const points = (list: ReadonlyArray<readonly [number, number]>) => Float32Array.from(list.flat());

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFloat32, encodeArray } from '../../src/backends/pytorch/arrays.js';
 import { findPython, startPytorchWorker, WorkerRequestError, type PytorchWorker } from '../../src/backends/pytorch/index.js';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data.js';
-import { createPytorchTrainer, encodeTrainingData, harnessInitialWeights } from '../../src/quality/pytorch-trainer.js';
-import { createTfjsTrainer } from '../../src/quality/tfjs-trainer.js';
-import type { Checkpoint, QualityTrainer } from '../../src/quality/trainer.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../../src/quality/data/data.js';
+import { trainInWorker } from '../../src/session/pytorch.js';
+import { encodeTrainingData, harnessInitialWeights } from '../../src/session/pytorch-training.js';
+import type { BackendSession, Checkpoint } from '../../src/session/session.js';
+import { trainOnTfjs } from '../../src/session/tfjs-training.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
@@ -16,14 +17,15 @@ if (typeof python === 'string') console.warn(`skipping the PyTorch trainer tests
 const withTorch = describe.skipIf(typeof python === 'string');
 
 let worker: PytorchWorker;
+type QualityTrainer = Pick<BackendSession, 'train'>;
 let pytorch: QualityTrainer;
-const tfjs = createTfjsTrainer('for-loop');
+const tfjs: QualityTrainer = { train: (request, onCheckpoint) => trainOnTfjs(request, 'for-loop', onCheckpoint) };
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   if (typeof python === 'string') return;
   worker = (await startPytorchWorker()).worker;
-  pytorch = createPytorchTrainer(worker);
+  pytorch = { train: (request, onCheckpoint) => trainInWorker(worker, request, onCheckpoint) };
 });
 afterAll(async () => {
   await worker?.close();

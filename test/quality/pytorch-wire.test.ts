@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFloat32, encodeArray } from '../../src/backends/pytorch/arrays.js';
-import { createTrainingData } from '../../src/quality/data.js';
-import { MNIST_PIXELS } from '../../src/quality/mnist-data.js';
-import { encodeTrainingData, MAX_DATA_CHARS } from '../../src/quality/pytorch-trainer.js';
+import { createTrainingData } from '../../src/quality/data/data.js';
+import { MNIST_PIXELS } from '../../src/quality/data/mnist-data.js';
+import { encodeTrainingData, MAX_DATA_CHARS } from '../../src/session/pytorch-training.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
 const int32 = (text: string) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QualityScenarioResult, StepTime, TrainingRun } from '../../src/quality/results.js';
-import { renderQualityReport } from '../../src/quality/markdown.js';
-import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/side-by-side.js';
+import { renderQualityReport } from '../../src/quality/report/markdown.js';
+import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/report/side-by-side.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 
 const STRATEGIES: StrategyId[] = ['retain-graph', 'detach-d-first', 'g-first'];
@@ -54,7 +54,7 @@ describe('a scenario on several backends, side by side', () => {
     // Only detach-d-first's seed 1 differs (step 200 on cpu, never on pytorch).
     expect(sameStepToThreshold(cpu, pytorch)).toEqual({ same: 5, compared: 6 });
     expect(sameStepToThreshold(cpu, cpu)).toEqual({ same: 6, compared: 6 });
-    const failed = { ...pytorch, runs: pytorch.runs.map((entry, i) => (i === 0 ? { ...entry, status: 'errored' as const } : entry)) };
+    const failed = { ...pytorch, runs: pytorch.runs.map((entry, i) => (i === 0 ? { ...entry, status: 'errored' as const, error: 'failed' } : entry)) };
     expect(sameStepToThreshold(cpu, failed)).toEqual({ same: 4, compared: 5 });
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep } from '../../src/quality/claims.js';
-import { formatInterval, thresholdText } from '../../src/quality/markdown.js';
+import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep } from '../../src/quality/report/claims.js';
+import { formatInterval, thresholdText } from '../../src/quality/report/markdown.js';
 import type { QualityScenarioResult, StepTime, Threshold, TrainingRun } from '../../src/quality/results.js';
-import { firstReaching, meanInterval, meetsThreshold, summarize, type StrategySummary } from '../../src/quality/summary.js';
+import { firstReaching, meanInterval, meetsThreshold, summarize, type StrategySummary } from '../../src/quality/report/summary.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 
 const above: Threshold = { metric: 'high-quality', value: 0.5, direction: 'above' };
@@ -82,6 +82,7 @@ const summaryOf = (strategy: StrategyId, seconds: number[]): StrategySummary => 
   strategy,
   completed: seconds.length,
   failed: 0,
+  diverged: 0,
   final: {},
   stepsToThreshold: seconds,
   secondsToThreshold: seconds,

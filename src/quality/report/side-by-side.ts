@@ -4,11 +4,11 @@
  * the backends disagree; and, since every backend trained from the same weights on the same batches, how often a
  * seed reached the threshold at the same step on each. Data in, markdown out.
  */
-import { formatMs, formatRme, significant } from '../report/format.js';
-import type { StrategyId } from '../strategies/ids.js';
+import { formatMs, formatRme, significant } from '../../report/format.js';
+import type { StrategyId } from '../../strategies/ids.js';
 import { threeIsBestOnTimeToQuality, threeIsBestPerStep, type QualityVerdict } from './claims.js';
-import { METRIC_TITLES } from './metric-ids.js';
-import type { QualityScenarioResult } from './results.js';
+import { METRIC_TITLES } from '../metrics/metric-ids.js';
+import type { QualityScenarioResult } from '../results.js';
 import { firstReaching, summarize, type StrategySummary } from './summary.js';
 
 const DASH = '—';

@@ -61,10 +61,11 @@ export function createQualityProgress({
         trainingsDone++;
         trainingMs += now() - trainingStart;
         if (event.run.status === 'errored') write(`${label}: seed ${event.run.seed + 1}, ${event.run.strategy} failed: ${event.run.error}`);
+        if (event.run.status === 'diverged') write(`${label}: seed ${event.run.seed + 1}, ${event.run.strategy} ${event.run.error}`);
         break;
       case 'scenario-end': {
         const { result } = event;
-        const failed = result.runs.filter((run) => run.status === 'errored').length;
+        const failed = result.runs.filter((run) => run.status !== 'ok').length;
         write(
           result.error
             ? `${label}: not run: ${result.error}`

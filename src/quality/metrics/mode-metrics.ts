@@ -7,7 +7,7 @@
  * histogram, normalised, against the uniform distribution over the modes, with the logger's own `KLD(p, q) =
  * sum(p log(p / q) for p != 0)` (the logger itself writes JSD and entropy; PacGAN's Table 1 reports this KL).
  */
-import type { GaussianMixture } from './mixtures.js';
+import type { GaussianMixture } from '../data/mixtures.js';
 
 /** PacGAN's `dis_thre`: standardised distances below it are high quality. */
 export const HIGH_QUALITY_DISTANCE = 3;

@@ -3,13 +3,13 @@
  * 95% interval over seeds, steps and seconds to the threshold), the claim row "three is the best" per step and on
  * time to quality, alternating against simultaneous, and the figures. Data in, string out.
  */
-import { formatMs, formatRme, significant } from '../report/format.js';
-import { strategies } from '../strategies/index.js';
-import type { StrategyId } from '../strategies/ids.js';
+import { formatMs, formatRme, significant } from '../../report/format.js';
+import { strategies } from '../../strategies/index.js';
+import type { StrategyId } from '../../strategies/ids.js';
 import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';
 import type { Figure } from './figures.js';
-import { METRIC_TITLES, type MetricId } from './metric-ids.js';
-import type { QualityResults, QualityScenarioResult, Threshold } from './results.js';
+import { METRIC_TITLES, type MetricId } from '../metrics/metric-ids.js';
+import type { QualityResults, QualityScenarioResult, Threshold } from '../results.js';
 import { renderBackendsSideBySide } from './side-by-side.js';
 import { summarize, type Interval, type StrategySummary } from './summary.js';
 
@@ -45,10 +45,12 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`];
   for (const summary of summaries) {
     const time = result.stepTimes.find((entry) => entry.strategy === summary.strategy);
-    const ms = time?.meanMs != null ? `${formatMs(time.meanMs)} ${formatRme(time.rmePct ?? 0)}` : `not timed${time?.error ? ` (${time.error})` : ''}`;
-    const reached =
-      summary.completed === 0 ? 'none completed' : summary.reached === 0 ? `never (0/${summary.completed})` : `${summary.reached}/${summary.completed}`;
-    const failed = summary.failed > 0 ? `; ${summary.failed} failed` : '';
+    const divergedWhileTimed = time?.diverged ? ` (diverged at step ${time.diverged.step} while timed)` : '';
+    const ms =
+      time?.meanMs != null ? `${formatMs(time.meanMs)} ${formatRme(time.rmePct ?? 0)}${divergedWhileTimed}` : `not timed${time?.error ? ` (${time.error})` : ''}`;
+    const compared = summary.completed + summary.diverged;
+    const reached = compared === 0 ? 'none completed' : summary.reached === 0 ? `never (0/${compared})` : `${summary.reached}/${compared}`;
+    const failed = (summary.diverged > 0 ? `; ${summary.diverged} diverged` : '') + (summary.failed > 0 ? `; ${summary.failed} failed` : '');
     const cells = [
       summary.strategy,
       UPDATE_WORDS[strategies[summary.strategy].order] ?? strategies[summary.strategy].order,
@@ -116,8 +118,14 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   }
   const summaries = summarize(result);
   parts.push(table(result, summaries), '');
-  const failures = result.runs.filter((run) => run.status === 'errored');
-  for (const run of failures) parts.push(`- ${run.strategy}, seed ${run.seed} failed: ${run.error}`);
+  const failures = result.runs.filter((run) => run.status !== 'ok');
+  for (const run of failures) {
+    parts.push(
+      run.status === 'diverged'
+        ? `- ${run.strategy}, seed ${run.seed} diverged at step ${run.diverged.step} (${run.diverged.detail}): it did not reach the threshold, and has no metric after its last finite checkpoint`
+        : `- ${run.strategy}, seed ${run.seed} failed: ${run.error}`,
+    );
+  }
   if (failures.length > 0) parts.push('');
 
   const perStep = threeIsBestPerStep(result.stepTimes);
@@ -141,7 +149,7 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
 
 /**
  * The whole section: a heading, what ran where, then one part per scenario x backend, and for a scenario trained on
- * several backends their side-by-side comparison (src/quality/side-by-side.ts).
+ * several backends their side-by-side comparison (src/quality/report/side-by-side.ts).
  */
 export function renderQualityReport(results: QualityResults, figures: readonly Figure[] = []): string {
   const { machine, versions } = results;

@@ -1,10 +1,10 @@
 /**
  * What a quality run feeds the GAN, as plain arrays that any backend can take: per seed, the real samples and
  * noise of every training step (identical for every strategy: the same data order), and the noise the
- * checkpoints evaluate G on (fixed per seed). Every number comes from src/quality/random.ts, seeded by the
+ * checkpoints evaluate G on (fixed per seed). Every number comes from src/quality/data/random.ts, seeded by the
  * scenario's seed, the seed index and the step, so a step's batch can be made in any order.
  */
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../../scenario/schema.js';
 import { GRID, RING, sampleMixture } from './mixtures.js';
 import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
 import { createRandom, deriveSeed, permutation, type Random } from './random.js';
@@ -29,7 +29,7 @@ export interface TrainingData {
   batch(step: number): BatchArrays;
   /**
    * Set where the real samples are rows of a fixed table (the mnist source): a backend in another process is sent
-   * the table once and each step's rows, not every batch's samples (src/quality/pytorch-trainer.ts).
+   * the table once and each step's rows, not every batch's samples (src/quality/training/pytorch-trainer.ts).
    */
   table?: RowTable;
 }

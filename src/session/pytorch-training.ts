@@ -1,19 +1,17 @@
 /**
- * The quality run's training on the pytorch backend: a QualityTrainer (src/quality/trainer.ts) that sends the
- * training to the Python worker's `train` operation (docs/pytorch.md) and turns the checkpoint lines it streams back
- * into checkpoints. So that a strategy trains in PyTorch from exactly what it trains from on a tfjs backend, the
- * worker gets the seed's batches as src/quality/data.ts draws them (every step's noise and real samples; for MNIST
- * the training digits once and each step's rows), the seed's evaluation noise, and the initial weights the tfjs
- * GAN of that seed starts from (src/models/gan.ts): across backends, only the arithmetic differs.
+ * What the pytorch session (src/session/pytorch.ts) sends the worker's `train` and `setup` for a quality run, and
+ * how it reads the checkpoints back. So that a strategy trains in PyTorch from exactly what it trains from on a
+ * tfjs backend, the worker gets the seed's batches as src/quality/data/data.ts draws them (every step's noise and
+ * real samples; for MNIST the training digits once and each step's rows), the seed's evaluation noise, and the
+ * initial weights the tfjs GAN of that seed starts from (src/models/gan.ts): across backends, only the arithmetic
+ * differs.
  */
 import { decodeFloat32, encodeArray } from '../backends/pytorch/arrays.js';
-import type { PytorchWorker } from '../backends/pytorch/client.js';
-import type { InitialWeights, TrainingDataWire, TrainParams, TrainProgress } from '../backends/pytorch/protocol.js';
+import type { InitialWeights, TrainingDataWire, TrainProgress } from '../backends/pytorch/protocol.js';
 import { createGan } from '../models/gan.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Variable } from '../tf.js';
-import type { TrainingData } from './data.js';
-import type { Checkpoint, QualityTrainer } from './trainer.js';
+import type { Checkpoint, TrainingData } from './session.js';
 
 /**
  * The most base64 characters the batches of one request may take: the request is one JSON line, and V8's strings
@@ -73,7 +71,8 @@ export async function harnessInitialWeights(scenario: Scenario): Promise<Initial
   }
 }
 
-function toCheckpoint(progress: Extract<TrainProgress, { phase: 'checkpoint' }>): Checkpoint {
+/** A checkpoint line as the checkpoint it carries. */
+export function toCheckpoint(progress: Extract<TrainProgress, { phase: 'checkpoint' }>): Checkpoint {
   const checkpoint: Checkpoint = { step: progress.step, samples: decodeFloat32(progress.samples, `checkpoint ${progress.step}'s samples`) };
   if (progress.parameters) {
     const decode = (arrays: string[], network: string) => arrays.map((text, i) => decodeFloat32(text, `checkpoint ${progress.step}'s ${network} parameter ${i}`));
@@ -83,48 +82,4 @@ function toCheckpoint(progress: Extract<TrainProgress, { phase: 'checkpoint' }>)
     };
   }
   return checkpoint;
-}
-
-/**
- * A trainer through `worker`. The worker trains on while TypeScript evaluates a checkpoint (the checkpoints are
- * handed to `onCheckpoint` in order, each awaited before the next); a training that fails keeps the checkpoints
- * it reached, evaluated, and then rejects with the worker's error.
- */
-export function createPytorchTrainer(worker: PytorchWorker): QualityTrainer {
-  return {
-    async train(request, onCheckpoint) {
-      const { scenario, strategy, steps, checkpoints, data, evaluationNoise, withParameters } = request;
-      const params: TrainParams = {
-        scenario,
-        strategy,
-        steps,
-        checkpoints,
-        data: encodeTrainingData(scenario, data, steps),
-        evaluationNoise: encodeArray(evaluationNoise),
-        withParameters,
-        weights: await harnessInitialWeights(scenario),
-      };
-      let evaluated: Promise<void> = Promise.resolve();
-      let failure: { error: unknown } | null = null;
-      const answered = worker.request('train', params, {
-        onProgress: (line) => {
-          const progress = line as TrainProgress;
-          if (progress.phase !== 'checkpoint') return;
-          evaluated = evaluated
-            .then(async () => {
-              if (!failure) await onCheckpoint(toCheckpoint(progress));
-            })
-            .catch((error: unknown) => {
-              failure ??= { error };
-            });
-        },
-      });
-      try {
-        await answered;
-      } finally {
-        await evaluated;
-      }
-      if (failure) throw (failure as { error: unknown }).error;
-    },
-  };
 }

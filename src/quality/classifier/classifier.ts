@@ -3,12 +3,12 @@
  * (tensorflow/gan, `tensorflow_gan/examples/mnist/util.py`: a pretrained classifier with ~99% accuracy whose
  * logits feed the classifier score and the Frechet distance). Here a small CNN (tf.layers) trained by the
  * harness on the training split, deterministically: seeded initialisers, no dropout, batches in a seeded order
- * (src/quality/random.ts), no `Math.random`. Its weights are cached on disk (src/quality/classifier-cache.ts).
+ * (src/quality/data/random.ts), no `Math.random`. Its weights are cached on disk (src/quality/classifier/classifier-cache.ts).
  */
-import { tf } from '../tf.js';
-import type { DigitSet } from './mnist-data.js';
-import { MNIST_CLASSES, MNIST_PIXELS } from './mnist-data.js';
-import { createRandom, deriveSeed, permutation } from './random.js';
+import { tf } from '../../tf.js';
+import type { DigitSet } from '../data/mnist-data.js';
+import { MNIST_CLASSES, MNIST_PIXELS } from '../data/mnist-data.js';
+import { createRandom, deriveSeed, permutation } from '../data/random.js';
 import type { ClassifierConfig } from './classifier-config.js';
 
 export { MNIST_CLASSIFIER, type ClassifierConfig } from './classifier-config.js';

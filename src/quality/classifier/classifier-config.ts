@@ -1,7 +1,7 @@
 /**
  * The MNIST classifier's architecture and training settings, as data (no TensorFlow.js here, so that the
  * scenario schema can validate a scenario's own `quality.classifier`): the default one the quality run uses and
- * its shape. src/quality/classifier.ts builds and trains it.
+ * its shape. src/quality/classifier/classifier.ts builds and trains it.
  */
 
 export interface ClassifierConfig {

@@ -13,13 +13,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { wasmBackend } from '../backends/wasm.js';
-import { tf } from '../tf.js';
+import { wasmBackend } from '../../backends/wasm.js';
+import { tf } from '../../tf.js';
 import { trainClassifier, type ClassifierConfig, type ClassifierWeights } from './classifier.js';
-import type { DigitSet } from './mnist-data.js';
+import type { DigitSet } from '../data/mnist-data.js';
 
 /** `.cache/` at the repository's root (git ignores it). */
-export const DEFAULT_CACHE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache');
+export const DEFAULT_CACHE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../.cache');
 
 /** Names the convolution-gradient kernels the classifier trains with: another implementation misses the cache. */
 const CONV_GRADIENT_KERNELS = 'src/kernels/wasm-conv-backprop.ts (im2col products)';

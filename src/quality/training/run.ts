@@ -2,32 +2,32 @@
  * The quality run: per scenario, on each of its backends, first a short interleaved timing of each strategy's step
  * (as `npm run bench` times it there: src/measure/timing.ts, or the PyTorch worker's `time`), then, seed by seed,
  * every strategy trained from the same initial weights and data order for the scenario's steps, G's samples
- * evaluated at each checkpoint on the seed's fixed noise. The backend decides who trains and times
- * (src/quality/session.ts: a tfjs backend in this process, `pytorch` in its worker); the weights, batches and
+ * evaluated at each checkpoint on the seed's fixed noise. The backend's session (src/session/) times and trains,
+ * whichever backend it is (a tfjs backend in this process, `pytorch` in its worker); the weights, batches and
  * evaluation noise are the same on every backend, and the metrics are computed here from the samples. A
  * checkpoint's seconds are its step times the strategy's measured ms per step: a per-step time measured
  * interleaved is robust to a machine whose speed drifts (other processes, heat), and the curve's seconds axis is
  * then exact arithmetic on measured numbers, not a wall clock that counts evaluation and noise.
- * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on.
+ * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on; a training
+ * whose values become non-finite stops there and is 'diverged' with its step, its later metrics absent.
  */
-import { TOOL } from '../tool.js';
-import { messageOf } from '../errors.js';
-import type { BackendId, StartedBackend } from '../backends/index.js';
-import { machineInfo } from '../backends/host.js';
-import type { LoadedScenario } from '../runner.js';
-import type { Scenario } from '../scenario/schema.js';
-import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
-import { tf } from '../tf.js';
-import { MNIST_CLASSIFIER, type ClassifierConfig } from './classifier.js';
-import { loadOrTrainClassifier } from './classifier-cache.js';
-import { createTrainingData, evaluationNoise, scenarioForSeed } from './data.js';
-import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from './evaluate.js';
-import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
-import { startPytorchSession } from './pytorch-session.js';
-import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from './results.js';
-import type { QualitySession } from './session.js';
-import { startTfjsSession } from './tfjs-session.js';
-import type { QualityTrainer } from './trainer.js';
+import { TOOL } from '../../tool.js';
+import { messageOf } from '../../errors.js';
+import type { BackendId, StartedBackend } from '../../backends/index.js';
+import { machineInfo } from '../../backends/host.js';
+import type { LoadedScenario } from '../../runner.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
+import { tf } from '../../tf.js';
+import { MNIST_CLASSIFIER, type ClassifierConfig } from '../classifier/classifier.js';
+import { loadOrTrainClassifier } from '../classifier/classifier-cache.js';
+import { createTrainingData, evaluationNoise, scenarioForSeed } from '../data/data.js';
+import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistReference } from '../metrics/evaluate.js';
+import { loadMnist, MNIST_PIXELS } from '../data/mnist-data.js';
+import { divergenceMessage } from '../../measure/divergence.js';
+import { mean, relativeMarginOfError } from '../../measure/statistics.js';
+import { startSession, timeStrategies, type BackendSession } from '../../session/index.js';
+import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from '../results.js';
 
 /** Bad input to a quality run (a scenario without a quality section, a strategy that cannot train). */
 export class QualityInputError extends Error {
@@ -112,11 +112,6 @@ export const DIGITS_PER_PICTURE = 100;
 export function qualityBackends(scenario: Scenario, override: QualityRunOptions['backend']): BackendId[] {
   if (override === undefined) return [scenario.backend];
   return typeof override === 'string' ? [override] : [...override];
-}
-
-/** Who trains and times on `backend`: the PyTorch worker, or a tfjs backend in this process. */
-export function startQualitySession(backend: BackendId): Promise<QualitySession> {
-  return backend === 'pytorch' ? startPytorchSession() : startTfjsSession(backend);
 }
 
 /** Checks that every scenario can run a quality run; throws naming the file otherwise. */
@@ -221,7 +216,7 @@ async function runScenario(
     wallSeconds: 0,
   };
   let mnist: MnistReference | undefined;
-  let session: QualitySession | undefined;
+  let session: BackendSession | undefined;
   try {
     if (scenario.data.source === 'mnist') {
       const config: ClassifierConfig = quality.classifier ?? MNIST_CLASSIFIER;
@@ -253,8 +248,8 @@ async function runScenario(
     return result;
   }
 
-  async function startAndRecord(): Promise<QualitySession> {
-    const opened = await startQualitySession(backend);
+  async function startAndRecord(): Promise<BackendSession> {
+    const opened = await startSession(backend);
     result.backend = opened.started.provider.id;
     result.device = opened.started.device.description;
     Object.assign(versions, opened.versions);
@@ -262,9 +257,8 @@ async function runScenario(
     return opened;
   }
   try {
-    const { trainer } = session;
     phase(`timing each strategy's step, interleaved (${scenario.measure.rounds} rounds)`);
-    result.stepTimes = await session.timeSteps(scenario, plan.strategies);
+    result.stepTimes = await timeSteps(session, scenario, plan.strategies);
     const total = plan.seeds * plan.strategies.length;
     let index = 0;
     for (let seed = 0; seed < plan.seeds; seed++) {
@@ -272,7 +266,7 @@ async function runScenario(
       const noise = evaluationNoise(scenario, seed, plan.samples);
       for (const strategy of plan.strategies) {
         await onEvent?.({ type: 'training-start', scenario, seed, strategy, index, total });
-        const run = await trainOne(trainer, scenario, plan, { seed, strategy, data, noise }, result.stepTimes, mnist, (samples) => {
+        const run = await trainOne(session, scenario, plan, { seed, strategy, data, noise }, result.stepTimes, mnist, (samples) => {
           if (seed === 0) finalSamples.set(strategy, keepForPicture(scenario, samples));
         });
         result.runs.push(run);
@@ -294,8 +288,41 @@ function keepForPicture(scenario: Scenario, samples: Float32Array): Float32Array
   return samples.slice();
 }
 
+/** A strategy's step time from its timed samples; a strategy that failed has no mean (one that diverged keeps its). */
+export function stepTimeOf(strategy: StrategyId, samplesMs: readonly number[], error: string | null): StepTime {
+  const timed = samplesMs.length > 0 && !error;
+  return {
+    strategy,
+    meanMs: timed ? mean(samplesMs) : null,
+    rmePct: timed ? relativeMarginOfError(samplesMs) : null,
+    samples: samplesMs.length,
+    error,
+  };
+}
+
+/**
+ * Each strategy's step time: the scenario's interleaved timing rounds, on seed 0's GAN and first batches. A
+ * session that cannot prepare them fails every strategy's time with its message.
+ */
+async function timeSteps(session: BackendSession, scenario: Scenario, ids: readonly StrategyId[]): Promise<StepTime[]> {
+  try {
+    const prepared = await session.prepare(scenarioForSeed(scenario, 0), ids, { training: createTrainingData(scenario, 0) });
+    try {
+      const timings = await timeStrategies(prepared, ids, scenario.measure);
+      return ids.map((id) => {
+        const { samplesMs, error, diverged } = timings.get(id)!;
+        return { ...stepTimeOf(id, samplesMs, error), ...(diverged ? { diverged } : {}) };
+      });
+    } finally {
+      await prepared.dispose();
+    }
+  } catch (error) {
+    return ids.map((id) => stepTimeOf(id, [], messageOf(error)));
+  }
+}
+
 async function trainOne(
-  trainer: QualityTrainer,
+  session: BackendSession,
   scenario: Scenario,
   plan: QualityPlan,
   { seed, strategy, data, noise }: { seed: number; strategy: StrategyId; data: ReturnType<typeof createTrainingData>; noise: Float32Array },
@@ -303,14 +330,14 @@ async function trainOne(
   mnist: MnistReference | undefined,
   onLastSamples: (samples: Float32Array) => void,
 ): Promise<TrainingRun> {
-  const run: TrainingRun = { strategy, seed, status: 'ok', error: null, curve: [] };
+  const curve: TrainingRun['curve'] = [];
   const time = stepTimes.find((entry) => entry.strategy === strategy);
   if (!time || time.meanMs === null) {
-    return { ...run, status: 'errored', error: `its step could not be timed: ${time?.error ?? 'not timed'}` };
+    return { strategy, seed, status: 'errored', error: `its step could not be timed: ${time?.error ?? 'not timed'}`, curve };
   }
   const msPerStep = time.meanMs;
   try {
-    await trainer.train(
+    const { diverged } = await session.train(
       {
         scenario: scenarioForSeed(scenario, seed),
         strategy,
@@ -322,14 +349,13 @@ async function trainOne(
       },
       async (checkpoint) => {
         const values = await evaluateCheckpoint(scenario, checkpoint, mnist);
-        run.curve.push({ step: checkpoint.step, seconds: (checkpoint.step * msPerStep) / 1000, values });
+        curve.push({ step: checkpoint.step, seconds: (checkpoint.step * msPerStep) / 1000, values });
         if (checkpoint.step === plan.steps) onLastSamples(checkpoint.samples);
       },
     );
+    if (diverged) return { strategy, seed, status: 'diverged', error: divergenceMessage(diverged), diverged, curve };
+    return { strategy, seed, status: 'ok', error: null, curve };
   } catch (error) {
-    run.status = 'errored';
-    run.error = messageOf(error);
+    return { strategy, seed, status: 'errored', error: messageOf(error), curve };
   }
-  return run;
 }
-

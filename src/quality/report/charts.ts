@@ -4,11 +4,11 @@
  * its seed band (min to max over seeds); the generated points of the 2-D mixtures over their modes; the
  * Dirac-GAN's trajectories, theta against psi.
  */
-import type { VegaLiteSpec } from '../report/charts.js';
-import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
-import { METRIC_TITLES, type MetricId } from './metric-ids.js';
-import { GRID, RING } from './mixtures.js';
-import type { QualityScenarioResult } from './results.js';
+import type { VegaLiteSpec } from '../../report/charts.js';
+import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
+import { METRIC_TITLES, type MetricId } from '../metrics/metric-ids.js';
+import { GRID, RING } from '../data/mixtures.js';
+import type { QualityScenarioResult } from '../results.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const STRATEGY_ORDER = [...RUNNABLE_STRATEGY_IDS];

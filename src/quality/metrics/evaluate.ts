@@ -1,19 +1,19 @@
 /**
- * Computes a checkpoint's metrics from what the backend handed back (src/quality/trainer.ts), in TypeScript,
+ * Computes a checkpoint's metrics from what the backend handed back (src/session/session.ts), in TypeScript,
  * whatever backend trained: PacGAN's mode metrics for the ring and the grid, TF-GAN's classifier metrics for
  * MNIST (through the cached classifier, on the active tfjs backend), ||(theta, psi)|| for the Dirac-GAN.
  */
-import type { Scenario } from '../scenario/schema.js';
-import { tf } from '../tf.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { tf } from '../../tf.js';
 import { classesCovered } from './classes-covered.js';
-import { accuracy, classifierLogits, loadClassifier, type ClassifierWeights } from './classifier.js';
+import { accuracy, classifierLogits, loadClassifier, type ClassifierWeights } from '../classifier/classifier.js';
 import { frechetDistance } from './frechet-distance.js';
 import { inceptionScore } from './inception-score.js';
 import { METRICS_BY_SOURCE, type MetricId } from './metric-ids.js';
-import { GRID, RING } from './mixtures.js';
+import { GRID, RING } from '../data/mixtures.js';
 import { modeMetrics } from './mode-metrics.js';
-import { MNIST_CLASSES, type DigitSet } from './mnist-data.js';
-import type { Checkpoint } from './trainer.js';
+import { MNIST_CLASSES, type DigitSet } from '../data/mnist-data.js';
+import type { Checkpoint } from '../../session/session.js';
 
 /** A metric's value at a checkpoint; null where it is undefined (a KL of an empty histogram). */
 export type MetricValues = Partial<Record<MetricId, number | null>>;

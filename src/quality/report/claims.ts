@@ -4,12 +4,12 @@
  * scenario's threshold, compared over seeds). Same discipline as the report's claims: holds, does not hold, or
  * inconclusive when the evidence cannot tell.
  */
-import { mannWhitneyU, smallestMannWhitneyPValue } from '../measure/statistics.js';
-import type { Verdict } from '../report/claims.js';
-import { formatMs, formatRme, significant } from '../report/format.js';
-import { compareTimes, type TimeOrdering } from '../report/time-ordering.js';
-import type { StrategyId } from '../strategies/ids.js';
-import type { StepTime } from './results.js';
+import { mannWhitneyU, smallestMannWhitneyPValue } from '../../measure/statistics.js';
+import type { Verdict } from '../../report/claims.js';
+import { formatMs, formatRme, significant } from '../../report/format.js';
+import { compareTimes, type TimeOrdering } from '../../report/time-ordering.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { StepTime } from '../results.js';
 import type { StrategySummary } from './summary.js';
 
 /** The significance level of the time-to-quality comparisons. */
@@ -64,6 +64,10 @@ export function threeIsBestPerStep(stepTimes: readonly StepTime[]): QualityVerdi
     'error (as npm run bench judges it); does not hold when either is faster; inconclusive otherwise.';
   const get = (id: StrategyId) => stepTimes.find((time) => time.strategy === id);
   const [one, two, three] = [get(ONE), get(TWO), get(THREE)];
+  const diverged = [one, two, three].filter((time) => time?.diverged).map((time) => time!.strategy);
+  if (diverged.length > 0) {
+    return { verdict: 'inconclusive', rule, evidence: `${diverged.join(', ')} diverged while timed: its steps ran on non-finite values.` };
+  }
   const timed = [one, two, three].filter((time): time is StepTime & { meanMs: number; rmePct: number } => time?.meanMs != null && time.rmePct != null);
   if (timed.length < 3) return { verdict: 'inconclusive', rule, evidence: 'retain-graph, detach-d-first and g-first were not all timed.' };
   const [t1, t2, t3] = [one, two, three].map((time) => ({ meanMs: time!.meanMs!, rmePct: time!.rmePct! }));
@@ -85,18 +89,20 @@ export function threeIsBestOnTimeToQuality(summaries: readonly StrategySummary[]
   const rule =
     `Per seed, the seconds to reach ${thresholdText} (step x measured ms per step; never = infinitely slow). Holds ` +
     `when g-first's are smaller than both retain-graph's and detach-d-first's (two-sided Mann-Whitney U, alpha ` +
-    `${ALPHA}); does not hold when either is smaller than g-first's; inconclusive otherwise.`;
+    `${ALPHA}); does not hold when either is smaller than g-first's; inconclusive otherwise. A diverged training ` +
+    'never reaches it.';
   const get = (id: StrategyId) => summaries.find((summary) => summary.strategy === id);
   const [one, two, three] = [get(ONE), get(TWO), get(THREE)];
   if (!one || !two || !three || one.completed === 0 || two.completed === 0 || three.completed === 0) {
-    return { verdict: 'inconclusive', rule, evidence: 'retain-graph, detach-d-first and g-first did not all complete a training.' };
+    return { verdict: 'inconclusive', rule, evidence: 'retain-graph, detach-d-first and g-first did not all complete a training (a diverged one does not complete).' };
   }
   if (one.reached + two.reached + three.reached === 0) {
     return { verdict: 'inconclusive', rule, evidence: `No seed of any of the three reached ${thresholdText}.` };
   }
   const vsOne = compareSeeds(three.secondsToThreshold, one.secondsToThreshold);
   const vsTwo = compareSeeds(three.secondsToThreshold, two.secondsToThreshold);
-  const list = (summary: StrategySummary) => `${summary.strategy} [${summary.secondsToThreshold.map(formatSeconds).join(', ')}]`;
+  const list = (summary: StrategySummary) =>
+    `${summary.strategy} [${summary.secondsToThreshold.map(formatSeconds).join(', ')}]${summary.diverged > 0 ? ` (${summary.diverged} diverged: never)` : ''}`;
   const tooFew =
     vsOne.smallestPossible !== null && vsOne.smallestPossible >= ALPHA
       ? ` With ${three.completed} and ${one.completed} seeds no test can reach ${ALPHA} (smallest p ${significant(vsOne.smallestPossible, 2)}).`

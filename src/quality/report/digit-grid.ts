@@ -3,7 +3,7 @@
  * 2-pixel gap between them. Data in, bytes out; the CLI writes the file.
  */
 import { PNG } from 'pngjs';
-import { MNIST_PIXELS } from './mnist-data.js';
+import { MNIST_PIXELS } from '../data/mnist-data.js';
 
 const SIDE = 28;
 const GAP = 2;

@@ -3,10 +3,10 @@
  * interval over the seeds (Student's t), and when each seed first reached the scenario's threshold, in steps and
  * in seconds, with the mean and interval over the seeds that reached it.
  */
-import { mean, sampleStandardDeviation, tCritical95 } from '../measure/statistics.js';
-import type { StrategyId } from '../strategies/ids.js';
-import type { MetricId } from './metric-ids.js';
-import type { CurvePoint, QualityScenarioResult, Threshold, TrainingRun } from './results.js';
+import { mean, sampleStandardDeviation, tCritical95 } from '../../measure/statistics.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { MetricId } from '../metrics/metric-ids.js';
+import type { CurvePoint, QualityScenarioResult, Threshold, TrainingRun } from '../results.js';
 
 /** A mean with its 95% interval over `n` values; with one value the interval is that value. */
 export interface Interval {
@@ -42,9 +42,14 @@ export interface StrategySummary {
   completed: number;
   /** Seeds that failed (their curves stop where they failed). */
   failed: number;
+  /**
+   * Seeds whose training diverged (stopped where its values became non-finite): they count as never reaching the
+   * threshold, and have no final value.
+   */
+  diverged: number;
   /** The last checkpoint's value of each metric, over the completed seeds. */
   final: Partial<Record<MetricId, Interval | null>>;
-  /** Per completed seed, in seed order: steps and seconds to the threshold, Infinity for never. */
+  /** Per completed or diverged seed, in seed order: steps and seconds to the threshold, Infinity for never (a diverged one: never). */
   stepsToThreshold: number[];
   secondsToThreshold: number[];
   /** Over the seeds that reached it. */
@@ -65,14 +70,18 @@ export function summarize(result: QualityScenarioResult): StrategySummary[] {
         .filter((value): value is number => value != null && !Number.isNaN(value));
       final[metric] = meanInterval(values);
     }
-    const reaching = completed.map((run: TrainingRun) => firstReaching(run.curve, result.threshold));
+    const diverged = runs.filter((run) => run.status === 'diverged');
+    // A diverged training did not reach the threshold, whatever it passed before it diverged: it did not train.
+    const compared: TrainingRun[] = runs.filter((run) => completed.includes(run) || run.status === 'diverged');
+    const reaching = compared.map((run) => (run.status === 'diverged' ? null : firstReaching(run.curve, result.threshold)));
     const stepsToThreshold = reaching.map((point) => point?.step ?? Infinity);
     const secondsToThreshold = reaching.map((point) => point?.seconds ?? Infinity);
     const finite = (values: number[]) => values.filter(Number.isFinite);
     return {
       strategy,
       completed: completed.length,
-      failed: runs.length - completed.length,
+      failed: runs.length - completed.length - diverged.length,
+      diverged: diverged.length,
       final,
       stepsToThreshold,
       secondsToThreshold,

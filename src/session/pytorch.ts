@@ -1,0 +1,204 @@
+/**
+ * The session on the pytorch backend, through one Python worker (src/backends/pytorch/, docs/pytorch.md): every
+ * request the harness sends the worker is sent from this file. The calibration, the float64 equivalence check,
+ * the observed step and each timing round are one request each; a quality training is one `train` request whose
+ * checkpoints stream back. TypeScript's own work beside the worker (the quality run's initial weights and its
+ * evaluation) runs on tfjs's wasm backend where it starts, else on cpu.
+ *
+ * A failed request is data for the strategy it concerns; a worker that is gone (crashed, or stopped after a
+ * silence) is thrown on: the session is over, and its caller fails what is left.
+ */
+import { wasmBackend } from '../backends/wasm.js';
+import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from '../backends/pytorch/index.js';
+import type { TrainParams, TrainProgress, WorkerFailure } from '../backends/pytorch/protocol.js';
+import { encodeArray } from '../backends/pytorch/arrays.js';
+import { messageOf } from '../errors.js';
+import { calibrationLayer, DEFAULT_BUDGET_MS, DEFAULT_MAX_ROUNDS, type Calibration } from '../measure/calibration.js';
+import { divergenceIn, type Divergence } from '../measure/divergence.js';
+import { classifyDifference } from '../measure/equivalence.js';
+import { networkShapes } from '../models/network-shapes.js';
+import type { StrategyId } from '../strategies/ids.js';
+import { strategies } from '../strategies/index.js';
+import { tf } from '../tf.js';
+import { encodeTrainingData, harnessInitialWeights, toCheckpoint } from './pytorch-training.js';
+import type { BackendSession, Checkpoint, EquivalenceOutcome, PreparedStrategies, RoundOutcome } from './session.js';
+import { BATCH_POOL } from './shared.js';
+
+/** Makes the tfjs backend that evaluates (and builds the initial weights) active: wasm, else cpu. */
+async function startEvaluationBackend(): Promise<void> {
+  try {
+    await wasmBackend.start();
+  } catch {
+    await tf.setBackend('cpu');
+  }
+}
+
+const failureText = (failure: WorkerFailure) => `${failure.type}: ${failure.message}`;
+
+/** A line's divergence where the worker reports one (the protocol's `diverged`; absent from older workers). */
+function divergedOf(line: object): Divergence | null {
+  return (line as { diverged?: Divergence | null }).diverged ?? null;
+}
+
+/** A failed request is data; a gone worker ends the session. */
+function rethrowIfGone(error: unknown): void {
+  if (error instanceof WorkerGoneError) throw error;
+}
+
+/** Starts a worker (throws BackendUnavailableError without a Python that has PyTorch). */
+export async function startPytorchSession(): Promise<BackendSession> {
+  const pytorch = await startPytorchWorker();
+  const { worker } = pytorch;
+  try {
+    await startEvaluationBackend();
+  } catch (error) {
+    await worker.close();
+    throw error;
+  }
+  const device = pytorch.device.description;
+  return {
+    started: { provider: pytorchBackend, device: pytorch.device, passedOver: [] },
+    label: `pytorch (${device})`,
+    versions: { torch: pytorch.hello.torch, python: pytorch.hello.python },
+    misfit: () => null,
+    async calibrate(scenario, phase): Promise<Calibration> {
+      await phase("calibrating the backend (the step's products and an elementwise op)");
+      const layer = calibrationLayer(networkShapes(scenario), scenario.batchSize);
+      const identity = { scenario: scenario.name, backend: 'pytorch' as const, device };
+      try {
+        const measured = await worker.request('calibrate', { layer, budgetMs: DEFAULT_BUDGET_MS, maxRounds: DEFAULT_MAX_ROUNDS, peak: true });
+        return { ...identity, ...measured, error: null };
+      } catch (error) {
+        rethrowIfGone(error);
+        return { ...identity, layer, products: [], elementwise: null, rounds: 0, elapsedMs: 0, error: messageOf(error) };
+      }
+    },
+    async checkEquivalence(scenario, ids, _reference, steps, phase) {
+      const outcomes = new Map<StrategyId, EquivalenceOutcome>();
+      if (steps === 0) return outcomes;
+      await phase(`update equivalence in float64 on the cpu (pytorch, ${steps} steps per strategy)`);
+      try {
+        await worker.request('setup', { scenario, strategies: ids });
+        const check = await worker.request('equivalence', { steps });
+        for (const line of check.results) {
+          const id = line.strategy as StrategyId;
+          if (!ids.includes(id) || strategies[id].raises !== undefined) continue;
+          const diverged = divergedOf(line);
+          if (diverged) outcomes.set(id, { result: null, note: null, diverged });
+          else if (line.error || line.maxParamDiff === null || !Number.isFinite(line.maxParamDiff)) {
+            const why = line.error ? failureText(line.error) : line.maxParamDiff === null ? 'no difference reported' : `the difference is ${line.maxParamDiff}`;
+            outcomes.set(id, { result: null, note: `equivalence check failed: ${why}`, diverged: null });
+          } else {
+            const reference = check.reference as StrategyId;
+            const equivalence = line.strategy === check.reference ? 'reference' : classifyDifference(line.maxParamDiff);
+            const result = { strategy: id, reference, maxParamDiff: line.maxParamDiff, equivalence, maxRunningStatsDiff: line.maxRunningStatsDiff ?? null } as const;
+            outcomes.set(id, { result, note: null, diverged: null });
+          }
+        }
+      } catch (error) {
+        rethrowIfGone(error);
+        for (const id of ids) outcomes.set(id, { result: null, note: `equivalence check failed: ${messageOf(error)}`, diverged: null });
+      }
+      return outcomes;
+    },
+    async prepare(scenario, ids, { training } = {}): Promise<PreparedStrategies> {
+      if (training) {
+        const data = encodeTrainingData(scenario, training, BATCH_POOL);
+        await worker.request('setup', { scenario, strategies: ids, training: { data, weights: await harnessInitialWeights(scenario) } });
+      } else {
+        await worker.request('setup', { scenario, strategies: ids });
+      }
+      let deviceBytes: number | null = null;
+      return {
+        async observe(id) {
+          try {
+            const record = await worker.request('observe', { strategy: id });
+            return { record, diverged: divergedOf(record) };
+          } catch (error) {
+            rethrowIfGone(error);
+            return { record: null, error, diverged: null };
+          }
+        },
+        async timeRound(timed, plan) {
+          const answer = await worker.request('time', { strategies: timed, ...plan });
+          deviceBytes = answer.deviceBytes;
+          const outcomes = new Map<StrategyId, RoundOutcome>();
+          for (const line of answer.results) {
+            const id = line.strategy as StrategyId;
+            outcomes.set(id, { samplesMs: line.samplesMs, error: line.error ? failureText(line.error) : null, diverged: divergedOf(line) });
+          }
+          return outcomes;
+        },
+        deviceMemory: () => (deviceBytes === null ? { bytes: null, isEstimate: null } : { bytes: deviceBytes, isEstimate: false }),
+        harnessOverheadMs: async () => null,
+        async dispose() {},
+      };
+    },
+    train: (request, onCheckpoint) => trainInWorker(worker, request, onCheckpoint),
+    close: () => worker.close(),
+  };
+}
+
+/**
+ * A training through the worker. The worker trains on while TypeScript evaluates a checkpoint (handed to
+ * `onCheckpoint` in order, each awaited before the next); a training that fails keeps the checkpoints it reached,
+ * evaluated, and then rejects with the worker's error. A checkpoint whose samples or parameters are not finite
+ * is the training's divergence: it and every later one are not handed on.
+ */
+export async function trainInWorker(
+  worker: PytorchWorker,
+  request: Parameters<BackendSession['train']>[0],
+  onCheckpoint: (checkpoint: Checkpoint) => void | Promise<void>,
+): Promise<{ diverged: Divergence | null }> {
+  const { scenario, strategy, steps, checkpoints, data, evaluationNoise, withParameters } = request;
+  const params: TrainParams = {
+    scenario,
+    strategy,
+    steps,
+    checkpoints,
+    data: encodeTrainingData(scenario, data, steps),
+    evaluationNoise: encodeArray(evaluationNoise),
+    withParameters,
+    weights: await harnessInitialWeights(scenario),
+  };
+  let evaluated: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | null = null;
+  let diverged: Divergence | null = null;
+  const answered = worker.request('train', params, {
+    onProgress: (line) => {
+      const progress = line as TrainProgress;
+      if (progress.phase !== 'checkpoint') return;
+      evaluated = evaluated
+        .then(async () => {
+          if (failure || diverged) return;
+          const checkpoint = toCheckpoint(progress);
+          diverged = checkpointDivergence(checkpoint);
+          if (!diverged) await onCheckpoint(checkpoint);
+        })
+        .catch((error: unknown) => {
+          failure ??= { error };
+        });
+    },
+  });
+  let answer: object;
+  try {
+    answer = await answered;
+  } finally {
+    await evaluated;
+  }
+  if (failure) throw (failure as { error: unknown }).error;
+  return { diverged: divergedOf(answer) ?? diverged };
+}
+
+/** Where a checkpoint's parameters or samples are not finite. */
+function checkpointDivergence({ step, samples, parameters }: Checkpoint): Divergence | null {
+  if (parameters) {
+    for (const [network, arrays] of Object.entries(parameters)) {
+      for (const values of arrays) {
+        const diverged = divergenceIn(values, `${network} parameters`, step);
+        if (diverged) return diverged;
+      }
+    }
+  }
+  return divergenceIn(samples, "G's samples", step);
+}

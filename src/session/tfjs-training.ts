@@ -1,0 +1,108 @@
+/**
+ * The training loop on a TensorFlow.js backend: the GAN and step runner `npm run bench` times (src/models/gan.ts,
+ * src/strategies/context.ts), fed each step's arrays as fresh tensors, and G run on the evaluation noise at each
+ * checkpoint. After every step one on-device count of non-finite parameters is read (a non-finite loss makes
+ * non-finite gradients, and Adam's step then non-finite parameters); at each checkpoint G's samples are checked
+ * too. A diverged training stops there, before the checkpoint that saw it is handed on.
+ */
+import { divergenceIn, parametersDivergence, type Divergence } from '../measure/divergence.js';
+import type { AdamImplementation } from '../models/adam.js';
+import { createGan, type Gan } from '../models/gan.js';
+import { createStepRunner } from '../strategies/context.js';
+import { strategies } from '../strategies/index.js';
+import type { Batch } from '../strategies/strategy.js';
+import { tf, type Tensor } from '../tf.js';
+import type { BatchArrays, Checkpoint, TrainingOutcome, TrainingRequest } from './session.js';
+
+/** Batch tensors from a step's arrays; `valid` and `fake` are shared across steps. */
+export function toBatch(arrays: BatchArrays, latentSize: number, dataSize: number, labels: Pick<Batch, 'valid' | 'fake'>): Batch {
+  const batchSize = arrays.z.length / latentSize;
+  return {
+    z: tf.tensor2d(arrays.z, [batchSize, latentSize]),
+    realImgs: tf.tensor2d(arrays.real, [batchSize, dataSize]),
+    ...labels,
+  };
+}
+
+/** G's output on `noise` ([count, latentSize]), read back as one array. */
+export async function generate(gan: Gan, noise: Float32Array, latentSize: number): Promise<Float32Array> {
+  const output = tf.tidy(() => gan.generator.apply(tf.tensor2d(noise, [noise.length / latentSize, latentSize])));
+  try {
+    return (await output.data()) as Float32Array;
+  } finally {
+    output.dispose();
+  }
+}
+
+async function readAll(tensors: readonly Tensor[]): Promise<Float32Array[]> {
+  return (await Promise.all(tensors.map((tensor) => tensor.data()))) as Float32Array[];
+}
+
+/** G's and D's variables, named for a divergence's detail. */
+export const networksOf = (gan: Gan) => [
+  { name: 'generator', variables: gan.generator.variables },
+  { name: 'discriminator', variables: gan.discriminator.variables },
+];
+
+/** Whether every parameter is finite, as one number read from the device: the count of non-finite values. */
+async function anyNonFinite(gan: Gan): Promise<boolean> {
+  const variables = [...gan.generator.variables, ...gan.discriminator.variables];
+  const count = tf.tidy(() => tf.addN(variables.map((variable) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(variable)), 'float32')))));
+  try {
+    return ((await count.data()) as Float32Array)[0]! > 0;
+  } finally {
+    count.dispose();
+  }
+}
+
+/** Trains on the active tfjs backend, with Adam in the implementation PyTorch would pick there. */
+export async function trainOnTfjs(
+  request: TrainingRequest,
+  adam: AdamImplementation,
+  onCheckpoint: (checkpoint: Checkpoint) => void | Promise<void>,
+): Promise<TrainingOutcome> {
+  const { scenario, steps, checkpoints, data, evaluationNoise, withParameters } = request;
+  const latentSize = scenario.generator.latentSize;
+  const dataSize = scenario.generator.outputSize;
+  const gan = createGan(scenario, adam);
+  const labels = { valid: tf.ones([scenario.batchSize, 1]), fake: tf.zeros([scenario.batchSize, 1]) };
+  const run = createStepRunner(gan);
+  const strategy = strategies[request.strategy];
+  const wanted = new Set(checkpoints);
+  /** The checkpoint after `step` steps, or where its parameters or samples are not finite, the divergence. */
+  const checkpoint = async (step: number): Promise<Divergence | null> => {
+    const result: Checkpoint = { step, samples: await generate(gan, evaluationNoise, latentSize) };
+    const diverged = (await parametersDivergence(networksOf(gan), step)) ?? divergenceIn(result.samples, "G's samples", step);
+    if (diverged) return diverged;
+    if (withParameters) {
+      result.parameters = { generator: await readAll(gan.generator.variables), discriminator: await readAll(gan.discriminator.variables) };
+    }
+    await onCheckpoint(result);
+    return null;
+  };
+  try {
+    for (let step = 0; step < steps; step++) {
+      if (wanted.has(step)) {
+        const diverged = await checkpoint(step);
+        if (diverged) return { diverged };
+      }
+      const batch = toBatch(data.batch(step), latentSize, dataSize, labels);
+      try {
+        run(strategy, batch);
+      } finally {
+        batch.z.dispose();
+        batch.realImgs.dispose();
+      }
+      if (await anyNonFinite(gan)) return { diverged: (await parametersDivergence(networksOf(gan), step + 1))! };
+    }
+    if (wanted.has(steps)) {
+      const diverged = await checkpoint(steps);
+      if (diverged) return { diverged };
+    }
+    return { diverged: null };
+  } finally {
+    gan.dispose();
+    labels.valid.dispose();
+    labels.fake.dispose();
+  }
+}
