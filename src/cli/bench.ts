@@ -17,7 +17,7 @@ import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
 import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
-import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
+import { EXIT, isFailedStatus, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { defaultOutputDir, writeRun } from './output.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
@@ -231,8 +231,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
   const written = await writeRun(dir, results);
   console.error(`wrote ${written.join(', ')}`);
 
-  // errored, diverged, or any status a later version adds that is not a measurement: a failed cell.
-  let exitCode: number = results.cells.some((cell) => cell.status !== 'ok' && cell.status !== 'raised') ? EXIT.failed : EXIT.ok;
+  let exitCode: number = results.cells.some((cell) => isFailedStatus(cell.status)) ? EXIT.failed : EXIT.ok;
   if (exitCode === EXIT.failed) console.error('some cells failed or diverged: see the status and error columns of results.csv');
   if (baseline) {
     const { comparison, markdown } = compareAndRender(baseline, results, args.compare);

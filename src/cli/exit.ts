@@ -20,6 +20,14 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<Exclude<ExitCode, 1>, string>> 
   3: 'the harness itself crashed (a bug: the stack trace follows); what was written before the crash stays',
 };
 
+/**
+ * Whether a cell's or a training's status makes the command exit 1: every status but `ok` and `raised` (the
+ * post's printed code raising PyTorch's error, as it must): `errored`, `diverged`, and any a later version adds.
+ */
+export function isFailedStatus(status: string): boolean {
+  return status !== 'ok' && status !== 'raised';
+}
+
 /** Bad command-line input (a flag, a path, a file): printed as one line, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

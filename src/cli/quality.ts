@@ -21,7 +21,7 @@ import { checkQualityInput, QualityInputError, runQuality } from '../quality/run
 import { loadScenario } from '../scenario/load.js';
 import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { parseBackendList } from './backend-list.js';
-import { exitCodeLines, isMain, messageOf, runCommand } from './exit.js';
+import { exitCodeLines, isFailedStatus, isMain, messageOf, runCommand } from './exit.js';
 import { defaultOutputDir } from './output.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
 import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
@@ -227,8 +227,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
   await writeFilesAtomically(files);
   console.error(`wrote ${dir}/quality.csv, quality.json, quality.md and ${figures.length} pictures`);
 
-  // errored, diverged, or any status a later version adds that is not ok: a failed training.
-  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status !== 'ok'));
+  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => isFailedStatus(entry.status)));
   if (failed) console.error('some trainings failed or diverged: see quality.md');
   return failed ? 1 : 0;
 }
