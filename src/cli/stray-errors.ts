@@ -4,7 +4,8 @@
  * handlers (installed by runCommand, exit.ts), which ask the watcher here before calling anything a crash:
  *
  * - while a scenario file is being loaded (its import and one turn of the event loop after it), every such
- *   error is that file's: loading it fails as bad input (exit code 2, the file named), before anything is run;
+ *   error is a scenario file's (the one its stack names, else the one loading): bad input (exit code 2, the file
+ *   named), before anything is run;
  * - after that and before the first scenario starts, an error whose stack names a loaded scenario file is bad
  *   input too (checkBeforeRun);
  * - while the run goes on, an error whose stack names a loaded scenario file fails the cells of the scenario
@@ -27,7 +28,7 @@ export class ScenarioErrorWatch {
   /** Scenario files loaded so far: absolute path to the path as the user gave it. */
   private readonly files = new Map<string, string>();
   private loadingFile: string | null = null;
-  private readonly caughtWhileLoading: unknown[] = [];
+  private readonly caughtWhileLoading: { file: string; error: unknown }[] = [];
   private running: string | null = null;
   /** Errors a loaded file threw before the first scenario started: bad input still. */
   private readonly caughtBeforeRun: { file: string; error: unknown }[] = [];
@@ -56,8 +57,8 @@ export class ScenarioErrorWatch {
       this.loadingFile = null;
     }
     const [first] = this.caughtWhileLoading;
-    if (this.caughtWhileLoading.length > 0) {
-      throw new UsageError(`${file}: threw after it was imported (a timer or a promise nobody awaited): ${messageOf(first)}`, { cause: first });
+    if (first) {
+      throw new UsageError(`${first.file}: threw after it was imported (a timer or a promise nobody awaited): ${messageOf(first.error)}`, { cause: first.error });
     }
     return loaded;
   }
@@ -79,11 +80,12 @@ export class ScenarioErrorWatch {
   }
 
   claim(error: unknown): boolean {
+    const path = scenarioFileOf(error, [...this.files.keys()]);
     if (this.loadingFile !== null) {
-      this.caughtWhileLoading.push(error);
+      // Only scenario code runs unawaited while a file loads: the file its stack names, or the one loading.
+      this.caughtWhileLoading.push({ file: path === null ? this.loadingFile : this.files.get(path)!, error });
       return true;
     }
-    const path = scenarioFileOf(error, [...this.files.keys()]);
     if (path === null) return false;
     const file = this.files.get(path)!;
     if (this.running === null) {

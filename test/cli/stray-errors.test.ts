@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/exit.js';
+import { failScenarioCells, ScenarioErrorWatch } from '../../src/cli/stray-errors.js';
 import type { RunResults } from '../../src/types.js';
+import { makeRun } from '../report/fixtures.js';
 import { cli, root } from './run-cli.js';
 
 const bench = (args: string[]) => cli('bench', args);
@@ -65,5 +68,31 @@ describe('a scenario file that throws asynchronously', () => {
     const { code, stderr } = await bench([anonymous, '--strategies', 'single-forward', '--out', join(dir, 'run')]);
     expect(code).toBe(3);
     expect(stderr).toMatch(/^bench: internal error \(exit code 3\): SyntaxError: [^\n]*JSON[^\n]*\n {4}at /m);
+  });
+});
+
+describe('ScenarioErrorWatch', () => {
+  const thrownIn = (file: string) => Object.assign(new Error('boom'), { stack: `Error: boom\n    at Timeout._onTimeout (${file}:2:9)` });
+
+  it("blames, while a file loads, the file the error's stack names, else the one loading", async () => {
+    const watch = new ScenarioErrorWatch(() => {});
+    await watch.loading('a.ts', '/s/a.ts', async () => null);
+    const fromA = watch.loading('b.ts', '/s/b.ts', async () => watch.claim(thrownIn('/s/a.ts')));
+    await expect(fromA).rejects.toThrow(new UsageError('a.ts: threw after it was imported (a timer or a promise nobody awaited): boom'));
+    const anonymous = watch.loading('c.ts', '/s/c.ts', async () => watch.claim('no stack'));
+    await expect(anonymous).rejects.toThrow('c.ts: threw after it was imported (a timer or a promise nobody awaited): no stack');
+  });
+
+  it("fails the running scenario's cells for an error its file threw, and leaves any other error a crash", async () => {
+    const lines: string[] = [];
+    const watch = new ScenarioErrorWatch((line) => lines.push(line));
+    await watch.loading('tiny.ts', '/s/tiny.ts', async () => null);
+    watch.scenarioStarted('tiny');
+    expect(watch.claim(new Error('a harness bug'))).toBe(false);
+    expect(watch.claim(thrownIn('/s/tiny.ts'))).toBe(true);
+    const message = 'tiny.ts threw while scenario tiny ran (a timer or a promise nobody awaited): boom';
+    expect(lines).toEqual([`error: ${message}; its cells are marked errored, the run goes on`]);
+    const failed = failScenarioCells(makeRun(), watch.failed());
+    expect(failed.cells.map(({ status, error }) => ({ status, error }))).toEqual(makeRun().cells.map(() => ({ status: 'errored', error: message })));
   });
 });
