@@ -223,7 +223,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     strategies,
     shard: args.shard,
     onEvent: async (event) => {
-      if (event.type === 'scenario-start') watch.scenarioStarted(event.scenario.name);
+      if (event.type === 'backend-start') watch.scenarioStarted(event.scenario.name, event.backend);
       progress(event.type === 'scenario-end' || event.type === 'backend-end' ? { ...event, cells: failCells(event.cells, watch.failed()) } : event);
       if (event.type === 'backend-end') await writeRun(dir, failScenarioCells(event.results, watch.failed()));
     },

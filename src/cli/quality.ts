@@ -146,9 +146,10 @@ async function writeRaw(dir: string, results: QualityResults): Promise<void> {
  * message as its error, unless it had one of its own.
  */
 function withStrayFailures(results: QualityResults, watch: ScenarioErrorWatch): QualityResults {
-  const failures = new Map(watch.failed().map(({ scenario, message }) => [scenario, message]));
-  if (failures.size === 0) return results;
-  return { ...results, scenarios: results.scenarios.map((result) => ({ ...result, error: result.error ?? failures.get(result.scenario) ?? null })) };
+  const failures = watch.failed();
+  if (failures.length === 0) return results;
+  const failureOf = (scenario: string, backend: string) => failures.find((failure) => failure.scenario === scenario && failure.backend === backend)?.message;
+  return { ...results, scenarios: results.scenarios.map((result) => ({ ...result, error: result.error ?? failureOf(result.scenario, result.backend) ?? null })) };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -205,7 +206,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
       seeds: args.seeds,
       steps: args.steps,
       onEvent: async (event) => {
-        if (event.type === 'scenario-start') watch.scenarioStarted(event.scenario.name);
+        if (event.type === 'scenario-start') watch.scenarioStarted(event.scenario.name, event.backend);
         progress(event);
         if (event.type === 'scenario-end') await writeRaw(dir, withStrayFailures(event.results, watch));
       },

@@ -9,7 +9,7 @@
  * - after that and before the first scenario starts, an error whose stack names a loaded scenario file is bad
  *   input too (checkBeforeRun);
  * - while the run goes on, an error whose stack names a loaded scenario file fails the cells of the scenario
- *   that is running (or ran last), and the run goes on: what was measured and written stays;
+ *   and backend that are running (or ran last), and the run goes on: what was measured and written stays;
  * - anything else is a crash of the harness (exit code 3), as before.
  */
 import { resolve } from 'node:path';
@@ -18,9 +18,10 @@ import { scenarioFileOf } from '../scenario/load.js';
 import type { CellResult, RunResults } from '../types.js';
 import { setStrayErrorClaim, UsageError } from './exit.js';
 
-/** A scenario's failure that a stray error caused: which scenario, and the message its cells carry. */
+/** A scenario's failure that a stray error caused: which scenario on which backend, and the message its cells carry. */
 export interface ScenarioFailure {
   scenario: string;
+  backend: string;
   message: string;
 }
 
@@ -29,10 +30,10 @@ export class ScenarioErrorWatch {
   private readonly files = new Map<string, string>();
   private loadingFile: string | null = null;
   private readonly caughtWhileLoading: { file: string; error: unknown }[] = [];
-  private running: string | null = null;
+  private running: { scenario: string; backend: string } | null = null;
   /** Errors a loaded file threw before the first scenario started: bad input still. */
   private readonly caughtBeforeRun: { file: string; error: unknown }[] = [];
-  private readonly failures = new Map<string, string>();
+  private readonly failures: ScenarioFailure[] = [];
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
@@ -69,14 +70,14 @@ export class ScenarioErrorWatch {
     if (first) throw new UsageError(`${first.file}: threw after it was loaded (a timer or a promise nobody awaited): ${messageOf(first.error)}`, { cause: first.error });
   }
 
-  /** The scenario now running (by name), or null between scenarios (the last one keeps the blame). */
-  scenarioStarted(name: string): void {
-    this.running = name;
+  /** The scenario (by name) and backend now running; between two, the last one keeps the blame. */
+  scenarioStarted(scenario: string, backend: string): void {
+    this.running = { scenario, backend };
   }
 
-  /** The scenarios that stray errors failed so far, in the order they failed. */
+  /** The scenarios (each on one backend) that stray errors failed so far, in the order they failed. */
   failed(): ScenarioFailure[] {
-    return [...this.failures].map(([scenario, message]) => ({ scenario, message }));
+    return [...this.failures];
   }
 
   claim(error: unknown): boolean {
@@ -92,8 +93,9 @@ export class ScenarioErrorWatch {
       this.caughtBeforeRun.push({ file, error });
       return true;
     }
-    const message = `${file} threw while scenario ${this.running} ran (a timer or a promise nobody awaited): ${messageOf(error)}`;
-    if (!this.failures.has(this.running)) this.failures.set(this.running, message);
+    const { scenario, backend } = this.running;
+    const message = `${file} threw while scenario ${scenario} ran on ${backend} (a timer or a promise nobody awaited): ${messageOf(error)}`;
+    if (!this.failures.some((failure) => failure.scenario === scenario && failure.backend === backend)) this.failures.push({ scenario, backend, message });
     this.log(`error: ${message}; its cells are marked errored, the run goes on`);
     return true;
   }
@@ -109,9 +111,8 @@ export function failScenarioCells(results: RunResults, failures: readonly Scenar
 
 /** The cells, those of every scenario a stray error failed marked `errored` (as failScenarioCells). */
 export function failCells(cells: readonly CellResult[], failures: readonly ScenarioFailure[]): CellResult[] {
-  const messages = new Map(failures.map(({ scenario, message }) => [scenario, message]));
   return cells.map((cell) => {
-    const message = messages.get(cell.scenario);
+    const message = failures.find(({ scenario, backend }) => scenario === cell.scenario && backend === cell.backend)?.message;
     if (message === undefined) return cell;
     return { ...cell, status: 'errored', error: cell.error === null ? message : `${cell.error}; ${message}` };
   });

@@ -46,7 +46,7 @@ describe('a scenario file that throws asynchronously', () => {
     const out = join(dir, 'run');
     const { code, stderr } = await bench([late, 'test/fixtures/tiny.ts', '--strategies', 'g-first,single-forward', '--out', out]);
     expect(code, stderr).toBe(1);
-    const message = `${late} threw while scenario late ran (a timer or a promise nobody awaited): late boom`;
+    const message = `${late} threw while scenario late ran on cpu (a timer or a promise nobody awaited): late boom`;
     expect(stderr).toContain(`error: ${message}; its cells are marked errored, the run goes on`);
     expect(stderr).toMatch(/\[1\/2\] late: done in .*, 0\/2 cells ok/);
     const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
@@ -87,12 +87,15 @@ describe('ScenarioErrorWatch', () => {
     const lines: string[] = [];
     const watch = new ScenarioErrorWatch((line) => lines.push(line));
     await watch.loading('tiny.ts', '/s/tiny.ts', async () => null);
-    watch.scenarioStarted('tiny');
+    watch.scenarioStarted('tiny', 'cpu');
     expect(watch.claim(new Error('a harness bug'))).toBe(false);
     expect(watch.claim(thrownIn('/s/tiny.ts'))).toBe(true);
-    const message = 'tiny.ts threw while scenario tiny ran (a timer or a promise nobody awaited): boom';
+    const message = 'tiny.ts threw while scenario tiny ran on cpu (a timer or a promise nobody awaited): boom';
     expect(lines).toEqual([`error: ${message}; its cells are marked errored, the run goes on`]);
     const failed = failScenarioCells(makeRun(), watch.failed());
     expect(failed.cells.map(({ status, error }) => ({ status, error }))).toEqual(makeRun().cells.map(() => ({ status: 'errored', error: message })));
+    // The same scenario on another backend ran apart from it: its cells stand.
+    const onWasm = makeRun({ cells: makeRun().cells.map((cell) => ({ ...cell, backend: 'wasm' as const })) });
+    expect(failScenarioCells(onWasm, watch.failed()).cells).toEqual(onWasm.cells);
   });
 });
