@@ -26,6 +26,9 @@ import { defaultOutputDir } from './output.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
 import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
 
+/** What exit code 1 means for quality (the README's exit-code table quotes it). */
+export const QUALITY_FAILURE = 'a training errored or diverged, or a scenario could not run (its rows say why)';
+
 export const USAGE = `Usage: npm run quality -- <scenario.ts...> [options]
 
 Trains every runnable strategy of each scenario from the same weights and data, seed by seed, evaluates the
@@ -51,7 +54,7 @@ Examples:
   npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3
 
 Exit codes:
-${exitCodeLines('a training errored or diverged, or a scenario could not run (its rows say why)')
+${exitCodeLines(QUALITY_FAILURE)
   .map((line) => `  ${line}`)
   .join('\n')}`;
 
