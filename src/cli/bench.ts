@@ -1,10 +1,9 @@
 /**
  * `npm run bench -- <scenario files...>`: the thin command line over runBenchmark. Before the first step it
  * loads every scenario, reads the baseline and checks that the run can be compared with it, and creates and
- * probes every output path; then it runs, printing progress and writing the whole results folder after every
- * scenario; it sets the exit code (see EXIT in exit.ts).
+ * probes every output path; then it runs, printing progress and writing the whole results folder (atomically)
+ * after every backend of every scenario; it sets the exit code (see EXIT in exit.ts).
  */
-import { writeFile } from 'node:fs/promises';
 import { BACKEND_IDS, type BackendId } from '../backends/index.js';
 import { compareAndRender } from '../compare/api.js';
 import type { CompareOptions } from '../compare/comparison.js';
@@ -18,12 +17,14 @@ import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
 import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
-import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
+import { EXIT, isFailedStatus, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { defaultOutputDir, writeRun } from './output.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
+import { failCells, failScenarioCells, ScenarioErrorWatch } from './stray-errors.js';
 import { parseStrategyList } from './strategy-list.js';
+import { writeFileAtomically } from './write-atomic.js';
 
 export const BENCH_FLAGS = {
   backend: {
@@ -52,7 +53,9 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'retain-graph overtakes g-first along it (docs/crossover.md).',
   ].join('\n'),
   flags: BENCH_FLAGS,
-  failure: 'a cell failed (its row says why; the rest was measured and written), or the comparison with --baseline failed',
+  failure:
+    'a cell errored or diverged (its row says why; the rest was measured and written), or the comparison\n' +
+    'with --baseline failed; a printed strategy that raised is not a failure',
   examples: [
     'npm run bench -- scenarios/small-d.ts',
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
@@ -107,14 +110,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
 
 /**
  * Loads every scenario file (relative paths as the user meant them under npm), a sweep's as its variants; a bad
- * one is a UsageError. Says what each sweep expanded into.
+ * one (one that throws, even asynchronously, while it loads) is a UsageError. Says what each sweep expanded into.
  */
-async function loadScenarios(files: readonly string[]): Promise<LoadedScenario[]> {
+async function loadScenarios(files: readonly string[], watch: ScenarioErrorWatch): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
   for (const file of files) {
     const path = resolveInput(file, 'scenario file');
     try {
-      const scenarios = await loadScenarioFile(path);
+      const scenarios = await watch.loading(file, path, () => loadScenarioFile(path));
       loaded.push(...scenarios.map((found) => ({ ...found, file })));
       const sweep = scenarios[0]?.sweep;
       if (sweep) console.error(`${file}: sweep ${sweep.name}, ${scenarios.length} variants: ${scenarios.map(({ scenario }) => scenario.name).join(', ')}`);
@@ -181,7 +184,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.files.length === 0) throw new UsageError('no scenario file given (see --help)');
 
   // Everything that can be wrong with the input is found here, before the first step.
-  const all = await loadScenarios(args.files);
+  const watch = new ScenarioErrorWatch();
+  const stopWatching = watch.start();
+  try {
+    return await benchLoaded(args, await loadScenarios(args.files, watch), watch);
+  } finally {
+    stopWatching();
+  }
+}
+
+/**
+ * Runs the loaded scenarios and writes the results; the cells of a scenario whose file threw asynchronously while
+ * it ran (the watch saw it) are marked errored.
+ */
+async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: ScenarioErrorWatch): Promise<number> {
   // The strategies (and so the reference) of the whole sweep: an empty shard records them too.
   const sweepStrategies = strategiesOf(all, args.strategies);
   let scenarios = all;
@@ -199,6 +215,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.summary !== undefined) outputs.push({ flag: '--summary', path: args.summary, kind: 'file' });
   await prepareOutputs(outputs);
 
+  watch.checkBeforeRun();
   const progress = createProgress();
   const results = await runBenchmark({
     scenarios,
@@ -206,19 +223,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     strategies,
     shard: args.shard,
     onEvent: async (event) => {
-      progress(event);
-      if (event.type === 'backend-end') await writeRun(dir, event.results);
+      if (event.type === 'backend-start') watch.scenarioStarted(event.scenario.name, event.backend);
+      progress(event.type === 'scenario-end' || event.type === 'backend-end' ? { ...event, cells: failCells(event.cells, watch.failed()) } : event);
+      if (event.type === 'backend-end') await writeRun(dir, failScenarioCells(event.results, watch.failed()));
     },
-  });
+  }).then((run) => failScenarioCells(run, watch.failed()));
   const written = await writeRun(dir, results);
   console.error(`wrote ${written.join(', ')}`);
 
-  let exitCode: number = results.cells.some((cell) => cell.status === 'errored') ? EXIT.failed : EXIT.ok;
-  if (exitCode === EXIT.failed) console.error('some cells failed: see the status and error columns of results.csv');
+  let exitCode: number = results.cells.some((cell) => isFailedStatus(cell.status)) ? EXIT.failed : EXIT.ok;
+  if (exitCode === EXIT.failed) console.error('some cells failed or diverged: see the status and error columns of results.csv');
   if (baseline) {
     const { comparison, markdown } = compareAndRender(baseline, results, args.compare);
     console.log(markdown);
-    if (args.summary) await writeFile(args.summary, markdown);
+    if (args.summary) await writeFileAtomically(args.summary, markdown);
     if (comparison.failed) exitCode = EXIT.failed;
   }
   return exitCode;

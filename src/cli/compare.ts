@@ -2,7 +2,6 @@
  * `npm run compare -- <baseline> <current>`: compares two runs and prints a markdown summary. The work is in
  * src/compare/api.ts; this file parses the flags, checks the paths first, and sets the exit code.
  */
-import { writeFile } from 'node:fs/promises';
 import { compareFiles } from '../compare/api.js';
 import { IncomparableRunsError } from '../compare/compare.js';
 import { ResultsFileError } from '../results/read.js';
@@ -10,6 +9,7 @@ import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
 import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { prepareOutputs, resolveInput } from './paths.js';
+import { writeFileAtomically } from './write-atomic.js';
 
 export const COMPARE_COMMAND_FLAGS = {
   ...COMPARE_FLAGS,
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   process.stdout.write(result.markdown);
-  if (values.summary !== undefined) await writeFile(values.summary, result.markdown);
+  if (values.summary !== undefined) await writeFileAtomically(values.summary, result.markdown);
   return result.comparison.failed ? EXIT.failed : EXIT.ok;
 }
 

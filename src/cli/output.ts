@@ -1,8 +1,9 @@
-/** Writes a results folder: results.csv, results.json, report.md and its SVG charts (a crossover chart per sweep). */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+/** Writes a results folder: results.csv, results.json, report.md and its SVG charts (a crossover chart per sweep), every file atomically. */
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chartRows, chartSpecs, crossoverChartFile, crossoverChartSpecs, mergeRuns, renderCsv, renderReport, renderSvg } from '../report/index.js';
 import type { RunResults } from '../types.js';
+import { writeFilesAtomically, type OutputFile, type WriteFunction } from './write-atomic.js';
 
 /** Scenario names a default folder name spells out; the others are counted (`+3-more`). */
 const NAMED_SCENARIOS = 3;
@@ -22,30 +23,59 @@ export function defaultOutputDir(scenarioNames: readonly string[], date = new Da
   return join('results', `${name}-${stamp}`);
 }
 
-/** Writes the raw results only (CSV and JSON). */
-export async function writeRawResults(dir: string, results: RunResults): Promise<void> {
+/** The raw results (CSV and JSON), rendered: the files and their contents. */
+function rawResultFiles(dir: string, results: RunResults): OutputFile[] {
+  return [
+    { path: join(dir, 'results.csv'), data: renderCsv(results.cells, { scenarios: results.scenarios }) },
+    { path: join(dir, 'results.json'), data: `${JSON.stringify(results, null, 2)}\n` },
+  ];
+}
+
+/** Writes the raw results only (CSV and JSON), each atomically. */
+export async function writeRawResults(dir: string, results: RunResults, options: { write?: WriteFunction } = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'results.csv'), renderCsv(results.cells, { scenarios: results.scenarios }));
-  await writeFile(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFilesAtomically(rawResultFiles(dir, results), options);
 }
 
 /**
- * Writes a run whole: results.csv, results.json, the charts, then report.md, after removing the old
- * report.md. Called after every scenario, so that an interrupted run keeps what it measured, and a report.md,
- * where there is one, always describes the results.json beside it (never an older run's, never a half-written
- * set). Returns the files written.
+ * Writes a run whole: results.csv, results.json, the charts, then report.md. Called after every scenario, so
+ * that an interrupted run keeps what it measured. Every file is first written beside its old one and renamed
+ * over it only once all are written: a full disk or any failed write leaves the old set whole (an
+ * OutputWriteError names the file), and a report.md, where there is one, always describes the results.json
+ * beside it (the old one is removed just before the renames, the new one renamed last). Returns the files
+ * written.
  */
-export async function writeRun(dir: string, results: RunResults): Promise<string[]> {
-  await rm(join(dir, 'report.md'), { force: true });
-  await writeRawResults(dir, results);
-  return [join(dir, 'results.csv'), join(dir, 'results.json'), ...(await writeReport(dir, results))];
+export async function writeRun(dir: string, results: RunResults, options: { write?: WriteFunction } = {}): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const report = await renderReportFiles(dir, results);
+  const files = [...rawResultFiles(dir, results), ...report.files];
+  await writeFilesAtomically(files, { ...options, beforeRename: () => rm(join(dir, 'report.md'), { force: true }) });
+  await removeFiles(report.stale);
+  return files.map(({ path }) => path);
 }
 
-/** Writes the charts and report.md for one or several runs; returns the files written. */
-export async function writeReport(dir: string, runs: RunResults | RunResults[]): Promise<string[]> {
-  const list = Array.isArray(runs) ? runs : [runs];
+/** Writes the charts and report.md for one or several runs, atomically; returns the files written. */
+export async function writeReport(dir: string, runs: RunResults | RunResults[], options: { write?: WriteFunction; extra?: OutputFile[] } = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const written: string[] = [];
+  const report = await renderReportFiles(dir, runs);
+  const files = [...(options.extra ?? []), ...report.files];
+  await writeFilesAtomically(files, options);
+  await removeFiles(report.stale);
+  return report.files.map(({ path }) => path);
+}
+
+async function removeFiles(paths: readonly string[]): Promise<void> {
+  for (const path of paths) await rm(path, { force: true });
+}
+
+/**
+ * The charts and report.md of one or several runs, rendered (report.md last), and the files in `dir` that must
+ * go once they are written: charts left from an earlier run into this folder, which would describe other data.
+ */
+async function renderReportFiles(dir: string, runs: RunResults | RunResults[]): Promise<{ files: OutputFile[]; stale: string[] }> {
+  const list = Array.isArray(runs) ? runs : [runs];
+  const files: OutputFile[] = [];
+  const stale: string[] = [];
   const charts: Record<string, string> = {};
   const cells = list.flatMap((run) => run.cells);
   // No cell to chart (an empty shard, a run whose every cell failed): no empty charts, and none left from before.
@@ -53,24 +83,21 @@ export async function writeReport(dir: string, runs: RunResults | RunResults[]):
   for (const [name, spec] of Object.entries(chartSpecs(cells))) {
     const file = `${name}.svg`;
     if (!chartable) {
-      await rm(join(dir, file), { force: true });
+      stale.push(join(dir, file));
       continue;
     }
-    await writeFile(join(dir, file), await renderSvg(spec));
+    files.push({ path: join(dir, file), data: await renderSvg(spec) });
     charts[name] = file;
-    written.push(join(dir, file));
   }
   const crossoverCharts: Record<string, string> = {};
   for (const [sweep, spec] of crossoverChartSpecs(mergeRuns(list))) {
     const file = crossoverChartFile(sweep);
-    await writeFile(join(dir, file), await renderSvg(spec));
+    files.push({ path: join(dir, file), data: await renderSvg(spec) });
     crossoverCharts[sweep] = file;
-    written.push(join(dir, file));
   }
   // A sweep's chart left from an earlier run into this folder would describe other data.
-  const stale = (await readdir(dir)).filter((file) => /^crossover-.+\.svg$/.test(file) && !Object.values(crossoverCharts).includes(file));
-  for (const file of stale) await rm(join(dir, file), { force: true });
-  await writeFile(join(dir, 'report.md'), renderReport(list.length === 1 ? list[0]! : list, { charts, crossoverCharts }));
-  written.push(join(dir, 'report.md'));
-  return written;
+  const kept = Object.values(crossoverCharts);
+  stale.push(...(await readdir(dir)).filter((file) => /^crossover-.+\.svg$/.test(file) && !kept.includes(file)).map((file) => join(dir, file)));
+  files.push({ path: join(dir, 'report.md'), data: renderReport(list.length === 1 ? list[0]! : list, { charts, crossoverCharts }) });
+  return { files, stale };
 }

@@ -1,12 +1,13 @@
 /**
  * `npm run quality -- <scenario files...>`: the thin command line over runQuality (src/quality/training/run.ts). It parses
  * flags, loads the scenarios (each needs a `quality` section), prints progress, writes quality.csv and
- * quality.json after every scenario and the report and pictures at the end, and sets the exit code: 2 for bad
- * input (nothing run, nothing written), 1 when a training or a scenario failed (its rows say why).
+ * quality.json after every scenario and the report and pictures at the end (every file atomically: a temporary
+ * file, then a rename), and sets the exit code: 2 for bad input (nothing run, nothing written) or a file that
+ * cannot be written (a full disk: the files written before stay), 1 when a training errored or diverged or a
+ * scenario failed (its rows say why), 3 when the harness itself crashed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts.js';
@@ -20,8 +21,13 @@ import { checkQualityInput, QualityInputError, runQuality } from '../quality/tra
 import { loadScenario } from '../scenario/load.js';
 import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { parseBackendList } from './backend-list.js';
-import { messageOf } from './exit.js';
+import { exitCodeLines, isFailedStatus, isMain, messageOf, runCommand } from './exit.js';
 import { defaultOutputDir } from './output.js';
+import { ScenarioErrorWatch } from './stray-errors.js';
+import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
+
+/** What exit code 1 means for quality (the README's exit-code table quotes it). */
+export const QUALITY_FAILURE = 'a training errored or diverged, or a scenario could not run (its rows say why)';
 
 export const USAGE = `Usage: npm run quality -- <scenario.ts...> [options]
 
@@ -45,7 +51,12 @@ Examples:
   npm run quality -- scenarios/quality/ring.ts
   npm run quality -- scenarios/quality/dirac-*.ts --backend cpu
   npm run quality -- scenarios/quality/ring.ts --backend wasm,pytorch
-  npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3`;
+  npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3
+
+Exit codes:
+${exitCodeLines(QUALITY_FAILURE)
+  .map((line) => `  ${line}`)
+  .join('\n')}`;
 
 /** The flags, as data: name to parseArgs option. */
 const OPTIONS = {
@@ -119,13 +130,42 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
   };
 }
 
+/** quality.csv and quality.json, rendered. */
+function rawFiles(dir: string, results: QualityResults): OutputFile[] {
+  return [
+    { path: join(dir, 'quality.csv'), data: renderQualityCsv(results) },
+    { path: join(dir, 'quality.json'), data: `${JSON.stringify(results, null, 2)}\n` },
+  ];
+}
+
+/** Writes quality.csv and quality.json atomically: a full disk leaves the last good pair as it was. */
 async function writeRaw(dir: string, results: QualityResults): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'quality.csv'), renderQualityCsv(results));
-  await writeFile(join(dir, 'quality.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFilesAtomically(rawFiles(dir, results));
+}
+
+/**
+ * The results with every scenario a stray error failed (its file threw asynchronously while it ran) carrying the
+ * message as its error, unless it had one of its own.
+ */
+function withStrayFailures(results: QualityResults, watch: ScenarioErrorWatch): QualityResults {
+  const failures = watch.failed();
+  if (failures.length === 0) return results;
+  const failureOf = (scenario: string, backend: string) => failures.find((failure) => failure.scenario === scenario && failure.backend === backend)?.message;
+  return { ...results, scenarios: results.scenarios.map((result) => ({ ...result, error: result.error ?? failureOf(result.scenario, result.backend) ?? null })) };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const watch = new ScenarioErrorWatch();
+  const stopWatching = watch.start();
+  try {
+    return await qualityMain(argv, watch);
+  } finally {
+    stopWatching();
+  }
+}
+
+async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): Promise<number> {
   let args: QualityArgs;
   try {
     args = parseQualityArgs(argv);
@@ -144,8 +184,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const scenarios: LoadedScenario[] = [];
   try {
-    for (const file of args.files) scenarios.push({ scenario: await loadScenario(file), file });
+    for (const file of args.files) scenarios.push({ scenario: await watch.loading(file, file, () => loadScenario(file)), file });
     checkQualityInput({ scenarios });
+    watch.checkBeforeRun();
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
@@ -168,31 +209,31 @@ export async function main(argv: readonly string[]): Promise<number> {
       seeds: args.seeds,
       steps: args.steps,
       onEvent: async (event) => {
+        if (event.type === 'scenario-start') watch.scenarioStarted(event.scenario.name, event.backend);
         progress(event);
-        if (event.type === 'scenario-end') await writeRaw(dir, event.results);
+        if (event.type === 'scenario-end') await writeRaw(dir, withStrayFailures(event.results, watch));
       },
     });
+    run = { ...run, results: withStrayFailures(run.results, watch) };
   } catch (error) {
     if (!(error instanceof QualityInputError)) throw error;
     console.error(`error: ${error.message}`);
     return 2;
   }
-  await writeRaw(dir, run.results);
   const figures = qualityFigures(run);
+  const files: OutputFile[] = [...rawFiles(dir, run.results)];
   for (const figure of figures) {
-    await writeFile(join(dir, figure.file), figure.kind === 'svg' ? await renderSvg(figure.spec) : figure.bytes);
+    files.push({ path: join(dir, figure.file), data: figure.kind === 'svg' ? await renderSvg(figure.spec) : figure.bytes });
   }
-  await writeFile(join(dir, 'quality.md'), renderQualityReport(run.results, figures));
+  // quality.md last, so that it never names a picture that is not there.
+  files.push({ path: join(dir, 'quality.md'), data: renderQualityReport(run.results, figures) });
+  await mkdir(dir, { recursive: true });
+  await writeFilesAtomically(files);
   console.error(`wrote ${dir}/quality.csv, quality.json, quality.md and ${figures.length} pictures`);
 
-  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => entry.status !== 'ok'));
+  const failed = run.results.scenarios.some((result) => result.error || result.runs.some((entry) => isFailedStatus(entry.status)));
   if (failed) console.error('some trainings failed or diverged: see quality.md');
   return failed ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  });
-}
+if (isMain(import.meta.url)) await runCommand('quality', main);

@@ -2,7 +2,6 @@
  * `npm run report -- <results...>`: merges saved runs (shards, backends, machines) into one results folder
  * with one CSV, one report.md with its claims, and the charts. The same cell from two runs appears twice.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mergeRuns, renderCsv, runLabel, type TaggedCell } from '../report/index.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
@@ -58,8 +57,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   await prepareOutputs([{ flag: '--out', path: dir, kind: 'folder' }]);
   const merged = mergeRuns(runs);
   const labels = runs.map((run, index) => runLabel(run, index));
-  await writeFile(join(dir, 'results.csv'), renderCsv(merged.cells, { runOf: (cell) => labels[(cell as TaggedCell).run]!, scenarios: merged.scenarios }));
-  await writeReport(dir, runs);
+  const csv = renderCsv(merged.cells, { runOf: (cell) => labels[(cell as TaggedCell).run]!, scenarios: merged.scenarios });
+  await writeReport(dir, runs, { extra: [{ path: join(dir, 'results.csv'), data: csv }] });
   console.error(`merged ${runs.length} run(s), ${merged.cells.length} cells, into ${dir}/results.csv and ${dir}/report.md`);
   return EXIT.ok;
 }

@@ -1,9 +1,13 @@
 /**
  * Loads scenario files: `import()` the module, take its default export, validate it with the zod schema; a sweep
- * (`defineSweep`) is expanded into its variants, each an ordinary scenario.
+ * (`defineSweep`) is expanded into its variants, each an ordinary scenario. A file's code may also throw later,
+ * outside the import (a timer it set, a promise nobody awaited): the loader lets one turn of the event loop pass
+ * after the import, so that what the file scheduled at once throws while it loads, and `scenarioFileOf` finds
+ * the file in such an error's stack (src/cli/stray-errors.ts turns both into bad input or a failed scenario).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { scenarioSchema, type Scenario } from './schema.js';
@@ -41,6 +45,9 @@ async function importDefault(file: string): Promise<unknown> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ScenarioError(file, `could not be imported (does it compile?): ${reason}`, { cause: error });
   }
+  // Timers of 0 or 1 ms fire in the order they were set, and a promise nobody awaited is reported before the next
+  // timer: whatever the file scheduled at once happens here, while it is still being loaded.
+  await sleep(1);
   if (module.default === undefined) {
     throw new ScenarioError(file, 'has no default export: write `export default defineScenario({ ... })`');
   }
@@ -64,4 +71,18 @@ export async function loadScenarioFile(file: string): Promise<{ scenario: Scenar
     if (error instanceof SweepError) throw new ScenarioError(file, error.message, { cause: error });
     throw error;
   }
+}
+
+/**
+ * The scenario file (one of `files`, absolute paths) whose code threw `error`: the first of them the error's
+ * stack names, as a path or a file URL; null when none does (or the error has no stack).
+ */
+export function scenarioFileOf(error: unknown, files: readonly string[]): string | null {
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const frames = stack.split('\n').filter((line) => /^\s+at /.test(line));
+  for (const frame of frames) {
+    const found = files.find((file) => frame.includes(`${file}:`) || frame.includes(`${pathToFileURL(file).href}:`));
+    if (found !== undefined) return found;
+  }
+  return null;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
-import { loadScenario, ScenarioError } from '../../src/scenario/load.js';
+import { loadScenario, ScenarioError, scenarioFileOf } from '../../src/scenario/load.js';
 import type { MlpGenerator } from '../../src/scenario/schema.js';
 
 const valid = {
@@ -70,5 +70,22 @@ describe('loadScenario', () => {
     const error = (await loadScenario(file).catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/could not be imported/);
     expect(error.cause).toBeDefined();
+  });
+});
+
+describe('scenarioFileOf', () => {
+  const file = '/work/scenarios/late.ts';
+  const thrownAt = (frame: string) => Object.assign(new Error('boom'), { stack: `Error: boom\n    at ${frame}\n    at listOnTimeout (node:internal/timers:581:17)` });
+
+  it('finds the scenario file an error was thrown in from its stack, as a path or a file URL', () => {
+    expect(scenarioFileOf(thrownAt(`Timeout._onTimeout (${file}:2:33)`), ['/work/scenarios/other.ts', file])).toBe(file);
+    expect(scenarioFileOf(thrownAt(`file://${file}:2:33`), [file])).toBe(file);
+  });
+
+  it('finds none for a stack that names no scenario file, a file whose name only starts the same, or a value without a stack', () => {
+    expect(scenarioFileOf(thrownAt('JSON.parse (<anonymous>)'), [file])).toBeNull();
+    expect(scenarioFileOf(thrownAt('Timeout._onTimeout (/work/scenarios/late.ts.bak:2:33)'), [file])).toBeNull();
+    expect(scenarioFileOf(Object.assign(new Error(`in ${file}:2:3`), { stack: `Error: in ${file}:2:3` }), [file])).toBeNull();
+    expect(scenarioFileOf('boom', [file])).toBeNull();
   });
 });
