@@ -245,13 +245,14 @@ export function buildCell(measured: CellMeasurements): CellResult {
           maxRunningStatsDiff: equivalence.maxRunningStatsDiff ?? null,
         }
       : NOT_COMPARED;
-  const stopped = (message: string) => ({ ...identity, error: message, timing: null, timeRatio: null, ...counts, ...memory, ...compared });
+  // What a stopped cell holds after its status and message, in results.json's order.
+  const kept = { timing: null, timeRatio: null, ...counts, ...memory, ...compared };
   if (diverged) {
-    return { ...stopped(error ?? `diverged at step ${diverged.step}: ${diverged.detail}`), status: 'diverged', diverged };
+    return { ...identity, status: 'diverged', error: error ?? `diverged at step ${diverged.step}: ${diverged.detail}`, ...kept, diverged };
   }
-  if (error) return { ...stopped(error), status: measured.raised ? 'raised' : 'errored' };
-  if (!record) return { ...stopped('no step was observed'), status: 'errored' };
-  if (!timing || timing.samples === 0) return { ...stopped('no step was timed'), status: 'errored' };
+  if (error) return { ...identity, status: measured.raised ? 'raised' : 'errored', error, ...kept };
+  if (!record) return { ...identity, status: 'errored', error: 'no step was observed', ...kept };
+  if (!timing || timing.samples === 0) return { ...identity, status: 'errored', error: 'no step was timed', ...kept };
   return {
     ...identity,
     status: 'ok',
