@@ -1,5 +1,6 @@
 /** Terminal progress for long runs: which scenario, backend and phase, how many are left, and the time left. */
 import type { RunEvent } from '../runner.js';
+import { isFailedStatus } from './exit.js';
 
 export interface ProgressOptions {
   write?: (line: string) => void;
@@ -74,9 +75,9 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         floorDone += currentFloor;
         actualDone += now() - scenarioStart;
         scenariosDone++;
-        const failed = event.cells.filter((cell) => cell.status === 'errored');
+        const failed = event.cells.filter((cell) => isFailedStatus(cell.status));
         const several = new Set(event.cells.map((cell) => cell.backend)).size > 1;
-        for (const cell of failed) write(`${label}: ${cell.strategy}${several ? ` on ${cell.backend}` : ''} failed: ${cell.error}`);
+        for (const cell of failed) write(`${label}: ${cell.strategy}${several ? ` on ${cell.backend}` : ''} ${cell.status === 'diverged' ? 'diverged' : 'failed'}: ${cell.error}`);
         const raised = event.cells.filter((cell) => cell.status === 'raised').length;
         const ok = event.cells.length - failed.length - raised;
         const raisedText = raised > 0 ? `, ${raised} raised PyTorch's error as printed code must` : '';

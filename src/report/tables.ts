@@ -50,6 +50,19 @@ export function renderTable<Row>(columns: readonly MarkdownColumn<Row>[], rows: 
   ].join('\n');
 }
 
+/**
+ * A table whose rows are already cells of text, in `header`'s order, through renderTable: for tables whose columns
+ * are computed (one per backend, one per metric) rather than declared.
+ */
+export function renderRows(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: (index: number) => MarkdownColumn<unknown>['align'],
+): string {
+  const columns = header.map((title, index) => ({ header: title, align: align(index), value: (row: readonly string[]) => row[index] ?? '' }));
+  return renderTable(columns, rows);
+}
+
 /** The post's numbering of the strategies (or where one comes from), for the table's first column. */
 const POST_NAMES: Record<StrategyId, string> = {
   'retain-graph': "post's 1",

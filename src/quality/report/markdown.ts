@@ -3,7 +3,8 @@
  * 95% interval over seeds, steps and seconds to the threshold), the claim row "three is the best" per step and on
  * time to quality, alternating against simultaneous, and the figures. Data in, string out.
  */
-import { formatMs, formatRme, significant } from '../../report/format.js';
+import { formatMs, formatRme, significant } from '../../format.js';
+import { renderRows } from '../../report/tables.js';
 import { strategies } from '../../strategies/index.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';
@@ -42,7 +43,7 @@ const UPDATE_WORDS: Record<string, string> = {
 function table(result: QualityScenarioResult, summaries: readonly StrategySummary[]): string {
   const metricHeaders = result.metrics.map((metric: MetricId) => `final ${METRIC_TITLES[metric]}`);
   const header = ['strategy', 'update', 'ms per step', ...metricHeaders, 'steps to threshold', 'seconds to threshold', 'seeds that reached it'];
-  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`];
+  const rows: string[][] = [];
   for (const summary of summaries) {
     const time = result.stepTimes.find((entry) => entry.strategy === summary.strategy);
     const divergedWhileTimed = time?.diverged ? ` (diverged at step ${time.diverged.step} while timed)` : '';
@@ -60,9 +61,9 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
       summary.reached === 0 ? 'never' : formatInterval(summary.seconds, (value) => `${significant(value)} s`),
       `${reached}${failed}`,
     ];
-    lines.push(`| ${cells.join(' | ')} |`);
+    rows.push(cells);
   }
-  return lines.join('\n');
+  return renderRows(header, rows, (index) => (index < 2 ? 'left' : 'right'));
 }
 
 const VERDICT_MARK = (verdict: string) => (verdict === 'does not hold' ? '**does not hold**' : verdict);
@@ -131,9 +132,7 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   const perStep = threeIsBestPerStep(result.stepTimes);
   const onQuality = threeIsBestOnTimeToQuality(summaries, thresholdText(result.threshold));
   parts.push(
-    '| the post\'s claim | per step | on time to quality |',
-    '| --- | --- | --- |',
-    `| three is the best | ${VERDICT_MARK(perStep.verdict)} | ${VERDICT_MARK(onQuality.verdict)} |`,
+    renderRows(["the post's claim", 'per step', 'on time to quality'], [['three is the best', VERDICT_MARK(perStep.verdict), VERDICT_MARK(onQuality.verdict)]], () => 'left'),
     '',
     `- Per step: ${perStep.evidence} Rule: ${perStep.rule}`,
     `- On time to quality: ${onQuality.evidence} Rule: ${onQuality.rule}`,

@@ -4,7 +4,8 @@
  * the backends disagree; and, since every backend trained from the same weights on the same batches, how often a
  * seed reached the threshold at the same step on each. Data in, markdown out.
  */
-import { formatMs, formatRme, significant } from '../../report/format.js';
+import { formatMs, formatRme, significant } from '../../format.js';
+import { renderRows } from '../../report/tables.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { threeIsBestOnTimeToQuality, threeIsBestPerStep, type QualityVerdict } from './claims.js';
 import { METRIC_TITLES } from '../metrics/metric-ids.js';
@@ -68,7 +69,7 @@ export function renderBackendsSideBySide(results: readonly QualityScenarioResult
     ...perBackend('seeds that reached it'),
     ...perBackend('seconds to threshold'),
   ];
-  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+  const rows: string[][] = [];
   for (const strategy of first.strategies as StrategyId[]) {
     const cells = columns.map(({ result, summaries }) => {
       const time = result.stepTimes.find((entry) => entry.strategy === strategy);
@@ -82,14 +83,17 @@ export function renderBackendsSideBySide(results: readonly QualityScenarioResult
       };
     });
     const row = [strategy, ...cells.map((c) => c.ms), ...cells.map((c) => c.final), ...cells.map((c) => c.reached), ...cells.map((c) => c.seconds)];
-    lines.push(`| ${row.join(' | ')} |`);
+    rows.push(row);
   }
+  const lines = [renderRows(header, rows, (index) => (index === 0 ? 'left' : 'right'))];
 
   const claimHeader = ["the post's claim", ...names.flatMap((name) => [`per step (${name})`, `on time to quality (${name})`])];
   const claims = [
-    `| ${claimHeader.join(' | ')} |`,
-    `| ${claimHeader.map(() => '---').join(' | ')} |`,
-    `| three is the best | ${columns.flatMap(({ perStep, onQuality }) => [mark(perStep.verdict), mark(onQuality.verdict)]).join(' | ')} |`,
+    renderRows(
+      claimHeader,
+      [['three is the best', ...columns.flatMap(({ perStep, onQuality }) => [mark(perStep.verdict), mark(onQuality.verdict)])]],
+      () => 'left',
+    ),
   ];
 
   const notes: string[] = [];
