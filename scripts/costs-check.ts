@@ -33,7 +33,7 @@ import { dense } from '../src/models/dense.js';
 import { createBatches, createGan, disposeBatches } from '../src/models/gan.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Scenario } from '../src/scenario/schema.js';
-import { createStepRunner } from '../src/strategies/context.js';
+import { createStepRunner } from '../src/models/step-runner.js';
 import { RUNNABLE_STRATEGY_IDS as STRATEGY_IDS, strategies } from '../src/strategies/index.js';
 import { tf } from '../src/tf.js';
 

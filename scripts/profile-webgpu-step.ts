@@ -7,7 +7,7 @@ import { tf } from '../src/tf.js';
 import { backends } from '../src/backends/index.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { createBatches, createGan, disposeBatches } from '../src/models/gan.js';
-import { createStepRunner } from '../src/strategies/context.js';
+import { createStepRunner } from '../src/models/step-runner.js';
 import { RUNNABLE_STRATEGY_IDS, strategies } from '../src/strategies/index.js';
 
 const file = process.argv[2] ?? 'scenarios/balanced.ts';

@@ -14,7 +14,7 @@ import type { Divergence } from './measure/divergence.js';
 import type { EquivalenceResult } from './measure/equivalence.js';
 import type { StepRecord } from './measure/record.js';
 import { mean, summarize, type TimingStats } from './measure/statistics.js';
-import { elementSizes, macsPerSample, parameterCount } from './models/shapes.js';
+import { elementSizes, macsPerSample, parameterCount } from './scenario/shapes.js';
 import type { Scenario } from './scenario/schema.js';
 import type { SweepTag } from './scenario/sweep.js';
 import { createSharedChecks, startSession, timeStrategies, type BackendSession, type SharedChecks } from './session/index.js';

@@ -10,7 +10,7 @@
  */
 import type { ConcreteBackendId } from '../backends/backend.js';
 import type { DenseShape } from '../models/mlp.js';
-import { isConvShape, layerMacs, type LayerShape } from '../models/shapes.js';
+import { isConvShape, layerMacs, type LayerShape } from '../scenario/shapes.js';
 import { median } from './statistics.js';
 
 /** A product as a dense layer runs it: forward `x·W`, input gradient `dY·Wᵀ`, weight gradient `Xᵀ·dY`. */

@@ -6,7 +6,7 @@
  */
 import type { BackwardResult } from '../autograd/graph.js';
 import type { Parameter } from '../autograd/parameter.js';
-import type { StepObserver } from '../strategies/context.js';
+import type { StepObserver } from '../models/step-runner.js';
 import type { NetworkName } from '../strategies/strategy.js';
 import type { Tensor } from '../tf.js';
 

@@ -7,7 +7,7 @@
 import type { AdamImplementation } from '../models/adam.js';
 import { createBatches, createGan, disposeBatches } from '../models/gan.js';
 import type { Scenario } from '../scenario/schema.js';
-import { createStepRunner } from '../strategies/context.js';
+import { createStepRunner } from '../models/step-runner.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { divergenceIn, type Divergence } from './divergence.js';

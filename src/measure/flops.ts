@@ -3,7 +3,7 @@
  * shapes and the passes a step made. Both use PyTorch's `torch.utils.flop_counter` convention: only matrix
  * multiplications and convolutions count, a multiply-add is 2 FLOPs.
  */
-import { layerMacs, type LayerShape } from '../models/shapes.js';
+import { layerMacs, type LayerShape } from '../scenario/shapes.js';
 import type { NetworkName } from '../strategies/strategy.js';
 import type { StepCounts } from './counts.js';
 
@@ -61,7 +61,7 @@ export function countKernelFlops(kernels: readonly KernelRecord[]): { flops: num
 
 /**
  * FLOPs a step should cost given its passes: each forward is 2·B·MACs per layer (a dense layer's MACs are I·O per
- * sample; a convolution's, src/models/shapes.ts's layerMacs); each backward traversal adds a weight gradient (the
+ * sample; a convolution's, src/scenario/shapes.ts's layerMacs); each backward traversal adds a weight gradient (the
  * same 2·B·MACs) per layer when the network's parameters were requested, and an input gradient (2·B·MACs) per
  * layer whose input depends on a requested variable: layer 0's only when the gradient reached the network's input,
  * the others' when either the parameters were requested or the input was reached.

@@ -7,7 +7,7 @@
 import type { AdamImplementation } from '../models/adam.js';
 import { parameterCount, type DenseShape } from '../models/mlp.js';
 import { networkShapes } from '../models/network-shapes.js';
-import { inputElements, isConvShape, outputElements, weightElements, type LayerShape } from '../models/shapes.js';
+import { inputElements, isConvShape, outputElements, weightElements, type LayerShape } from '../scenario/shapes.js';
 import { formatBytes } from '../format.js';
 import type { Scenario } from '../scenario/schema.js';
 

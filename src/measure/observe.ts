@@ -1,7 +1,7 @@
 /** How a cell's counts, FLOPs and memory are taken: one plain step, then one observed and profiled step. */
 import type { Gan, GanNetwork } from '../models/gan.js';
-import { batchNormLayers } from '../models/shapes.js';
-import { createStepRunner } from '../strategies/context.js';
+import { batchNormLayers } from '../scenario/shapes.js';
+import { createStepRunner } from '../models/step-runner.js';
 import type { Batch, Strategy } from '../strategies/strategy.js';
 import { createCountingObserver, type StepCounts } from './counts.js';
 import { profileStep, type StepProfile } from './memory.js';

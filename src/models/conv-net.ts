@@ -15,7 +15,7 @@ import { tf, type Variable } from '../tf.js';
 import { activate } from './activation.js';
 import { batchNorm2d, type BatchNormState } from './batchnorm.js';
 import type { NetworkModule } from './network.js';
-import { convOutputSide, type ConvShape } from './shapes.js';
+import { convOutputSide, type ConvShape } from '../scenario/shapes.js';
 
 /** A convolutional network (the shared members: src/models/network.ts). */
 export type ConvNet = NetworkModule<ConvShape>;

@@ -21,7 +21,7 @@ export interface Gan {
   discriminator: GanNetwork;
   generatorOptimizer: NetworkOptimizer;
   discriminatorOptimizer: NetworkOptimizer;
-  /** Which G loss the step context's `adversarialLoss` gives G's loss term (src/strategies/context.ts). */
+  /** Which G loss the step context's `adversarialLoss` gives G's loss term (src/models/step-runner.ts). */
   generatorLoss: GeneratorLoss;
   dispose(): void;
 }

@@ -4,10 +4,10 @@ import { tf, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
 import { dense } from './dense.js';
 import type { NetworkModule } from './network.js';
-import type { DenseShape } from './shapes.js';
+import type { DenseShape } from '../scenario/shapes.js';
 
 // The shapes and their arithmetic live in shapes.ts (convolutions too); re-exported where they always were.
-export { macsPerSample, parameterCount, type DenseShape } from './shapes.js';
+export { macsPerSample, parameterCount, type DenseShape } from '../scenario/shapes.js';
 
 /** A multi-layer perceptron (the shared members: src/models/network.ts): dense layers, no buffers. */
 export type Mlp = NetworkModule<DenseShape>;

@@ -7,7 +7,7 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { NetworkName } from '../strategies/strategy.js';
 import { convShapes } from './conv-net.js';
-import type { DenseShape, LayerShape } from './shapes.js';
+import type { DenseShape, LayerShape } from '../scenario/shapes.js';
 
 const denseLayers = (widths: readonly number[]): DenseShape[] => widths.slice(1).map((outputSize, i) => ({ inputSize: widths[i]!, outputSize }));
 

@@ -4,7 +4,7 @@ import type { MachineInfo } from '../types.js';
 import type { ClassifierConfig } from './classifier/classifier-config.js';
 import type { StrategyId } from '../strategies/ids.js';
 import type { MetricValues } from './metrics/evaluate.js';
-import type { DataSource, MetricId } from './metrics/metric-ids.js';
+import type { DataSource, MetricId } from '../scenario/metric-ids.js';
 
 /** One checkpoint of one training: its step, the seconds that many steps take, and the metrics. */
 export interface CurvePoint {

@@ -12,7 +12,7 @@ import { predictFlops } from '../measure/flops.js';
 import type { StepRecord } from '../measure/record.js';
 import type { TimingStats } from '../measure/statistics.js';
 import { networkShapes } from '../models/network-shapes.js';
-import type { LayerShape } from '../models/shapes.js';
+import type { LayerShape } from '../scenario/shapes.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { BACKEND_IDS } from '../backends/backend.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
-import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from '../quality/metrics/metric-ids.js';
-import { CONV_LAYERS, convOutputSide } from '../models/shapes.js';
+import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from './metric-ids.js';
+import { CONV_LAYERS, convOutputSide } from './shapes.js';
 
 const positiveInt = z.number().int().positive();
 const width = positiveInt.max(1 << 16);

@@ -1,6 +1,6 @@
 /**
  * The training loop on a TensorFlow.js backend: the GAN and step runner `npm run bench` times (src/models/gan.ts,
- * src/strategies/context.ts), fed each step's arrays as fresh tensors, and G run on the evaluation noise at each
+ * src/models/step-runner.ts), fed each step's arrays as fresh tensors, and G run on the evaluation noise at each
  * checkpoint. After every step one on-device count of non-finite parameters is read (a non-finite loss makes
  * non-finite gradients, and Adam's step then non-finite parameters); at each checkpoint G's samples are checked
  * too. A diverged training stops there, before the checkpoint that saw it is handed on.
@@ -8,7 +8,7 @@
 import { divergenceIn, parametersDivergence, type Divergence } from '../measure/divergence.js';
 import type { AdamImplementation } from '../models/adam.js';
 import { createGan, type Gan } from '../models/gan.js';
-import { createStepRunner } from '../strategies/context.js';
+import { createStepRunner } from '../models/step-runner.js';
 import { strategies } from '../strategies/index.js';
 import type { Batch } from '../strategies/strategy.js';
 import { tf, type Tensor } from '../tf.js';

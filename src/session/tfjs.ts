@@ -18,7 +18,7 @@ import { measureHarnessOverhead, timeRound } from '../measure/timing.js';
 import type { AdamImplementation } from '../models/adam.js';
 import { createBatches, createGan, disposeBatches, type Gan } from '../models/gan.js';
 import type { Scenario } from '../scenario/schema.js';
-import { createStepRunner, type StepRunner } from '../strategies/context.js';
+import { createStepRunner, type StepRunner } from '../models/step-runner.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import type { Batch } from '../strategies/strategy.js';

@@ -16,7 +16,7 @@ import { observeStep } from '../../src/measure/observe.js';
 import { recordObservedStep, type StepRecord } from '../../src/measure/record.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { scenarioLayers } from '../../src/results/cell.js';
-import { parameterCount } from '../../src/models/shapes.js';
+import { parameterCount } from '../../src/scenario/shapes.js';
 import { runBenchmark } from '../../src/runner.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';

@@ -4,7 +4,7 @@ import type { DeviceInfo } from '../../src/backends/backend.js';
 import { webgpuAdapterSummary, webgpuBackend, webgpuOverheadFlags } from '../../src/backends/webgpu.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { createStepRunner } from '../../src/strategies/context.js';
+import { createStepRunner } from '../../src/models/step-runner.js';
 import { RUNNABLE_STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
 import tiny from '../fixtures/tiny.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConvNet, convShapes, pytorchFanIn } from '../../src/models/conv-net.js';
 import { dcgan } from '../../src/models/dcgan.js';
-import { convOutputSide, macsPerSample, parameterCount } from '../../src/models/shapes.js';
+import { convOutputSide, macsPerSample, parameterCount } from '../../src/scenario/shapes.js';
 import { scenarioLayers } from '../../src/results/cell.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { tf } from '../../src/tf.js';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { binaryCrossEntropy } from '../../src/models/loss.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { createStepRunner } from '../../src/strategies/context.js';
+import { createStepRunner } from '../../src/models/step-runner.js';
 import { RUNNABLE_STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
 import type { StepContext } from '../../src/strategies/strategy.js';
 import { tf, type Tensor } from '../../src/tf.js';

@@ -3,7 +3,7 @@ import type { StepCounts } from '../../src/measure/counts.js';
 import { countKernelFlops, predictFlops } from '../../src/measure/flops.js';
 import { observeStep } from '../../src/measure/observe.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
-import { macsPerSample, parameterCount } from '../../src/models/shapes.js';
+import { macsPerSample, parameterCount } from '../../src/scenario/shapes.js';
 import { scenarioLayers } from '../../src/results/cell.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { RUNNABLE_STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
@@ -118,7 +118,7 @@ describe('strategy counts on the tiny convolutional GAN with BatchNorm', () => {
     try {
       const before = Float32Array.from(await gan.discriminator.buffers[0]!.data());
       expect(Array.from(before)).toEqual([0, 0, 1, 1]);
-      (await import('../../src/strategies/context.js')).createStepRunner(gan)(strategies['single-forward'], batches[0]!);
+      (await import('../../src/models/step-runner.js')).createStepRunner(gan)(strategies['single-forward'], batches[0]!);
       const after = Float32Array.from(await gan.discriminator.buffers[0]!.data());
       expect(after).not.toEqual(before);
       expect(gan.discriminator.parameters.map((p) => p.name)).not.toContain('D/bn0/running');

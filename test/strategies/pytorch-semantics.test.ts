@@ -3,7 +3,7 @@ import { AutogradError } from '../../src/autograd/errors.js';
 import { startBackend } from '../../src/backends/index.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { createStepRunner } from '../../src/strategies/context.js';
+import { createStepRunner } from '../../src/models/step-runner.js';
 import { strategies, type StrategyId } from '../../src/strategies/index.js';
 import { judgeStep } from '../../src/strategies/outcome.js';
 import type { StepContext } from '../../src/strategies/strategy.js';

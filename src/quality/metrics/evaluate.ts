@@ -9,7 +9,7 @@ import { classesCovered } from './classes-covered.js';
 import { accuracy, classifierLogits, loadClassifier, type ClassifierWeights } from '../classifier/classifier.js';
 import { frechetDistance } from './frechet-distance.js';
 import { inceptionScore } from './inception-score.js';
-import { METRICS_BY_SOURCE, type MetricId } from './metric-ids.js';
+import { METRICS_BY_SOURCE, type MetricId } from '../../scenario/metric-ids.js';
 import { GRID, RING } from '../data/mixtures.js';
 import { modeMetrics } from './mode-metrics.js';
 import { MNIST_CLASSES, type DigitSet } from '../data/mnist-data.js';

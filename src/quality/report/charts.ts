@@ -6,7 +6,7 @@
  */
 import type { VegaLiteSpec } from '../../report/charts.js';
 import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
-import { METRIC_TITLES, type MetricId } from '../metrics/metric-ids.js';
+import { METRIC_TITLES, type MetricId } from '../../scenario/metric-ids.js';
 import { GRID, RING } from '../data/mixtures.js';
 import type { QualityScenarioResult } from '../results.js';
 

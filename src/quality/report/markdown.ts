@@ -9,7 +9,7 @@ import { strategies } from '../../strategies/index.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';
 import type { Figure } from './figures.js';
-import { METRIC_TITLES, type MetricId } from '../metrics/metric-ids.js';
+import { METRIC_TITLES, type MetricId } from '../../scenario/metric-ids.js';
 import type { QualityResults, QualityScenarioResult, Threshold } from '../results.js';
 import { renderBackendsSideBySide } from './side-by-side.js';
 import { summarize, type Interval, type StrategySummary } from './summary.js';

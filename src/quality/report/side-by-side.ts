@@ -8,7 +8,7 @@ import { formatMs, formatRme, significant } from '../../format.js';
 import { renderRows } from '../../report/tables.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { threeIsBestOnTimeToQuality, threeIsBestPerStep, type QualityVerdict } from './claims.js';
-import { METRIC_TITLES } from '../metrics/metric-ids.js';
+import { METRIC_TITLES } from '../../scenario/metric-ids.js';
 import type { QualityScenarioResult } from '../results.js';
 import { firstReaching, summarize, type StrategySummary } from './summary.js';
 

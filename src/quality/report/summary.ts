@@ -5,7 +5,7 @@
  */
 import { mean, sampleStandardDeviation, tCritical95 } from '../../measure/statistics.js';
 import type { StrategyId } from '../../strategies/ids.js';
-import type { MetricId } from '../metrics/metric-ids.js';
+import type { MetricId } from '../../scenario/metric-ids.js';
 import type { CurvePoint, QualityScenarioResult, Threshold, TrainingRun } from '../results.js';
 
 /** A mean with its 95% interval over `n` values; with one value the interval is that value. */

@@ -7,10 +7,10 @@
 import { detach } from '../autograd/detach.js';
 import { Graph, type BackwardResult } from '../autograd/graph.js';
 import type { Parameter } from '../autograd/parameter.js';
-import type { Gan, GanNetwork, NetworkOptimizer } from '../models/gan.js';
-import { binaryCrossEntropy } from '../models/loss.js';
+import type { Gan, GanNetwork, NetworkOptimizer } from './gan.js';
+import { binaryCrossEntropy } from './loss.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
-import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } from './strategy.js';
+import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } from '../strategies/strategy.js';
 
 /** Hooks called as a step runs. Timed steps run with no observer; a separate step is run observed. */
 export interface StepObserver {

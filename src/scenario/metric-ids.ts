@@ -1,6 +1,6 @@
 /**
  * The data sources a scenario can train on and the quality metrics each one supports, as data: the scenario
- * schema validates against these lists, the quality run computes them (src/quality/metrics/evaluate.ts), and
+ * schema validates against these lists (so they belong to the scenario's vocabulary), the quality run computes them (src/quality/metrics/evaluate.ts), and
  * docs/quality.md explains each one.
  */
 
