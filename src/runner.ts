@@ -9,6 +9,7 @@ import { TOOL } from './tool.js';
 import { messageOf } from './errors.js';
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from './backends/index.js';
 import { machineInfo } from './backends/host.js';
+import { calibratePytorch as calibrateWorker } from './backends/pytorch/calibration.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from './backends/pytorch/index.js';
 import { checkEquivalence, classifyDifference, type EquivalenceResult } from './measure/equivalence.js';
 import { backendCapacity } from './measure/capacity.js';
@@ -404,7 +405,7 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
     await onEvent?.({ type: 'backend-started', scenario, started });
     phase("calibrating the backend (the step's products and an elementwise op)");
     calibration = await calibratePytorch(worker, scenario, device);
-    await worker.request('setup', { scenario, strategies: ids });
+    await worker.request('setup', { scenario, strategies: ids, referenceStrategy: reference, batchPool: BATCH_POOL });
     const printed = (id: StrategyId) => strategies[id].raises !== undefined;
 
     if (scenario.measure.equivalenceSteps > 0) {
@@ -414,6 +415,10 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
         for (const line of check.results) {
           const strategy = measured.find(({ id }) => id === line.strategy);
           if (!strategy || printed(strategy.id)) continue;
+          if (line.diverged) {
+            strategy.error = `diverged at step ${line.diverged.step}: ${line.diverged.detail}`;
+            continue;
+          }
           if (line.error || line.maxParamDiff === null) {
             strategy.note = `equivalence check failed: ${line.error ? `${line.error.type}: ${line.error.message}` : 'no difference reported'}`;
             continue;
@@ -438,6 +443,7 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
       try {
         const record = await worker.request('observe', { strategy: strategy.id });
         strategy.record = record;
+        if (record.diverged) throw new Error(`diverged at step ${record.diverged.step}: ${record.diverged.detail}`);
         if (record.leakedTensors !== 0) throw new Error(`leaked ${record.leakedTensors} tensors in one step`);
         judge(strategy);
       } catch (error) {
@@ -458,6 +464,7 @@ async function runPytorchScenario(scenario: Scenario, ids: StrategyId[], onEvent
         if (!strategy) continue;
         strategy.samplesMs.push(...result.samplesMs);
         if (result.error) strategy.error = `${result.error.type}: ${result.error.message}`;
+        else if (result.diverged) strategy.error = `diverged at step ${result.diverged.step}: ${result.diverged.detail}`;
       }
     }
   } catch (error) {
@@ -480,7 +487,7 @@ async function calibratePytorch(worker: PytorchWorker, scenario: Scenario, devic
   const layer = calibrationLayer(scenarioLayers(scenario), scenario.batchSize);
   const identity = { scenario: scenario.name, backend: 'pytorch' as const, device };
   try {
-    const measured = await worker.request('calibrate', { layer, budgetMs: DEFAULT_BUDGET_MS, maxRounds: DEFAULT_MAX_ROUNDS, peak: true });
+    const measured = await calibrateWorker(worker, layer, { budgetMs: DEFAULT_BUDGET_MS, maxRounds: DEFAULT_MAX_ROUNDS, peak: true });
     return { ...identity, ...measured, error: null };
   } catch (error) {
     if (error instanceof WorkerGoneError) throw error;

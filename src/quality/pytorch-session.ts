@@ -44,7 +44,13 @@ export async function startPytorchSession(): Promise<QualitySession> {
       try {
         const seeded = scenarioForSeed(scenario, 0);
         const data = encodeTrainingData(seeded, createTrainingData(scenario, 0), TIMING_BATCHES);
-        await worker.request('setup', { scenario: seeded, strategies: ids, training: { data, weights: await harnessInitialWeights(seeded) } });
+        await worker.request('setup', {
+          scenario: seeded,
+          strategies: ids,
+          referenceStrategy: ids[0]!,
+          batchPool: TIMING_BATCHES,
+          training: { data, weights: await harnessInitialWeights(seeded) },
+        });
         for (let round = 0; round < scenario.measure.rounds; round++) {
           const timed = ids.filter((id) => !errors.has(id));
           if (timed.length === 0) break;
@@ -52,6 +58,7 @@ export async function startPytorchSession(): Promise<QualitySession> {
           for (const result of answer.results) {
             samples.get(result.strategy as StrategyId)?.push(...result.samplesMs);
             if (result.error) errors.set(result.strategy as StrategyId, `${result.error.type}: ${result.error.message}`);
+            else if (result.diverged) errors.set(result.strategy as StrategyId, `diverged at step ${result.diverged.step}: ${result.diverged.detail}`);
           }
         }
       } catch (error) {

@@ -119,12 +119,14 @@ export function createPytorchTrainer(worker: PytorchWorker): QualityTrainer {
             });
         },
       });
+      let result: Awaited<typeof answered>;
       try {
-        await answered;
+        result = await answered;
       } finally {
         await evaluated;
       }
       if (failure) throw (failure as { error: unknown }).error;
+      if (result.diverged) throw new Error(`diverged at step ${result.diverged.step}: ${result.diverged.detail}`);
     },
   };
 }
