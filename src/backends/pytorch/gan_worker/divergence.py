@@ -50,3 +50,24 @@ def diverged_at(step: int, problem: Optional[str]) -> Optional[Diverged]:
 
 def diverged_message(diverged: Diverged) -> str:
     return f"diverged at step {diverged['step']}: {diverged['detail']}"
+
+
+def failed_step_divergence(steps: int, generator: torch.nn.Module, discriminator: torch.nn.Module,
+                           batch: Sequence[torch.Tensor], error: BaseException) -> Optional[Diverged]:
+    """A step that raised on non-finite values diverged after step `steps`: PyTorch refuses NaN where it checks
+    (BCELoss's "all elements of input should be between 0 and 1"), before any loss could be looked at. Non-finite
+    values are the parameters, or, from finite but huge weights, G's or D's output on the batch (a forward without
+    gradients, on the failure path only). None when everything is finite: a real failure, such as the printed
+    strategies' errors."""
+    problem = parameters_problem(generator, discriminator)
+    if problem is None:
+        z, real = batch[0], batch[1]
+        with torch.no_grad():
+            generated = generator(z)
+            if not all_finite([generated]):
+                problem = "generator output is not finite"
+            elif not all_finite([discriminator(generated), discriminator(real)]):
+                problem = "discriminator output is not finite"
+    if problem is None:
+        return None
+    return {"step": steps, "detail": f"{problem} (the next step raised {type(error).__name__}: {error})"}

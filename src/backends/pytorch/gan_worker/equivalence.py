@@ -10,7 +10,7 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from .divergence import Diverged, diverged_at, diverged_message, loss_problem, parameters_problem
+from .divergence import Diverged, diverged_at, diverged_message, failed_step_divergence, loss_problem, parameters_problem
 from .gan import Gan, make_batches, make_labels
 from .models import running_statistics
 from .protocol import Emit, Json, error_of
@@ -32,7 +32,13 @@ def train_float64(scenario: Mapping[str, Any], strategy: str, steps: int) -> Tra
     labels = make_labels(int(scenario["batchSize"]), cpu, torch.float64)
     gan = Gan(scenario, cpu, torch.float64, labels)
     for batch in make_batches(scenario, steps, labels):
-        d_loss, g_loss = STEPS[strategy](gan, batch)
+        try:
+            d_loss, g_loss = STEPS[strategy](gan, batch)
+        except Exception as error:
+            refused = failed_step_divergence(gan.steps, gan.G, gan.D, batch, error)
+            if refused is None:
+                raise
+            return Trained(None, None, refused)
         gan.steps += 1
         diverged = diverged_at(gan.steps, loss_problem([("d_loss", d_loss), ("g_loss", g_loss)]))
         if diverged is not None:

@@ -73,7 +73,7 @@ def conv_backward_flop_count(grad_out_shape: Shape, x_shape: Shape, w_shape: Sha
 def dispatch_flop_formulas() -> Dict[Any, Formula]:
     """The formulas of torch.utils.flop_counter (PyTorch 2.1) for the products a step runs, by aten op: mm, addmm,
     bmm, baddbmm, convolution and convolution_backward. Each gets the op's args and its output."""
-    aten: Any = torch.ops.aten
+    aten: Any = torch.ops.aten  # type: ignore[attr-defined]
 
     def shape(tensor: torch.Tensor) -> Shape:
         return list(tensor.shape)
@@ -113,7 +113,7 @@ def dispatch_flop_counter() -> Any:
     from torch.utils._python_dispatch import TorchDispatchMode
 
     formulas = dispatch_flop_formulas()
-    detach = torch.ops.aten.detach
+    detach = torch.ops.aten.detach  # type: ignore[attr-defined]
 
     class DispatchFlopCounter(TorchDispatchMode):  # type: ignore[misc]
         def __init__(self) -> None:

@@ -55,12 +55,20 @@ def make_labels(batch_size: int, device: torch.device, dtype: torch.dtype = torc
             torch.zeros(batch_size, 1, device=device, dtype=dtype))
 
 
-def optimizers(scenario: Scenario, generator: nn.Module, discriminator: nn.Module) -> Tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """The scenario's optimizer for G and for D (D at `discriminatorLearningRate` where set)."""
+def optimizers(scenario: Scenario, generator: nn.Module, discriminator: nn.Module,
+               dtype: torch.dtype) -> Tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """The scenario's optimizer for G and for D (D at `discriminatorLearningRate` where set). A learning rate beyond
+    the dtype's range is refused here: PyTorch's optimizer step would raise "value cannot be converted to type
+    float without overflow" at the first step."""
     optimizer = scenario["optimizer"]
     name = optimizer.get("name", "adam")
     rate = optimizer["learningRate"]
     d_rate = optimizer.get("discriminatorLearningRate") or rate
+    largest = torch.finfo(dtype).max
+    for what, value in (("learningRate", rate), ("discriminatorLearningRate", d_rate)):
+        if abs(float(value)) > largest:
+            raise ValueError(f"optimizer.{what} {value:g} is beyond {dtype}'s range ({largest:g}): PyTorch cannot "
+                             "take a step with it")
     if name == "sgd":
         return torch.optim.SGD(generator.parameters(), lr=rate), torch.optim.SGD(discriminator.parameters(), lr=d_rate)
     if name == "adam":
@@ -88,7 +96,7 @@ class Gan:
             load_harness_weights(self.D, weights["discriminator"], "discriminator")
         self.G.to(device=device, dtype=dtype)
         self.D.to(device=device, dtype=dtype)
-        self.optimizer_G, self.optimizer_D = optimizers(scenario, self.G, self.D)
+        self.optimizer_G, self.optimizer_D = optimizers(scenario, self.G, self.D, dtype)
         generator_loss = scenario.get("loss", {}).get("generator", "non-saturating")
         self.bce = AdversarialLoss(generator_loss, self.G, self.D, labels)
         self.steps = 0

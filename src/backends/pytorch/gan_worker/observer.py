@@ -4,7 +4,7 @@ PyTorch's own terms (the record src/measure/record.ts describes)."""
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Literal, Optional, Set, Tuple
 
 import torch
 
@@ -104,7 +104,7 @@ class StepObserver:
         self._saved_hooks.__enter__()
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> Literal[False]:
         self._saved_hooks.__exit__(*exc)
         for handle in self._handles:
             handle.remove()
@@ -217,7 +217,7 @@ class StepObserver:
 
     def _tag(self, tensor: torch.Tensor) -> List[int]:
         """The indices of the contributions `tensor` holds, kept on the tensor itself for this observer."""
-        tag = getattr(tensor, TAG, None)
+        tag: Any = getattr(tensor, TAG, None)
         if tag is None or tag[0] != self.token:
             tag = (self.token, [])
             setattr(tensor, TAG, tag)

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import torch
 
 from .calibration import Calibrator, measure_fp32_peak
+from .divergence import diverged_message, failed_step_divergence
 from .equivalence import check_equivalence
 from .flops import flop_counter_kind
 from .gan import Batch, Gan, make_batches, make_labels
@@ -144,7 +145,13 @@ class Worker:
         of src/measure/record.ts with `diverged`."""
         strategy = params["strategy"]
         gan = self._trainee(strategy)
-        record, diverged = observe_step(self.runtime, gan, STEPS[strategy], self.batches[0], self.batches[1])
+        try:
+            record, diverged = observe_step(self.runtime, gan, STEPS[strategy], self.batches[0], self.batches[1])
+        except Exception as error:
+            refused = failed_step_divergence(gan.steps, gan.G, gan.D, self.batches[1], error)
+            if refused is None:
+                raise
+            raise FloatingPointError(diverged_message(refused)) from error
         return {**record, "diverged": diverged}
 
     def time(self, params: Params, request_id: Any) -> Json:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Sequence
 
-from .divergence import diverged_at, parameters_problem
+from .divergence import diverged_at, failed_step_divergence, parameters_problem
 from .gan import Batch, Gan
 from .protocol import Emit, Json, error_of
 from .strategies import STEPS
@@ -36,7 +36,9 @@ def time_strategy(gan: Gan, strategy: str, batches: Sequence[Batch], warmup: int
             samples.append(elapsed)
             total += elapsed
     except Exception as failure:  # noqa: BLE001 - this strategy's outcome; the others go on
-        return {"strategy": strategy, "samplesMs": samples, "error": error_of(failure), "diverged": None}
+        refused = failed_step_divergence(gan.steps, gan.G, gan.D, batches[gan.pool_position % len(batches)], failure)
+        return {"strategy": strategy, "samplesMs": samples, "error": error_of(failure) if refused is None else None,
+                "diverged": refused}
     diverged = diverged_at(gan.steps, parameters_problem(gan.G, gan.D))
     return {"strategy": strategy, "samplesMs": samples, "error": None, "diverged": diverged}
 

@@ -11,7 +11,7 @@ from typing import Any, List, Mapping, Optional
 import torch
 
 from .arrays import decode_array, encode_array
-from .divergence import Diverged, all_finite, diverged_at, loss_problem, parameters_problem
+from .divergence import Diverged, all_finite, diverged_at, failed_step_divergence, loss_problem, parameters_problem
 from .gan import Batch, Gan, Labels, make_labels
 from .models import harness_parameters
 from .protocol import Emit, Json
@@ -126,7 +126,13 @@ def train(params: Mapping[str, Any], device: torch.device, emit: Emit, request_i
             if diverged is not None:
                 return answer(diverged)
             last_line = time.perf_counter()
-        d_loss, g_loss = step_of(gan, stream.batch(step))
+        try:
+            d_loss, g_loss = step_of(gan, stream.batch(step))
+        except Exception as error:
+            refused = failed_step_divergence(gan.steps, gan.G, gan.D, stream.batch(step), error)
+            if refused is None:
+                raise
+            return answer(refused)
         gan.steps += 1
         diverged = diverged_at(gan.steps, loss_problem([("d_loss", d_loss), ("g_loss", g_loss)]))
         if diverged is not None:
