@@ -120,3 +120,26 @@ def test_nan_and_infinity_never_go_on_the_wire() -> None:
         encode_line({"id": 7, "ok": True, "result": {"maxParamDiff": float("nan")}})
     with pytest.raises(NonFiniteOnWire):
         encode_line({"id": 7, "ok": True, "result": [float("inf")]})
+
+
+def test_an_observed_step_that_pytorch_refuses_on_non_finite_values_fails_with_the_divergence_on_the_wire() -> None:
+    from gan_worker.operations import Worker
+    from gan_worker.protocol import DivergedError, error_of
+
+    worker = Worker(lambda line: None)
+    worker.setup({"scenario": exploding(1e30), "strategies": ["g-first"], "referenceStrategy": "g-first",
+                  "batchPool": 2}, 1)
+    worker.time({"warmupSteps": 0, "iterations": 1, "timeMs": 0}, 2)  # one step: finite weights of about 1e30
+    with pytest.raises(DivergedError) as failure:
+        worker.observe({"strategy": "g-first"}, 3)
+    diverged = {"step": 1, "detail": f"generator output is not finite {REFUSED_STEP}"}
+    assert error_of(failure.value) == {"type": "DivergedError", "message": f"diverged at step 1: {diverged['detail']}",
+                                       "diverged": diverged}
+
+
+def test_setup_refuses_a_reference_strategy_that_is_not_set_up() -> None:
+    from gan_worker.operations import Worker
+
+    with pytest.raises(ValueError, match="the reference strategy 'retain-graph' is not among those set up"):
+        Worker(lambda line: None).setup({"scenario": tiny_scenario(), "strategies": ["g-first"],
+                                         "referenceStrategy": "retain-graph", "batchPool": 4}, 1)

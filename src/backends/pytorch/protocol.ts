@@ -21,6 +21,11 @@ export type PytorchStrategyId = (typeof PYTORCH_STRATEGY_IDS)[number];
 export interface WorkerFailure {
   type: string;
   message: string;
+  /**
+   * Present where the failure is a divergence (type `DivergedError`): `observe` of a strategy whose step PyTorch
+   * refused on non-finite values, which leaves no record to answer with.
+   */
+  diverged?: WorkerDiverged;
 }
 
 export interface HelloResult {

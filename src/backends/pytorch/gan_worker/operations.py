@@ -10,12 +10,12 @@ from typing import Any, Dict, List, Mapping, Optional
 import torch
 
 from .calibration import Calibrator, measure_fp32_peak
-from .divergence import diverged_message, failed_step_divergence
+from .divergence import failed_step_divergence
 from .equivalence import check_equivalence
 from .flops import flop_counter_kind
 from .gan import Batch, Gan, make_batches, make_labels
 from .observe import observe_step
-from .protocol import PROTOCOL_VERSION, Emit, Json
+from .protocol import PROTOCOL_VERSION, DivergedError, Emit, Json
 from .runtime import Runtime, blas_description, device_info
 from .strategies import STEPS, STRATEGY_IDS
 from .timing import time_round
@@ -142,7 +142,8 @@ class Worker:
 
     def observe(self, params: Params, request_id: Any) -> Json:
         """Two plain steps (warm-up, leak check) on batch 0, then one observed, profiled step on batch 1; the record
-        of src/measure/record.ts with `diverged`."""
+        of src/measure/record.ts with `diverged`. A step PyTorch refused on non-finite values leaves no record: the
+        request then fails with a DivergedError, whose failure carries `diverged`."""
         strategy = params["strategy"]
         gan = self._trainee(strategy)
         try:
@@ -151,7 +152,7 @@ class Worker:
             refused = failed_step_divergence(gan.steps, gan.G, gan.D, self.batches[1], error)
             if refused is None:
                 raise
-            raise FloatingPointError(diverged_message(refused)) from error
+            raise DivergedError(refused) from error
         return {**record, "diverged": diverged}
 
     def time(self, params: Params, request_id: Any) -> Json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 # Bumped with every incompatible change; `hello` answers with it (src/backends/pytorch/protocol.ts).
 PROTOCOL_VERSION = 4
@@ -13,8 +13,22 @@ Emit = Callable[[Json], None]
 
 
 def error_of(error: BaseException) -> Json:
-    """A failure as the protocol carries it: the exception's type and message."""
-    return {"type": type(error).__name__, "message": str(error)}
+    """A failure as the protocol carries it: the exception's type and message, and `diverged` {step, detail} where
+    the failure is a divergence (DivergedError)."""
+    failure: Json = {"type": type(error).__name__, "message": str(error)}
+    diverged = getattr(error, "diverged", None)
+    if diverged is not None:
+        failure["diverged"] = diverged
+    return failure
+
+
+class DivergedError(FloatingPointError):
+    """A request that cannot answer because the training diverged first (observe, where the step PyTorch refused
+    leaves no record): its failure carries `diverged`."""
+
+    def __init__(self, diverged: Mapping[str, Any]) -> None:
+        super().__init__(f"diverged at step {diverged['step']}: {diverged['detail']}")
+        self.diverged = dict(diverged)
 
 
 class NonFiniteOnWire(ValueError):
