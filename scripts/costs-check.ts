@@ -26,7 +26,7 @@ import largeDFile from '../scenarios/large-d.js';
 import smallDFile from '../scenarios/small-d.js';
 import { backends, type ConcreteBackendId } from '../src/backends/index.js';
 import { installWasmTransposedMatMul } from '../src/kernels/wasm-transposed-matmul.js';
-import { calibrateBackend } from '../src/measure/calibration-workloads.js';
+import { calibrateBackend } from '../src/session/tfjs-calibration.js';
 import { timeInterleaved } from '../src/measure/timing.js';
 import { mean } from '../src/measure/statistics.js';
 import { dense } from '../src/models/dense.js';

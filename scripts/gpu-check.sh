@@ -57,8 +57,8 @@ if [ ! -f .device/bundle.mjs ]; then
   echo "gpu-check: .device/bundle.mjs is missing: run 'npm run gpu-check:pack' first" >&2
   exit 2
 fi
-if [ ! -f src/backends/pytorch/worker.py ]; then
-  echo "gpu-check: src/backends/pytorch/worker.py is missing: run from a copy of the project root" >&2
+if [ ! -f src/backends/pytorch/gan_worker/__main__.py ]; then
+  echo "gpu-check: src/backends/pytorch/gan_worker (the PyTorch worker) is missing: run from a copy of the project root" >&2
   exit 2
 fi
 

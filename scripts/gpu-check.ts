@@ -8,7 +8,8 @@
  *
  * It is bundled for the GPU machine by `npm run gpu-check:pack` (scripts/device/pack.sh), so it must not load
  * scenario files at run time: the scenario is imported statically and its batch variants built with parseScenario.
- * The pytorch backend's worker.py is found under the working directory (the project root) from the bundle.
+ * The pytorch backend's worker package (src/backends/pytorch/gan_worker) is found under the working directory (the
+ * project root) from the bundle.
  *
  *   npx tsx scripts/gpu-check.ts [--quick] [--backend webgpu,pytorch] [--batch-sizes 64,4096] [--out DIR]
  *                                [--label NAME] [--with LABEL=DIR ...] [--table FILE] [--flag NAME=VALUE ...]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs Debian's PyTorch (python3-torch, 1.13 on Debian 12) and OpenBLAS (libopenblas0-pthread) for the `pytorch`
-# backend, so that its tests run for real. OpenBLAS matters: without it Debian's libblas.so.3 alternative is the
+# backend, so that its tests run for real, and pytest (python3-pytest) and mypy for the worker's own tests and type
+# check (`npm run test:python`, `npm run typecheck:python`). OpenBLAS matters: without it Debian's libblas.so.3 alternative is the
 # reference BLAS, about 7x slower for the GAN's matrix products. Then checks that /usr/bin/python3 imports torch.
 # Idempotent: does nothing when both are installed. Run as root.
 set -euo pipefail
 
-readonly PACKAGES=(python3-torch libopenblas0-pthread)
+readonly PACKAGES=(python3-torch libopenblas0-pthread python3-pytest mypy)
 
 log() { printf 'install-pytorch: %s\n' "$*"; }
 
@@ -19,7 +20,7 @@ for package in "${PACKAGES[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  log "already installed: python3-torch $(installed_version python3-torch), libopenblas0-pthread $(installed_version libopenblas0-pthread)"
+  log "already installed: ${PACKAGES[*]} (python3-torch $(installed_version python3-torch))"
 else
   if [[ "$(id -u)" -ne 0 ]]; then
     log "must run as root (apt-get install ${missing[*]}); try: sudo bash $0" >&2
@@ -36,8 +37,10 @@ else
     exit 1
   fi
   rm -f "$apt_log"
-  log "installed: python3-torch $(installed_version python3-torch), libopenblas0-pthread $(installed_version libopenblas0-pthread)"
+  log "installed: ${missing[*]} (python3-torch $(installed_version python3-torch))"
 fi
 
 # The backend finds this interpreter by itself (GAN_BENCH_PYTHON, then every python3/python on PATH).
 /usr/bin/python3 -c 'import torch; print("install-pytorch: /usr/bin/python3 imports torch", torch.__version__)'
+/usr/bin/python3 -m pytest --version
+/usr/bin/python3 -m mypy --version

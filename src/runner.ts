@@ -20,6 +20,7 @@ import type { SweepTag } from './scenario/sweep.js';
 import { createSharedChecks, startSession, timeStrategies, type BackendSession, type SharedChecks } from './session/index.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
+import { referenceStrategy } from './strategies/reference.js';
 import { judgeStep } from './strategies/outcome.js';
 import { tf } from './tf.js';
 import { buildCell, erroredCell, scenarioLayers } from './results/cell.js';
@@ -68,10 +69,7 @@ export type RunEvent =
   | { type: 'backend-end'; scenario: Scenario; backend: BackendId; cells: CellResult[]; results: RunResults }
   | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; cells: CellResult[]; results: RunResults };
 
-/** The strategy timings and equivalence are measured against: the post's strategy 1 when it runs. */
-export function referenceStrategy(ids: readonly StrategyId[]): StrategyId {
-  return ids.includes('retain-graph') ? 'retain-graph' : ids[0]!;
-}
+export { referenceStrategy };
 
 /** The backends a scenario is measured on: the override (one or several) or the scenario's own. */
 export function backendsOf(scenario: Scenario, override: RunOptions['backend']): BackendId[] {

@@ -1,9 +1,9 @@
 /** What every backend module provides: how to start it, how to wait for it, and what it ran on. */
 
-/** Backend ids accepted by `--backend` and by a scenario's `backend` field (`pytorch` is PyTorch, not TensorFlow.js). */
-export const BACKEND_IDS = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu', 'pytorch'] as const;
-export type BackendId = (typeof BACKEND_IDS)[number];
-export type ConcreteBackendId = Exclude<BackendId, 'auto'>;
+import type { ConcreteBackendId } from '../scenario/backend-ids.js';
+
+// The ids are the scenario's vocabulary (src/scenario/backend-ids.ts); the backends' public face names them too.
+export { BACKEND_IDS, type BackendId, type ConcreteBackendId } from '../scenario/backend-ids.js';
 
 /** What ran the cell: recorded in the `device` column and in results.json. */
 export interface DeviceInfo {

@@ -6,9 +6,9 @@
  *
  * Pure: the work runs through injected workloads, the clock and the sync are injected too
  * (src/measure/calibration-workloads.ts binds them to TensorFlow.js). The pytorch backend's worker measures the
- * same forms in PyTorch with the same rounds and fills the same record (src/backends/pytorch/worker.py, `calibrate`).
+ * same forms in PyTorch, one round per request, through the same rounds loop (src/backends/pytorch/calibration.ts).
  */
-import type { ConcreteBackendId } from '../backends/backend.js';
+import type { ConcreteBackendId } from '../scenario/backend-ids.js';
 import type { DenseShape } from '../models/mlp.js';
 import { isConvShape, layerMacs, type LayerShape } from '../scenario/shapes.js';
 import { median } from './statistics.js';
@@ -169,57 +169,96 @@ export function anotherRoundFits(done: number, elapsedMs: number, lastRoundMs: n
   return done < maxRounds && elapsedMs + lastRoundMs <= budgetMs;
 }
 
+/** One round's sample of each workload, in milliseconds: the three product forms and the elementwise kernel. */
+export type RoundSamples = Record<ProductForm | 'elementwise', number>;
+
 /**
- * Runs every workload once untimed (shader compilation, first allocations), then interleaved timed rounds while
- * they fit the budget (see anotherRoundFits), and returns each workload's median: the throughput of the step's
- * product forms and of the elementwise kernel. A backend slower than the budget allows still gets its warm-up
- * and one timed round (the cpu backend and lavapipe at the larger scenarios: about one training step's time).
- * Throws what a workload throws.
+ * A backend's calibration as rounds: each call of `round` runs every workload once, interleaved, and returns its
+ * samples (tfjs's workloads here, the PyTorch worker's `calibrate` op in src/backends/pytorch/calibration.ts).
  */
-export async function measureCalibration(options: CalibrationOptions): Promise<Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>> {
-  const { layer, workloads, clock, sync, budgetMs = DEFAULT_BUDGET_MS, maxRounds = DEFAULT_MAX_ROUNDS } = options;
-  const items: Array<[string, Workload]> = [
-    ...PRODUCT_FORMS.map((form): [string, Workload] => [form, workloads.products[form]]),
-    ['elementwise', workloads.elementwise.workload],
-  ];
-  const samples = new Map<string, number[]>(items.map(([name]) => [name, []]));
+export interface CalibrationRounds {
+  round(): Promise<RoundSamples>;
+  /** The elementwise kernel timed, and what ran each product form where that is not tfjs's dense-layer functions. */
+  describe(): { elementwise: { kernel: string; elements: number }; operations?: Partial<Record<ProductForm, string>> };
+}
+
+export interface RoundsOptions {
+  layer: CalibrationLayer;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  budgetMs?: number;
+  maxRounds?: number;
+}
+
+/**
+ * Runs one untimed warm-up round, then timed rounds while they fit the budget (see anotherRoundFits), and returns
+ * each workload's median: the throughput of the step's product forms and of the elementwise kernel. A backend
+ * slower than the budget allows still gets its warm-up and one timed round (the cpu backend and lavapipe at the
+ * larger scenarios: about one training step's time). Throws what a round throws.
+ */
+export async function calibrateInRounds(
+  rounds: CalibrationRounds,
+  { layer, clock, budgetMs = DEFAULT_BUDGET_MS, maxRounds = DEFAULT_MAX_ROUNDS }: RoundsOptions,
+): Promise<Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>> {
+  const names = [...PRODUCT_FORMS, 'elementwise'] as const;
+  const samples = new Map<string, number[]>(names.map((name) => [name, []]));
   const started = clock();
-  const round = async (): Promise<void> => {
-    for (const [name, workload] of items) {
-      const run = workload.prepare();
-      await sync();
-      const start = clock();
-      const cleanup = run();
-      await sync();
-      samples.get(name)!.push(clock() - start);
-      cleanup();
-    }
-  };
-  await round(); // the warm-up: its samples are dropped
-  for (const values of samples.values()) values.length = 0;
-  let rounds = 0;
+  await rounds.round(); // the warm-up: its samples are dropped
+  let done = 0;
   let lastRoundMs = 0;
-  while (anotherRoundFits(rounds, clock() - started, lastRoundMs, budgetMs, maxRounds)) {
+  while (anotherRoundFits(done, clock() - started, lastRoundMs, budgetMs, maxRounds)) {
     const roundStart = clock();
-    await round();
+    const round = await rounds.round();
+    for (const name of names) samples.get(name)!.push(round[name]);
     lastRoundMs = clock() - roundStart;
-    rounds++;
+    done++;
   }
+  const { elementwise, operations = {} } = rounds.describe();
   const flops = layerFlops(layer);
   const products = PRODUCT_FORMS.map((form): ProductThroughput => {
     const medianMs = median(samples.get(form)!);
-    return { form, flops, medianMs, gflops: flops / medianMs / 1e6 };
+    const operation = operations[form];
+    return { form, ...(operation === undefined ? {} : { operation }), flops, medianMs, gflops: flops / medianMs / 1e6 };
   });
-  const { kernel, elements } = workloads.elementwise;
+  const { kernel, elements } = elementwise;
   const bytes = 3 * 4 * elements;
   const elementwiseMs = median(samples.get('elementwise')!);
   return {
     layer,
     products,
     elementwise: { kernel, elements, bytes, medianMs: elementwiseMs, gbPerS: bytes / elementwiseMs / 1e6 },
-    rounds,
+    rounds: done,
     elapsedMs: clock() - started,
   };
+}
+
+/**
+ * The calibration of in-process workloads (tfjs's): each sample is the clock around one workload's call, between
+ * two syncs, its operands made and freed untimed; the rounds as calibrateInRounds runs them.
+ */
+export async function measureCalibration(options: CalibrationOptions): Promise<Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>> {
+  const { layer, workloads, clock, sync, budgetMs, maxRounds } = options;
+  const items: Array<[ProductForm | 'elementwise', Workload]> = [
+    ...PRODUCT_FORMS.map((form): [ProductForm, Workload] => [form, workloads.products[form]]),
+    ['elementwise', workloads.elementwise.workload],
+  ];
+  const rounds: CalibrationRounds = {
+    async round() {
+      const samples: Partial<RoundSamples> = {};
+      for (const [name, workload] of items) {
+        const run = workload.prepare();
+        await sync();
+        const start = clock();
+        const cleanup = run();
+        await sync();
+        samples[name] = clock() - start;
+        cleanup();
+      }
+      return samples as RoundSamples;
+    },
+    describe: () => ({ elementwise: { kernel: workloads.elementwise.kernel, elements: workloads.elementwise.elements } }),
+  };
+  return calibrateInRounds(rounds, { layer, clock, ...(budgetMs === undefined ? {} : { budgetMs }), ...(maxRounds === undefined ? {} : { maxRounds }) });
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One observed training step, measured by the framework that ran it: what a cell's count, FLOP, kernel and memory
  * columns come from. TensorFlow.js steps are recorded here from observeStep's counts and profile; the PyTorch
- * worker (src/backends/pytorch/worker.py) fills the same record in PyTorch's own terms (docs/pytorch.md).
+ * worker (src/backends/pytorch/gan_worker/observe.py) fills the same record in PyTorch's own terms (docs/pytorch.md).
  */
 import type { StepCounts } from './counts.js';
 import { countKernelFlops } from './flops.js';

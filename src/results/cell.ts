@@ -5,7 +5,7 @@
  * (`raised`), it failed (`errored`) or its numbers became non-finite (`diverged`). Only a measured cell has a
  * timing; the others keep what was measured before they stopped, and no state holds a NaN.
  */
-import type { ConcreteBackendId } from '../backends/backend.js';
+import type { ConcreteBackendId } from '../scenario/backend-ids.js';
 import type { StepCounts } from '../measure/counts.js';
 import type { EquivalenceClass, EquivalenceResult } from '../measure/equivalence.js';
 import { predictFlops } from '../measure/flops.js';

@@ -3,7 +3,7 @@
  * `Scenario` (the output) is the resolved value with every default filled in.
  */
 import { z } from 'zod';
-import { BACKEND_IDS } from '../backends/backend.js';
+import { BACKEND_IDS } from './backend-ids.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from './metric-ids.js';
 import { CONV_LAYERS, convOutputSide } from './shapes.js';

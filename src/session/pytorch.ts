@@ -10,15 +10,18 @@
  */
 import { wasmBackend } from '../backends/wasm.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from '../backends/pytorch/index.js';
-import type { TrainParams, TrainProgress, WorkerFailure } from '../backends/pytorch/protocol.js';
+import type { TrainParams, TrainProgress, TrainResult, WorkerFailure } from '../backends/pytorch/protocol.js';
 import { encodeArray } from '../backends/pytorch/arrays.js';
 import { messageOf } from '../errors.js';
+import { calibratePytorch } from '../backends/pytorch/calibration.js';
+import { WorkerRequestError } from '../backends/pytorch/client.js';
 import { calibrationLayer, DEFAULT_BUDGET_MS, DEFAULT_MAX_ROUNDS, type Calibration } from '../measure/calibration.js';
 import { divergenceIn, type Divergence } from '../measure/divergence.js';
 import { classifyDifference } from '../measure/equivalence.js';
 import { networkShapes } from '../models/network-shapes.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
+import { referenceStrategy } from '../strategies/reference.js';
 import { tf } from '../tf.js';
 import { encodeTrainingData, harnessInitialWeights, toCheckpoint } from './pytorch-training.js';
 import type { BackendSession, Checkpoint, EquivalenceOutcome, PreparedStrategies, RoundOutcome } from './session.js';
@@ -35,9 +38,9 @@ async function startEvaluationBackend(): Promise<void> {
 
 const failureText = (failure: WorkerFailure) => `${failure.type}: ${failure.message}`;
 
-/** A line's divergence where the worker reports one (the protocol's `diverged`; absent from older workers). */
-function divergedOf(line: object): Divergence | null {
-  return (line as { diverged?: Divergence | null }).diverged ?? null;
+/** A line's divergence where the worker reports one (the protocol's `diverged`). */
+function divergedOf(line: { diverged: Divergence | null }): Divergence | null {
+  return line.diverged;
 }
 
 /** A failed request is data; a gone worker ends the session. */
@@ -66,19 +69,19 @@ export async function startPytorchSession(): Promise<BackendSession> {
       const layer = calibrationLayer(networkShapes(scenario), scenario.batchSize);
       const identity = { scenario: scenario.name, backend: 'pytorch' as const, device };
       try {
-        const measured = await worker.request('calibrate', { layer, budgetMs: DEFAULT_BUDGET_MS, maxRounds: DEFAULT_MAX_ROUNDS, peak: true });
+        const measured = await calibratePytorch(worker, layer, { budgetMs: DEFAULT_BUDGET_MS, maxRounds: DEFAULT_MAX_ROUNDS, peak: true });
         return { ...identity, ...measured, error: null };
       } catch (error) {
         rethrowIfGone(error);
         return { ...identity, layer, products: [], elementwise: null, rounds: 0, elapsedMs: 0, error: messageOf(error) };
       }
     },
-    async checkEquivalence(scenario, ids, _reference, steps, phase) {
+    async checkEquivalence(scenario, ids, reference, steps, phase) {
       const outcomes = new Map<StrategyId, EquivalenceOutcome>();
       if (steps === 0) return outcomes;
       await phase(`update equivalence in float64 on the cpu (pytorch, ${steps} steps per strategy)`);
       try {
-        await worker.request('setup', { scenario, strategies: ids });
+        await worker.request('setup', { scenario, strategies: ids, referenceStrategy: reference, batchPool: BATCH_POOL });
         const check = await worker.request('equivalence', { steps });
         for (const line of check.results) {
           const id = line.strategy as StrategyId;
@@ -102,11 +105,13 @@ export async function startPytorchSession(): Promise<BackendSession> {
       return outcomes;
     },
     async prepare(scenario, ids, { training } = {}): Promise<PreparedStrategies> {
+      // The reference matters to the equivalence check only; setup names it whatever the session does next.
+      const pool = { referenceStrategy: referenceStrategy(ids), batchPool: BATCH_POOL };
       if (training) {
         const data = encodeTrainingData(scenario, training, BATCH_POOL);
-        await worker.request('setup', { scenario, strategies: ids, training: { data, weights: await harnessInitialWeights(scenario) } });
+        await worker.request('setup', { scenario, strategies: ids, ...pool, training: { data, weights: await harnessInitialWeights(scenario) } });
       } else {
-        await worker.request('setup', { scenario, strategies: ids });
+        await worker.request('setup', { scenario, strategies: ids, ...pool });
       }
       let deviceBytes: number | null = null;
       return {
@@ -116,7 +121,9 @@ export async function startPytorchSession(): Promise<BackendSession> {
             return { record, diverged: divergedOf(record) };
           } catch (error) {
             rethrowIfGone(error);
-            return { record: null, error, diverged: null };
+            // A step PyTorch refused on non-finite values leaves no record: the failure says where it diverged.
+            const diverged = error instanceof WorkerRequestError ? (error.failure.diverged ?? null) : null;
+            return diverged ? { record: null, diverged } : { record: null, error, diverged: null };
           }
         },
         async timeRound(timed, plan) {
@@ -180,7 +187,7 @@ export async function trainInWorker(
         });
     },
   });
-  let answer: object;
+  let answer: TrainResult;
   try {
     answer = await answered;
   } finally {

@@ -7,8 +7,8 @@
  */
 import { dispatchesGpuKernels, startBackend, type BackendId, type StartedBackend } from '../backends/index.js';
 import { messageOf } from '../errors.js';
-import { calibrateBackend } from '../measure/calibration-workloads.js';
-import { backendCapacity } from '../measure/capacity.js';
+import { calibrateBackend } from './tfjs-calibration.js';
+import { backendCapacity } from '../backends/capacity.js';
 import { parametersDivergence } from '../measure/divergence.js';
 import { checkEquivalenceStates } from '../measure/equivalence.js';
 import { estimateFootprint, footprintProblem } from '../measure/footprint.js';

@@ -8,23 +8,6 @@ async function importGraph(root: string): Promise<{ files: Record<string, string
   return { files: graph.obj(), circular: graph.circular() };
 }
 
-/**
- * Known folder cycles that run through other areas' code, to be removed where they are (issue 17). Each entry is
- * one file import that closes a cycle; the test fails on any other import between folders that closes one, so
- * this list only shrinks.
- */
-const KNOWN_CYCLE_IMPORTS = new Set([
-  // scenario ↔ models: the schema checks convolution shapes with models' helpers, while models read the schema's types.
-  // scenario → strategies → models → scenario: the schema takes the strategy ids from strategies/, whose step
-  // code builds on models/ (the ids would have to sit below both).
-  // models ↔ strategies: the GAN and its layer shapes take the Batch and NetworkName types from strategies/.
-  // backends ↔ measure, scenario, strategies: the PyTorch protocol (backends/pytorch/) reads the scenario, the
-  // strategy ids and the measurement records, while measure and scenario read backends/backend.ts.
-  'backends/pytorch/protocol.ts -> measure/calibration.ts',
-  'backends/pytorch/protocol.ts -> measure/record.ts',
-  'backends/pytorch/protocol.ts -> scenario/schema.ts',
-  'backends/pytorch/protocol.ts -> strategies/ids.ts',
-]);
 
 describe('import cycles', () => {
   // src/'s graph, built once for the tests that read it.
@@ -33,13 +16,7 @@ describe('import cycles', () => {
 
   it('no two folders of src/ import each other, directly or around a cycle, type imports included', async () => {
     const { files } = await sourceGraph();
-    expect(folderCycles(folderGraph(files, KNOWN_CYCLE_IMPORTS))).toEqual([]);
-  });
-
-  it('every known cycle import still exists, so that a fixed one leaves the list', async () => {
-    const { files } = await sourceGraph();
-    const imports = new Set(Object.entries(files).flatMap(([from, tos]) => tos.map((to) => `${from} -> ${to}`)));
-    expect([...KNOWN_CYCLE_IMPORTS].filter((known) => !imports.has(known))).toEqual([]);
+    expect(folderCycles(folderGraph(files))).toEqual([]);
   });
 
   it('no two files of src/ import each other, directly or around a cycle', async () => {

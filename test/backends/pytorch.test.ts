@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../../src/backends/backend.js';
 import { AUTO_ORDER, backends, parseBackendId } from '../../src/backends/index.js';
 import { PytorchWorker, WorkerGoneError, WorkerRequestError } from '../../src/backends/pytorch/client.js';
-import { findPython, startPytorchWorker, workerScriptPath, type StartedPytorch } from '../../src/backends/pytorch/index.js';
+import { calibratePytorch } from '../../src/backends/pytorch/calibration.js';
+import { findPython, startPytorchWorker, workerPackageRoot, type StartedPytorch } from '../../src/backends/pytorch/index.js';
 import { pythonCandidates } from '../../src/backends/pytorch/python.js';
 import { calibrationLayer, layerFlops, PRODUCT_FORMS } from '../../src/measure/calibration.js';
 import { checkEquivalence, classifyDifference, type EquivalenceResult } from '../../src/measure/equivalence.js';
@@ -41,15 +42,18 @@ async function tfjsRecord(scenario: Scenario, id: StrategyId): Promise<StepRecor
   }
 }
 
+/** A setup request as the runner sends it: the first strategy the reference, the runner's pool of 4 batches. */
+const setupOf = (scenario: Scenario, ids: StrategyId[]) => ({ scenario, strategies: ids, referenceStrategy: ids[0]!, batchPool: 4 });
+
 /** 'same' for an update equal to the reference's (to rounding), else 'different'. */
 const updateClass = (result: Pick<EquivalenceResult, 'equivalence'>) => (result.equivalence === 'different' ? 'different' : 'same');
 
-/** The children of this process that run worker.py. */
+/** The children of this process that run the worker (the gan_worker package, or a stand-in worker.py). */
 function workerChildren(): string[] {
   try {
     return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
       .split('\n')
-      .filter((line) => line.includes('worker.py'));
+      .filter((line) => line.includes('gan_worker') || line.includes('worker.py'));
   } catch {
     return []; // ps exits 1 when it lists nothing
   }
@@ -79,7 +83,7 @@ describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-
     await tf.setBackend('cpu');
     for (const id of RUNNABLE_STRATEGY_IDS) tfjs.set(id, await tfjsRecord(scenario, id));
     pytorch = await startPytorchWorker();
-    await pytorch.worker.request('setup', { scenario, strategies: [...STRATEGY_IDS] });
+    await pytorch.worker.request('setup', setupOf(scenario, [...STRATEGY_IDS]));
   });
   afterAll(async () => {
     await pytorch?.worker.close();
@@ -137,7 +141,7 @@ describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-
 
   it("calibrates the step's own products at a layer's shapes, in the tfjs calibration's record, without a peak on the CPU", async () => {
     const layer = calibrationLayer(scenarioLayers(scenario), scenario.batchSize);
-    const measured = await pytorch.worker.request('calibrate', { layer, budgetMs: 50, maxRounds: 3, peak: true });
+    const measured = await calibratePytorch(pytorch.worker, layer, { budgetMs: 50, maxRounds: 3, peak: true });
     expect(measured.layer).toEqual(layer);
     expect(measured.products.map(({ form, flops }) => [form, flops])).toEqual(PRODUCT_FORMS.map((form) => [form, layerFlops(layer)]));
     expect(measured.products.map(({ operation }) => operation)).toEqual(['torch.addmm(b, x, W.t())', 'dY.mm(W)', 'dY.t().mm(X)']);
@@ -180,7 +184,7 @@ describe.skipIf(!hasTorch)('the PyTorch worker on scenarios/dcgan-mnist.ts (conv
     await tf.setBackend('cpu');
     for (const id of RUNNABLE_STRATEGY_IDS) tfjs.set(id, await tfjsRecord(scenario, id));
     pytorch = await startPytorchWorker();
-    await pytorch.worker.request('setup', { scenario, strategies: [...STRATEGY_IDS] });
+    await pytorch.worker.request('setup', setupOf(scenario, [...STRATEGY_IDS]));
   });
   afterAll(async () => {
     await pytorch?.worker.close();
@@ -203,10 +207,10 @@ describe.skipIf(!hasTorch)('the PyTorch worker on scenarios/dcgan-mnist.ts (conv
   );
 
   it("builds PyTorch's parameter counts for the same layers", async () => {
-    const setup = await pytorch.worker.request('setup', { scenario, strategies: ['g-first'] });
+    const setup = await pytorch.worker.request('setup', setupOf(scenario, ['g-first']));
     const layers = scenarioLayers(scenario);
     expect(setup.parameters).toEqual({ generator: parameterCount(layers.generator), discriminator: parameterCount(layers.discriminator) });
-    await pytorch.worker.request('setup', { scenario, strategies: [...STRATEGY_IDS] });
+    await pytorch.worker.request('setup', setupOf(scenario, [...STRATEGY_IDS]));
   });
 
   it("finds, in float64, the parameters of the simultaneous strategies identical and D's running statistics apart, as tfjs does", async () => {
@@ -244,7 +248,7 @@ describe.skipIf(!hasTorch)("the worker's FLOP counters", () => {
     const counted = async (counter: string) => {
       const started = await startPytorchWorker({ env: { ...process.env, GAN_BENCH_FLOP_COUNTER: counter } });
       try {
-        await started.worker.request('setup', { scenario, strategies: ['retain-graph', 'single-forward'] });
+        await started.worker.request('setup', setupOf(scenario, ['retain-graph', 'single-forward']));
         return {
           torch: started.hello.torch,
           measure: started.hello.measures.flops,
@@ -395,13 +399,13 @@ describe('the worker process', () => {
     expect(isRunning(workerPid)).toBe(false);
   });
 
-  it('finds worker.py next to its module, and under the working directory from a bundle elsewhere', async () => {
-    expect(workerScriptPath()).toMatch(/src\/backends\/pytorch\/worker\.py$/);
+  it('finds the gan_worker package next to its module, and under the working directory from a bundle elsewhere', async () => {
+    expect(workerPackageRoot()).toBe(join(process.cwd(), 'src/backends/pytorch'));
     const bundleDir = await mkdtemp(join(tmpdir(), 'bundle-'));
     const bundleUrl = pathToFileURL(join(bundleDir, 'gpu-check.mjs')).href;
-    expect(workerScriptPath(process.cwd(), bundleUrl)).toBe(join(process.cwd(), 'src/backends/pytorch/worker.py'));
-    expect(workerScriptPath(process.cwd(), undefined)).toBe(join(process.cwd(), 'src/backends/pytorch/worker.py'));
-    expect(() => workerScriptPath(bundleDir, bundleUrl)).toThrow(/worker\.py is neither at .*bundle-.*worker\.py nor at/);
+    expect(workerPackageRoot(process.cwd(), bundleUrl)).toBe(join(process.cwd(), 'src/backends/pytorch'));
+    expect(workerPackageRoot(process.cwd(), undefined)).toBe(join(process.cwd(), 'src/backends/pytorch'));
+    expect(() => workerPackageRoot(bundleDir, bundleUrl)).toThrow(/gan_worker is neither at .*bundle-.*gan_worker nor at/);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   type ProductForm,
   type Workload,
 } from '../../src/measure/calibration.js';
-import { calibrateBackend, scenarioLayers } from '../../src/measure/calibration-workloads.js';
+import { calibrateBackend, scenarioLayers } from '../../src/session/tfjs-calibration.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { tf } from '../../src/tf.js';
 import tiny from '../fixtures/tiny.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendCapacity } from '../../src/measure/capacity.js';
+import { backendCapacity } from '../../src/backends/capacity.js';
 import { estimateFootprint, footprintProblem, type Capacity } from '../../src/measure/footprint.js';
 
 /** G 2-3-4 (25 parameters) and D 4-5-1 (31 parameters) at batch 2: the tiny fixture. */

@@ -1,9 +1,10 @@
 /**
- * The TypeScript end of the PyTorch worker: starts `python worker.py`, sends requests, matches answers by id.
+ * The TypeScript end of the PyTorch worker: starts `python -m gan_worker`, sends requests, matches answers by id.
  * A worker that dies or falls silent fails the requests in flight with a message that says so (never a hang), and
  * every worker still running is killed when Node exits or is interrupted.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { delimiter } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Operation, Operations, WorkerFailure, WorkerLine } from './protocol.js';
 
@@ -31,14 +32,26 @@ export class WorkerGoneError extends Error {
   }
 }
 
-export interface WorkerOptions {
+/**
+ * What the interpreter runs: a package as `python -m module` with `root` (the folder holding it) first on
+ * PYTHONPATH, or one script (the tests' stand-in workers).
+ */
+export type WorkerEntry = { module: string; root: string } | { script: string };
+
+export type WorkerOptions = WorkerEntry & {
   python: string;
-  script: string;
   /** Silence (no answer, no progress line) after which a request fails and the worker is stopped. */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   /** Each line the worker writes to stderr (its logs); kept in a short tail for error messages either way. */
   onLog?: (line: string) => void;
+};
+
+/** The interpreter's arguments and the environment's PYTHONPATH for an entry. */
+export function entryArguments(entry: WorkerEntry, env: NodeJS.ProcessEnv): { args: string[]; pythonPath: string | undefined } {
+  if ('script' in entry) return { args: ['-u', entry.script], pythonPath: env.PYTHONPATH };
+  const pythonPath = [entry.root, env.PYTHONPATH].filter((part) => part !== undefined && part !== '').join(delimiter);
+  return { args: ['-u', '-m', entry.module], pythonPath };
 }
 
 export interface RequestOptions {
@@ -77,9 +90,11 @@ export class PytorchWorker {
   private readonly exit: Promise<void>;
 
   private constructor(private readonly options: WorkerOptions & { timeoutMs: number }) {
-    this.child = spawn(options.python, ['-u', options.script], {
+    const env = { ...process.env, ...options.env };
+    const { args, pythonPath } = entryArguments(options, env);
+    this.child = spawn(options.python, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' },
+      env: { ...env, PYTHONUNBUFFERED: '1', ...(pythonPath === undefined ? {} : { PYTHONPATH: pythonPath }) },
     });
     liveWorkers.add(this);
     installExitHandlers();

@@ -1,5 +1,5 @@
 /**
- * The `pytorch` backend: the scenario's GAN and strategies in PyTorch, through a Python worker (worker.py) this
+ * The `pytorch` backend: the scenario's GAN and strategies in PyTorch, through a Python worker (gan_worker) this
  * backend starts and talks to (protocol.ts). It is no TensorFlow.js backend: the runner sends it the whole scenario
  * and gets back the same measurements a tfjs backend yields (docs/pytorch.md). `auto` never picks it.
  */
@@ -18,22 +18,29 @@ export { findPython, INSTALL_HINT, PYTHON_VARIABLE } from './python.js';
 /** The variable that sets PyTorch's intra-op threads in the worker (torch.set_num_threads); recorded in `device`. */
 export const THREADS_VARIABLE = 'GAN_BENCH_TORCH_THREADS';
 
+/** The worker's Python package, run as `python -m gan_worker`. */
+export const WORKER_PACKAGE = 'gan_worker';
+
 /**
- * worker.py: next to this module, or, when this module was bundled elsewhere (esbuild), under the working
- * directory as in the repository.
+ * The folder that holds the worker's package (its `gan_worker/__main__.py`): this module's folder, or, when this
+ * module was bundled elsewhere (esbuild), src/backends/pytorch under the working directory as in the repository.
  */
-export function workerScriptPath(cwd = process.cwd(), moduleUrl: string | undefined = import.meta.url): string {
+export function workerPackageRoot(cwd = process.cwd(), moduleUrl: string | undefined = import.meta.url): string {
+  const holds = (root: string) => existsSync(join(root, WORKER_PACKAGE, '__main__.py'));
   let beside: string | null = null;
   try {
-    beside = fileURLToPath(new URL('./worker.py', moduleUrl));
+    beside = fileURLToPath(new URL('.', moduleUrl));
   } catch {
     // no module URL (a CommonJS bundle): only the working directory is left
   }
-  if (beside && existsSync(beside)) return beside;
-  const inRepository = join(cwd, 'src', 'backends', 'pytorch', 'worker.py');
-  if (existsSync(inRepository)) return inRepository;
-  const places = [beside, inRepository].filter((place): place is string => place !== null).join(' nor at ');
-  throw new BackendUnavailableError('pytorch', `worker.py is neither at ${places}`);
+  if (beside && holds(beside)) return beside.replace(/\/$/, '');
+  const inRepository = join(cwd, 'src', 'backends', 'pytorch');
+  if (holds(inRepository)) return inRepository;
+  const places = [beside, inRepository]
+    .filter((place): place is string => place !== null)
+    .map((place) => join(place, WORKER_PACKAGE))
+    .join(' nor at ');
+  throw new BackendUnavailableError('pytorch', `the worker package ${WORKER_PACKAGE} is neither at ${places}`);
 }
 
 /** A started worker and what it said about itself. */
@@ -46,7 +53,7 @@ export interface StartedPytorch {
 
 export interface StartPytorchOptions {
   env?: NodeJS.ProcessEnv;
-  /** A worker script other than worker.py (tests). */
+  /** A worker script to run instead of the gan_worker package (tests' stand-ins). */
   script?: string;
   timeoutMs?: number;
   onLog?: WorkerOptions['onLog'];
@@ -63,7 +70,7 @@ export async function startPytorchWorker(options: StartPytorchOptions = {}): Pro
   try {
     worker = await PytorchWorker.start({
       python: python.command,
-      script: options.script ?? workerScriptPath(),
+      ...(options.script === undefined ? { module: WORKER_PACKAGE, root: workerPackageRoot() } : { script: options.script }),
       env,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.onLog ? { onLog: options.onLog } : {}),
@@ -75,7 +82,7 @@ export async function startPytorchWorker(options: StartPytorchOptions = {}): Pro
   try {
     const hello = await worker.request('hello', {});
     if (hello.protocol !== PROTOCOL_VERSION) {
-      throw new Error(`worker.py speaks protocol ${hello.protocol}, this backend ${PROTOCOL_VERSION}`);
+      throw new Error(`the worker speaks protocol ${hello.protocol}, this backend ${PROTOCOL_VERSION}`);
     }
     return { worker, hello, python, device: deviceInfo(hello) };
   } catch (error) {

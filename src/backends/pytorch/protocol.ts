@@ -1,15 +1,17 @@
 /**
- * The JSON-lines protocol between the pytorch backend and its Python worker (worker.py): one request per line on
- * the worker's stdin, answered by one line on its stdout with the same id, progress lines before it. The shapes
- * here are what worker.py writes; docs/pytorch.md describes every operation.
+ * The JSON-lines protocol between the pytorch backend and its Python worker (the gan_worker package beside this
+ * file, run as `python -m gan_worker`): one request per line on the worker's stdin, answered by one line on its
+ * stdout with the same id, progress lines before it. The shapes here are what the worker writes; docs/pytorch.md
+ * describes every operation. No line ever carries NaN or an infinity (JSON has none): a non-finite value is a
+ * `diverged` or a failure.
  */
-import type { Calibration, CalibrationLayer } from '../../measure/calibration.js';
+import type { CalibrationLayer, Fp32Peak, ProductForm, RoundSamples } from '../../measure/calibration.js';
 import type { StepRecord } from '../../measure/record.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { STRATEGY_IDS } from '../../strategies/ids.js';
 
 /** Bumped with every incompatible change; hello answers with the worker's. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** The strategies the worker runs: every strategy of the harness, the post's code as printed included. */
 export const PYTORCH_STRATEGY_IDS = STRATEGY_IDS;
@@ -19,6 +21,11 @@ export type PytorchStrategyId = (typeof PYTORCH_STRATEGY_IDS)[number];
 export interface WorkerFailure {
   type: string;
   message: string;
+  /**
+   * Present where the failure is a divergence (type `DivergedError`): `observe` of a strategy whose step PyTorch
+   * refused on non-finite values, which leaves no record to answer with.
+   */
+  diverged?: WorkerDiverged;
 }
 
 export interface HelloResult {
@@ -41,12 +48,26 @@ export interface HelloResult {
   measures: { flops: string; kernels: string; peakBytes: string };
 }
 
+/**
+ * Where a strategy's training became non-finite: `step` is its own 1-based step count at the first check that saw
+ * it (the observed step, the last step of a timing round, a training step or checkpoint), `detail` what was not
+ * finite ("d_loss is NaN", "generator parameters are not finite", "generator samples are not finite").
+ */
+export interface WorkerDiverged {
+  step: number;
+  detail: string;
+}
+
 export interface SetupParams {
   scenario: Scenario;
   strategies: readonly PytorchStrategyId[];
+  /** The equivalence check's reference (src/runner.ts referenceStrategy); one of `strategies`. */
+  referenceStrategy: PytorchStrategyId;
+  /** Distinct batches the timed steps cycle through (at least 2: observe steps on batches 0 and 1). */
+  batchPool: number;
   /**
-   * The quality run's step timing: the GANs `train` builds (the scenario's optimizer, G loss, biases, these
-   * initial weights) and these batches as the pool, instead of bench's GANs and uniform batches.
+   * The quality run's step timing: the GANs start from these initial weights and the pool is the first
+   * `batchPool` of these batches, instead of the seed's weights and uniform batches.
    */
   training?: { data: TrainingDataWire; weights?: InitialWeights };
 }
@@ -68,6 +89,8 @@ export interface EquivalenceResultLine {
   /** The same for D's BatchNorm running means and variances; null where D has none (absent from older workers). */
   maxRunningStatsDiff?: number | null;
   error: WorkerFailure | null;
+  /** Where the strategy's float64 training became non-finite (its maxParamDiff is then null); null when it did not. */
+  diverged: WorkerDiverged | null;
 }
 
 export interface EquivalenceResults {
@@ -75,24 +98,31 @@ export interface EquivalenceResults {
   results: EquivalenceResultLine[];
 }
 
+/** One calibration round: TypeScript decides how many (src/backends/pytorch/calibration.ts, anotherRoundFits). */
 export interface CalibrateParams {
   /** The layer whose products are timed (src/measure/calibration.ts's calibrationLayer). */
   layer: CalibrationLayer;
-  budgetMs: number;
-  maxRounds: number;
-  /** Also measure the float32 peak (CUDA only; ignored on the CPU). */
-  peak: boolean;
 }
 
-/** The calibration record without what the runner knows (scenario, backend, device, error). */
-export type CalibrateResult = Omit<Calibration, 'scenario' | 'backend' | 'device' | 'error'>;
+/** One round's samples, each workload once, interleaved, and what ran them. */
+export interface CalibrateResult {
+  samplesMs: RoundSamples;
+  /** The PyTorch call of each product form, e.g. `torch.addmm(b, x, W.t())`. */
+  operations: Record<ProductForm, string>;
+  elementwise: { kernel: string; elements: number };
+}
+
+/** The float32 peak on CUDA; null on the CPU. */
+export interface PeakResult {
+  fp32Peak: Fp32Peak | null;
+}
 
 export interface ObserveParams {
   strategy: PytorchStrategyId;
 }
 
-/** What observe answers: the framework-neutral record of one observed step. */
-export type ObserveResult = StepRecord;
+/** What observe answers: the framework-neutral record of one observed step, and whether it diverged. */
+export type ObserveResult = StepRecord & { diverged: WorkerDiverged | null };
 
 export interface TimeParams {
   /** The strategies to time, in this order (default: every one set up). */
@@ -103,7 +133,8 @@ export interface TimeParams {
 }
 
 export interface TimeResults {
-  results: Array<{ strategy: PytorchStrategyId; samplesMs: number[]; error: WorkerFailure | null }>;
+  /** `diverged`: after the strategy's part of the round a parameter was not finite (checked untimed). */
+  results: Array<{ strategy: PytorchStrategyId; samplesMs: number[]; error: WorkerFailure | null; diverged: WorkerDiverged | null }>;
   /** torch.cuda.memory_allocated() after the round on CUDA; null on the CPU. */
   deviceBytes: number | null;
 }
@@ -152,9 +183,12 @@ export type TrainProgress =
   | { phase: 'checkpoint'; step: number; samples: WireArray; parameters?: InitialWeights }
   | { phase: 'train'; step: number };
 
+/** How the training ended: steps taken and checkpoints sent; at a divergence both stop there. */
 export interface TrainResult {
   steps: number;
   checkpoints: number;
+  /** The first non-finite loss (checked every step) or parameters or samples (every checkpoint); null if none. */
+  diverged: WorkerDiverged | null;
 }
 
 /** Every operation's parameters and answer. */
@@ -163,6 +197,7 @@ export interface Operations {
   setup: { params: SetupParams; result: SetupResult };
   equivalence: { params: EquivalenceParams; result: EquivalenceResults };
   calibrate: { params: CalibrateParams; result: CalibrateResult };
+  peak: { params: Record<string, never>; result: PeakResult };
   observe: { params: ObserveParams; result: ObserveResult };
   time: { params: TimeParams; result: TimeResults };
   train: { params: TrainParams; result: TrainResult };

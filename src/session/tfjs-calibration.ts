@@ -10,7 +10,7 @@ import { dense, inputGradientProduct, weightGradientProduct } from '../models/de
 import { networkShapes } from '../models/network-shapes.js';
 import type { Scenario } from '../scenario/schema.js';
 import { tf, type Tensor } from '../tf.js';
-import { calibrationLayer, measureCalibration, type Calibration, type CalibrationLayer, type CalibrationWorkloads, type Workload } from './calibration.js';
+import { calibrationLayer, measureCalibration, type Calibration, type CalibrationLayer, type CalibrationWorkloads, type Workload } from '../measure/calibration.js';
 
 /** Seeded random operands, made once per shape; each round multiplies fresh copies of them. */
 class Operands {

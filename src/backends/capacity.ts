@@ -3,10 +3,10 @@
  * largest single tensor it takes. Read when a scenario starts, since free memory changes as the run goes.
  */
 import { freemem, totalmem } from 'node:os';
-import type { ConcreteBackendId } from '../backends/backend.js';
-import { webgpuAdapterSummary } from '../backends/webgpu.js';
+import type { ConcreteBackendId } from './backend.js';
+import { webgpuAdapterSummary } from './webgpu.js';
 import { tf } from '../tf.js';
-import type { Capacity } from './footprint.js';
+import type { Capacity } from '../measure/footprint.js';
 
 /** JavaScript's largest Float32Array (V8 refuses 2^32 + 1 elements): the cpu backend keeps every tensor in one. */
 const LARGEST_TYPED_ARRAY_BYTES = 2 ** 32 * 4;

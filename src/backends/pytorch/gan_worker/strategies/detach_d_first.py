@@ -1,0 +1,25 @@
+"""detach-d-first (src/strategies/detach-d-first.ts): the post's strategy 2 as its prose says."""
+
+from __future__ import annotations
+
+from .step import Losses, StepGan
+from ..gan import Batch
+
+
+def step(gan: StepGan, batch: Batch) -> Losses:
+    """The post's strategy 2 as its prose says: G's loss through a fresh D(gen_imgs) with the updated D."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)  # G's graph is held from here ...
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()  # reaches D's parameters only
+    optimizer_D.step()
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()  # ... to here; reaches G's and D's parameters
+    optimizer_G.step()  # D's gradient from g_loss is left unused
+    return d_loss, g_loss

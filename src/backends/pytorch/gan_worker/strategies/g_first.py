@@ -1,0 +1,25 @@
+"""g-first (src/strategies/g-first.ts): the post's strategy 3."""
+
+from __future__ import annotations
+
+from .step import Losses, StepGan
+from ..gan import Batch
+
+
+def step(gan: StepGan, batch: Batch) -> Losses:
+    """The post's strategy 3: G first through D(G(z)), then D on D(real) and a second D(gen_imgs.detach())."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    optimizer_G.zero_grad(set_to_none=True)
+    gen_imgs = generator(z)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()  # reaches G's and D's parameters; the graph is freed
+    optimizer_G.step()
+    optimizer_D.zero_grad(set_to_none=True)  # D's gradient from g_loss is thrown away
+    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+    d_loss = (real_loss + fake_loss) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    return d_loss, g_loss

@@ -1,0 +1,87 @@
+"""One step of each strategy on the tiny GAN (conftest.tiny_scenario: G and D each one Linear(1, 1), 2 parameters
+each), its passes, backward calls and wasted gradient elements counted by the worker's StepObserver, each derived by
+hand; and the post's printed strategies failing with PyTorch's own messages."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+import torch
+
+from conftest import tiny_scenario
+from gan_worker.gan import Gan, make_batches, make_labels
+from gan_worker.observer import StepObserver
+from gan_worker.strategies import STEPS, STRATEGY_IDS
+
+COUNTED = ("generatorForwards", "discriminatorForwards", "generatorBackwards", "discriminatorBackwards",
+           "backwardCalls", "wastedGradientElements")
+
+
+def one_step(strategy: str) -> Dict[str, Any]:
+    scenario = tiny_scenario()
+    labels = make_labels(2, torch.device("cpu"))
+    gan = Gan(scenario, torch.device("cpu"), torch.float32, labels)
+    batch = make_batches(scenario, 1, labels)[0]
+    with StepObserver(gan) as observer:
+        STEPS[strategy](gan, batch)
+    return {field: observer.counts()[field] for field in COUNTED}
+
+
+# Per strategy: G forwards, D forwards, G backward passes, D backward passes, backward calls, wasted elements.
+HAND_COUNTS = {
+    # D(G(z)) and D(real); d_loss reaches D twice (both forwards) and G once; g_loss D once and G once. Wasted:
+    # G's 2 from d_loss (zero_grad) and D's 2 from g_loss (the set-aside gradients are put back).
+    "retain-graph": (1, 2, 2, 3, 2, 4),
+    # D(G(z).detach()), D(real), then D(G(z)) again: d_loss reaches D twice (G is detached), g_loss D and G once
+    # each. Wasted: D's 2 from g_loss, never used (D stepped before).
+    "detach-d-first": (1, 3, 1, 3, 2, 2),
+    # D(G(z)) for g_loss (D and G once), then D(real) and D(G(z).detach()) for d_loss (D twice). Wasted: D's 2
+    # from g_loss, discarded by optimizer_D.zero_grad.
+    "g-first": (1, 3, 1, 3, 2, 2),
+    # One forward; autograd.grad asks d_loss for D's parameters only (through both D forwards; autograd stops
+    # there, G is not reached) and g_loss for G's (through D once and G once). Nothing wasted.
+    "single-forward": (1, 2, 1, 3, 2, 0),
+    # As detach-d-first, but D's parameters frozen for g_loss: its 2 gradient elements are never computed.
+    "frozen-d": (1, 3, 1, 3, 2, 0),
+}
+
+
+@pytest.mark.parametrize("strategy", list(HAND_COUNTS))
+def test_one_step_takes_the_passes_and_wastes_the_gradients_counted_by_hand(strategy: str) -> None:
+    assert tuple(one_step(strategy).values()) == HAND_COUNTS[strategy]
+
+
+def test_every_strategy_of_the_harness_has_a_step_here() -> None:
+    assert STRATEGY_IDS == ["retain-graph", "detach-d-first", "g-first", "single-forward", "frozen-d",
+                            "retain-graph-printed", "detach-d-first-printed"]
+
+
+def test_every_step_returns_its_finite_losses_and_changes_both_networks() -> None:
+    for strategy in HAND_COUNTS:
+        scenario = tiny_scenario()
+        labels = make_labels(2, torch.device("cpu"))
+        gan = Gan(scenario, torch.device("cpu"), torch.float32, labels)
+        before = [p.detach().clone() for p in (*gan.G.parameters(), *gan.D.parameters())]
+        d_loss, g_loss = STEPS[strategy](gan, make_batches(scenario, 1, labels)[0])
+        assert bool(torch.isfinite(d_loss)) and bool(torch.isfinite(g_loss)), strategy
+        after = list((*gan.G.parameters(), *gan.D.parameters()))
+        assert all(not torch.equal(a, b) for a, b in zip(before, after)), strategy
+
+
+def printed_failure(strategy: str) -> str:
+    scenario = tiny_scenario()
+    labels = make_labels(2, torch.device("cpu"))
+    gan = Gan(scenario, torch.device("cpu"), torch.float32, labels)
+    with pytest.raises(RuntimeError) as failure:
+        STEPS[strategy](gan, make_batches(scenario, 1, labels)[0])
+    return str(failure.value)
+
+
+def test_the_posts_strategy_1_as_printed_fails_with_pytorchs_in_place_error() -> None:
+    assert printed_failure("retain-graph-printed").startswith(
+        "one of the variables needed for gradient computation has been modified by an inplace operation")
+
+
+def test_the_posts_strategy_2_as_printed_fails_with_pytorchs_freed_graph_error() -> None:
+    assert printed_failure("detach-d-first-printed").startswith("Trying to backward through the graph a second time")
