@@ -5,7 +5,7 @@
  * does more backward work pays for the work or for a backend's kernel that is slow in one form (docs/costs.md).
  *
  * Pure: the work runs through injected workloads, the clock and the sync are injected too
- * (src/measure/calibration-workloads.ts binds them to TensorFlow.js). The pytorch backend's worker measures the
+ * (src/session/tfjs-calibration.ts binds them to TensorFlow.js). The pytorch backend's worker measures the
  * same forms in PyTorch, one round per request, through the same rounds loop (src/backends/pytorch/calibration.ts).
  */
 import type { ConcreteBackendId } from '../scenario/backend-ids.js';

@@ -2,7 +2,7 @@
  * The memory a scenario needs, estimated from its shapes before any of its tensors exist, and whether a backend
  * can hold it: a scenario too big for the machine fails its own cells with "needs about N GiB (...)" instead of
  * stopping the run with a RangeError halfway through building its models. Pure: the capacity is passed in
- * (src/measure/capacity.ts reads it from the backend).
+ * (src/backends/capacity.ts reads it from the backend).
  */
 import type { AdamImplementation } from '../models/adam.js';
 import { parameterCount, type DenseShape } from '../models/mlp.js';

@@ -57,7 +57,7 @@ function activationGradient(dy: Tensor, y: Tensor, activation: string, alpha: nu
 /**
  * dL/dx = dL/d(pre)·Wᵀ, the input gradient's product: one BatchMatMul with transposeB, as PyTorch's `mm` on a
  * transposed view. On wasm that form is fast only through src/kernels/wasm-transposed-matmul.ts.
- * src/measure/calibration-workloads.ts times this very function.
+ * src/session/tfjs-calibration.ts times this very function.
  */
 export function inputGradientProduct(dPre: Tensor, kernel: Tensor): Tensor {
   return tf.matMul(dPre, kernel, false, true);

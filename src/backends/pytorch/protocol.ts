@@ -61,7 +61,7 @@ export interface WorkerDiverged {
 export interface SetupParams {
   scenario: Scenario;
   strategies: readonly PytorchStrategyId[];
-  /** The equivalence check's reference (src/runner.ts referenceStrategy); one of `strategies`. */
+  /** The equivalence check's reference (src/strategies/reference.ts); one of `strategies`. */
   referenceStrategy: PytorchStrategyId;
   /** Distinct batches the timed steps cycle through (at least 2: observe steps on batches 0 and 1). */
   batchPool: number;

@@ -29,7 +29,7 @@ export interface TrainingData {
   batch(step: number): BatchArrays;
   /**
    * Set where the real samples are rows of a fixed table (the mnist source): a backend in another process is sent
-   * the table once and each step's rows, not every batch's samples (src/quality/training/pytorch-trainer.ts).
+   * the table once and each step's rows, not every batch's samples (src/session/pytorch-training.ts).
    */
   table?: RowTable;
 }

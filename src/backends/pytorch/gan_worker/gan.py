@@ -22,7 +22,7 @@ class AdversarialLoss:
     """nn.BCELoss as the strategies call it, adversarial_loss(prediction, target). With the minimax G loss, G's term,
     D's prediction on generated samples (G's output or a detach of it: the same storage) against the `valid` label,
     becomes -BCE(prediction, fake): G minimises log(1 - D(G(z))). Every D term stays BCE. The step context of the
-    tfjs backends does the same (src/strategies/context.ts); the strategies stay unchanged."""
+    tfjs backends does the same (src/models/step-runner.ts); the strategies stay unchanged."""
 
     def __init__(self, generator_loss: str, generator: nn.Module, discriminator: nn.Module, labels: Labels) -> None:
         if generator_loss not in ("non-saturating", "minimax"):

@@ -1,5 +1,5 @@
 """Training to a result (`npm run quality`, docs/quality.md; the `train` op): the scenario's GAN from the one builder
-(gan.Gan), fed the batches the harness sent (src/quality/pytorch-trainer.ts), G's samples streamed back at every
+(gan.Gan), fed the batches the harness sent (src/session/pytorch.ts), G's samples streamed back at every
 checkpoint. The metrics are TypeScript's. Training stops at the first non-finite loss (checked after every step) or
 non-finite parameters or samples (checked at every checkpoint)."""
 
