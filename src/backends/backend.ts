@@ -13,6 +13,11 @@ export interface DeviceInfo {
   isFallback: boolean;
   /** True when the backend runs on a GPU. */
   isGpu: boolean;
+  /**
+   * True where the device computes nothing (Dawn's null device): its values are meaningless, so nothing is judged
+   * by them (no divergence check); only its counts and host times mean something.
+   */
+  computesNothing?: boolean;
 }
 
 /** Tensor memory as the backend reports it (the engine's own count is always available separately). */

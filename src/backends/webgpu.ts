@@ -285,6 +285,7 @@ export const webgpuBackend: BackendProvider = {
       description: describeAdapter(adapterSummary),
       isFallback: notAGpu,
       isGpu: !notAGpu,
+      ...(adapterSummary.isNullDevice ? { computesNothing: true } : {}),
     };
   },
 

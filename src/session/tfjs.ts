@@ -94,9 +94,11 @@ async function prepareOnTfjs(
   scenario: Scenario,
   ids: readonly StrategyId[],
   adam: AdamImplementation,
-  { provider }: StartedBackend,
+  { provider, device }: StartedBackend,
   { training }: PrepareOptions = {},
 ): Promise<PreparedStrategies> {
+  // On a device that computes nothing (Dawn's null device) the values are meaningless: nothing diverges there.
+  const divergence = (gan: Gan, steps: number) => (device.computesNothing ? Promise.resolve(null) : parametersDivergence(networksOf(gan), steps));
   const batches: Batch[] = [];
   const trainees = new Map<StrategyId, Trainee>();
   const dispose = () => {
@@ -128,7 +130,7 @@ async function prepareOnTfjs(
       try {
         const record = recordObservedStep(await observeStep(gan, strategies[id], batches[0]!, batches[1]!, provider));
         trainee(id).steps += 2;
-        return { record, diverged: await parametersDivergence(networksOf(gan), trainee(id).steps) };
+        return { record, diverged: await divergence(gan, trainee(id).steps) };
       } catch (error) {
         return { record: null, error, diverged: null };
       }
@@ -149,7 +151,7 @@ async function prepareOnTfjs(
       for (const id of timed) {
         const timing = timings.get(id);
         const error = timing?.error ? messageOf(timing.error) : null;
-        const diverged = error ? null : await parametersDivergence(networksOf(trainee(id).gan), trainee(id).steps);
+        const diverged = error ? null : await divergence(trainee(id).gan, trainee(id).steps);
         outcomes.set(id, { samplesMs: timing?.samplesMs ?? [], error, diverged });
       }
       return outcomes;
