@@ -80,9 +80,10 @@ class CommCounter:
                 counter._in_hook.active = False
             if record is None:
                 return future
+            counted: CommRecord = record
 
             def completed(f: torch.futures.Future[torch.Tensor]) -> torch.Tensor:
-                record.end = time.perf_counter()
+                counted.end = time.perf_counter()
                 return f.value()
 
             return future.then(completed)
@@ -92,7 +93,8 @@ class CommCounter:
     def register(self, module: torch.nn.Module, network: str) -> None:
         """The counting hook on a DDP wrapper (process group None: the default group, as allreduce_hook takes it)."""
         if isinstance(module, DistributedDataParallel):
-            module.register_comm_hook(None, self.hook_for(network))
+            ddp: Any = module  # see strategies.no_sync
+            ddp.register_comm_hook(None, self.hook_for(network))
 
     @contextlib.contextmanager
     def patched_all_reduce(self) -> Iterator[None]:
@@ -108,20 +110,21 @@ class CommCounter:
                                              tensor.numel() * tensor.element_size(), time.perf_counter()))
             work = original(tensor, *args, **kwargs)
             if record is not None:
+                counted: CommRecord = record
                 if work is None:
-                    record.end = time.perf_counter()
+                    counted.end = time.perf_counter()
                 else:
                     def completed(f: torch.futures.Future[Any]) -> None:
-                        record.end = time.perf_counter()
+                        counted.end = time.perf_counter()
 
                     work.get_future().then(completed)
             return work
 
-        dist.all_reduce = all_reduce  # type: ignore[assignment]
+        dist.all_reduce = all_reduce
         try:
             yield
         finally:
-            dist.all_reduce = original  # type: ignore[assignment]
+            dist.all_reduce = original
 
     def summary(self) -> dict[str, Any]:
         """Calls and bytes (per rank's contribution), per network for DDP buckets, and the time in communication:

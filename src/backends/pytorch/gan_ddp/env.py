@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence, TypeVar
+from typing import Mapping, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -71,9 +71,6 @@ def destroy_process_group() -> None:
         dist.destroy_process_group()
 
 
-T = TypeVar("T", bound=torch.Tensor)
-
-
 def shard_bounds(global_batch: int, world_size: int, rank: int) -> tuple[int, int]:
     """Rows [start, stop) of the global batch that `rank` trains on: equal contiguous slices, as
     DistributedSampler without shuffling gives equal-sized ones. Equal sizes are what make each rank's mean loss,
@@ -88,7 +85,7 @@ def shard_bounds(global_batch: int, world_size: int, rank: int) -> tuple[int, in
     return rank * per_rank, (rank + 1) * per_rank
 
 
-def shard(tensors: Sequence[T], world_size: int, rank: int) -> list[T]:
+def shard(tensors: Sequence[torch.Tensor], world_size: int, rank: int) -> list[torch.Tensor]:
     """Each tensor's rows for `rank` (all share their first dimension, the global batch)."""
     sizes = {t.shape[0] for t in tensors}
     if len(sizes) != 1:

@@ -39,7 +39,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a new rendezvous could listen on `port`: no process holds it. With SO_REUSEADDR, as torch's TCPStore
+    binds it, so that the TIME_WAIT entries of the killed ranks' closed connections do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
             return True
@@ -108,6 +111,31 @@ def _kill_all(processes: list[subprocess.Popen[str]], grace_s: float) -> None:
             pass
 
 
+def _exit_description(rank: int, code: int, strategy: Optional[str]) -> str:
+    how = f"was killed by {_signal_name(code)}" if code < 0 else f"exited with code {code}"
+    where = f" during strategy '{strategy}'" if strategy else ""
+    return f"rank {rank} {how}{where}"
+
+
+def _root_cause(first: RankFailure, processes: list[subprocess.Popen[str]], current: list[Optional[str]],
+                grace_s: float) -> RankFailure:
+    """The failure to report. A rank whose peer died usually fails too, in its next collective ("Connection reset by
+    peer"), and may say so before the dead rank's exit is seen: for a moment, look for a rank that exited without
+    reporting an error (killed, crashed) and blame it, with the first failure as its consequence."""
+    deadline = time.monotonic() + min(grace_s, 1.0)
+    while True:
+        for r, p in enumerate(processes):
+            code = p.poll()
+            if r != first.rank and code is not None and code != 0:
+                message = _exit_description(r, code, current[r])
+                if first.reason == "error":
+                    message += f"; then {first.message}"
+                return RankFailure(r, "exited", message + "; the other ranks were stopped")
+        if time.monotonic() >= deadline:
+            return first
+        time.sleep(0.02)
+
+
 def launch(job: dict[str, Any], world_size: int, *, timeout_s: float = 600.0, silence_s: float = 120.0,
            grace_s: float = 2.0, python: str = sys.executable, env: Optional[dict[str, str]] = None,
            on_event: Callable[[dict[str, Any]], None] = lambda _: None) -> LaunchOutcome:
@@ -171,13 +199,12 @@ def launch(job: dict[str, Any], world_size: int, *, timeout_s: float = 600.0, si
                         failure = RankFailure(rank, "error", f"rank {rank} failed: {error.get('type')}: "
                                                              f"{error.get('message')}")
                         break
-            for r, p in enumerate(processes):
-                code = p.poll()
-                if code is not None and code != 0:
-                    how = f"was killed by {_signal_name(code)}" if code < 0 else f"exited with code {code}"
-                    where = f" during strategy '{current[r]}'" if current[r] else ""
-                    failure = RankFailure(r, "exited", f"rank {r} {how}{where}; the other ranks were stopped")
-                    break
+            exited = [(r, p.poll()) for r, p in enumerate(processes) if p.poll() not in (None, 0)]
+            if exited:
+                # A rank killed by a signal is the cause rather than one that exited on its own error after it.
+                r, code = sorted(exited, key=lambda e: (0 if (e[1] or 0) < 0 else 1, e[0]))[0]
+                failure = RankFailure(r, "exited", _exit_description(r, code or 0, current[r]) +
+                                      "; the other ranks were stopped")
             if failure is not None:
                 break
             if all(p.poll() == 0 for p in processes) and open_streams == 0:
@@ -188,6 +215,8 @@ def launch(job: dict[str, Any], world_size: int, *, timeout_s: float = 600.0, si
             elif now - last_line > silence_s:
                 failure = RankFailure(None, "silence", f"no rank wrote a line for {silence_s:g} s (a hang; ranks on "
                                                        f"{current}); every rank was stopped")
+        if failure is not None and failure.reason == "error":
+            failure = _root_cause(failure, processes, current, grace_s)
     except BaseException:
         _kill_all(processes, grace_s)
         raise
@@ -213,9 +242,9 @@ def launch(job: dict[str, Any], world_size: int, *, timeout_s: float = 600.0, si
                 except json.JSONDecodeError:
                     tails[rank].append(f"(stdout) {line}")
         for p in processes:
-            for stream in (p.stdout, p.stderr):
-                if stream is not None:
-                    stream.close()
+            for pipe in (p.stdout, p.stderr):
+                if pipe is not None:
+                    pipe.close()
     if failure is not None and failure.rank is not None and tails[failure.rank]:
         failure.message += "\n  rank {} stderr (last lines):\n    {}".format(
             failure.rank, "\n    ".join(list(tails[failure.rank])[-8:]))

@@ -68,8 +68,9 @@ Fault = Optional[Mapping[str, Any]]
 
 
 def inject_fault(fault: Fault, rank: int, strategy: str, step: int) -> None:
-    """Tests only: the job's `fault` {rank, strategy, step, kind} makes that rank die (kill: SIGKILL itself),
-    hang (sleep) or raise at that measured step, before the step's collectives."""
+    """Tests only: the job's `fault` {rank, strategy, step, kind} makes that rank die (kind `kill`: SIGKILL itself)
+    or hang (`hang`: sleep) at that measured step, before the step's collectives, while the other ranks go on into
+    them."""
     if not fault or fault.get("rank") != rank or fault.get("strategy") != strategy or fault.get("step") != step:
         return
     kind = fault.get("kind", "kill")
@@ -78,7 +79,7 @@ def inject_fault(fault: Fault, rank: int, strategy: str, step: int) -> None:
     elif kind == "hang":
         time.sleep(3600)
     else:
-        raise RuntimeError(f"injected fault at rank {rank}, strategy {strategy}, step {step}")
+        raise ValueError(f"unknown fault kind '{kind}' (known: kill, hang)")
 
 
 def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, world_size: int, device: torch.device,

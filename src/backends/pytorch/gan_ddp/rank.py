@@ -15,7 +15,7 @@ The job:
     {"scenario": {...resolved scenario, MLP...}, "strategies": ["g-first", ...],
      "warmupSteps": 2, "steps": 5, "equivalenceSteps": 1, "timeoutS": 60, "threads": 1,
      "device": "auto" | "cpu", "bucketCapMb": null,
-     "fault": {"rank": 1, "strategy": "g-first", "step": 0, "kind": "kill" | "hang" | "raise"}}   tests only
+     "fault": {"rank": 1, "strategy": "g-first", "step": 0, "kind": "kill" | "hang"}}   tests only
 
 After each strategy the ranks exchange their outcomes (all_gather_object) so that every rank's result says
 whether all ranks agreed (`ranks_agree`); a strategy that raises on every rank does not end the job.

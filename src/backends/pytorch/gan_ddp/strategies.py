@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterable, Optional
+from typing import Any, Callable, ContextManager, Iterable, Optional, cast
 
 import torch
 import torch.distributed as dist
@@ -42,7 +42,8 @@ def no_sync(module: nn.Module) -> ContextManager[None]:
     """DDP's no_sync() (no gradient all-reduce for backward passes through forwards run inside it), or nothing for
     a plain module, as StyleGAN2-ADA's misc.ddp_sync does."""
     if isinstance(module, DistributedDataParallel):
-        return module.no_sync()
+        ddp: Any = module  # torch's stubs give DDP's attributes as Module.__getattr__'s Tensor | Module
+        return cast(ContextManager[None], ddp.no_sync())
     return contextlib.nullcontext()
 
 
