@@ -91,7 +91,15 @@ class CommCounter:
         return counting_allreduce_hook
 
     def register(self, module: torch.nn.Module, network: str) -> None:
-        """The counting hook on a DDP wrapper (process group None: the default group, as allreduce_hook takes it)."""
+        """The counting hook on a DDP wrapper (process group None: the default group, as allreduce_hook takes it). A
+        view of one DDP around the whole GAN (strategies.Part) registers its wrapper once, as network "GAN"."""
+        wrapper = getattr(module, "wrapper", None)
+        if isinstance(wrapper, DistributedDataParallel):
+            if not getattr(wrapper, "_gan_ddp_counted", False):
+                setattr(wrapper, "_gan_ddp_counted", True)
+                ddp_whole: Any = wrapper
+                ddp_whole.register_comm_hook(None, self.hook_for("GAN"))
+            return
         if isinstance(module, DistributedDataParallel):
             ddp: Any = module  # see strategies.no_sync
             ddp.register_comm_hook(None, self.hook_for(network))

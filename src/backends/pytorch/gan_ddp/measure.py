@@ -20,7 +20,7 @@ from torch import nn
 from .counting import CommCounter, profiled_collectives
 from .env import shard
 from .model import Batch, adam_settings, build_networks, global_batch, parameter_count
-from .strategies import STRATEGIES, Gan, Strategy, make_gan
+from .strategies import STRATEGIES, DdpOptions, Gan, Strategy, make_gan
 
 BATCH_POOL = 4  # distinct global batches the steps cycle through, as worker.py's pool
 TOLERANCE = 1e-9  # float64 equivalence: reduction order changes the last bits only
@@ -48,7 +48,7 @@ def rank_batch(scenario: Mapping[str, Any], index: int, world_size: int, rank: i
 
 
 def build_gan(scenario: Mapping[str, Any], strategy: Strategy, distributed: bool, device: torch.device,
-              dtype: torch.dtype, optimizer: str = "adam", bucket_cap_mb: Optional[float] = None) -> Gan:
+              dtype: torch.dtype, optimizer: str = "adam", options: DdpOptions = DdpOptions()) -> Gan:
     generator, discriminator = build_networks(scenario)
     generator.to(device=device, dtype=dtype)
     discriminator.to(device=device, dtype=dtype)
@@ -61,7 +61,7 @@ def build_gan(scenario: Mapping[str, Any], strategy: Strategy, distributed: bool
 
     device_ids = [device.index] if device.type == "cuda" and device.index is not None else None
     return make_gan(generator, discriminator, strategy, distributed, make_optimizer, nn.BCELoss(), device_ids,
-                    bucket_cap_mb)
+                    options)
 
 
 Fault = Optional[Mapping[str, Any]]
@@ -83,7 +83,7 @@ def inject_fault(fault: Fault, rank: int, strategy: str, step: int) -> None:
 
 
 def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, world_size: int, device: torch.device,
-                  warmup_steps: int, steps: int, bucket_cap_mb: Optional[float] = None,
+                  warmup_steps: int, steps: int, options: DdpOptions = DdpOptions(),
                   fault: Fault = None) -> dict[str, Any]:
     """`warmup_steps` untimed steps (DDP rebuilds its buckets in the order gradients became ready, at the start of
     the second iteration's forward: counts from step 1 on are the steady state), then `steps` timed ones, each with
@@ -91,7 +91,7 @@ def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, wo
     sync, own time; barrier; the time to after that barrier; both MAX-reduced over ranks. The counts are this
     rank's (every rank issues the same all-reduces)."""
     distributed = world_size > 1
-    gan = build_gan(scenario, strategy, distributed, device, torch.float32, bucket_cap_mb=bucket_cap_mb)
+    gan = build_gan(scenario, strategy, distributed, device, torch.float32, options=options)
     counter = CommCounter()
     counter.register(gan.G, "G")
     counter.register(gan.D, "D")
@@ -146,10 +146,10 @@ def flat_parameters(module: nn.Module) -> torch.Tensor:
 
 
 def trained(scenario: Mapping[str, Any], strategy: Strategy, distributed: bool, world_size: int, rank: int,
-            steps: int, optimizer: str) -> dict[str, torch.Tensor]:
+            steps: int, optimizer: str, options: DdpOptions = DdpOptions()) -> dict[str, torch.Tensor]:
     """G's and D's parameters after `steps` steps in float64 on the CPU from the scenario's weights: on this rank's
     shard (world_size, rank) in the process group when `distributed`, else plain on those rows."""
-    gan = build_gan(scenario, strategy, distributed, torch.device("cpu"), torch.float64, optimizer)
+    gan = build_gan(scenario, strategy, distributed, torch.device("cpu"), torch.float64, optimizer, options)
     for i in range(steps):
         strategy.step(gan, rank_batch(scenario, i, world_size, rank, torch.float64, torch.device("cpu")))
     return {"G": flat_parameters(gan.g_module), "D": flat_parameters(gan.d_module)}
@@ -160,7 +160,7 @@ def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, world_size: int,
-                steps: int = 1) -> dict[str, Any]:
+                steps: int = 1, options: DdpOptions = DdpOptions()) -> dict[str, Any]:
     """In float64 on the CPU, from identical weights: `steps` steps at world size N, each rank on its shard, against
     the same strategy at world size 1 on the whole batch (plain modules, no process group). Twice: with the
     scenario's Adam, and with plain SGD at the same learning rate, because Adam's first step is lr * g / (|g| + eps),
@@ -173,7 +173,7 @@ def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, worl
     distributed = world_size > 1
     result: dict[str, Any] = {"steps": steps, "tolerance": TOLERANCE, "optimizers": {}}
     for optimizer in ("adam", "sgd"):
-        ddp = trained(scenario, strategy, distributed, world_size, rank, steps, optimizer)
+        ddp = trained(scenario, strategy, distributed, world_size, rank, steps, optimizer, options)
         whole = trained(scenario, strategy, False, 1, 0, steps, optimizer)
         alone = trained(scenario, strategy, False, world_size, rank, steps, optimizer)
         networks: dict[str, Any] = {}
@@ -197,7 +197,7 @@ def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, worl
 
 def run_strategy(strategy_id: str, scenario: Mapping[str, Any], rank: int, world_size: int, device: torch.device,
                  warmup_steps: int = 2, steps: int = 5, equivalence_steps: int = 1,
-                 bucket_cap_mb: Optional[float] = None, fault: Fault = None,
+                 options: DdpOptions = DdpOptions(), fault: Fault = None,
                  progress: Callable[[dict[str, Any]], None] = lambda _: None) -> dict[str, Any]:
     """One strategy's cell on this rank: status `ok` with timing, counts and equivalence; or `raised` with PyTorch's
     error (type, message) and where (`phase`: timing or equivalence)."""
@@ -208,15 +208,16 @@ def run_strategy(strategy_id: str, scenario: Mapping[str, Any], rank: int, world
     cell: dict[str, Any] = {"strategy": strategy_id, "rank": rank, "world_size": world_size, "ddp": strategy.ddp,
                             "parameters": {"G": parameter_count(g), "D": parameter_count(d)},
                             "global_batch": int(scenario["batchSize"]),
-                            "shard_batch": int(scenario["batchSize"]) // world_size}
+                            "shard_batch": int(scenario["batchSize"]) // world_size,
+                            "ddp_options": options.to_json() if strategy.ddp else None}
     phase = "timing"
     try:
         progress({"strategy": strategy_id, "phase": phase})
         cell["timing"] = time_strategy(strategy, scenario, rank, world_size, device, warmup_steps, steps,
-                                       bucket_cap_mb, fault)
+                                       options, fault)
         phase = "equivalence"
         progress({"strategy": strategy_id, "phase": phase})
-        cell["equivalence"] = equivalence(strategy, scenario, rank, world_size, equivalence_steps)
+        cell["equivalence"] = equivalence(strategy, scenario, rank, world_size, equivalence_steps, options)
         cell["status"] = "ok"
     except Exception as error:  # PyTorch's error is the cell's outcome, kept as it is
         cell["status"] = "raised"

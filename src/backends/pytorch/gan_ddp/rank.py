@@ -15,6 +15,7 @@ The job:
     {"scenario": {...resolved scenario, MLP...}, "strategies": ["g-first", ...],
      "warmupSteps": 2, "steps": 5, "equivalenceSteps": 1, "timeoutS": 60, "threads": 1,
      "device": "auto" | "cpu", "bucketCapMb": null,
+     "ddp": {"wrap": "separate" | "whole", "findUnusedParameters": false, "staticGraph": false},
      "fault": {"rank": 1, "strategy": "g-first", "step": 0, "kind": "kill" | "hang"}}   tests only
 
 After each strategy the ranks exchange their outcomes (all_gather_object) so that every rank's result says
@@ -33,7 +34,7 @@ import torch.distributed as dist
 
 from .env import DistEnv, destroy_process_group, init_process_group, rank_device
 from .measure import error_record, run_strategy
-from .strategies import STRATEGIES
+from .strategies import STRATEGIES, DdpOptions
 
 
 def emit(message: dict[str, Any]) -> None:
@@ -61,14 +62,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         emit({"rank": rank, "event": "ready", "backend": backend, "device": str(device), "torch": torch.__version__,
               "world_size": env.world_size})
         strategies = job.get("strategies") or list(STRATEGIES)
+        options = DdpOptions.from_json({"bucketCapMb": job.get("bucketCapMb"), **(job.get("ddp") or {})})
         for strategy in strategies:
             cell = run_strategy(strategy, job["scenario"], env.rank, env.world_size, device,
                                 warmup_steps=int(job.get("warmupSteps", 2)), steps=int(job.get("steps", 5)),
                                 equivalence_steps=int(job.get("equivalenceSteps", 1)),
-                                bucket_cap_mb=job.get("bucketCapMb"), fault=job.get("fault"),
+                                options=options, fault=job.get("fault"),
                                 progress=lambda p: emit({"rank": rank, "event": "progress", **p}))
             outcomes: list[Any] = [None] * env.world_size
-            dist.all_gather_object(outcomes, [cell["status"], cell.get("error", {}).get("message")])
+            # Status and error type: PyTorch's messages may name the rank ("... did not receive grad for rank 0").
+            dist.all_gather_object(outcomes, [cell["status"], cell.get("error", {}).get("type")])
             cell["ranks_agree"] = all(o == outcomes[0] for o in outcomes)
             if cell["ranks_agree"]:
                 cell.pop("traceback", None)  # PyTorch's message is the outcome; the traceback only where ranks differ

@@ -38,9 +38,42 @@ class Gan:
     distributed: bool = False  # in a process group of more than one rank: the flat form all-reduces
 
 
+class WholeGan(nn.Module):
+    """G and D as one module, for one DDP around the whole GAN: `forward(x, "G")` is G(x), `forward(x, "D")` D(x)."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+
+    def forward(self, x: torch.Tensor, network: str) -> torch.Tensor:
+        module = self.generator if network == "G" else self.discriminator
+        out: torch.Tensor = module(x)
+        return out
+
+
+class Part(nn.Module):
+    """G or D as the step calls it when one DDP wraps the whole GAN: each call is a forward of the whole wrapper."""
+
+    def __init__(self, wrapper: nn.Module, network: str) -> None:
+        super().__init__()
+        self._wrapper = [wrapper]  # in a list: not a submodule (its parameters are the GAN's, not this view's)
+        self.network = network
+
+    @property
+    def wrapper(self) -> nn.Module:
+        return self._wrapper[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.wrapper(x, self.network)
+        return out
+
+
 def no_sync(module: nn.Module) -> ContextManager[None]:
     """DDP's no_sync() (no gradient all-reduce for backward passes through forwards run inside it), or nothing for
     a plain module, as StyleGAN2-ADA's misc.ddp_sync does."""
+    if isinstance(module, Part):
+        module = module.wrapper
     if isinstance(module, DistributedDataParallel):
         ddp: Any = module  # torch's stubs give DDP's attributes as Module.__getattr__'s Tensor | Module
         return cast(ContextManager[None], ddp.no_sync())
@@ -318,19 +351,51 @@ STRATEGIES: dict[str, Strategy] = {s.id: s for s in [
 ]}
 
 
+@dataclass(frozen=True)
+class DdpOptions:
+    """How the DDP forms are wrapped: `separate` (G and D each in its own DDP: the default, mmgeneration's and
+    StyleGAN2-ADA's way) or `whole` (one DDP around a module holding both, to show what happens then), with DDP's
+    find_unused_parameters and static_graph (both False by default, as DDP's)."""
+
+    wrap: str = "separate"
+    find_unused_parameters: bool = False
+    static_graph: bool = False
+    bucket_cap_mb: Optional[float] = None
+
+    @staticmethod
+    def from_json(options: Optional[dict[str, Any]]) -> "DdpOptions":
+        o = options or {}
+        wrap = o.get("wrap", "separate")
+        if wrap not in ("separate", "whole"):
+            raise ValueError(f"unknown DDP wrap '{wrap}' (known: separate, whole)")
+        return DdpOptions(wrap, bool(o.get("findUnusedParameters", False)), bool(o.get("staticGraph", False)),
+                          o.get("bucketCapMb"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"wrap": self.wrap, "findUnusedParameters": self.find_unused_parameters,
+                "staticGraph": self.static_graph, "bucketCapMb": self.bucket_cap_mb}
+
+
 def make_gan(generator: nn.Module, discriminator: nn.Module, strategy: Strategy, distributed: bool,
              optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer], loss: Loss,
-             device_ids: Optional[list[int]] = None, bucket_cap_mb: Optional[float] = None) -> Gan:
-    """The GAN a strategy's step runs on: G and D each in its own DDP wrapper when the strategy is a DDP form and
-    `distributed` (device_ids for one GPU per rank; bucket_cap_mb DDP's default 25 unless given), else plain.
-    Wrapping broadcasts rank 0's parameters to every rank (DDP's constructor); the optimizers hold the networks'
-    own parameters, as people construct them."""
+             device_ids: Optional[list[int]] = None, options: DdpOptions = DdpOptions()) -> Gan:
+    """The GAN a strategy's step runs on: for a DDP form when `distributed`, G and D each in its own DDP wrapper
+    (or both in one, `options.wrap == "whole"`; device_ids for one GPU per rank; bucket_cap_mb DDP's default 25
+    unless given), else plain. Wrapping broadcasts rank 0's parameters to every rank (DDP's constructor); the
+    optimizers hold the networks' own parameters, as people construct them."""
     G: nn.Module = generator
     D: nn.Module = discriminator
     if strategy.ddp and distributed:
-        options = {} if bucket_cap_mb is None else {"bucket_cap_mb": bucket_cap_mb}
-        G = DistributedDataParallel(generator, device_ids=device_ids, **options)  # type: ignore[arg-type]
-        D = DistributedDataParallel(discriminator, device_ids=device_ids, **options)  # type: ignore[arg-type]
+        kwargs: dict[str, Any] = {"find_unused_parameters": options.find_unused_parameters,
+                                  "static_graph": options.static_graph}
+        if options.bucket_cap_mb is not None:
+            kwargs["bucket_cap_mb"] = options.bucket_cap_mb
+        if options.wrap == "whole":
+            whole = DistributedDataParallel(WholeGan(generator, discriminator), device_ids=device_ids, **kwargs)
+            G, D = Part(whole, "G"), Part(whole, "D")
+        else:
+            G = DistributedDataParallel(generator, device_ids=device_ids, **kwargs)
+            D = DistributedDataParallel(discriminator, device_ids=device_ids, **kwargs)
     if strategy.frozen_between_steps:
         generator.requires_grad_(False)
         discriminator.requires_grad_(False)
