@@ -187,3 +187,32 @@ def test_a_missing_environment_is_the_ranks_named_error() -> None:
                           env=env, cwd=PACKAGE_PARENT, timeout=60)
     assert done.returncode == 1
     assert "not started as torchrun starts a rank" in done.stdout
+
+
+def test_an_interrupted_launch_stops_every_rank_before_it_propagates() -> None:
+    # An exception in the caller (as KeyboardInterrupt would be: both are caught as BaseException) while the ranks
+    # run: launch kills them all, waits for them, then lets it through.
+    seen: list[dict[str, Any]] = []
+
+    class Interrupted(BaseException):
+        pass
+
+    def interrupt(event: dict[str, Any]) -> None:
+        seen.append(event)
+        if event.get("event") == "progress":
+            raise Interrupted()
+
+    job = {"scenario": SCENARIO, "strategies": ["g-first"], "warmupSteps": 1, "steps": 50, "timeoutS": 60}
+    pids_before = {int(p.name) for p in Path("/proc").glob("[0-9]*")}
+    with pytest.raises(Interrupted):
+        launch(job, 2, timeout_s=120, silence_s=60, on_event=interrupt)
+    assert any(e.get("event") == "ready" for e in seen)
+    # The ranks were this test's only new `python -m gan_ddp.rank` processes: none is left.
+    for proc in Path("/proc").glob("[0-9]*"):
+        if int(proc.name) in pids_before:
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        assert b"gan_ddp.rank" not in cmdline, f"rank process {proc.name} left running"
