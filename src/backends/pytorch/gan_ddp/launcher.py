@@ -252,11 +252,19 @@ def launch(job: dict[str, Any], world_size: int, *, timeout_s: float = 600.0, si
                          [list(t) for t in tails], [p.pid for p in processes])
 
 
+def _interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> int:
-    """`python -m gan_ddp.launcher WORLD_SIZE JOB.json`: the outcome as one JSON object on stdout."""
+    """`python -m gan_ddp.launcher WORLD_SIZE JOB.json`: the outcome as one JSON object on stdout. The job's
+    `launchTimeoutS` and `silenceS` (600 and 120 by default) are launch()'s limits; SIGTERM stops every rank."""
     world_size, path = int(sys.argv[1]), sys.argv[2]
+    # SIGTERM (the TS harness's way to stop a run) takes KeyboardInterrupt's path: launch() stops every rank first.
+    signal.signal(signal.SIGTERM, _interrupt)
     job = json.loads(Path(path).read_text())
-    outcome = launch(job, world_size, on_event=lambda e: print(json.dumps(e)[:200], file=sys.stderr))
+    outcome = launch(job, world_size, timeout_s=float(job.get("launchTimeoutS", 600)),
+                     silence_s=float(job.get("silenceS", 120)), on_event=lambda e: print(json.dumps(e)[:200], file=sys.stderr))
     print(json.dumps({"ok": outcome.ok, "error": outcome.error, "results": outcome.results(),
                       "returncodes": outcome.returncodes}))
     return 0 if outcome.ok else 1
