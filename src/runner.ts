@@ -17,6 +17,7 @@ import { mean, summarize, type TimingStats } from './measure/statistics.js';
 import { elementSizes, macsPerSample, parameterCount } from './models/shapes.js';
 import type { Scenario } from './scenario/schema.js';
 import type { SweepTag } from './scenario/sweep.js';
+import { runDistributed, type DistributedRunOptions } from './session/distributed.js';
 import { createSharedChecks, startSession, timeStrategies, type BackendSession, type SharedChecks } from './session/index.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
@@ -43,6 +44,10 @@ export interface RunOptions {
   strategies?: readonly StrategyId[];
   /** Runs only this share of the scenarios (1-based index), recorded in the results. */
   shard?: { index: number; count: number } | null;
+  /** Overrides every scenario's `worldSize`: above 1, each backend's cells at world size 1 are followed by its cells at this one. */
+  worldSize?: number;
+  /** Limits (and, in tests, a fault) for the world size > 1 runs. */
+  distributed?: Pick<DistributedRunOptions, 'timeoutS' | 'silenceS' | 'fault' | 'onSpawn'>;
   /** Awaited: a handler may save results before the run goes on. */
   onEvent?: (event: RunEvent) => void | Promise<void>;
 }
@@ -127,6 +132,14 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     for (const [backendIndex, backend] of backends.entries()) {
       await onEvent?.({ type: 'backend-start', scenario, backend, index: backendIndex, count: backends.length });
       const outcome = await runScenario(scenario, backend, ids, shared, onEvent);
+      const worldSize = options.worldSize ?? scenario.worldSize;
+      if (worldSize > 1) {
+        const concrete = outcome.cells[0]?.backend ?? (backend === 'auto' ? 'cpu' : backend);
+        const onPhase = (phase: string) => onEvent?.({ type: 'phase', scenario, phase });
+        const distributed = await runDistributed(scenario, concrete, ids, { ...options.distributed, worldSize, worldSize1: outcome.cells, onPhase });
+        outcome.cells.push(...distributed.cells);
+        outcome.versions = { ...outcome.versions, ...distributed.versions };
+      }
       Object.assign(results.versions, outcome.versions);
       if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
       if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);

@@ -14,6 +14,7 @@ import { parseShard, shardCells, type Shard } from '../compare/shard.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
 import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import { worldSizeProblem } from '../scenario/world-size.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
@@ -34,6 +35,13 @@ export const BENCH_FLAGS = {
       "measured on each in turn (default: each scenario's own, auto unless it says)",
   },
   strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
+  'world-size': {
+    argument: 'n',
+    description:
+      "data-parallel ranks (default: each scenario's own, 1 unless it says): above 1, pytorch also runs every\n" +
+      "strategy under torch.distributed on n ranks (gloo on CPU, NCCL on CUDA), each on its shard of the batch\n" +
+      'size (the global batch, which n must divide); a tfjs backend\'s cells then say it has no distributed engine',
+  },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
   shard: { argument: 'i/n', description: "run only shard i of n of the scenarios, a sweep's variants dealt one by one\n(a CI matrix; merge with npm run report); an empty shard writes an empty result" },
   baseline: { argument: 'path', description: 'compare with a saved run (a folder or its results.json) at the end;\nchecked before anything is measured' },
@@ -57,6 +65,7 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'npm run bench -- scenarios/small-d.ts',
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
     'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch',
+    'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --world-size 2',
     'npm run bench -- scenarios/crossover.ts --shard 1/2',
     'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
     'npm run bench -- scenarios/ci/*.ts --backend cpu,pytorch --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
@@ -68,6 +77,8 @@ export interface BenchArgs {
   /** The backends every scenario is measured on, in this order; undefined: each scenario's own. */
   backends?: BackendId[];
   strategies?: StrategyId[];
+  /** Data-parallel ranks for every scenario; undefined: each scenario's own. */
+  worldSize?: number;
   out?: string;
   shard: Shard | null;
   baseline?: string;
@@ -96,6 +107,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     files: positionals,
     backends: values.backend === undefined ? undefined : parseBackendList(values.backend),
     strategies: values.strategies === undefined ? undefined : parseStrategyList(values.strategies),
+    worldSize: values['world-size'] === undefined ? undefined : flagValue('world-size', () => parseWorldSize(values['world-size']!)),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,
@@ -103,6 +115,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     compare: compareOptionsOf(values),
     help: values.help ?? false,
   };
+}
+
+/** `--world-size`'s value: a whole number from 1 to 1024. */
+function parseWorldSize(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`expected a whole number from 1 to 1024, not '${text}'`);
+  return n;
 }
 
 /**
@@ -190,6 +209,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     scenarios = shardCells(all, ({ scenario }) => scenario.name, index, count);
     console.error(`shard ${index}/${count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
   }
+  if (args.worldSize !== undefined) {
+    for (const { scenario, file } of scenarios) {
+      const problem = worldSizeProblem(scenario.batchSize, args.worldSize);
+      if (problem) throw new UsageError(`--world-size: ${problem}, in ${file} (scenario ${scenario.name})`);
+    }
+  }
   const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
   const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
@@ -204,6 +229,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     scenarios,
     backend: args.backends,
     strategies,
+    worldSize: args.worldSize,
     shard: args.shard,
     onEvent: async (event) => {
       progress(event);
