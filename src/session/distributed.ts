@@ -63,7 +63,8 @@ export async function runDistributed(scenario: Scenario, backend: ConcreteBacken
     strategies: ids,
     warmupSteps: scenario.measure.warmupSteps,
     steps: scenario.measure.minSamples,
-    equivalenceSteps: Math.max(1, scenario.measure.equivalenceSteps),
+    // The issue's check: one step from identical weights (later steps compound a network's difference into the other's).
+    equivalenceSteps: 1,
     timeoutS: 60,
     threads: 1,
     device: 'auto',
@@ -88,11 +89,12 @@ export async function runDistributed(scenario: Scenario, backend: ConcreteBacken
   } catch (error) {
     return failed(messageOf(error));
   }
+  const ran = `world size ${worldSize} (${versions['torch.distributed'] ?? 'torch.distributed'})`;
   const cells = ids.map((id) => {
     const rank0 = outcome.results[id]?.[0];
     // What every rank finished is kept; the strategies after a failure carry the failure.
-    if (!rank0) return withDistributed(erroredCell(scenario, backend, device, id, outcome.error ?? 'gan_ddp returned no cell for it'), { worldSize });
-    return cellOf(scenario, backend, device, id, rank0, options.worldSize1.find((cell) => cell.strategy === id));
+    if (!rank0) return withDistributed(erroredCell(scenario, backend, ran, id, outcome.error ?? 'gan_ddp returned no cell for it'), { worldSize });
+    return cellOf(scenario, backend, ran, id, rank0, options.worldSize1.find((cell) => cell.strategy === id));
   });
   return { cells: withTimeRatios(cells, ids), versions };
 }
