@@ -69,7 +69,7 @@ export type RunEvent =
   | { type: 'backend-start'; scenario: Scenario; backend: BackendId; index: number; count: number }
   | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
   | { type: 'phase'; scenario: Scenario; phase: string }
-  /** One backend's cells of the scenario are in `results`: a handler may save them. */
+  /** One backend's cells of the scenario are in `results`: a handler may save them. At a world size above 1, once for world size 1 and once for N. */
   | { type: 'backend-end'; scenario: Scenario; backend: BackendId; cells: CellResult[]; results: RunResults }
   | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; cells: CellResult[]; results: RunResults };
 
@@ -132,14 +132,6 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     for (const [backendIndex, backend] of backends.entries()) {
       await onEvent?.({ type: 'backend-start', scenario, backend, index: backendIndex, count: backends.length });
       const outcome = await runScenario(scenario, backend, ids, shared, onEvent);
-      const worldSize = options.worldSize ?? scenario.worldSize;
-      if (worldSize > 1) {
-        const concrete = outcome.cells[0]?.backend ?? (backend === 'auto' ? 'cpu' : backend);
-        const onPhase = (phase: string) => onEvent?.({ type: 'phase', scenario, phase });
-        const distributed = await runDistributed(scenario, concrete, ids, { ...options.distributed, worldSize, worldSize1: outcome.cells, onPhase });
-        outcome.cells.push(...distributed.cells);
-        outcome.versions = { ...outcome.versions, ...distributed.versions };
-      }
       Object.assign(results.versions, outcome.versions);
       if (outcome.overheadPct !== null) overheads.push(outcome.overheadPct);
       if (!backendLabels.includes(outcome.backendLabel)) backendLabels.push(outcome.backendLabel);
@@ -149,6 +141,17 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       results.settings.backend = backendLabels.join('; ');
       results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
       await onEvent?.({ type: 'backend-end', scenario, backend, cells: outcome.cells, results });
+      // At a world size above 1, the same backend's cells at that world size follow, saved as they end too.
+      const worldSize = options.worldSize ?? scenario.worldSize;
+      if (worldSize > 1) {
+        const concrete = outcome.cells[0]?.backend ?? (backend === 'auto' ? 'cpu' : backend);
+        const onPhase = (phase: string) => onEvent?.({ type: 'phase', scenario, phase });
+        const distributed = await runDistributed(scenario, concrete, ids, { ...options.distributed, worldSize, worldSize1: outcome.cells, onPhase });
+        Object.assign(results.versions, distributed.versions);
+        results.cells.push(...distributed.cells);
+        scenarioCells.push(...distributed.cells);
+        await onEvent?.({ type: 'backend-end', scenario, backend, cells: distributed.cells, results });
+      }
     }
     await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: scenarioCells, results });
   }

@@ -13,7 +13,7 @@ import { findPython } from '../backends/pytorch/python.js';
 import { messageOf } from '../errors.js';
 import type { EquivalenceClass } from '../measure/equivalence.js';
 import { mean, summarize } from '../measure/statistics.js';
-import { erroredCell, type CellOk, type CellResult, type DistributedFields, type DistributedVerdict } from '../results/cell.js';
+import { erroredCell, NOT_DISTRIBUTED, type CellOk, type CellResult, type DistributedFields, type DistributedVerdict } from '../results/cell.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { launchRanks, type GanDdpCell, type LaunchOptions } from './distributed-launch.js';
@@ -100,7 +100,7 @@ export async function runDistributed(scenario: Scenario, backend: ConcreteBacken
 }
 
 function withDistributed<Cell extends CellResult>(cell: Cell, fields: DistributedFields): Cell {
-  return { ...cell, allreduceCalls: null, allreduceBytes: null, commMs: null, distributedVerdicts: null, ...fields };
+  return { ...cell, ...NOT_DISTRIBUTED, ...fields };
 }
 
 const VERDICT_RANK: Record<DistributedVerdict, number> = { equal: 0, 'shard-only': 1, differs: 2 };
