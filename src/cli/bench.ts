@@ -215,6 +215,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (problem) throw new UsageError(`--world-size: ${problem}, in ${file} (scenario ${scenario.name})`);
     }
   }
+  // A run above world size 1 holds two cells per scenario, backend and strategy, which a comparison keys on: not yet.
+  if (args.baseline !== undefined && scenarios.some(({ scenario }) => (args.worldSize ?? scenario.worldSize) > 1)) {
+    throw new UsageError('--baseline compares runs at world size 1 only for now (a run above it has two cells per scenario, backend and strategy)');
+  }
   const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
   const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
