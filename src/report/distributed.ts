@@ -107,7 +107,8 @@ export function renderDistributedSection(cells: readonly CellResult[]): string |
           `### World size ${worldSize} beside world size 1 (${backend})`,
           'Per rank and steady-state step; ms / step is the slowest rank\'s, the ranks synchronised before the clock starts and stops; ' +
             "\"shard-only\": the network's update is its rank's shard's alone (its gradient was never all-reduced), with no error. " +
-            `The post's claims at world size ${worldSize} are in the side-by-side table above.`,
+            `The post's claims at world size ${worldSize} are in the side-by-side table above; their time claims use the slowest rank's step, ` +
+            `their count claims world size 1's counts (gan_ddp observes no passes, FLOPs or memory: the world size ${worldSize} table below carries world size 1's).`,
           renderTable(COLUMNS, rows),
           `#### Projection to other links, world sizes ${PROJECTED_WORLD_SIZES.map((n) => formatCount(n)).join(', ')}`,
           RING_MODEL_TEXT,
