@@ -17,6 +17,7 @@ import { mean, summarize, type TimingStats } from './measure/statistics.js';
 import { elementSizes, macsPerSample, parameterCount } from './scenario/shapes.js';
 import type { Scenario } from './scenario/schema.js';
 import type { SweepTag } from './scenario/sweep.js';
+import { runDistributed, type DistributedRunOptions } from './session/distributed.js';
 import { createSharedChecks, startSession, timeStrategies, type BackendSession, type SharedChecks } from './session/index.js';
 import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
@@ -44,6 +45,10 @@ export interface RunOptions {
   strategies?: readonly StrategyId[];
   /** Runs only this share of the scenarios (1-based index), recorded in the results. */
   shard?: { index: number; count: number } | null;
+  /** Overrides every scenario's `worldSize`: above 1, each backend's cells at world size 1 are followed by its cells at this one. */
+  worldSize?: number;
+  /** Limits (and, in tests, a fault) for the world size > 1 runs. */
+  distributed?: Pick<DistributedRunOptions, 'timeoutS' | 'silenceS' | 'fault' | 'onSpawn'>;
   /** Awaited: a handler may save results before the run goes on. */
   onEvent?: (event: RunEvent) => void | Promise<void>;
 }
@@ -65,7 +70,7 @@ export type RunEvent =
   | { type: 'backend-start'; scenario: Scenario; backend: BackendId; index: number; count: number }
   | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
   | { type: 'phase'; scenario: Scenario; phase: string }
-  /** One backend's cells of the scenario are in `results`: a handler may save them. */
+  /** One backend's cells of the scenario are in `results`: a handler may save them. At a world size above 1, once for world size 1 and once for N. */
   | { type: 'backend-end'; scenario: Scenario; backend: BackendId; cells: CellResult[]; results: RunResults }
   | { type: 'scenario-end'; index: number; count: number; scenario: Scenario; cells: CellResult[]; results: RunResults };
 
@@ -134,6 +139,17 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       results.settings.backend = backendLabels.join('; ');
       results.harnessOverheadPct = overheads.length > 0 ? Math.max(...overheads) : null;
       await onEvent?.({ type: 'backend-end', scenario, backend, cells: outcome.cells, results });
+      // At a world size above 1, the same backend's cells at that world size follow, saved as they end too.
+      const worldSize = options.worldSize ?? scenario.worldSize;
+      if (worldSize > 1) {
+        const concrete = outcome.cells[0]?.backend ?? (backend === 'auto' ? 'cpu' : backend);
+        const onPhase = (phase: string) => onEvent?.({ type: 'phase', scenario, phase });
+        const distributed = await runDistributed(scenario, concrete, ids, { ...options.distributed, worldSize, worldSize1: outcome.cells, onPhase });
+        Object.assign(results.versions, distributed.versions);
+        results.cells.push(...distributed.cells);
+        scenarioCells.push(...distributed.cells);
+        await onEvent?.({ type: 'backend-end', scenario, backend, cells: distributed.cells, results });
+      }
     }
     await onEvent?.({ type: 'scenario-end', index, count: scenarios.length, scenario, cells: scenarioCells, results });
   }

@@ -13,6 +13,7 @@ import { parseShard, shardCells, type Shard } from '../compare/shard.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
 import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import { worldSizeProblem } from '../scenario/world-size.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
@@ -35,6 +36,13 @@ export const BENCH_FLAGS = {
       "measured on each in turn (default: each scenario's own, auto unless it says)",
   },
   strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
+  'world-size': {
+    argument: 'n',
+    description:
+      "data-parallel ranks (default: each scenario's own, 1 unless it says): above 1, pytorch also runs every\n" +
+      "strategy under torch.distributed on n ranks (gloo on CPU, NCCL on CUDA), each on its shard of the batch\n" +
+      'size (the global batch, which n must divide); a tfjs backend\'s cells then say it has no distributed engine',
+  },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
   shard: { argument: 'i/n', description: "run only shard i of n of the scenarios, a sweep's variants dealt one by one\n(a CI matrix; merge with npm run report); an empty shard writes an empty result" },
   baseline: { argument: 'path', description: 'compare with a saved run (a folder or its results.json) at the end;\nchecked before anything is measured' },
@@ -60,6 +68,7 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'npm run bench -- scenarios/small-d.ts',
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
     'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch',
+    'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --world-size 2',
     'npm run bench -- scenarios/crossover.ts --shard 1/2',
     'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
     'npm run bench -- scenarios/ci/*.ts --backend cpu,pytorch --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
@@ -71,6 +80,8 @@ export interface BenchArgs {
   /** The backends every scenario is measured on, in this order; undefined: each scenario's own. */
   backends?: BackendId[];
   strategies?: StrategyId[];
+  /** Data-parallel ranks for every scenario; undefined: each scenario's own. */
+  worldSize?: number;
   out?: string;
   shard: Shard | null;
   baseline?: string;
@@ -99,6 +110,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     files: positionals,
     backends: values.backend === undefined ? undefined : parseBackendList(values.backend),
     strategies: values.strategies === undefined ? undefined : parseStrategyList(values.strategies),
+    worldSize: values['world-size'] === undefined ? undefined : flagValue('world-size', () => parseWorldSize(values['world-size']!)),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,
@@ -106,6 +118,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     compare: compareOptionsOf(values),
     help: values.help ?? false,
   };
+}
+
+/** `--world-size`'s value: a whole number from 1 to 1024. */
+function parseWorldSize(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`expected a whole number from 1 to 1024, not '${text}'`);
+  return n;
 }
 
 /**
@@ -206,6 +225,16 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     scenarios = shardCells(all, ({ scenario }) => scenario.name, index, count);
     console.error(`shard ${index}/${count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
   }
+  if (args.worldSize !== undefined) {
+    for (const { scenario, file } of scenarios) {
+      const problem = worldSizeProblem(scenario.batchSize, args.worldSize);
+      if (problem) throw new UsageError(`--world-size: ${problem}, in ${file} (scenario ${scenario.name})`);
+    }
+  }
+  // A run above world size 1 holds two cells per scenario, backend and strategy, which a comparison keys on: not yet.
+  if (args.baseline !== undefined && scenarios.some(({ scenario }) => (args.worldSize ?? scenario.worldSize) > 1)) {
+    throw new UsageError('--baseline compares runs at world size 1 only for now (a run above it has two cells per scenario, backend and strategy)');
+  }
   const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
   const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
@@ -221,6 +250,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     scenarios,
     backend: args.backends,
     strategies,
+    worldSize: args.worldSize,
     shard: args.shard,
     onEvent: async (event) => {
       if (event.type === 'backend-start') watch.scenarioStarted(event.scenario.name, event.backend);

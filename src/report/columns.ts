@@ -66,6 +66,16 @@ export const CSV_COLUMNS = [
   { header: 'd_running_stats_diff', value: (cell) => cell.maxRunningStatsDiff ?? null },
   // The strategy's step at which its loss or parameters first became non-finite (status 'diverged'); empty otherwise.
   { header: 'diverged_at_step', value: (cell) => (cell.status === 'diverged' ? cell.diverged.step : null) },
+  // Data parallelism (issue 18): the ranks, each rank's all-reduces and bytes per steady-state step, the mean ms per
+  // step waiting in communication (the slowest rank's), and each network's update against world size 1 (gan_ddp).
+  { header: 'world_size', value: (cell) => cell.worldSize ?? 1 },
+  { header: 'allreduce_calls', value: (cell) => cell.allreduceCalls ?? null },
+  { header: 'allreduce_bytes', value: (cell) => cell.allreduceBytes ?? null },
+  { header: 'comm_ms', value: (cell) => cell.commMs ?? null },
+  {
+    header: 'vs_world_size_1',
+    value: (cell) => (cell.distributedVerdicts ? `G ${cell.distributedVerdicts.G}; D ${cell.distributedVerdicts.D}` : null),
+  },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

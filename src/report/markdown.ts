@@ -13,6 +13,7 @@ import { CHART_TITLES } from './chart-titles.js';
 import { renderCrossoverSection, sweepsOf } from './crossover-section.js';
 import { evaluateClaims } from './claims.js';
 import { renderClaimsSideBySide, type ClaimColumn } from './claims-side-by-side.js';
+import { renderDistributedSection } from './distributed.js';
 import { renderPrintedStrategies } from './printed.js';
 import { formatCount } from '../format.js';
 import { mergeRuns, type TaggedCell } from './merge.js';
@@ -166,6 +167,12 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
   ].join('\n\n');
 }
 
+/** The data-parallel section (src/report/distributed.ts), where the scenario ran at a world size above 1. */
+function distributedSection(cells: readonly TaggedCell[]): string[] {
+  const section = renderDistributedSection(cells);
+  return section ? [section] : [];
+}
+
 /** "PyTorch 1.13.0" or "tfjs 4.22.0 (wasm)": who ran a cell, for the printed strategies' section. */
 function placeOf(cell: TaggedCell, runs: readonly RunResults[], label: string): string {
   const versions = runs[cell.run]?.versions;
@@ -185,7 +192,8 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
     return {
       cells: group,
       heading: `${backend} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`,
-      label: backend,
+      // A data-parallel group (issue 18) is labelled by its world size beside the same backend's world size 1.
+      label: (group[0]!.worldSize ?? 1) > 1 ? `${backend} · world size ${group[0]!.worldSize!}` : backend,
       calibration: runs[run]?.calibrations?.find((c) => c.scenario === scenario.name && c.backend === backend && c.device === device),
     };
   });
@@ -222,6 +230,7 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
     shapesLine(scenario),
     ...(groups.length ? [] : ['No cells ran for this scenario.']),
     ...together,
+    ...distributedSection(cells.filter((candidate) => candidate.scenario === scenario.name)),
     ...(printed ? [printed] : []),
     ...groups.map((group) => groupSection(scenario, group, alone)),
   ].join('\n\n');

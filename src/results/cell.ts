@@ -30,6 +30,37 @@ export interface CellIdentity {
   order: UpdateOrder;
 }
 
+/** A cell's identity and its data-parallel measurements. */
+export interface CellBase extends CellIdentity, DistributedFields {}
+
+/** How a network's update at world size N compares with world size 1's on the whole batch (gan_ddp's verdict). */
+export type DistributedVerdict = 'equal' | 'shard-only' | 'differs';
+
+/**
+ * Data parallelism (issue 18), measured by gan_ddp under torch.distributed. A world size 1 cell has worldSize 1 and
+ * the rest null (it issues no collective); fields absent in files written before them mean the same.
+ */
+export interface DistributedFields {
+  worldSize?: number;
+  /** All-reduces each rank issued in one steady-state step (a DDP communication hook, or around all_reduce). */
+  allreduceCalls?: number | null;
+  /** Bytes each rank put into those all-reduces (elements x element size; the ring's wire traffic is 2(N-1)/N x). */
+  allreduceBytes?: number | null;
+  /** Mean ms per step during which one of the rank's all-reduces was in flight, the slowest rank's. */
+  commMs?: number | null;
+  /** Per network, its update against world size 1's (Adam's check; SGD's where it says more). */
+  distributedVerdicts?: { G: DistributedVerdict; D: DistributedVerdict } | null;
+}
+
+/** A world size 1 cell's distributed fields. */
+export const NOT_DISTRIBUTED: Required<DistributedFields> = {
+  worldSize: 1,
+  allreduceCalls: null,
+  allreduceBytes: null,
+  commMs: null,
+  distributedVerdicts: null,
+};
+
 /** What the observed, profiled step counted. */
 export interface ObservedCounts {
   /** FLOPs of matmul/conv kernels that ran in one profiled step; null in files from steps that were not profiled. */
@@ -87,7 +118,7 @@ export interface DeviceMemoryFields {
 }
 
 /** A measured cell: its timing, its observed step's counts and its equivalence. */
-export interface CellOk extends CellIdentity, ObservedCounts, EquivalenceFields, DeviceMemoryFields {
+export interface CellOk extends CellBase, ObservedCounts, EquivalenceFields, DeviceMemoryFields {
   status: 'ok';
   /** A remark on a measured cell (its equivalence check failed, say), in the CSV's error column; null when none. */
   error: string | null;
@@ -97,7 +128,7 @@ export interface CellOk extends CellIdentity, ObservedCounts, EquivalenceFields,
 }
 
 /** What a cell that stopped keeps: the counts and equivalence measured before it stopped, its reason, no timing. */
-export interface StoppedCell extends CellIdentity, CountsIfObserved, EquivalenceFields, DeviceMemoryFields {
+export interface StoppedCell extends CellBase, CountsIfObserved, EquivalenceFields, DeviceMemoryFields {
   /** Why it stopped: the error it raised or failed with, or what became non-finite. */
   error: string;
   /** A cell that stopped has no timing: what was timed before it stopped is not a result. */

@@ -52,6 +52,12 @@ const cellSchema = z.looseObject({
   generatorBatchNormUpdates: nullableCount.default(null),
   discriminatorBatchNormUpdates: nullableCount.default(null),
   maxRunningStatsDiff: nullableCount.default(null),
+  // Data parallelism (issue 18): absent in files written before it, and in world size 1 cells (world size 1).
+  worldSize: z.number().int().positive().optional(),
+  allreduceCalls: nullableCount.optional(),
+  allreduceBytes: nullableCount.optional(),
+  commMs: nullableCount.optional(),
+  distributedVerdicts: z.object({ G: z.enum(['equal', 'shard-only', 'differs']), D: z.enum(['equal', 'shard-only', 'differs']) }).nullable().optional(),
 }).refine((cell) => cell.status !== 'diverged' || cell.diverged !== undefined, {
   message: "a diverged cell says where: diverged: { step, detail }",
   path: ['diverged'],

@@ -7,6 +7,7 @@ import { BACKEND_IDS } from './backend-ids.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from './metric-ids.js';
 import { CONV_LAYERS, convOutputSide } from './shapes.js';
+import { worldSizeProblem } from './world-size.js';
 
 const positiveInt = z.number().int().positive();
 const width = positiveInt.max(1 << 16);
@@ -243,6 +244,11 @@ const scenarioShape = z.strictObject({
   }),
   strategies: z.array(z.enum(STRATEGY_IDS)).min(1).default([...STRATEGY_IDS]),
   backend: z.enum(BACKEND_IDS).default('auto'),
+  /**
+   * Data-parallel ranks (issue 18; `--world-size` overrides it): above 1 the pytorch backend also runs every
+   * strategy under torch.distributed on this many ranks, each on its shard of `batchSize` (the global batch).
+   */
+  worldSize: positiveInt.max(1024).default(1),
   /** How `npm run quality` trains and evaluates this scenario; optional, and `npm run bench` ignores it. */
   quality: qualitySchema.optional(),
 });
@@ -263,6 +269,8 @@ export const scenarioSchema = scenarioShape
     if (new Set(scenario.strategies).size !== scenario.strategies.length) {
       ctx.addIssue({ code: 'custom', path: ['strategies'], message: 'lists a strategy twice' });
     }
+    const shards = worldSizeProblem(scenario.batchSize, scenario.worldSize);
+    if (shards) ctx.addIssue({ code: 'custom', path: ['worldSize'], message: shards });
     checkConvolutions(scenario, ctx);
     checkDataSource(scenario, ctx);
     checkQuality(scenario, ctx);

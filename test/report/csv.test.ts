@@ -8,14 +8,15 @@ const HEADER_LINE =
   'flops_predicted,kernels,g_forwards,d_forwards,g_backwards,d_backwards,backward_calls,wasted_grad_elems,' +
   'peak_bytes,retained_bytes,leaked_tensors,equivalent_to,max_param_diff,status,error,' +
   'time_ratio,order,equivalence,device_bytes,device_bytes_estimate,gpu_dispatches,sweep,d_to_g_macs,' +
-  'g_bn_updates,d_bn_updates,d_running_stats_diff,diverged_at_step';
+  'g_bn_updates,d_bn_updates,d_running_stats_diff,diverged_at_step,' +
+  'world_size,allreduce_calls,allreduce_bytes,comm_ms,vs_world_size_1';
 
 const fieldsOf = (line: string) => line.split(',');
 
 describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
-    expect(CSV_HEADERS).toHaveLength(38);
+    expect(CSV_HEADERS).toHaveLength(43);
   });
 
   it('writes one row per cell with its numbers under their headers', () => {
@@ -48,7 +49,7 @@ describe('renderCsv', () => {
     const row = csv.trimEnd().split('\n')[1]!;
     expect(row).toBe(
       'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
-        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,,',
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,,,1,,,,',
     );
   });
 
@@ -59,15 +60,15 @@ describe('renderCsv', () => {
     // D 528 MACs per sample over G's 640.
     expect(row).toMatchObject({ sweep: 'crossover', d_to_g_macs: '0.825' });
     const ownScenario = renderCsv([makeCell('g-first')], { scenarios: [makeScenario()] }).trimEnd().split('\n');
-    expect(fieldsOf(ownScenario[1]!).slice(-6, -4)).toEqual(['', '0.825']);
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-6, -4)).toEqual(['', '']);
+    expect(fieldsOf(ownScenario[1]!).slice(-11, -9)).toEqual(['', '0.825']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-11, -9)).toEqual(['', '']);
   });
 
   it("writes BatchNorm's running-statistics updates per network and D's running-statistics divergence last, empty where unknown", () => {
     const cell = { ...makeCell('g-first'), generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 3, maxRunningStatsDiff: 0.125 };
-    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-4, -1)).toEqual(['1', '3', '0.125']);
+    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-9, -6)).toEqual(['1', '3', '0.125']);
     // A file written before the fields existed has none of them.
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-4, -1)).toEqual(['', '', '']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-9, -6)).toEqual(['', '', '']);
   });
 
   it('writes a diverged cell with its status, its message and the step it diverged at, last, timing empty', () => {

@@ -1,0 +1,89 @@
+"""One rank of a data-parallel measurement: `python -m gan_ddp.rank` (with src/backends/pytorch on PYTHONPATH),
+started as torchrun starts a rank (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT in the environment).
+
+Reads its job, one JSON object, from stdin (or from the file named by its first argument); writes JSON lines to
+stdout, each with this rank's number; logs go to stderr:
+
+    {"rank": 0, "event": "ready", "backend": "gloo", "device": "cpu", "torch": "1.13.0", "world_size": 2}
+    {"rank": 0, "event": "progress", "strategy": "g-first", "phase": "timing"}
+    {"rank": 0, "event": "result", "strategy": "g-first", "result": {...}}       one per strategy
+    {"rank": 0, "event": "done"}
+    {"rank": 0, "event": "error", "error": {"type": "...", "message": "..."}, "traceback": "..."}   and exit 1
+
+The job:
+
+    {"scenario": {...resolved scenario, MLP...}, "strategies": ["g-first", ...],
+     "warmupSteps": 2, "steps": 5, "equivalenceSteps": 1, "timeoutS": 60, "threads": 1,
+     "device": "auto" | "cpu", "bucketCapMb": null,
+     "ddp": {"wrap": "separate" | "whole", "findUnusedParameters": false, "staticGraph": false},
+     "fault": {"rank": 1, "strategy": "g-first", "step": 0, "kind": "kill" | "hang"}}   tests only
+
+After each strategy the ranks exchange their outcomes (all_gather_object) so that every rank's result says
+whether all ranks agreed (`ranks_agree`); a strategy that raises on every rank does not end the job.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Any, Optional
+
+import torch
+import torch.distributed as dist
+
+from .env import DistEnv, destroy_process_group, init_process_group, rank_device
+from .measure import error_record, run_strategy
+from .strategies import STRATEGIES, DdpOptions
+
+
+def emit(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def read_job(argv: list[str]) -> dict[str, Any]:
+    text = open(argv[0]).read() if argv else sys.stdin.read()
+    job = json.loads(text)
+    if not isinstance(job, dict) or "scenario" not in job:
+        raise ValueError("the job must be a JSON object with a 'scenario'")
+    return job
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    rank: Optional[int] = None
+    try:
+        env = DistEnv.from_environ()
+        rank = env.rank
+        job = read_job(sys.argv[1:] if argv is None else argv)
+        torch.set_num_threads(int(job.get("threads", 1)))
+        device = rank_device(env, prefer_cuda=job.get("device", "auto") != "cpu")
+        backend = init_process_group(env, device, float(job.get("timeoutS", 60)))
+        emit({"rank": rank, "event": "ready", "backend": backend, "device": str(device), "torch": torch.__version__,
+              "world_size": env.world_size})
+        strategies = job.get("strategies") or list(STRATEGIES)
+        options = DdpOptions.from_json({"bucketCapMb": job.get("bucketCapMb"), **(job.get("ddp") or {})})
+        for strategy in strategies:
+            cell = run_strategy(strategy, job["scenario"], env.rank, env.world_size, device,
+                                warmup_steps=int(job.get("warmupSteps", 2)), steps=int(job.get("steps", 5)),
+                                equivalence_steps=int(job.get("equivalenceSteps", 1)),
+                                options=options, fault=job.get("fault"),
+                                progress=lambda p: emit({"rank": rank, "event": "progress", **p}))
+            outcomes: list[Any] = [None] * env.world_size
+            # Status and error type: PyTorch's messages may name the rank ("... did not receive grad for rank 0").
+            dist.all_gather_object(outcomes, [cell["status"], cell.get("error", {}).get("type")])
+            cell["ranks_agree"] = all(o == outcomes[0] for o in outcomes)
+            if cell["ranks_agree"]:
+                cell.pop("traceback", None)  # PyTorch's message is the outcome; the traceback only where ranks differ
+            emit({"rank": rank, "event": "result", "strategy": strategy, "result": cell})
+        dist.barrier()
+        destroy_process_group()
+        emit({"rank": rank, "event": "done"})
+        return 0
+    except Exception as error:
+        emit({"rank": rank, "event": "error", "error": error_record(error), "traceback": traceback.format_exc()})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+"""The GAN update strategies under data parallelism, as PyTorch code the way people write it there.
+
+Every DDP form wraps G and D each in its own DistributedDataParallel (mmgeneration's and StyleGAN2-ADA's way: one
+DDP around the whole GAN fails with either find_unused_parameters setting). `Gan.G` / `Gan.D` are what the step
+calls (the DDP wrappers, or the plain modules at world size 1 or for the flat form); `Gan.g_module` / `Gan.d_module`
+are the networks themselves (their parameters, `requires_grad_`). The same functions run unchanged on plain modules:
+that is the world-size-1 reference of the equivalence check.
+
+The post's strategies are worker.py's `STEPS`, line for line, with the DDP wrappers in place of the modules.
+zero_grad(set_to_none=True) everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Callable, ContextManager, Iterable, Optional, cast
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from .model import Batch
+
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class Gan:
+    G: nn.Module  # what the step calls: G's DDP wrapper, or G itself
+    D: nn.Module
+    g_module: nn.Module  # the networks: parameters, requires_grad_
+    d_module: nn.Module
+    optimizer_G: torch.optim.Optimizer
+    optimizer_D: torch.optim.Optimizer
+    loss: Loss
+    distributed: bool = False  # in a process group of more than one rank: the flat form all-reduces
+
+
+class WholeGan(nn.Module):
+    """G and D as one module, for one DDP around the whole GAN: `forward(x, "G")` is G(x), `forward(x, "D")` D(x)."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+
+    def forward(self, x: torch.Tensor, network: str) -> torch.Tensor:
+        module = self.generator if network == "G" else self.discriminator
+        out: torch.Tensor = module(x)
+        return out
+
+
+class Part(nn.Module):
+    """G or D as the step calls it when one DDP wraps the whole GAN: each call is a forward of the whole wrapper."""
+
+    def __init__(self, wrapper: nn.Module, network: str) -> None:
+        super().__init__()
+        self._wrapper = [wrapper]  # in a list: not a submodule (its parameters are the GAN's, not this view's)
+        self.network = network
+
+    @property
+    def wrapper(self) -> nn.Module:
+        return self._wrapper[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.wrapper(x, self.network)
+        return out
+
+
+def no_sync(module: nn.Module) -> ContextManager[None]:
+    """DDP's no_sync() (no gradient all-reduce for backward passes through forwards run inside it), or nothing for
+    a plain module, as StyleGAN2-ADA's misc.ddp_sync does."""
+    if isinstance(module, Part):
+        module = module.wrapper
+    if isinstance(module, DistributedDataParallel):
+        ddp: Any = module  # torch's stubs give DDP's attributes as Module.__getattr__'s Tensor | Module
+        return cast(ContextManager[None], ddp.no_sync())
+    return contextlib.nullcontext()
+
+
+def flat_all_reduce(parameters: Iterable[nn.Parameter], distributed: bool) -> None:
+    """StyleGAN3's per-phase gradient sync (training/training_loop.py): the phase's gradients concatenated into one
+    flat tensor, one all_reduce (sum) over the default group, divided by the world size, split back into `.grad`.
+    No all_reduce unless `distributed` (StyleGAN3's `if num_gpus > 1`)."""
+    params = [p for p in parameters if p.grad is not None]
+    if not params:
+        return
+    flat = torch.cat([p.grad.flatten() for p in params if p.grad is not None])
+    if distributed:
+        dist.all_reduce(flat)  # looked up on torch.distributed at call time: counting.CommCounter sees it
+        flat /= dist.get_world_size()
+    for p, g in zip(params, flat.split([p.numel() for p in params])):
+        p.grad = g.reshape(p.shape)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The post's strategies (worker.py's STEPS), G and D each in its own DDP wrapper
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def step_retain_graph(gan: Gan, batch: Batch) -> None:
+    """The post's strategy 1 in the form PyTorch runs (D's step after g_loss.backward()). Under DDP it runs without
+    an error and computes the wrong update: each DDP reducer all-reduces on the first backward pass that reaches its
+    module after a forward, and ignores later ones until the next forward. d_loss.backward() reaches D and G: both
+    are all-reduced (G's gradient is then thrown away); g_loss.backward() reaches G and D again, and G's gradient,
+    the one optimizer_G uses, stays each rank's own shard's: G's weights drift apart across ranks."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward(retain_graph=True)
+    d_params = list(gan.d_module.parameters())
+    d_grads = [p.grad for p in d_params]
+    for p in d_params:
+        p.grad = None
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    for p, g in zip(d_params, d_grads):
+        p.grad = g
+    optimizer_D.step()
+    optimizer_G.step()
+
+
+def step_retain_graph_printed(gan: Gan, batch: Batch) -> None:
+    """The post's strategy 1 exactly as printed: raises in g_loss.backward() (D was updated in place), as in one
+    process."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward(retain_graph=True)
+    optimizer_D.step()
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    optimizer_G.step()
+
+
+def step_detach_d_first(gan: Gan, batch: Batch) -> None:
+    """The post's strategy 2 as its prose says. Each backward follows its own forward: D is all-reduced twice (the
+    second, from g_loss, is thrown away at the next step's zero_grad), G once."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    optimizer_G.step()
+
+
+def step_detach_d_first_printed(gan: Gan, batch: Batch) -> None:
+    """The post's strategy 2 exactly as printed: g_loss from the detached pred_gen, whose graph d_loss.backward()
+    freed: raises "Trying to backward through the graph a second time", as in one process."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    optimizer_D.zero_grad(set_to_none=True)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    optimizer_G.step()
+
+
+def step_g_first(gan: Gan, batch: Batch) -> None:
+    """The post's strategy 3. g_loss.backward() reaches G and D: both all-reduced (D's thrown away); d_loss's
+    backward follows D's fresh forwards: D all-reduced again."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    optimizer_G.zero_grad(set_to_none=True)
+    gen_imgs = generator(z)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()
+    optimizer_G.step()
+    optimizer_D.zero_grad(set_to_none=True)
+    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+    d_loss = (real_loss + fake_loss) / 2
+    d_loss.backward()
+    optimizer_D.step()
+
+
+def step_single_forward(gan: Gan, batch: Batch) -> None:
+    """One forward, torch.autograd.grad for each network's parameters, as worker.py writes it. Under DDP it runs
+    without an error and all-reduces nothing: DDP's reducer hooks sit on the parameters' AccumulateGrad nodes, which
+    autograd.grad(outputs, inputs=params) does not run. Each rank steps on its own shard's gradient."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    g_loss = adversarial_loss(pred_gen, valid)
+    d_params, g_params = list(gan.d_module.parameters()), list(gan.g_module.parameters())
+    d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    for p, g in zip(d_params, d_grads):
+        p.grad = g
+    for p, g in zip(g_params, g_grads):
+        p.grad = g
+    optimizer_D.step()
+    optimizer_G.step()
+
+
+def step_single_forward_inputs(gan: Gan, batch: Batch) -> None:
+    """single-forward's working form under DDP: Tensor.backward(inputs=...) (PyTorch >= 1.8) instead of
+    autograd.grad. It accumulates into .grad through the AccumulateGrad nodes of `inputs` only, so each network's
+    reducer fires once, on the backward meant for it: D on d_loss's, G on g_loss's; no wasted gradient, no wasted
+    all-reduce."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    pred_gen = discriminator(gen_imgs)
+    pred_real = discriminator(real_imgs)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    g_loss = adversarial_loss(pred_gen, valid)
+    optimizer_D.zero_grad(set_to_none=True)
+    optimizer_G.zero_grad(set_to_none=True)
+    d_loss.backward(inputs=list(gan.d_module.parameters()), retain_graph=True)
+    g_loss.backward(inputs=list(gan.g_module.parameters()))
+    optimizer_D.step()
+    optimizer_G.step()
+
+
+def step_frozen_d(gan: Gan, batch: Batch) -> None:
+    """worker.py's frozen-d: D first, then G through D with D's requires_grad_(False), without no_sync. D's
+    reducer sees no gradient in G's backward and all-reduces nothing there."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gen_imgs = generator(z)
+    gan.d_module.requires_grad_(True)
+    optimizer_D.zero_grad(set_to_none=True)
+    pred_gen = discriminator(gen_imgs.detach())
+    pred_real = discriminator(real_imgs)
+    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    gan.d_module.requires_grad_(False)
+    optimizer_G.zero_grad(set_to_none=True)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()
+    optimizer_G.step()
+
+
+def step_stylegan2_ada(gan: Gan, batch: Batch) -> None:
+    """StyleGAN2-ADA's phases (training/training_loop.py, training/loss.py): G phase then D phase; the network being
+    trained requires_grad_(True), the other requires_grad_(False) and runs under no_sync() (misc.ddp_sync). As
+    g-first's data flow: the D phase trains on the G phase's samples, detached (StyleGAN2-ADA draws new noise per
+    phase and runs G again, frozen, under no_sync), so that its update is g-first's and the two compare on the same
+    work. Both networks start each step frozen, as StyleGAN2-ADA leaves them after wrapping."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    # Gmain
+    gan.g_module.requires_grad_(True)
+    optimizer_G.zero_grad(set_to_none=True)
+    gen_imgs = generator(z)  # G synced: its reducer all-reduces on this phase's backward
+    with no_sync(discriminator):
+        pred_gen = discriminator(gen_imgs)
+    g_loss = adversarial_loss(pred_gen, valid)
+    g_loss.backward()
+    optimizer_G.step()
+    gan.g_module.requires_grad_(False)
+    # Dmain
+    gan.d_module.requires_grad_(True)
+    optimizer_D.zero_grad(set_to_none=True)
+    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+    d_loss = (real_loss + fake_loss) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    gan.d_module.requires_grad_(False)
+
+
+def step_stylegan3_flat(gan: Gan, batch: Batch) -> None:
+    """StyleGAN3's form (training/training_loop.py): no DDP wrapper at all; per phase, the trained network's
+    gradients in one flat tensor, one all_reduce, divided by the world size (flat_all_reduce). The phases and data
+    flow of stylegan2-ada (so g-first's update)."""
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
+    z, real_imgs, valid, fake = batch
+    gan.g_module.requires_grad_(True)
+    optimizer_G.zero_grad(set_to_none=True)
+    gen_imgs = generator(z)
+    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+    g_loss.backward()
+    flat_all_reduce(gan.g_module.parameters(), gan.distributed)
+    optimizer_G.step()
+    gan.g_module.requires_grad_(False)
+    gan.d_module.requires_grad_(True)
+    optimizer_D.zero_grad(set_to_none=True)
+    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+    d_loss = (real_loss + fake_loss) / 2
+    d_loss.backward()
+    flat_all_reduce(gan.d_module.parameters(), gan.distributed)
+    optimizer_D.step()
+    gan.d_module.requires_grad_(False)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    id: str
+    step: Callable[[Gan, Batch], None]
+    ddp: bool  # G and D each in a DistributedDataParallel wrapper (else plain modules, its own all_reduce)
+    frozen_between_steps: bool  # both networks requires_grad_(False) after wrapping (StyleGAN2-ADA, StyleGAN3)
+    summary: str
+
+
+STRATEGIES: dict[str, Strategy] = {s.id: s for s in [
+    Strategy("retain-graph", step_retain_graph, True, False, "the post's strategy 1, worker.py's form"),
+    Strategy("detach-d-first", step_detach_d_first, True, False, "the post's strategy 2 as its prose says"),
+    Strategy("g-first", step_g_first, True, False, "the post's strategy 3"),
+    Strategy("single-forward", step_single_forward, True, False, "one forward, torch.autograd.grad per network"),
+    Strategy("single-forward-inputs", step_single_forward_inputs, True, False,
+             "one forward, backward(inputs=...) per network: single-forward's working form under DDP"),
+    Strategy("frozen-d", step_frozen_d, True, False, "D first, then G with D requires_grad_(False)"),
+    Strategy("stylegan2-ada", step_stylegan2_ada, True, True,
+             "G then D phase, the other network frozen and under no_sync()"),
+    Strategy("stylegan3-flat", step_stylegan3_flat, False, True,
+             "no DDP; one flat all_reduce of the trained network's gradients per phase"),
+    Strategy("retain-graph-printed", step_retain_graph_printed, True, False, "the post's strategy 1 as printed"),
+    Strategy("detach-d-first-printed", step_detach_d_first_printed, True, False, "the post's strategy 2 as printed"),
+]}
+
+
+@dataclass(frozen=True)
+class DdpOptions:
+    """How the DDP forms are wrapped: `separate` (G and D each in its own DDP: the default, mmgeneration's and
+    StyleGAN2-ADA's way) or `whole` (one DDP around a module holding both, to show what happens then), with DDP's
+    find_unused_parameters and static_graph (both False by default, as DDP's)."""
+
+    wrap: str = "separate"
+    find_unused_parameters: bool = False
+    static_graph: bool = False
+    bucket_cap_mb: Optional[float] = None
+
+    @staticmethod
+    def from_json(options: Optional[dict[str, Any]]) -> "DdpOptions":
+        o = options or {}
+        wrap = o.get("wrap", "separate")
+        if wrap not in ("separate", "whole"):
+            raise ValueError(f"unknown DDP wrap '{wrap}' (known: separate, whole)")
+        return DdpOptions(wrap, bool(o.get("findUnusedParameters", False)), bool(o.get("staticGraph", False)),
+                          o.get("bucketCapMb"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"wrap": self.wrap, "findUnusedParameters": self.find_unused_parameters,
+                "staticGraph": self.static_graph, "bucketCapMb": self.bucket_cap_mb}
+
+
+def make_gan(generator: nn.Module, discriminator: nn.Module, strategy: Strategy, distributed: bool,
+             optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer], loss: Loss,
+             device_ids: Optional[list[int]] = None, options: DdpOptions = DdpOptions()) -> Gan:
+    """The GAN a strategy's step runs on: for a DDP form when `distributed`, G and D each in its own DDP wrapper
+    (or both in one, `options.wrap == "whole"`; device_ids for one GPU per rank; bucket_cap_mb DDP's default 25
+    unless given), else plain. Wrapping broadcasts rank 0's parameters to every rank (DDP's constructor); the
+    optimizers hold the networks' own parameters, as people construct them."""
+    G: nn.Module = generator
+    D: nn.Module = discriminator
+    if strategy.ddp and distributed:
+        kwargs: dict[str, Any] = {"find_unused_parameters": options.find_unused_parameters,
+                                  "static_graph": options.static_graph}
+        if options.bucket_cap_mb is not None:
+            kwargs["bucket_cap_mb"] = options.bucket_cap_mb
+        if options.wrap == "whole":
+            whole = DistributedDataParallel(WholeGan(generator, discriminator), device_ids=device_ids, **kwargs)
+            G, D = Part(whole, "G"), Part(whole, "D")
+        else:
+            G = DistributedDataParallel(generator, device_ids=device_ids, **kwargs)
+            D = DistributedDataParallel(discriminator, device_ids=device_ids, **kwargs)
+    if strategy.frozen_between_steps:
+        generator.requires_grad_(False)
+        discriminator.requires_grad_(False)
+    # Adam over all parameters, frozen ones included: a parameter without .grad is skipped by step().
+    return Gan(G, D, generator, discriminator, optimizer(generator.parameters()), optimizer(discriminator.parameters()),
+               loss, distributed)

@@ -1,0 +1,174 @@
+/**
+ * A scenario's cells at world size N > 1 (issue 18). The pytorch backend's come from gan_ddp (src/backends/pytorch/
+ * gan_ddp/): every strategy under torch.distributed, G and D each in its own DistributedDataParallel wrapper, each
+ * rank on its shard of the global batch; counted (all-reduce calls and bytes per steady step), timed (the slowest
+ * rank's step) and checked against world size 1 on the whole batch. A tfjs backend has no distributed engine: its
+ * cells say so, and nothing is faked.
+ *
+ * gan_ddp does not observe passes, FLOPs or memory: a measured cell takes those from the same strategy's world size 1
+ * cell of this run (the same step's code; FLOPs and bytes there are the whole batch's, not one rank's shard).
+ */
+import type { ConcreteBackendId } from '../backends/backend.js';
+import { findPython } from '../backends/pytorch/python.js';
+import { messageOf } from '../errors.js';
+import type { EquivalenceClass } from '../measure/equivalence.js';
+import { mean, summarize } from '../measure/statistics.js';
+import { erroredCell, NOT_DISTRIBUTED, type CellOk, type CellResult, type DistributedFields, type DistributedVerdict } from '../results/cell.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { StrategyId } from '../strategies/ids.js';
+import { launchRanks, type GanDdpCell, type LaunchOptions } from './distributed-launch.js';
+
+/** The one line a tfjs backend's cell says at world size N > 1. */
+export const NO_DISTRIBUTED_ENGINE = 'tfjs has no distributed engine: world size > 1 runs on the pytorch backend only';
+
+/** gan_ddp's strategies that the TS registry does not know (no tfjs form): measured by gan_ddp itself, listed here. */
+export const DISTRIBUTED_ONLY_STRATEGIES = ['single-forward-inputs', 'stylegan2-ada', 'stylegan3-flat'] as const;
+
+export interface DistributedRunOptions {
+  worldSize: number;
+  /** The same strategies' world size 1 cells on this backend, from this run (their counts travel to world size N). */
+  worldSize1: readonly CellResult[];
+  /** Limits for the whole launch and for silence from every rank, seconds. */
+  timeoutS?: number;
+  silenceS?: number;
+  /** Passed to the ranks as the job's `fault` (tests: a rank killed mid-step). */
+  fault?: Record<string, unknown>;
+  onPhase?: (phase: string) => void | Promise<void>;
+  onSpawn?: LaunchOptions['onSpawn'];
+}
+
+export interface DistributedOutcome {
+  cells: CellResult[];
+  versions: Record<string, string>;
+}
+
+/** One scenario's cells at world size N on `backend`; never throws: a failure is the cells' error. */
+export async function runDistributed(scenario: Scenario, backend: ConcreteBackendId, ids: readonly StrategyId[], options: DistributedRunOptions): Promise<DistributedOutcome> {
+  const { worldSize } = options;
+  const device = `world size ${worldSize}`;
+  const failed = (message: string): DistributedOutcome => ({
+    cells: ids.map((id) => withDistributed(erroredCell(scenario, backend, device, id, message), { worldSize })),
+    versions: {},
+  });
+  if (backend !== 'pytorch') return failed(NO_DISTRIBUTED_ENGINE);
+  if (scenario.generator.kind === 'conv') return failed("gan_ddp builds MLP scenarios only: a convolutional scenario's world size > 1 is not measured");
+  let python: string;
+  try {
+    python = (await findPython()).command;
+  } catch (error) {
+    return failed(messageOf(error));
+  }
+  const job = {
+    scenario,
+    strategies: ids,
+    warmupSteps: scenario.measure.warmupSteps,
+    steps: scenario.measure.minSamples,
+    // The issue's check: one step from identical weights (later steps compound a network's difference into the other's).
+    equivalenceSteps: 1,
+    timeoutS: 60,
+    threads: 1,
+    device: 'auto',
+    bucketCapMb: null,
+    ...(options.fault ? { fault: options.fault } : {}),
+  };
+  await options.onPhase?.(`world size ${worldSize}: gan_ddp on ${worldSize} ranks`);
+  const versions: Record<string, string> = {};
+  let outcome;
+  try {
+    outcome = await launchRanks({
+      python,
+      worldSize,
+      job,
+      timeoutS: options.timeoutS ?? 600,
+      silenceS: options.silenceS ?? 120,
+      onSpawn: options.onSpawn,
+      onEvent: (event) => {
+        if (event.event === 'ready' && typeof event.backend === 'string') versions['torch.distributed'] = event.backend;
+      },
+    });
+  } catch (error) {
+    return failed(messageOf(error));
+  }
+  const ran = `world size ${worldSize} (${versions['torch.distributed'] ?? 'torch.distributed'})`;
+  const cells = ids.map((id) => {
+    const rank0 = outcome.results[id]?.[0];
+    // What every rank finished is kept; the strategies after a failure carry the failure.
+    if (!rank0) return withDistributed(erroredCell(scenario, backend, ran, id, outcome.error ?? 'gan_ddp returned no cell for it'), { worldSize });
+    return cellOf(scenario, backend, ran, id, rank0, options.worldSize1.find((cell) => cell.strategy === id));
+  });
+  return { cells: withTimeRatios(cells, ids), versions };
+}
+
+function withDistributed<Cell extends CellResult>(cell: Cell, fields: DistributedFields): Cell {
+  return { ...cell, ...NOT_DISTRIBUTED, ...fields };
+}
+
+const VERDICT_RANK: Record<DistributedVerdict, number> = { equal: 0, 'shard-only': 1, differs: 2 };
+
+/** Per network, the worse of Adam's and SGD's verdicts (SGD sees the gradient's scale, Adam's first step does not). */
+export function networkVerdicts(equivalence: NonNullable<GanDdpCell['equivalence']>): { G: DistributedVerdict; D: DistributedVerdict } {
+  const worse = (network: 'G' | 'D') =>
+    [equivalence.optimizers.adam[network].verdict, equivalence.optimizers.sgd[network].verdict].sort((a, b) => VERDICT_RANK[b] - VERDICT_RANK[a])[0]!;
+  return { G: worse('G'), D: worse('D') };
+}
+
+/** How a cell's update differs from world size 1's, in a line ("G's update is its shard's alone: ..."), or null. */
+export function verdictNote(worldSize: number, equivalence: NonNullable<GanDdpCell['equivalence']>): string | null {
+  const verdicts = networkVerdicts(equivalence);
+  const parts = (['G', 'D'] as const)
+    .filter((network) => verdicts[network] !== 'equal')
+    .map((network) => {
+      const { adam, sgd } = equivalence.optimizers;
+      const diffs = `Adam ${adam[network].vsWorld1.toExponential(1)}, SGD ${sgd[network].vsWorld1.toExponential(1)} from world size 1`;
+      return verdicts[network] === 'shard-only'
+        ? `${network}'s update is its rank's shard's alone (its gradient was not all-reduced; ${diffs})`
+        : `${network}'s update differs from world size 1's and from its shard's (${diffs})`;
+    });
+  return parts.length === 0 ? null : `at world size ${worldSize}, ${parts.join('; ')}`;
+}
+
+function cellOf(scenario: Scenario, backend: ConcreteBackendId, device: string, id: StrategyId, rank0: GanDdpCell, worldSize1: CellResult | undefined): CellResult {
+  const worldSize = rank0.world_size;
+  const stopped = (message: string, status: 'raised' | 'errored') => ({ ...withDistributed(erroredCell(scenario, backend, device, id, message), { worldSize }), status });
+  if (rank0.status === 'raised' || !rank0.timing || !rank0.equivalence) {
+    const error = rank0.error ? `${rank0.error.type}: ${rank0.error.message}` : 'gan_ddp reported no timing or equivalence';
+    const disagree = rank0.ranks_agree === false ? ' (the ranks did not all have this outcome)' : '';
+    return stopped(error + disagree, rank0.status === 'raised' ? 'raised' : 'errored');
+  }
+  const { timing, equivalence } = rank0;
+  const distributed: Required<DistributedFields> = {
+    worldSize,
+    allreduceCalls: timing.steady.allreduce_calls,
+    allreduceBytes: timing.steady.allreduce_bytes,
+    commMs: timing.comm_ms.length > 0 ? mean(timing.comm_ms) : null,
+    distributedVerdicts: networkVerdicts(equivalence),
+  };
+  if (worldSize1?.status !== 'ok') {
+    const why = worldSize1 ? `its world size 1 cell is ${worldSize1.status}` : 'it has no world size 1 cell';
+    return { ...stopped(`measured at world size ${worldSize}, but ${why}, whose step counts this cell needs`, 'errored'), ...distributed };
+  }
+  const equivalenceClass: EquivalenceClass = !equivalence.equal ? 'different' : equivalence.maxParamDiff === 0 ? 'identical' : 'within-tolerance';
+  const cell: CellOk = {
+    ...worldSize1,
+    device,
+    error: verdictNote(worldSize, equivalence),
+    timing: { ...summarize(timing.step_ms), samplesMs: timing.step_ms },
+    timeRatio: null,
+    equivalentTo: id,
+    maxParamDiff: equivalence.maxParamDiff,
+    equivalence: equivalenceClass,
+    maxRunningStatsDiff: null,
+    deviceBytes: null,
+    deviceBytesIsEstimate: null,
+    ...distributed,
+  };
+  return cell;
+}
+
+/** Each measured cell's mean step time over the reference strategy's at the same world size. */
+function withTimeRatios(cells: CellResult[], ids: readonly StrategyId[]): CellResult[] {
+  const referenceId = ids.includes('retain-graph') ? 'retain-graph' : ids[0];
+  const reference = cells.find((cell) => cell.strategy === referenceId);
+  const referenceMs = reference?.status === 'ok' ? reference.timing.meanMs : null;
+  return cells.map((cell) => (cell.status === 'ok' && referenceMs ? { ...cell, timeRatio: cell.timing.meanMs / referenceMs } : cell));
+}

@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findPython } from '../../src/backends/pytorch/python.js';
+import { cli, startCli } from './run-cli.js';
+
+const python = await findPython().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+const hasTorch = typeof python !== 'string';
+
+/** Every process under `pid` (its children, theirs, ...), as [pid, command line]. */
+function descendants(pid: number): Array<[number, string]> {
+  const table = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .flatMap((line) => {
+      const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+      return match ? [{ pid: Number(match[1]), ppid: Number(match[2]), args: match[3]! }] : [];
+    });
+  const found: Array<[number, string]> = [];
+  const walk = (parent: number) => {
+    for (const row of table.filter((candidate) => candidate.ppid === parent)) {
+      found.push([row.pid, row.args]);
+      walk(row.pid);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('bench --world-size', () => {
+  it('refuses a world size the batch does not divide before anything is measured, naming the flag', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'world-size-')), 'run');
+    const odd = await cli('bench', ['scenarios/ci/small-d.ts', '--backend', 'pytorch', '--world-size', '3', '--out', out]);
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain('--world-size: 3 does not divide the batch size 16');
+    expect(existsSync(out)).toBe(false);
+    const word = await cli('bench', ['scenarios/ci/small-d.ts', '--world-size', 'two']);
+    expect(word.code).toBe(2);
+    expect(word.stderr).toContain("--world-size: expected a whole number from 1 to 1024, not 'two'");
+  }, 60_000);
+
+  it.skipIf(!hasTorch)('stops every rank when the run is interrupted while they run', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'world-size-')), 'run');
+    const child = startCli('bench', ['scenarios/ci/small-d.ts', '--backend', 'pytorch', '--world-size', '2', '--out', out]);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    // Wait for both ranks to be up under the launcher.
+    let ranks: Array<[number, string]> = [];
+    const deadline = Date.now() + 150_000;
+    while (Date.now() < deadline) {
+      ranks = descendants(child.pid!).filter(([, args]) => args.includes('gan_ddp.rank'));
+      if (ranks.length === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(ranks, stderr).toHaveLength(2);
+    child.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    for (const [pid] of ranks) expect(isRunning(pid), `rank ${pid}`).toBe(false);
+    // What was measured before (world size 1) was written when its backend ended.
+    expect(existsSync(join(out, 'results.json'))).toBe(true);
+  }, 200_000);
+});

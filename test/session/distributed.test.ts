@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/scenario/load.js';
+import { NO_DISTRIBUTED_ENGINE, networkVerdicts, runDistributed, verdictNote } from '../../src/session/distributed.js';
+import type { GanDdpCell } from '../../src/session/distributed-launch.js';
+import { worldSizeProblem } from '../../src/scenario/world-size.js';
+
+const tiny = parseScenario(
+  {
+    name: 'tiny',
+    description: 'G 2-3-4 against D 4-5-1 at batch 2.',
+    generator: { latentSize: 2, hidden: [3], outputSize: 4 },
+    discriminator: { hidden: [5] },
+    data: { shape: [4] },
+    batchSize: 2,
+  },
+  'tiny.ts',
+);
+
+type Equivalence = NonNullable<GanDdpCell['equivalence']>;
+const network = (verdict: 'equal' | 'shard-only' | 'differs', vsWorld1: number) => ({ verdict, vsWorld1, vsShardOnly: 0 });
+
+describe('runDistributed', () => {
+  it("gives a tfjs backend's cells one line saying it has no distributed engine, and measures nothing", async () => {
+    const { cells } = await runDistributed(tiny, 'cpu', ['retain-graph', 'g-first'], { worldSize: 2, worldSize1: [] });
+    expect(cells.map(({ strategy, status, error, worldSize, allreduceCalls, timing }) => ({ strategy, status, error, worldSize, allreduceCalls, timing }))).toEqual([
+      { strategy: 'retain-graph', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
+      { strategy: 'g-first', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
+    ]);
+  });
+});
+
+describe('networkVerdicts', () => {
+  it("takes each network's worse verdict of Adam's and SGD's", () => {
+    const equivalence: Equivalence = {
+      equal: false,
+      maxParamDiff: 4e-4,
+      optimizers: { adam: { G: network('equal', 0), D: network('equal', 0) }, sgd: { G: network('shard-only', 1e-6), D: network('equal', 0) } },
+    };
+    expect(networkVerdicts(equivalence)).toEqual({ G: 'shard-only', D: 'equal' });
+  });
+});
+
+describe('verdictNote', () => {
+  it("says which network's update was its shard's alone, with both optimizers' differences", () => {
+    const equivalence: Equivalence = {
+      equal: false,
+      maxParamDiff: 4e-4,
+      optimizers: { adam: { G: network('shard-only', 4e-4), D: network('equal', 0) }, sgd: { G: network('shard-only', 1e-6), D: network('equal', 0) } },
+    };
+    expect(verdictNote(2, equivalence)).toBe(
+      "at world size 2, G's update is its rank's shard's alone (its gradient was not all-reduced; Adam 4.0e-4, SGD 1.0e-6 from world size 1)",
+    );
+  });
+
+  it('says nothing where both updates equal world size 1', () => {
+    const equal = { adam: { G: network('equal', 0), D: network('equal', 0) }, sgd: { G: network('equal', 0), D: network('equal', 0) } };
+    expect(verdictNote(2, { equal: true, maxParamDiff: 0, optimizers: equal })).toBeNull();
+  });
+});
+
+describe('worldSizeProblem', () => {
+  it('names the world sizes that divide the batch', () => {
+    expect(worldSizeProblem(16, 2)).toBeNull();
+    expect(worldSizeProblem(16, 3)).toBe('3 does not divide the batch size 16 (the global batch, split into equal shards): 1, 2, 4, 8 or 16 do');
+  });
+
+  it('makes a scenario whose batch its worldSize does not divide a scenario error', () => {
+    expect(() => parseScenario({ ...tiny, name: 'odd', worldSize: 3 }, 'odd.ts')).toThrow(/3 does not divide the batch size 2.*worldSize/s);
+  });
+});
