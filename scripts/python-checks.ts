@@ -12,8 +12,8 @@ import { findPython } from '../src/backends/pytorch/python.js';
 
 const root = resolve(import.meta.dirname, '..');
 const CHECKS = {
-  pytest: ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test/python'],
-  mypy: ['-m', 'mypy', '--config-file', 'src/backends/pytorch/mypy.ini', 'src/backends/pytorch/gan_worker', 'test/python'],
+  pytest: ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test/python', 'src/backends/pytorch/gan_ddp/tests'],
+  mypy: ['-m', 'mypy', '--config-file', 'src/backends/pytorch/mypy.ini', 'src/backends/pytorch/gan_worker', 'src/backends/pytorch/gan_ddp', 'test/python'],
 } as const;
 type Check = keyof typeof CHECKS;
 

@@ -66,10 +66,10 @@ class CommCounter:
             self.records.append(record)
         return record
 
-    def hook_for(self, network: str) -> Callable[[Any, dist.GradBucket], torch.futures.Future[torch.Tensor]]:
+    def hook_for(self, network: str) -> Callable[[Any, dist.GradBucket], torch.futures.Future[torch.Tensor]]:  # type: ignore[name-defined]
         counter = self
 
-        def counting_allreduce_hook(state: Any, bucket: dist.GradBucket) -> torch.futures.Future[torch.Tensor]:
+        def counting_allreduce_hook(state: Any, bucket: dist.GradBucket) -> torch.futures.Future[torch.Tensor]:  # type: ignore[name-defined]
             buffer = bucket.buffer()
             record = counter._add(CommRecord("ddp-hook", network, buffer.numel(),
                                              buffer.numel() * buffer.element_size(), time.perf_counter()))
