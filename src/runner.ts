@@ -5,10 +5,8 @@
  * runs where is the session's business. A failing cell becomes a row with status 'errored' (or 'diverged', where
  * its values became non-finite) and the run goes on.
  */
-import { TOOL } from './tool.js';
 import { messageOf } from './errors.js';
 import type { BackendId, StartedBackend } from './backends/index.js';
-import { machineInfo } from './backends/host.js';
 import type { Calibration } from './measure/calibration.js';
 import type { Divergence } from './measure/divergence.js';
 import type { EquivalenceResult } from './measure/equivalence.js';
@@ -23,7 +21,7 @@ import type { StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
 import { referenceStrategy } from './strategies/reference.js';
 import { judgeStep } from './strategies/outcome.js';
-import { tf } from './tf.js';
+import { runProvenance } from './results/run.js';
 import { buildCell, erroredCell, scenarioLayers } from './results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary } from './types.js';
 
@@ -94,11 +92,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
   const overheads: number[] = [];
   const backendLabels: string[] = [];
   const results: RunResults = {
-    schemaVersion: 1,
-    tool: { ...TOOL },
-    createdAt: new Date().toISOString(),
-    versions: { tfjs: tf.version.tfjs, node: process.version },
-    machine: machineInfo(),
+    ...runProvenance(),
     settings: {
       backend: options.backend === undefined ? 'per scenario' : [options.backend].flat().join(','),
       strategies: allIds,

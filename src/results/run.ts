@@ -2,7 +2,9 @@
  * What a run writes to results.json: its settings, machine and scenarios, and one `CellResult` per
  * scenario × backend × strategy. CSV rows, reports, comparisons and merges all read these.
  */
-import type { MachineInfo } from '../backends/host.js';
+import { machineInfo, type MachineInfo } from '../backends/host.js';
+import { tf } from '../tf.js';
+import { TOOL } from '../tool.js';
 import type { Calibration } from '../measure/calibration.js';
 import type { SweepTag } from '../scenario/sweep.js';
 import type { StrategyId } from '../strategies/ids.js';
@@ -51,4 +53,18 @@ export interface RunResults {
   cells: CellResult[];
   /** Each backend's product and elementwise throughput at each scenario's shapes (absent in files written before it). */
   calibrations?: Calibration[];
+}
+
+/**
+ * What every results file opens with, bench's and quality's alike: the layout version, the tool, when, the versions
+ * that ran and the machine.
+ */
+export function runProvenance(): Pick<RunResults, 'schemaVersion' | 'tool' | 'createdAt' | 'machine'> & { versions: { tfjs: string; node: string } } {
+  return {
+    schemaVersion: 1,
+    tool: { ...TOOL },
+    createdAt: new Date().toISOString(),
+    versions: { tfjs: tf.version.tfjs, node: process.version },
+    machine: machineInfo(),
+  };
 }

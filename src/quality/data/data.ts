@@ -8,31 +8,10 @@ import type { Scenario } from '../../scenario/schema.js';
 import { GRID, RING, sampleMixture } from './mixtures.js';
 import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
 import { createRandom, deriveSeed, permutation, type Random } from './random.js';
+import type { TrainingData } from '../../session/session.js';
 
-/** One training step's inputs: `z` is [batchSize, latentSize], `real` [batchSize, dataSize], row-major. */
-export interface BatchArrays {
-  z: Float32Array;
-  real: Float32Array;
-}
-
-/** Real samples that are rows of a fixed table (MNIST's training digits), read in a seeded order. */
-export interface RowTable {
-  /** The table, [rows, dataSize] row-major. */
-  values: Float32Array;
-  /** The rows step `step` reads, in batch order: `batch(step).real` is exactly these rows of `values`. */
-  rows(step: number): Uint32Array;
-}
-
-/** The training data of one seed. */
-export interface TrainingData {
-  /** The batch of step `step` (0-based). */
-  batch(step: number): BatchArrays;
-  /**
-   * Set where the real samples are rows of a fixed table (the mnist source): a backend in another process is sent
-   * the table once and each step's rows, not every batch's samples (src/session/pytorch-training.ts).
-   */
-  table?: RowTable;
-}
+// What a seed's data is, as every backend's session takes it (src/session/session.ts).
+export type { BatchArrays, RowTable, TrainingData } from '../../session/session.js';
 
 /** Seed index i's initial weights: G from `seed + 2i`, D from `seed + 2i + 1` (src/models/gan.ts). */
 export function weightSeed(scenario: Scenario, seedIndex: number): number {

@@ -11,14 +11,12 @@
  * Failures are data: a training that fails keeps its checkpoints and its error, and the run goes on; a training
  * whose values become non-finite stops there and is 'diverged' with its step, its later metrics absent.
  */
-import { TOOL } from '../../tool.js';
 import { messageOf } from '../../errors.js';
 import type { BackendId, StartedBackend } from '../../backends/index.js';
-import { machineInfo } from '../../backends/host.js';
 import type { LoadedScenario } from '../../runner.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
-import { tf } from '../../tf.js';
+import { runProvenance } from '../../results/run.js';
 import { MNIST_CLASSIFIER, type ClassifierConfig } from '../classifier/classifier.js';
 import { loadOrTrainClassifier } from '../classifier/classifier-cache.js';
 import { createTrainingData, evaluationNoise, scenarioForSeed } from '../data/data.js';
@@ -152,11 +150,7 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   checkQualityInput(options);
   const { scenarios, onEvent, now = () => performance.now() } = options;
   const results: QualityResults = {
-    schemaVersion: 1,
-    tool: { ...TOOL },
-    createdAt: new Date().toISOString(),
-    versions: { tfjs: tf.version.tfjs, node: process.version },
-    machine: machineInfo(),
+    ...runProvenance(),
     settings: {
       backend: options.backend === undefined ? 'per scenario' : [options.backend].flat().join(','),
       strategies: options.strategies ? [...options.strategies] : 'per scenario',
