@@ -90,7 +90,9 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
     expect(retainGraph).toMatchObject({ status: 'ok', allreduceCalls: 2, allreduceBytes: 120 });
     for (const cell of [gFirst!, frozenD!]) {
       expect(cell.status).toBe('errored');
-      expect(cell.error).toMatch(/^rank 1 was killed by SIGKILL during strategy 'g-first'; the other ranks were stopped/);
+      // Rank 0's own failure (gloo's "Connection reset by peer") may reach the launcher before rank 1's exit does:
+      // the killed rank is blamed either way, the peer's error named as its consequence.
+      expect(cell.error).toMatch(/^rank 1 was killed by SIGKILL during strategy 'g-first'(; then rank 0 failed: [^;]+)?; the other ranks were stopped/);
     }
     // The world size 1 cells are untouched, and the launcher (which waits for every rank) is gone.
     expect(atWorldSize(results.cells, 1).every((cell) => cell.status === 'ok')).toBe(true);
