@@ -3,6 +3,7 @@
  * own wording (checked against PyTorch 1.13), so that the harness fails where PyTorch fails and says why in the
  * same words.
  */
+import { messageOf } from '../errors.js';
 
 export type AutogradErrorKind = 'graph-freed' | 'modified-in-place' | 'non-scalar-loss' | 'no-grad-fn' | 'unused-input';
 
@@ -70,6 +71,6 @@ const OPENINGS: ReadonlyArray<[AutogradErrorKind, string]> = [
 /** Which autograd error `error` is (ours, or PyTorch's message text), or null for any other error. */
 export function autogradErrorKind(error: unknown): AutogradErrorKind | null {
   if (error instanceof AutogradError) return error.kind;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return OPENINGS.find(([, opening]) => message.includes(opening))?.[0] ?? null;
 }

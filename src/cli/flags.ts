@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { exitCodeLines, UsageError } from './exit.js';
+import { messageOf } from '../errors.js';
 
 export interface FlagSpec {
   /** What the flag does, for --help; a line break continues the description on the next line. */
@@ -67,7 +68,7 @@ export function parseFlags<Table extends FlagTable>(
     return { values: values as FlagValues<Table>, positionals };
   } catch (error) {
     // parseArgs's messages name the flag but end in advice for script authors ("To specify a positional ...").
-    const message = (error instanceof Error ? error.message : String(error)).split('. To specify')[0]!;
+    const message = messageOf(error).split('. To specify')[0]!;
     throw new UsageError(`${message} (see --help)`, { cause: error });
   }
 }

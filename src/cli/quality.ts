@@ -93,7 +93,7 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(messageOf(error));
   }
   const { values, positionals } = parsed;
   let backends: BackendId[] | undefined;
@@ -110,7 +110,7 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
     try {
       return parse(value);
     } catch (error) {
-      throw new UsageError(`--${flag}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UsageError(`--${flag}: ${messageOf(error)}`);
     }
   };
   return {
@@ -188,7 +188,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
     checkQualityInput({ scenarios });
     watch.checkBeforeRun();
   } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`error: ${messageOf(error)}`);
     return 2;
   }
   const names = scenarios.map(({ scenario }) => scenario.name);

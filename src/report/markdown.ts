@@ -18,6 +18,7 @@ import { renderPrintedStrategies } from './printed.js';
 import { formatCount } from '../format.js';
 import { mergeRuns, type TaggedCell } from './merge.js';
 import { CLAIM_COLUMNS, formatDiff, measurementColumns, renderTable, RUN_COLUMNS } from './tables.js';
+import { messageOf } from '../errors.js';
 
 export interface ReportOptions {
   /** Chart name (see `chartSpecs`) → file name relative to the report, embedded as an image. */
@@ -148,7 +149,7 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
   try {
     claims = renderTable(alone ? CLAIM_COLUMNS : EVIDENCE_COLUMNS, evaluateClaims(scenario, sorted));
   } catch (error) {
-    claims = `Not evaluated: ${error instanceof Error ? error.message : String(error)}.`;
+    claims = `Not evaluated: ${messageOf(error)}.`;
   }
   const { backend, device } = sorted[0]!;
   return [

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { scenarioSchema, type Scenario } from './schema.js';
 import { expandSweep, isSweep, SweepError, type SweepTag } from './sweep.js';
+import { messageOf } from '../errors.js';
 
 /** A scenario file that cannot be used. The message names the file and, for invalid fields, each field's path. */
 export class ScenarioError extends Error {
@@ -42,7 +43,7 @@ async function importDefault(file: string): Promise<unknown> {
   try {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     throw new ScenarioError(file, `could not be imported (does it compile?): ${reason}`, { cause: error });
   }
   // Timers of 0 or 1 ms fire in the order they were set, and a promise nobody awaited is reported before the next

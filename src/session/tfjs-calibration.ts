@@ -11,6 +11,7 @@ import { networkShapes } from '../models/network-shapes.js';
 import type { Scenario } from '../scenario/schema.js';
 import { tf, type Tensor } from '../tf.js';
 import { calibrationLayer, measureCalibration, type Calibration, type CalibrationLayer, type CalibrationWorkloads, type Workload } from '../measure/calibration.js';
+import { messageOf } from '../errors.js';
 
 /** Seeded random operands, made once per shape; each round multiplies fresh copies of them. */
 class Operands {
@@ -97,7 +98,7 @@ export async function calibrateBackend(
     const measured = await measureCalibration({ layer, workloads, clock, sync: () => provider.sync() });
     return { ...identity, ...measured, error: null };
   } catch (error) {
-    return { ...identity, layer, products: [], elementwise: null, rounds: 0, elapsedMs: 0, error: error instanceof Error ? error.message : String(error) };
+    return { ...identity, layer, products: [], elementwise: null, rounds: 0, elapsedMs: 0, error: messageOf(error) };
   } finally {
     workloads?.dispose();
   }

@@ -5,6 +5,7 @@
  */
 import { autogradErrorKind } from '../autograd/errors.js';
 import type { Strategy } from './strategy.js';
+import { messageOf } from '../errors.js';
 
 export type StepOutcome =
   | { status: 'ok'; error: null }
@@ -14,7 +15,7 @@ export type StepOutcome =
 
 /** Judges a step that threw `error`, or, with `error` undefined, a step that ran to the end. */
 export function judgeStep(strategy: Strategy, error?: unknown): StepOutcome {
-  const message = error === undefined ? null : error instanceof Error ? error.message : String(error);
+  const message = error === undefined ? null : messageOf(error);
   const expected = strategy.raises;
   if (!expected) return message === null ? { status: 'ok', error: null } : { status: 'errored', error: message };
   if (message === null) {

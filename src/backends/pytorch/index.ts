@@ -10,6 +10,7 @@ import { BackendUnavailableError, type BackendProvider, type DeviceInfo } from '
 import { PytorchWorker, WorkerGoneError, type WorkerOptions } from './client.js';
 import { PROTOCOL_VERSION, type HelloResult } from './protocol.js';
 import { findPython, type FoundPython } from './python.js';
+import { messageOf } from '../../errors.js';
 
 export { PytorchWorker, WorkerGoneError, WorkerRequestError } from './client.js';
 export { PYTORCH_STRATEGY_IDS, type PytorchStrategyId } from './protocol.js';
@@ -76,7 +77,7 @@ export async function startPytorchWorker(options: StartPytorchOptions = {}): Pro
       ...(options.onLog ? { onLog: options.onLog } : {}),
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     throw new BackendUnavailableError('pytorch', `${python.command} (torch ${python.torch}): ${message}`, { cause: error });
   }
   try {
