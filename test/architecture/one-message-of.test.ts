@@ -1,17 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './source-files.js';
 
 /** An inline copy of messageOf: a thrown value turned into text by hand. */
 const INLINE_MESSAGE_OF = /instanceof Error \? \w+\.message : String\(/;
-
-async function sourceFiles(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((entry) => (entry.isDirectory() ? sourceFiles(join(folder, entry.name)) : Promise.resolve(entry.name.endsWith('.ts') ? [join(folder, entry.name)] : []))),
-  );
-  return nested.flat();
-}
 
 describe('one messageOf', () => {
   it('turns a thrown value into text in src/errors.ts only', async () => {

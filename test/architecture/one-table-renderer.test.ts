@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './source-files.js';
 
 /** A markdown table row written by hand: a string literal or template that starts with "| ". */
 const HAND_BUILT_ROW = /[`'"]\| /;
@@ -9,14 +10,6 @@ const HAND_BUILT_ROW = /[`'"]\| /;
 const ALLOWED = new Set([
   'report/tables.ts',
 ]);
-
-async function sourceFiles(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((entry) => (entry.isDirectory() ? sourceFiles(join(folder, entry.name)) : Promise.resolve(entry.name.endsWith('.ts') ? [join(folder, entry.name)] : []))),
-  );
-  return nested.flat();
-}
 
 /** The files (relative to `root`) with a hand-built table row, each with its first such line. */
 async function handBuiltTables(root: string): Promise<string[]> {
