@@ -17,7 +17,7 @@ import type { Scenario } from './scenario/schema.js';
 import type { SweepTag } from './scenario/sweep.js';
 import { runDistributed, type DistributedRunOptions } from './session/distributed.js';
 import { createSharedChecks, startSession, timeStrategies, type BackendSession, type SharedChecks } from './session/index.js';
-import type { StrategyId } from './strategies/ids.js';
+import { DISTRIBUTED_ONLY_STRATEGY_IDS, type DistributedOnlyStrategyId, type StrategyId } from './strategies/ids.js';
 import { strategies } from './strategies/index.js';
 import { referenceStrategy } from './strategies/reference.js';
 import { judgeStep } from './strategies/outcome.js';
@@ -41,6 +41,11 @@ export interface RunOptions {
   backend?: BackendId | readonly BackendId[];
   /** Overrides every scenario's `strategies`. */
   strategies?: readonly StrategyId[];
+  /**
+   * gan_ddp's distributed-only forms measured after the registry's at a world size above 1 (never at world size 1).
+   * Absent: all of them where `strategies` is absent too, none where `strategies` picks the registry's.
+   */
+  distributedOnly?: readonly DistributedOnlyStrategyId[];
   /** Runs only this share of the scenarios (1-based index), recorded in the results. */
   shard?: { index: number; count: number } | null;
   /** Overrides every scenario's `worldSize`: above 1, each backend's cells at world size 1 are followed by its cells at this one. */
@@ -138,7 +143,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
       if (worldSize > 1) {
         const concrete = outcome.cells[0]?.backend ?? (backend === 'auto' ? 'cpu' : backend);
         const onPhase = (phase: string) => onEvent?.({ type: 'phase', scenario, phase });
-        const distributed = await runDistributed(scenario, concrete, ids, { ...options.distributed, worldSize, worldSize1: outcome.cells, onPhase });
+        const distributedOnly = options.distributedOnly ?? (options.strategies ? [] : DISTRIBUTED_ONLY_STRATEGY_IDS);
+        const distributed = await runDistributed(scenario, concrete, ids, { ...options.distributed, worldSize, distributedOnly, worldSize1: outcome.cells, onPhase });
         Object.assign(results.versions, distributed.versions);
         results.cells.push(...distributed.cells);
         scenarioCells.push(...distributed.cells);

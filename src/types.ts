@@ -7,6 +7,7 @@ export type { EquivalenceClass } from './measure/equivalence.js';
 export type { TimingStats } from './measure/statistics.js';
 export type { SweepTag } from './scenario/sweep.js';
 export type {
+  CellDistributedOnly,
   CellDiverged,
   CellErrored,
   CellIdentity,

@@ -2,7 +2,7 @@
  * The post's claims as pure verdicts over one scenario's cells on one backend and device. Count and FLOP
  * claims are deterministic; time claims need a difference beyond the margins of error (see `compareTimes`).
  */
-import type { StrategyId } from '../strategies/ids.js';
+import { isDistributedOnly, type StrategyId } from '../strategies/ids.js';
 import type { CellResult } from '../results/cell.js';
 import type { ScenarioSummary } from '../results/run.js';
 import { CLAIMS, type ClaimResult, type Found } from './claim-rules.js';
@@ -46,7 +46,9 @@ export function evaluateClaims(scenario: ScenarioSummary, cells: readonly CellRe
     );
   }
   const found: Found = new Map();
+  // gan_ddp's distributed-only forms have no world size 1 cell and no counts: no claim is judged on them.
   for (const cell of own.filter((candidate) => candidate.status === 'ok')) {
+    if (isDistributedOnly(cell.strategy)) continue;
     if (found.has(cell.strategy)) throw new Error(`evaluateClaims got '${cell.strategy}' twice for '${scenario.name}'`);
     found.set(cell.strategy, cell);
   }

@@ -4,7 +4,7 @@
  * the FLOP counts predict it, and the post's rule of thumb ("if D is more complex than G take one; if simpler,
  * three") judged over the whole sweep rather than at one point.
  */
-import type { StrategyId } from '../strategies/ids.js';
+import { isDistributedOnly, type StrategyId } from '../strategies/ids.js';
 import type { CellResult } from '../results/cell.js';
 import type { ScenarioSummary } from '../results/run.js';
 import type { Verdict } from './claims.js';
@@ -169,6 +169,7 @@ export function crossoverPoints(variants: readonly ScenarioSummary[], cells: rea
       const times: CrossoverPoint['times'] = {};
       const flops: CrossoverPoint['flops'] = {};
       for (const cell of own) {
+        if (isDistributedOnly(cell.strategy)) continue;
         if (cell.timing) times[cell.strategy] = { meanMs: cell.timing.meanMs, rmePct: cell.timing.rmePct };
         const count = cell.flops ?? cell.flopsPredicted;
         if (count != null) flops[cell.strategy] = count;

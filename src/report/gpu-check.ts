@@ -5,6 +5,7 @@
  * peak the pytorch backend measured on the device. scripts/gpu-check.ts writes it after every backend of every
  * scenario, so a check cut short still has its table.
  */
+import { isDistributedOnly } from '../strategies/ids.js';
 import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../strategies/index.js';
 import type { CellResult } from '../results/cell.js';
 import type { RunResults } from '../results/run.js';
@@ -89,7 +90,9 @@ function equivalenceLines(side: string, cells: readonly CellResult[]): string[] 
   const lines: string[] = [];
   const scenarios = [...new Set(cells.map((cell) => cell.scenario))];
   for (const scenario of scenarios) {
-    const checked = cells.filter((cell) => cell.scenario === scenario && cell.equivalence !== null && cell.equivalentTo !== null);
+    const checked = cells.flatMap((cell) =>
+      cell.scenario === scenario && cell.equivalence !== null && cell.equivalentTo !== null && !isDistributedOnly(cell.strategy) ? [{ ...cell, strategy: cell.strategy }] : [],
+    );
     if (checked.length === 0) continue;
     const parts = checked.map((cell) => {
       const reference = cell.equivalentTo as StrategyId;

@@ -4,7 +4,7 @@
  * TensorFlow.js and PyTorch disagree, and their cost structures side by side; what the post's printed code raised
  * on each backend; then per backend · device (· run) the measurements, calibration, claims and update equivalence.
  */
-import { STRATEGY_IDS } from '../strategies/ids.js';
+import { isDistributedOnly, STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
 import type { RunResults, ScenarioSummary } from '../results/run.js';
 import type { Calibration } from '../measure/calibration.js';
@@ -141,7 +141,9 @@ const EVIDENCE_COLUMNS = CLAIM_COLUMNS.filter((column) => column.header !== 'Rul
  * beside other backends the rules are in the side-by-side table) and the update equivalence.
  */
 function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): string {
-  const sorted = [...group.cells].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
+  // gan_ddp's distributed-only forms (no world size 1 cell, no counts) are in the world size section only.
+  const sorted = group.cells.filter((cell) => !isDistributedOnly(cell.strategy)).sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy));
+  if (sorted.length === 0) return `### ${group.heading}\n\nOnly gan_ddp's distributed-only strategies: see the world size section.`;
   const measured = sorted.filter((cell) => cell.status !== 'raised');
   const errored = sorted.filter((cell) => cell.status === 'errored');
   const diverged = sorted.flatMap((cell) => (cell.status === 'diverged' ? [cell] : []));

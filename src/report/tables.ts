@@ -2,7 +2,7 @@
  * Markdown tables as data: the column arrays of the measurement, claim and run tables, and the one function
  * that renders any of them. Cells are escaped so an error message with a pipe cannot break a table.
  */
-import type { StrategyId } from '../strategies/ids.js';
+import type { CellStrategyId } from '../strategies/ids.js';
 import type { CellResult } from '../results/cell.js';
 import type { RunResults } from '../results/run.js';
 import type { ClaimResult } from './claims.js';
@@ -64,7 +64,7 @@ export function renderRows(
 }
 
 /** The post's numbering of the strategies (or where one comes from), for the table's first column. */
-const POST_NAMES: Record<StrategyId, string> = {
+const POST_NAMES: Record<CellStrategyId, string> = {
   'retain-graph': "post's 1",
   'detach-d-first': "post's 2",
   'g-first': "post's 3",
@@ -72,6 +72,9 @@ const POST_NAMES: Record<StrategyId, string> = {
   'frozen-d': 'pix2pix, not in the post',
   'retain-graph-printed': "post's 1 as printed",
   'detach-d-first-printed': "post's 2 as printed",
+  'single-forward-inputs': 'backward(inputs=...), world size > 1 only',
+  'stylegan2-ada': 'StyleGAN2-ADA, world size > 1 only',
+  'stylegan3-flat': 'StyleGAN3, world size > 1 only',
 };
 
 const pair = (generator: number | null, discriminator: number | null) =>

@@ -2,8 +2,9 @@
  * A cell's result and how it is put together from what the runner measured, whichever framework measured it: the
  * observed step's record, the timing statistics, the equivalence result. A result is a state (tinybench's
  * `TaskResultErrored { state: 'errored'; error }`): measured (`ok`), the printed strategy raised as it must
- * (`raised`), it failed (`errored`) or its numbers became non-finite (`diverged`). Only a measured cell has a
- * timing; the others keep what was measured before they stopped, and no state holds a NaN.
+ * (`raised`), it failed (`errored`) or its numbers became non-finite (`diverged`); a gan_ddp distributed-only form at
+ * world size N is measured too (`ok`, `CellDistributedOnly`) with its uncounted passes null. Only a measured cell has
+ * a timing; the others keep what was measured before they stopped, and no state holds a NaN.
  */
 import type { ConcreteBackendId } from '../scenario/backend-ids.js';
 import type { StepCounts } from '../measure/counts.js';
@@ -14,7 +15,7 @@ import type { TimingStats } from '../measure/statistics.js';
 import { networkShapes } from '../models/network-shapes.js';
 import type { LayerShape } from '../scenario/shapes.js';
 import type { Scenario } from '../scenario/schema.js';
-import type { StrategyId } from '../strategies/ids.js';
+import { isDistributedOnly, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import type { NetworkName, UpdateOrder } from '../strategies/strategy.js';
 
@@ -24,7 +25,7 @@ export interface CellIdentity {
   backend: ConcreteBackendId;
   /** What ran it, as the backend describes its device. */
   device: string;
-  strategy: StrategyId;
+  strategy: CellStrategyId;
   batchSize: number;
   /** The update order the strategy declares. */
   order: UpdateOrder;
@@ -99,8 +100,11 @@ export type CountsIfObserved = { [Field in keyof ObservedCounts]: ObservedCounts
 
 /** The update-equivalence check's result for the cell's strategy; null where it was not compared. Never NaN. */
 export interface EquivalenceFields {
-  /** The strategy its parameters were compared with (identical weights, data and noise). */
-  equivalentTo: StrategyId | null;
+  /**
+   * The strategy its parameters were compared with (identical weights, data and noise); at world size N, the same
+   * strategy in one process on the whole batch (a distributed-only form's own id).
+   */
+  equivalentTo: CellStrategyId | null;
   maxParamDiff: number | null;
   equivalence: EquivalenceClass | null;
   /**
@@ -120,6 +124,7 @@ export interface DeviceMemoryFields {
 /** A measured cell: its timing, its observed step's counts and its equivalence. */
 export interface CellOk extends CellBase, ObservedCounts, EquivalenceFields, DeviceMemoryFields {
   status: 'ok';
+  strategy: StrategyId;
   /** A remark on a measured cell (its equivalence check failed, say), in the CSV's error column; null when none. */
   error: string | null;
   timing: TimingStats;
@@ -163,8 +168,22 @@ export interface CellDiverged extends StoppedCell {
   diverged: Divergence;
 }
 
+/**
+ * A distributed-only strategy measured at world size N > 1 (gan_ddp's `single-forward-inputs`, `stylegan2-ada`,
+ * `stylegan3-flat`): timed, counted (all-reduces) and checked against world size 1 like any `ok` cell, but with no
+ * world size 1 cell of its own (no tfjs form) its passes, FLOPs and memory were never observed: they are null, not
+ * borrowed from another strategy.
+ */
+export interface CellDistributedOnly extends CellBase, CountsIfObserved, EquivalenceFields, DeviceMemoryFields {
+  status: 'ok';
+  strategy: DistributedOnlyStrategyId;
+  error: string | null;
+  timing: TimingStats;
+  timeRatio: number | null;
+}
+
 /** One scenario × backend × strategy's result, by its status. */
-export type CellResult = CellOk | CellRaised | CellErrored | CellDiverged;
+export type CellResult = CellOk | CellDistributedOnly | CellRaised | CellErrored | CellDiverged;
 
 export type CellStatus = CellResult['status'];
 
@@ -200,7 +219,7 @@ export function scenarioLayers(scenario: Pick<Scenario, 'generator' | 'discrimin
   return networkShapes(scenario);
 }
 
-const NOT_OBSERVED: CountsIfObserved = {
+export const NOT_OBSERVED: CountsIfObserved = {
   flops: null,
   flopsPredicted: null,
   kernels: null,
@@ -296,13 +315,24 @@ export function buildCell(measured: CellMeasurements): CellResult {
   };
 }
 
-function cellIdentity(
+/**
+ * gan_ddp's distributed-only forms' update orders: `single-forward-inputs` is single-forward's step, `stylegan2-ada`
+ * and `stylegan3-flat` g-first's data flow (gan_ddp/README.md); all three update G and D from one forward.
+ */
+const DISTRIBUTED_ONLY_ORDERS: Record<DistributedOnlyStrategyId, UpdateOrder> = {
+  'single-forward-inputs': 'simultaneous',
+  'stylegan2-ada': 'simultaneous',
+  'stylegan3-flat': 'simultaneous',
+};
+
+export function cellIdentity(
   scenario: Pick<Scenario, 'name' | 'batchSize'>,
   backend: CellResult['backend'],
   device: string,
-  strategy: StrategyId,
+  strategy: CellStrategyId,
 ): CellIdentity {
-  return { scenario: scenario.name, backend, device, strategy, batchSize: scenario.batchSize, order: strategies[strategy].order };
+  const order = isDistributedOnly(strategy) ? DISTRIBUTED_ONLY_ORDERS[strategy] : strategies[strategy].order;
+  return { scenario: scenario.name, backend, device, strategy, batchSize: scenario.batchSize, order };
 }
 
 /** A cell with nothing measured: the row of a cell that could not run (its backend did not start, say). */
@@ -310,7 +340,7 @@ export function erroredCell(
   scenario: Pick<Scenario, 'name' | 'batchSize'>,
   backend: CellResult['backend'],
   device: string,
-  strategy: StrategyId,
+  strategy: CellStrategyId,
   error: string,
 ): CellErrored {
   return {

@@ -4,6 +4,7 @@
  * Validation is loose on purpose: extra fields pass, and strategy or backend ids this version does not
  * know still compare (they show up as added or removed cells).
  */
+import { isDistributedOnly } from '../strategies/ids.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -85,6 +86,8 @@ const MEASURED_COUNTS = [
  */
 function notMeasured(cell: ParsedCell): string | null {
   if (!cell.timing) return 'recorded as ok without a timing';
+  // gan_ddp's distributed-only forms at world size N observe no passes, FLOPs or memory: null there by design.
+  if (isDistributedOnly(cell.strategy) && (cell.worldSize ?? 1) > 1) return null;
   const missing = MEASURED_COUNTS.filter((field) => cell[field] === null);
   if (missing.length) return `recorded as ok without its ${missing.join(', ')}`;
   if (cell['equivalence'] != null && cell['maxParamDiff'] === null) {

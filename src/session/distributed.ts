@@ -7,25 +7,43 @@
  *
  * gan_ddp does not observe passes, FLOPs or memory: a measured cell takes those from the same strategy's world size 1
  * cell of this run (the same step's code; FLOPs and bytes there are the whole batch's, not one rank's shard).
+ * gan_ddp's distributed-only forms (`single-forward-inputs`, `stylegan2-ada`, `stylegan3-flat`) have no world size 1
+ * cell: theirs are `CellDistributedOnly`, timed, counted and checked like the others, their passes, FLOPs and memory
+ * null (never borrowed from another strategy).
  */
 import type { ConcreteBackendId } from '../backends/backend.js';
 import { findPython } from '../backends/pytorch/python.js';
 import { messageOf } from '../errors.js';
 import type { EquivalenceClass } from '../measure/equivalence.js';
 import { mean, summarize } from '../measure/statistics.js';
-import { erroredCell, NOT_DISTRIBUTED, type CellOk, type CellResult, type DistributedFields, type DistributedVerdict } from '../results/cell.js';
+import {
+  cellIdentity,
+  erroredCell,
+  NOT_DISTRIBUTED,
+  NOT_OBSERVED,
+  type CellDistributedOnly,
+  type CellOk,
+  type CellResult,
+  type DistributedFields,
+  type DistributedVerdict,
+} from '../results/cell.js';
 import type { Scenario } from '../scenario/schema.js';
-import type { StrategyId } from '../strategies/ids.js';
+import { DISTRIBUTED_ONLY_STRATEGY_IDS, isDistributedOnly, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
 import { launchRanks, type GanDdpCell, type LaunchOptions } from './distributed-launch.js';
 
 /** The one line a tfjs backend's cell says at world size N > 1. */
 export const NO_DISTRIBUTED_ENGINE = 'tfjs has no distributed engine: world size > 1 runs on the pytorch backend only';
 
-/** gan_ddp's strategies that the TS registry does not know (no tfjs form): measured by gan_ddp itself, listed here. */
-export const DISTRIBUTED_ONLY_STRATEGIES = ['single-forward-inputs', 'stylegan2-ada', 'stylegan3-flat'] as const;
+/**
+ * gan_ddp's strategies that the TS registry does not know (no tfjs form): cells at world size N > 1 only, after the
+ * registry's (src/strategies/ids.ts defines them, for the cells' types).
+ */
+export const DISTRIBUTED_ONLY_STRATEGIES = DISTRIBUTED_ONLY_STRATEGY_IDS;
 
 export interface DistributedRunOptions {
   worldSize: number;
+  /** gan_ddp's distributed-only forms to measure after the registry's strategies (none when absent). */
+  distributedOnly?: readonly DistributedOnlyStrategyId[];
   /** The same strategies' world size 1 cells on this backend, from this run (their counts travel to world size N). */
   worldSize1: readonly CellResult[];
   /** Limits for the whole launch and for silence from every rank, seconds. */
@@ -43,8 +61,9 @@ export interface DistributedOutcome {
 }
 
 /** One scenario's cells at world size N on `backend`; never throws: a failure is the cells' error. */
-export async function runDistributed(scenario: Scenario, backend: ConcreteBackendId, ids: readonly StrategyId[], options: DistributedRunOptions): Promise<DistributedOutcome> {
+export async function runDistributed(scenario: Scenario, backend: ConcreteBackendId, registryIds: readonly StrategyId[], options: DistributedRunOptions): Promise<DistributedOutcome> {
   const { worldSize } = options;
+  const ids: CellStrategyId[] = [...registryIds, ...(options.distributedOnly ?? [])];
   const device = `world size ${worldSize}`;
   const failed = (message: string): DistributedOutcome => ({
     cells: ids.map((id) => withDistributed(erroredCell(scenario, backend, device, id, message), { worldSize })),
@@ -127,7 +146,7 @@ export function verdictNote(worldSize: number, equivalence: NonNullable<GanDdpCe
   return parts.length === 0 ? null : `at world size ${worldSize}, ${parts.join('; ')}`;
 }
 
-function cellOf(scenario: Scenario, backend: ConcreteBackendId, device: string, id: StrategyId, rank0: GanDdpCell, worldSize1: CellResult | undefined): CellResult {
+function cellOf(scenario: Scenario, backend: ConcreteBackendId, device: string, id: CellStrategyId, rank0: GanDdpCell, worldSize1: CellResult | undefined): CellResult {
   const worldSize = rank0.world_size;
   const stopped = (message: string, status: 'raised' | 'errored') => ({ ...withDistributed(erroredCell(scenario, backend, device, id, message), { worldSize }), status });
   if (rank0.status === 'raised' || !rank0.timing || !rank0.equivalence) {
@@ -143,14 +162,8 @@ function cellOf(scenario: Scenario, backend: ConcreteBackendId, device: string, 
     commMs: timing.comm_ms.length > 0 ? mean(timing.comm_ms) : null,
     distributedVerdicts: networkVerdicts(equivalence),
   };
-  if (worldSize1?.status !== 'ok') {
-    const why = worldSize1 ? `its world size 1 cell is ${worldSize1.status}` : 'it has no world size 1 cell';
-    return { ...stopped(`measured at world size ${worldSize}, but ${why}, whose step counts this cell needs`, 'errored'), ...distributed };
-  }
   const equivalenceClass: EquivalenceClass = !equivalence.equal ? 'different' : equivalence.maxParamDiff === 0 ? 'identical' : 'within-tolerance';
-  const cell: CellOk = {
-    ...worldSize1,
-    device,
+  const measured = {
     error: verdictNote(worldSize, equivalence),
     timing: { ...summarize(timing.step_ms), samplesMs: timing.step_ms },
     timeRatio: null,
@@ -160,13 +173,32 @@ function cellOf(scenario: Scenario, backend: ConcreteBackendId, device: string, 
     maxRunningStatsDiff: null,
     deviceBytes: null,
     deviceBytesIsEstimate: null,
-    ...distributed,
   };
+  if (isDistributedOnly(id)) {
+    // No world size 1 cell to take counts from: null, and the note says so.
+    const note = 'distributed-only (gan_ddp): passes, FLOPs and memory not observed';
+    const cell: CellDistributedOnly = {
+      ...cellIdentity(scenario, backend, device, id),
+      status: 'ok',
+      ...NOT_OBSERVED,
+      ...measured,
+      strategy: id,
+      error: measured.error ? `${measured.error}; ${note}` : note,
+      ...distributed,
+    };
+    return cell;
+  }
+  if (worldSize1?.status !== 'ok') {
+    const why = worldSize1 ? `its world size 1 cell is ${worldSize1.status}` : 'it has no world size 1 cell';
+    return { ...stopped(`measured at world size ${worldSize}, but ${why}, whose step counts this cell needs`, 'errored'), ...distributed };
+  }
+  // Found by `id`, a registry strategy here: an ok cell of it is a CellOk.
+  const cell: CellOk = { ...(worldSize1 as CellOk), device, ...measured, ...distributed };
   return cell;
 }
 
 /** Each measured cell's mean step time over the reference strategy's at the same world size. */
-function withTimeRatios(cells: CellResult[], ids: readonly StrategyId[]): CellResult[] {
+function withTimeRatios(cells: CellResult[], ids: readonly CellStrategyId[]): CellResult[] {
   const referenceId = ids.includes('retain-graph') ? 'retain-graph' : ids[0];
   const reference = cells.find((cell) => cell.strategy === referenceId);
   const referenceMs = reference?.status === 'ok' ? reference.timing.meanMs : null;

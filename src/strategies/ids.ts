@@ -10,3 +10,18 @@ export const AS_PRINTED_STRATEGY_IDS = ['retain-graph-printed', 'detach-d-first-
 /** Every strategy id, in the order reports list them. */
 export const STRATEGY_IDS = [...RUNNABLE_STRATEGY_IDS, ...AS_PRINTED_STRATEGY_IDS] as const;
 export type StrategyId = (typeof STRATEGY_IDS)[number];
+
+/**
+ * gan_ddp's strategies with no tfjs form (issue 18): measured under torch.distributed at world size N > 1 only, so
+ * they are cells of a world size N run and never of world size 1's (nothing counts their passes, FLOPs or memory).
+ */
+export const DISTRIBUTED_ONLY_STRATEGY_IDS = ['single-forward-inputs', 'stylegan2-ada', 'stylegan3-flat'] as const;
+export type DistributedOnlyStrategyId = (typeof DISTRIBUTED_ONLY_STRATEGY_IDS)[number];
+
+/** What a cell's strategy can be: a registry strategy, or (at world size N > 1 only) a distributed-only one. */
+export type CellStrategyId = StrategyId | DistributedOnlyStrategyId;
+
+/** Whether a cell's strategy is one of gan_ddp's distributed-only forms (no registry entry, no world size 1 cell). */
+export function isDistributedOnly(id: string): id is DistributedOnlyStrategyId {
+  return (DISTRIBUTED_ONLY_STRATEGY_IDS as readonly string[]).includes(id);
+}

@@ -1,7 +1,7 @@
 /** Small RunResults builders for comparison tests, with a seeded generator for noisy step times. */
 import { summarize } from '../../src/measure/statistics.js';
 import type { CellResult, MachineInfo, RunResults } from '../../src/types.js';
-import type { StrategyId } from '../../src/strategies/ids.js';
+import { isDistributedOnly, type StrategyId } from '../../src/strategies/ids.js';
 import { asCellState, type FlatCell } from '../helpers/cell-state.js';
 
 /** mulberry32: a tiny seeded uniform generator in [0, 1), so "random" samples are the same every run. */
@@ -105,7 +105,7 @@ export function makeRun(spec: RunSpec): RunResults {
     machine: { ...LAPTOP, ...spec.machine },
     settings: {
       backend: 'cpu',
-      strategies: [...new Set(cells.map((cell) => cell.strategy))],
+      strategies: [...new Set(cells.flatMap((cell) => (isDistributedOnly(cell.strategy) ? [] : [cell.strategy])))],
       referenceStrategy,
       shard: null,
     },

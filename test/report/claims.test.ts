@@ -6,7 +6,7 @@ import {
   type ClaimId,
   type ClaimResult,
 } from '../../src/report/claims.js';
-import { makeCell, makeCells, makeErroredCell, makeScenario, makeTiming } from './fixtures.js';
+import { makeCell, makeCells, makeDistributedOnlyCell, makeErroredCell, makeScenario, makeTiming } from './fixtures.js';
 
 const scenario = makeScenario();
 
@@ -187,5 +187,13 @@ describe('evaluateClaims', () => {
     expect(groups.map((group) => group.backend)).toEqual(['cpu', 'wasm']);
     expect(claim(groups[0]!.claims, 'three-best').verdict).toBe('holds');
     expect(claim(groups[1]!.claims, 'three-best').verdict).toBe('does not hold');
+  });
+});
+
+describe("evaluateClaims and gan_ddp's distributed-only strategies", () => {
+  it('judges no claim on them: the verdicts are those of the registry cells beside them', () => {
+    const atWorldSize2 = makeCells().map((cell) => ({ ...cell, backend: 'pytorch' as const, device: 'world size 2 (gloo)', worldSize: 2 }));
+    const withThem = [...atWorldSize2, makeDistributedOnlyCell('stylegan2-ada', { timing: makeTiming(0.01) }), makeDistributedOnlyCell('stylegan3-flat')];
+    expect(evaluateClaims(scenario, withThem)).toEqual(evaluateClaims(scenario, atWorldSize2));
   });
 });

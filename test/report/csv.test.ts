@@ -1,7 +1,8 @@
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CSV_HEADERS } from '../../src/report/columns.js';
 import { renderCsv } from '../../src/report/csv.js';
-import { makeCell, makeErroredCell, makeScenario } from './fixtures.js';
+import { makeCell, makeDistributedOnlyCell, makeErroredCell, makeScenario } from './fixtures.js';
 
 const HEADER_LINE =
   'scenario,backend,device,strategy,batch_size,samples,time_ms_mean,time_ms_p50,time_ms_p99,time_rme_pct,flops,' +
@@ -17,6 +18,23 @@ describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
     expect(CSV_HEADERS).toHaveLength(43);
+  });
+
+  it("writes a distributed-only cell's row with its all-reduces and verdict, its uncounted passes and FLOPs empty", () => {
+    // Its error column holds commas: read it back as CSV.
+    const [row] = parse(renderCsv([makeDistributedOnlyCell('stylegan3-flat')]), { columns: true }) as Record<string, string>[];
+    expect(row).toMatchObject({
+      strategy: 'stylegan3-flat',
+      status: 'ok',
+      flops: '',
+      flops_predicted: '',
+      d_forwards: '',
+      world_size: '2',
+      allreduce_calls: '2',
+      allreduce_bytes: '120',
+      vs_world_size_1: 'G equal; D equal',
+      error: 'distributed-only (gan_ddp): passes, FLOPs and memory not observed',
+    });
   });
 
   it('writes one row per cell with its numbers under their headers', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderDistributedSection, renderProjection } from '../../src/report/distributed.js';
-import { makeCell, makeErroredCell, makeTiming } from './fixtures.js';
+import { makeCell, makeDistributedOnlyCell, makeErroredCell, makeTiming } from './fixtures.js';
 
 // g-first at world size 1: 4 ms a step. At world size 2: 10 ms, 3 all-reduces of 1,000,000 bytes in all per step.
 const single = [makeCell('g-first', { timing: makeTiming(4) })];
@@ -27,6 +27,14 @@ describe('renderDistributedSection', () => {
     expect(section).toContain('### World size 2 beside world size 1 (cpu)');
     expect(section).toContain('| g-first | 4.00 | 10.00 | 3 | 1,000,000 | 6.00 | G and D: equal |');
     expect(section).toContain('comm(N) = calls × 2(N-1) × α + 2(N-1)/N × B / β');
+  });
+
+  it("writes a distributed-only strategy's row with no world size 1 time beside it, and projects nothing for it", () => {
+    const stylegan = makeDistributedOnlyCell('stylegan2-ada', { backend: 'cpu', timing: makeTiming(8) });
+    const section = renderDistributedSection([...single, ...distributed, stylegan])!;
+    expect(section).toContain('| stylegan2-ada | — | 8.00 | 2 | 120 | 3.00 | G and D: equal |');
+    // The projection needs a world size 1 step (its compute): g-first's rows only.
+    expect(renderProjection(single, [...distributed, stylegan])).not.toContain('stylegan2-ada');
   });
 
   it('is absent where every cell ran at world size 1', () => {

@@ -1,5 +1,5 @@
 /** Hand-made results for the report tests: a small scenario and four cells whose counts match the strategies. */
-import type { StrategyId } from '../../src/strategies/ids.js';
+import type { DistributedOnlyStrategyId, StrategyId } from '../../src/strategies/ids.js';
 import { erroredCell } from '../../src/results/cell.js';
 import type { CellResult, RunResults, ScenarioSummary, TimingStats } from '../../src/types.js';
 import { asCellState, type FlatCell } from '../helpers/cell-state.js';
@@ -136,6 +136,28 @@ export function makeErroredCell(strategy: StrategyId, error: string, overrides: 
   return asCellState({
     ...erroredCell({ name: 'tiny', batchSize: 4 }, 'cpu', 'cpu (JavaScript)', strategy, error),
     equivalentTo: 'single-forward',
+    ...overrides,
+  });
+}
+
+/**
+ * A gan_ddp distributed-only cell at world size 2 (no world size 1 cell): measured, 2 all-reduces of 120 bytes,
+ * equal to world size 1, its passes, FLOPs and memory null as the harness writes them.
+ */
+export function makeDistributedOnlyCell(strategy: DistributedOnlyStrategyId, overrides: FlatCell = {}): CellResult {
+  return asCellState({
+    ...erroredCell({ name: 'tiny', batchSize: 4 }, 'pytorch', 'world size 2 (gloo)', strategy, ''),
+    status: 'ok',
+    error: 'distributed-only (gan_ddp): passes, FLOPs and memory not observed',
+    timing: makeTiming(7),
+    equivalentTo: strategy,
+    equivalence: 'identical',
+    maxParamDiff: 0,
+    worldSize: 2,
+    allreduceCalls: 2,
+    allreduceBytes: 120,
+    commMs: 3,
+    distributedVerdicts: { G: 'equal', D: 'equal' },
     ...overrides,
   });
 }

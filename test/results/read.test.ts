@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asCellState } from '../helpers/cell-state.js';
-import { makeRun } from '../report/fixtures.js';
+import { makeDistributedOnlyCell, makeRun } from '../report/fixtures.js';
 import { readRunResults } from '../../src/results/read.js';
 
 describe('readRunResults', () => {
@@ -105,5 +105,15 @@ describe('readRunResults', () => {
       error: 'recorded as ok with a parameter difference that was not finite (written as null) (a results file from an older version)',
       timing: null,
     });
+  });
+
+  it("reads a distributed-only cell at world size 2 as measured without counts, and one at world size 1 as errored", async () => {
+    const file = join(folder, 'results.json');
+    const atTwo = makeDistributedOnlyCell('stylegan2-ada');
+    const atOne = { ...atTwo, worldSize: 1 };
+    await writeFile(file, JSON.stringify({ ...makeRun(), cells: [atTwo, atOne] }));
+    const [two, one] = (await readRunResults(file)).cells;
+    expect(two).toEqual(atTwo);
+    expect(one).toMatchObject({ status: 'errored', error: expect.stringMatching(/^recorded as ok without its flopsPredicted, /) });
   });
 });

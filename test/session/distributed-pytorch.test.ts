@@ -5,7 +5,9 @@ import { CSV_COLUMNS } from '../../src/report/columns.js';
 import type { CellResult } from '../../src/results/cell.js';
 import { runBenchmark } from '../../src/runner.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { STRATEGY_IDS, type StrategyId } from '../../src/strategies/index.js';
+import { renderDistributedSection } from '../../src/report/distributed.js';
+import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId } from '../../src/strategies/ids.js';
+import { STRATEGY_IDS } from '../../src/strategies/index.js';
 
 // World size 2 on gloo, through the harness (runBenchmark -> gan_ddp's launcher -> two ranks). Skipped, saying
 // why, where no Python with PyTorch is found.
@@ -31,13 +33,22 @@ const tiny = parseScenario({
 // backward, then G's (G's reduction spent on d_loss's gradient): G 1 + D 1 = 120 B. detach-d-first and g-first
 // backward through D twice (d_loss, then g_loss through D): G 1 + D 2 = 68 + 104 = 172 B. frozen-d keeps D out of
 // G's backward: 120 B. single-forward's torch.autograd.grad runs no AccumulateGrad node, so no hook: 0.
-const EXPECTED: Partial<Record<StrategyId, { calls: number; bytes: number; G: string; D: string }>> = {
+// The distributed-only forms: single-forward-inputs' backward(inputs=...) fires each wrapper once (68 + 52);
+// stylegan2-ada keeps the frozen network out of the other's backward (no_sync, requires_grad_(False)): 68 + 52;
+// stylegan3-flat has no wrapper and all-reduces one flat tensor per phase, G's 17 then D's 13 elements: 68 + 52.
+const EXPECTED: Partial<Record<CellStrategyId, { calls: number; bytes: number; G: string; D: string }>> = {
   'retain-graph': { calls: 2, bytes: 120, G: 'shard-only', D: 'equal' },
   'detach-d-first': { calls: 3, bytes: 172, G: 'equal', D: 'equal' },
   'g-first': { calls: 3, bytes: 172, G: 'equal', D: 'equal' },
   'single-forward': { calls: 0, bytes: 0, G: 'shard-only', D: 'shard-only' },
   'frozen-d': { calls: 2, bytes: 120, G: 'equal', D: 'equal' },
+  'single-forward-inputs': { calls: 2, bytes: 120, G: 'equal', D: 'equal' },
+  'stylegan2-ada': { calls: 2, bytes: 120, G: 'equal', D: 'equal' },
+  'stylegan3-flat': { calls: 2, bytes: 120, G: 'equal', D: 'equal' },
 };
+
+/** World size 2's cells: the registry's strategies, then gan_ddp's distributed-only forms (by default at N > 1). */
+const AT_WORLD_SIZE_2: readonly CellStrategyId[] = [...STRATEGY_IDS, ...DISTRIBUTED_ONLY_STRATEGY_IDS];
 
 const atWorldSize = (cells: readonly CellResult[], n: number) => cells.filter((cell) => (cell.worldSize ?? 1) === n);
 
@@ -55,7 +66,7 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
     const results = await runBenchmark({ scenarios: [{ scenario: tiny, file: 'tiny-ddp' }], backend: 'pytorch' });
     expect(atWorldSize(results.cells, 1).map((cell) => cell.strategy)).toEqual([...STRATEGY_IDS]);
     const distributed = atWorldSize(results.cells, 2);
-    expect(distributed.map((cell) => cell.strategy)).toEqual([...STRATEGY_IDS]);
+    expect(distributed.map((cell) => cell.strategy)).toEqual([...AT_WORLD_SIZE_2]);
     for (const cell of distributed) {
       const expected = EXPECTED[cell.strategy];
       if (!expected) {
@@ -69,13 +80,23 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
       expect(cell.commMs).toBeGreaterThanOrEqual(0);
       if (expected.G !== 'equal') expect(cell.error).toMatch(/^at world size 2, G's update is its rank's shard's alone/);
     }
+    // The distributed-only forms have no world size 1 cell: nothing counted their passes, FLOPs or memory, and their
+    // cells say so rather than carry another strategy's counts.
+    for (const id of DISTRIBUTED_ONLY_STRATEGY_IDS) {
+      const cell = distributed.find((candidate) => candidate.strategy === id)!;
+      expect(cell).toMatchObject({ flops: null, flopsPredicted: null, generatorForwards: null, backwardCalls: null, peakBytes: null, equivalentTo: id });
+      expect(cell.error).toBe('distributed-only (gan_ddp): passes, FLOPs and memory not observed');
+    }
+    // The world size section has a row for each, with no world size 1 time beside it.
+    const section = renderDistributedSection(results.cells)!;
+    for (const id of DISTRIBUTED_ONLY_STRATEGY_IDS) expect(section).toMatch(new RegExp(`\\| ${id} \\| — \\| [0-9.]+ \\| 2 \\| 120 \\| [0-9.]+ \\| G and D: equal \\|`));
     // The CSV's columns, for every strategy (the header line ends with them).
     expect(renderCsv(distributed).split('\n')[0]).toMatch(/,world_size,allreduce_calls,allreduce_bytes,comm_ms,vs_world_size_1$/);
     const column = (header: string) => distributed.map((cell) => CSV_COLUMNS.find((candidate) => candidate.header === header)!.value(cell, undefined));
-    expect(column('world_size')).toEqual(STRATEGY_IDS.map(() => 2));
-    expect(column('allreduce_calls')).toEqual(STRATEGY_IDS.map((id) => EXPECTED[id]?.calls ?? null));
-    expect(column('allreduce_bytes')).toEqual(STRATEGY_IDS.map((id) => EXPECTED[id]?.bytes ?? null));
-    expect(column('vs_world_size_1')).toEqual(STRATEGY_IDS.map((id) => (EXPECTED[id] ? `G ${EXPECTED[id].G}; D ${EXPECTED[id].D}` : null)));
+    expect(column('world_size')).toEqual(AT_WORLD_SIZE_2.map(() => 2));
+    expect(column('allreduce_calls')).toEqual(AT_WORLD_SIZE_2.map((id) => EXPECTED[id]?.calls ?? null));
+    expect(column('allreduce_bytes')).toEqual(AT_WORLD_SIZE_2.map((id) => EXPECTED[id]?.bytes ?? null));
+    expect(column('vs_world_size_1')).toEqual(AT_WORLD_SIZE_2.map((id) => (EXPECTED[id] ? `G ${EXPECTED[id].G}; D ${EXPECTED[id].D}` : null)));
   }, 240_000);
 
   it('a rank killed mid-step ends the run with that rank named, keeping the strategies measured before it', async () => {
