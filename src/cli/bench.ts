@@ -14,6 +14,7 @@ import { readRunResults, ResultsFileError } from '../results/read.js';
 import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import { worldSizeProblem } from '../scenario/world-size.js';
+import { DISTRIBUTED_ONLY_STRATEGY_IDS, type DistributedOnlyStrategyId } from '../strategies/ids.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
 import { parseBackendList } from './backend-list.js';
@@ -24,7 +25,7 @@ import { defaultOutputDir, writeRun } from './output.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
 import { failCells, failScenarioCells, ScenarioErrorWatch } from './stray-errors.js';
-import { parseStrategyList } from './strategy-list.js';
+import { parseBenchStrategyList } from './strategy-list.js';
 import { writeFileAtomically } from './write-atomic.js';
 
 export const BENCH_FLAGS = {
@@ -35,7 +36,7 @@ export const BENCH_FLAGS = {
       'or several (not auto), comma-separated, each at most once: every scenario is\n' +
       "measured on each in turn (default: each scenario's own, auto unless it says)",
   },
-  strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')}\n(default: each scenario's own, all unless it says)` },
+  strategies: { argument: 'list', description: `comma-separated, each at most once, of ${STRATEGY_IDS.join(',')},\nand at --world-size > 1 ${DISTRIBUTED_ONLY_STRATEGY_IDS.join(',')} (gan_ddp's; default: each scenario's own,\nall unless it says, and at world size > 1 these three)` },
   'world-size': {
     argument: 'n',
     description:
@@ -80,6 +81,8 @@ export interface BenchArgs {
   /** The backends every scenario is measured on, in this order; undefined: each scenario's own. */
   backends?: BackendId[];
   strategies?: StrategyId[];
+  /** gan_ddp's distributed-only forms --strategies names (cells at world size > 1 only); undefined without --strategies. */
+  distributedOnly?: DistributedOnlyStrategyId[];
   /** Data-parallel ranks for every scenario; undefined: each scenario's own. */
   worldSize?: number;
   out?: string;
@@ -106,10 +109,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   for (const flag of ['summary', 'threshold', 'metric-threshold', 'alpha', 'mode', 'allow-missing'] as const) {
     if (values[flag] !== undefined && !values.baseline) throw new UsageError(`--${flag} needs --baseline`);
   }
+  const strategyList = values.strategies === undefined ? undefined : parseBenchStrategyList(values.strategies);
   return {
     files: positionals,
     backends: values.backend === undefined ? undefined : parseBackendList(values.backend),
-    strategies: values.strategies === undefined ? undefined : parseStrategyList(values.strategies),
+    strategies: strategyList?.registry,
+    distributedOnly: strategyList?.distributedOnly,
     worldSize: values['world-size'] === undefined ? undefined : flagValue('world-size', () => parseWorldSize(values['world-size']!)),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
@@ -217,6 +222,19 @@ export async function main(argv: readonly string[]): Promise<number> {
  * it ran (the watch saw it) are marked errored.
  */
 async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: ScenarioErrorWatch): Promise<number> {
+  if (args.distributedOnly?.length) {
+    const single = all.find(({ scenario }) => (args.worldSize ?? scenario.worldSize) <= 1);
+    if (single) {
+      throw new UsageError(
+        `--strategies: ${args.distributedOnly.join(', ')} ${args.distributedOnly.length > 1 ? 'run' : 'runs'} at a world size above 1 only ` +
+          `(gan_ddp's distributed-only forms, no tfjs form): add --world-size 2 or more (${single.file} runs at world size 1)`,
+      );
+    }
+    // World size 1 runs the registry's strategies first; with none of them the run would have nothing to stand beside.
+    if (args.strategies?.length === 0) {
+      throw new UsageError(`--strategies: names only distributed-only strategies; name one of ${STRATEGY_IDS.join(', ')} beside them`);
+    }
+  }
   // The strategies (and so the reference) of the whole sweep: an empty shard records them too.
   const sweepStrategies = strategiesOf(all, args.strategies);
   let scenarios = all;
@@ -250,6 +268,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     scenarios,
     backend: args.backends,
     strategies,
+    distributedOnly: args.distributedOnly,
     worldSize: args.worldSize,
     shard: args.shard,
     onEvent: async (event) => {

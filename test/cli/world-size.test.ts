@@ -50,6 +50,20 @@ describe('bench --world-size', () => {
     expect(word.stderr).toContain("--world-size: expected a whole number from 1 to 1024, not 'two'");
   }, 60_000);
 
+  it("refuses gan_ddp's distributed-only strategies at world size 1 before anything is measured, naming the flag", async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'world-size-')), 'run');
+    const alone = await cli('bench', ['scenarios/ci/small-d.ts', '--backend', 'pytorch', '--strategies', 'stylegan2-ada', '--out', out]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain("--strategies: stylegan2-ada runs at a world size above 1 only (gan_ddp's distributed-only forms, no tfjs form): add --world-size 2 or more");
+    const one = await cli('bench', ['scenarios/ci/small-d.ts', '--strategies', 'g-first,stylegan3-flat', '--world-size', '1', '--out', out]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain('--strategies: stylegan3-flat runs at a world size above 1 only');
+    const only = await cli('bench', ['scenarios/ci/small-d.ts', '--strategies', 'stylegan2-ada', '--world-size', '2', '--out', out]);
+    expect(only.code).toBe(2);
+    expect(only.stderr).toContain('--strategies: names only distributed-only strategies; name one of retain-graph,');
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
   it.skipIf(!hasTorch)('stops every rank when the run is interrupted while they run', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'world-size-')), 'run');
     const child = startCli('bench', ['scenarios/ci/small-d.ts', '--backend', 'pytorch', '--world-size', '2', '--out', out]);
