@@ -3,7 +3,7 @@
  * (times, differences, metrics) would be NaN arithmetic, so it is marked diverged at the first check that saw a
  * non-finite value, and measured no further. Every check here runs outside a timed region.
  */
-import type { Tensor } from '../tf.js';
+import { tf, type Tensor } from '../tf.js';
 
 /** Where a training diverged: the strategy's own 1-based step count at the check, and what was not finite. */
 export interface Divergence {
@@ -27,13 +27,24 @@ export function lossDivergence(name: string, value: number, step: number): Diver
   return Number.isFinite(value) ? null : { step, detail: `${name} is ${value}` };
 }
 
-/** Reads the networks' parameters and says whether they are finite, G's first (a read: it waits for the device). */
+/**
+ * Whether the networks' parameters are finite: first one number read from the device (the count of non-finite
+ * values over every parameter), and only where it is not 0 each network's values, G's first, to name which.
+ */
 export async function parametersDivergence(
   networks: ReadonlyArray<{ name: string; variables: readonly Tensor[] }>,
   step: number,
 ): Promise<Divergence | null> {
-  for (const { name, variables } of networks) {
-    for (const variable of variables) {
+  const variables = networks.flatMap(({ variables }) => variables);
+  if (variables.length === 0) return null;
+  const count = tf.tidy(() => tf.addN(variables.map((variable) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(variable)), 'float32')))));
+  try {
+    if (((await count.data()) as Float32Array)[0] === 0) return null;
+  } finally {
+    count.dispose();
+  }
+  for (const { name, variables: own } of networks) {
+    for (const variable of own) {
       const diverged = divergenceIn((await variable.data()) as Float32Array, `${name} parameters`, step);
       if (diverged) return diverged;
     }

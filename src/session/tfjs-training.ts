@@ -44,17 +44,6 @@ export const networksOf = (gan: Gan) => [
   { name: 'discriminator', variables: gan.discriminator.variables },
 ];
 
-/** Whether every parameter is finite, as one number read from the device: the count of non-finite values. */
-async function anyNonFinite(gan: Gan): Promise<boolean> {
-  const variables = [...gan.generator.variables, ...gan.discriminator.variables];
-  const count = tf.tidy(() => tf.addN(variables.map((variable) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(variable)), 'float32')))));
-  try {
-    return ((await count.data()) as Float32Array)[0]! > 0;
-  } finally {
-    count.dispose();
-  }
-}
-
 /** Trains on the active tfjs backend, with Adam in the implementation PyTorch would pick there. */
 export async function trainOnTfjs(
   request: TrainingRequest,
@@ -69,10 +58,10 @@ export async function trainOnTfjs(
   const run = createStepRunner(gan);
   const strategy = strategies[request.strategy];
   const wanted = new Set(checkpoints);
-  /** The checkpoint after `step` steps, or where its parameters or samples are not finite, the divergence. */
+  /** The checkpoint after `step` steps, or the divergence where its samples are not finite (each step checks the parameters). */
   const checkpoint = async (step: number): Promise<Divergence | null> => {
     const result: Checkpoint = { step, samples: await generate(gan, evaluationNoise, latentSize) };
-    const diverged = (await parametersDivergence(networksOf(gan), step)) ?? divergenceIn(result.samples, "G's samples", step);
+    const diverged = divergenceIn(result.samples, "G's samples", step);
     if (diverged) return diverged;
     if (withParameters) {
       result.parameters = { generator: await readAll(gan.generator.variables), discriminator: await readAll(gan.discriminator.variables) };
@@ -93,7 +82,8 @@ export async function trainOnTfjs(
         batch.z.dispose();
         batch.realImgs.dispose();
       }
-      if (await anyNonFinite(gan)) return { diverged: (await parametersDivergence(networksOf(gan), step + 1))! };
+      const diverged = await parametersDivergence(networksOf(gan), step + 1);
+      if (diverged) return { diverged };
     }
     if (wanted.has(steps)) {
       const diverged = await checkpoint(steps);
