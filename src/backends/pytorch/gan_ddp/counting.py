@@ -170,7 +170,7 @@ def in_flight_ms(records: list[CommRecord]) -> float:
     return total * 1e3
 
 
-def profiled_collectives(run: Callable[[], None]) -> dict[str, int]:
+def profiled_collectives(run: Callable[[], object]) -> dict[str, int]:
     """Runs `run` under torch.profiler and counts the collective operators dispatched, by name (`c10d::allreduce_`,
     `c10d::broadcast_`, ...): what the process group was asked to do, whoever asked."""
     with torch.profiler.profile() as prof:

@@ -22,7 +22,7 @@ from .env import shard
 from .model import Batch, adam_settings, build_networks, global_batch, parameter_count
 from .strategies import STRATEGIES, DdpOptions, Gan, Strategy, make_gan
 
-BATCH_POOL = 4  # distinct global batches the steps cycle through, as worker.py's pool
+BATCH_POOL = 4  # distinct global batches the steps cycle through, as the worker's pool
 TOLERANCE = 1e-9  # float64 equivalence: reduction order changes the last bits only
 
 

@@ -1,8 +1,8 @@
 """A small MLP GAN from a scenario of the JSON shape the worker's `setup` receives (src/scenario/schema.ts,
-resolved): enough for the data-parallel measurements without importing worker.py. The worker package can plug its
+resolved): enough for the data-parallel measurements with its own small builder. The worker package can plug its
 own G, D and optimizers into `strategies.Gan` instead.
 
-As worker.py builds an MLP scenario: nn.Linear layers with PyTorch's default initialisation, LeakyReLU(0.2) in
+As the worker builds an MLP scenario: nn.Linear layers with PyTorch's default initialisation, LeakyReLU(0.2) in
 place, G's output activation, D ending in one sigmoid unit; G seeded with the scenario's seed, D with seed + 1; Adam
 with the scenario's lr, betas, eps; nn.BCELoss.
 """
@@ -61,7 +61,7 @@ def adam_settings(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 def global_batch(scenario: Mapping[str, Any], index: int = 0, dtype: torch.dtype = torch.float32) -> Batch:
     """Batch `index` of the whole (global) batch: z ~ N(0, 1), real ~ U(-1, 1), labels ones and zeros, drawn on the
-    CPU from the scenario's seed (seed * 7919, as worker.py's pool), so that every rank draws the same global batch
+    CPU from the scenario's seed (seed * 7919, as the worker's pool), so that every rank draws the same global batch
     and takes its own rows of it."""
     generator = torch.Generator(device="cpu").manual_seed(int(scenario["seed"]) * 7919)
     size = int(scenario["batchSize"])

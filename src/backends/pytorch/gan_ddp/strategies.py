@@ -6,7 +6,8 @@ calls (the DDP wrappers, or the plain modules at world size 1 or for the flat fo
 are the networks themselves (their parameters, `requires_grad_`). The same functions run unchanged on plain modules:
 that is the world-size-1 reference of the equivalence check.
 
-The post's strategies are worker.py's `STEPS`, line for line, with the DDP wrappers in place of the modules.
+The post's strategies and frozen-d are the worker's own functions (gan_worker.strategies.STEPS), called with the DDP
+wrappers in place of the modules: the PyTorch code lives once. The forms only data parallelism has are here.
 zero_grad(set_to_none=True) everywhere.
 """
 
@@ -21,6 +22,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from gan_worker.strategies import STEPS
+
 from .model import Batch
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -34,7 +37,7 @@ class Gan:
     d_module: nn.Module
     optimizer_G: torch.optim.Optimizer
     optimizer_D: torch.optim.Optimizer
-    loss: Loss
+    bce: Loss  # the adversarial loss, named as the worker's strategies call it
     distributed: bool = False  # in a process group of more than one rank: the flat form all-reduces
 
 
@@ -55,10 +58,11 @@ class WholeGan(nn.Module):
 class Part(nn.Module):
     """G or D as the step calls it when one DDP wraps the whole GAN: each call is a forward of the whole wrapper."""
 
-    def __init__(self, wrapper: nn.Module, network: str) -> None:
+    def __init__(self, wrapper: nn.Module, network: str, module: nn.Module) -> None:
         super().__init__()
-        self._wrapper = [wrapper]  # in a list: not a submodule (its parameters are the GAN's, not this view's)
+        self._wrapper = [wrapper]  # in a list: not a submodule (its parameters are the whole GAN's)
         self.network = network
+        self.module = module  # a submodule: the view's parameters() and requires_grad_() are its network's
 
     @property
     def wrapper(self) -> nn.Module:
@@ -96,135 +100,9 @@ def flat_all_reduce(parameters: Iterable[nn.Parameter], distributed: bool) -> No
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# The post's strategies (worker.py's STEPS), G and D each in its own DDP wrapper
+# The forms only data parallelism has. The post's strategies and frozen-d are the worker's own functions
+# (gan_worker.strategies), run on DDP-wrapped networks: see STRATEGIES.
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def step_retain_graph(gan: Gan, batch: Batch) -> None:
-    """The post's strategy 1 in the form PyTorch runs (D's step after g_loss.backward()). Under DDP it runs without
-    an error and computes the wrong update: each DDP reducer all-reduces on the first backward pass that reaches its
-    module after a forward, and ignores later ones until the next forward. d_loss.backward() reaches D and G: both
-    are all-reduced (G's gradient is then thrown away); g_loss.backward() reaches G and D again, and G's gradient,
-    the one optimizer_G uses, stays each rank's own shard's: G's weights drift apart across ranks."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    gen_imgs = generator(z)
-    pred_gen = discriminator(gen_imgs)
-    pred_real = discriminator(real_imgs)
-    optimizer_D.zero_grad(set_to_none=True)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
-    d_loss.backward(retain_graph=True)
-    d_params = list(gan.d_module.parameters())
-    d_grads = [p.grad for p in d_params]
-    for p in d_params:
-        p.grad = None
-    g_loss = adversarial_loss(pred_gen, valid)
-    optimizer_G.zero_grad(set_to_none=True)
-    g_loss.backward()
-    for p, g in zip(d_params, d_grads):
-        p.grad = g
-    optimizer_D.step()
-    optimizer_G.step()
-
-
-def step_retain_graph_printed(gan: Gan, batch: Batch) -> None:
-    """The post's strategy 1 exactly as printed: raises in g_loss.backward() (D was updated in place), as in one
-    process."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    gen_imgs = generator(z)
-    pred_gen = discriminator(gen_imgs)
-    pred_real = discriminator(real_imgs)
-    optimizer_D.zero_grad(set_to_none=True)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
-    d_loss.backward(retain_graph=True)
-    optimizer_D.step()
-    g_loss = adversarial_loss(pred_gen, valid)
-    optimizer_G.zero_grad(set_to_none=True)
-    g_loss.backward()
-    optimizer_G.step()
-
-
-def step_detach_d_first(gan: Gan, batch: Batch) -> None:
-    """The post's strategy 2 as its prose says. Each backward follows its own forward: D is all-reduced twice (the
-    second, from g_loss, is thrown away at the next step's zero_grad), G once."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    gen_imgs = generator(z)
-    pred_gen = discriminator(gen_imgs.detach())
-    pred_real = discriminator(real_imgs)
-    optimizer_D.zero_grad(set_to_none=True)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
-    d_loss.backward()
-    optimizer_D.step()
-    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
-    optimizer_G.zero_grad(set_to_none=True)
-    g_loss.backward()
-    optimizer_G.step()
-
-
-def step_detach_d_first_printed(gan: Gan, batch: Batch) -> None:
-    """The post's strategy 2 exactly as printed: g_loss from the detached pred_gen, whose graph d_loss.backward()
-    freed: raises "Trying to backward through the graph a second time", as in one process."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    gen_imgs = generator(z)
-    pred_gen = discriminator(gen_imgs.detach())
-    pred_real = discriminator(real_imgs)
-    optimizer_D.zero_grad(set_to_none=True)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
-    d_loss.backward()
-    optimizer_D.step()
-    g_loss = adversarial_loss(pred_gen, valid)
-    optimizer_G.zero_grad(set_to_none=True)
-    g_loss.backward()
-    optimizer_G.step()
-
-
-def step_g_first(gan: Gan, batch: Batch) -> None:
-    """The post's strategy 3. g_loss.backward() reaches G and D: both all-reduced (D's thrown away); d_loss's
-    backward follows D's fresh forwards: D all-reduced again."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    optimizer_G.zero_grad(set_to_none=True)
-    gen_imgs = generator(z)
-    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
-    g_loss.backward()
-    optimizer_G.step()
-    optimizer_D.zero_grad(set_to_none=True)
-    real_loss = adversarial_loss(discriminator(real_imgs), valid)
-    fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
-    d_loss = (real_loss + fake_loss) / 2
-    d_loss.backward()
-    optimizer_D.step()
-
-
-def step_single_forward(gan: Gan, batch: Batch) -> None:
-    """One forward, torch.autograd.grad for each network's parameters, as worker.py writes it. Under DDP it runs
-    without an error and all-reduces nothing: DDP's reducer hooks sit on the parameters' AccumulateGrad nodes, which
-    autograd.grad(outputs, inputs=params) does not run. Each rank steps on its own shard's gradient."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    gen_imgs = generator(z)
-    pred_gen = discriminator(gen_imgs)
-    pred_real = discriminator(real_imgs)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
-    g_loss = adversarial_loss(pred_gen, valid)
-    d_params, g_params = list(gan.d_module.parameters()), list(gan.g_module.parameters())
-    d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
-    g_grads = torch.autograd.grad(g_loss, g_params)
-    for p, g in zip(d_params, d_grads):
-        p.grad = g
-    for p, g in zip(g_params, g_grads):
-        p.grad = g
-    optimizer_D.step()
-    optimizer_G.step()
 
 
 def step_single_forward_inputs(gan: Gan, batch: Batch) -> None:
@@ -232,7 +110,7 @@ def step_single_forward_inputs(gan: Gan, batch: Batch) -> None:
     autograd.grad. It accumulates into .grad through the AccumulateGrad nodes of `inputs` only, so each network's
     reducer fires once, on the backward meant for it: D on d_loss's, G on g_loss's; no wasted gradient, no wasted
     all-reduce."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
     gen_imgs = generator(z)
@@ -248,34 +126,13 @@ def step_single_forward_inputs(gan: Gan, batch: Batch) -> None:
     optimizer_G.step()
 
 
-def step_frozen_d(gan: Gan, batch: Batch) -> None:
-    """worker.py's frozen-d: D first, then G through D with D's requires_grad_(False), without no_sync. D's
-    reducer sees no gradient in G's backward and all-reduces nothing there."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
-    optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
-    z, real_imgs, valid, fake = batch
-    gen_imgs = generator(z)
-    gan.d_module.requires_grad_(True)
-    optimizer_D.zero_grad(set_to_none=True)
-    pred_gen = discriminator(gen_imgs.detach())
-    pred_real = discriminator(real_imgs)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
-    d_loss.backward()
-    optimizer_D.step()
-    gan.d_module.requires_grad_(False)
-    optimizer_G.zero_grad(set_to_none=True)
-    g_loss = adversarial_loss(discriminator(gen_imgs), valid)
-    g_loss.backward()
-    optimizer_G.step()
-
-
 def step_stylegan2_ada(gan: Gan, batch: Batch) -> None:
     """StyleGAN2-ADA's phases (training/training_loop.py, training/loss.py): G phase then D phase; the network being
     trained requires_grad_(True), the other requires_grad_(False) and runs under no_sync() (misc.ddp_sync). As
     g-first's data flow: the D phase trains on the G phase's samples, detached (StyleGAN2-ADA draws new noise per
     phase and runs G again, frozen, under no_sync), so that its update is g-first's and the two compare on the same
     work. Both networks start each step frozen, as StyleGAN2-ADA leaves them after wrapping."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
     # Gmain
@@ -303,7 +160,7 @@ def step_stylegan3_flat(gan: Gan, batch: Batch) -> None:
     """StyleGAN3's form (training/training_loop.py): no DDP wrapper at all; per phase, the trained network's
     gradients in one flat tensor, one all_reduce, divided by the world size (flat_all_reduce). The phases and data
     flow of stylegan2-ada (so g-first's update)."""
-    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.loss
+    generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
     gan.g_module.requires_grad_(True)
@@ -328,26 +185,38 @@ def step_stylegan3_flat(gan: Gan, batch: Batch) -> None:
 @dataclass(frozen=True)
 class Strategy:
     id: str
-    step: Callable[[Gan, Batch], None]
+    step: Callable[[Gan, Batch], object]
     ddp: bool  # G and D each in a DistributedDataParallel wrapper (else plain modules, its own all_reduce)
     frozen_between_steps: bool  # both networks requires_grad_(False) after wrapping (StyleGAN2-ADA, StyleGAN3)
     summary: str
 
 
+# What DDP does with the worker's strategies, G and D each in its own wrapper (measured: README.md, tests/):
+# - retain-graph runs without an error and computes the wrong update: each DDP reducer all-reduces on the first
+#   backward pass that reaches its module after a forward, and ignores later ones until the next forward.
+#   d_loss.backward() reaches D and G: both are all-reduced (G's gradient is then thrown away); g_loss.backward()
+#   reaches G and D again, and G's gradient, the one optimizer_G uses, stays each rank's own shard's.
+# - detach-d-first and g-first: each backward follows its own forward: D is all-reduced twice (one of them on a
+#   gradient thrown away), G once.
+# - single-forward runs without an error and all-reduces nothing: DDP's reducer hooks sit on the parameters'
+#   AccumulateGrad nodes, which autograd.grad(outputs, inputs=params) does not run; each rank steps on its shard's.
+# - frozen-d: D's reducer sees no gradient in G's backward (D requires_grad_(False)) and all-reduces nothing there.
+# - the printed forms raise as in one process.
 STRATEGIES: dict[str, Strategy] = {s.id: s for s in [
-    Strategy("retain-graph", step_retain_graph, True, False, "the post's strategy 1, worker.py's form"),
-    Strategy("detach-d-first", step_detach_d_first, True, False, "the post's strategy 2 as its prose says"),
-    Strategy("g-first", step_g_first, True, False, "the post's strategy 3"),
-    Strategy("single-forward", step_single_forward, True, False, "one forward, torch.autograd.grad per network"),
+    Strategy("retain-graph", STEPS["retain-graph"], True, False, "the post's strategy 1, the worker's form"),
+    Strategy("detach-d-first", STEPS["detach-d-first"], True, False, "the post's strategy 2 as its prose says"),
+    Strategy("g-first", STEPS["g-first"], True, False, "the post's strategy 3"),
+    Strategy("single-forward", STEPS["single-forward"], True, False, "one forward, torch.autograd.grad per network"),
     Strategy("single-forward-inputs", step_single_forward_inputs, True, False,
              "one forward, backward(inputs=...) per network: single-forward's working form under DDP"),
-    Strategy("frozen-d", step_frozen_d, True, False, "D first, then G with D requires_grad_(False)"),
+    Strategy("frozen-d", STEPS["frozen-d"], True, False, "D first, then G with D requires_grad_(False)"),
     Strategy("stylegan2-ada", step_stylegan2_ada, True, True,
              "G then D phase, the other network frozen and under no_sync()"),
     Strategy("stylegan3-flat", step_stylegan3_flat, False, True,
              "no DDP; one flat all_reduce of the trained network's gradients per phase"),
-    Strategy("retain-graph-printed", step_retain_graph_printed, True, False, "the post's strategy 1 as printed"),
-    Strategy("detach-d-first-printed", step_detach_d_first_printed, True, False, "the post's strategy 2 as printed"),
+    Strategy("retain-graph-printed", STEPS["retain-graph-printed"], True, False, "the post's strategy 1 as printed"),
+    Strategy("detach-d-first-printed", STEPS["detach-d-first-printed"], True, False,
+             "the post's strategy 2 as printed"),
 ]}
 
 
@@ -392,7 +261,7 @@ def make_gan(generator: nn.Module, discriminator: nn.Module, strategy: Strategy,
             kwargs["bucket_cap_mb"] = options.bucket_cap_mb
         if options.wrap == "whole":
             whole = DistributedDataParallel(WholeGan(generator, discriminator), device_ids=device_ids, **kwargs)
-            G, D = Part(whole, "G"), Part(whole, "D")
+            G, D = Part(whole, "G", generator), Part(whole, "D", discriminator)
         else:
             G = DistributedDataParallel(generator, device_ids=device_ids, **kwargs)
             D = DistributedDataParallel(discriminator, device_ids=device_ids, **kwargs)

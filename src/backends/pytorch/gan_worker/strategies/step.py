@@ -4,12 +4,33 @@ default, 1.13 zeroes instead."""
 
 from __future__ import annotations
 
-from typing import Callable, Tuple
+from typing import Callable, Protocol, Tuple
 
 import torch
+from torch import nn
 
-from ..gan import Batch, Gan
+from ..gan import Batch
 
-StepGan = Gan
+
+class StepGan(Protocol):
+    """What a step reads off its GAN: the networks it calls, the loss, the optimizers. The worker's `gan.Gan` is one;
+    gan_ddp's `Gan` (DDP-wrapped networks) is another, so that the strategies under DDP are these same functions."""
+
+    @property
+    def G(self) -> nn.Module: ...
+
+    @property
+    def D(self) -> nn.Module: ...
+
+    @property
+    def bce(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]: ...
+
+    @property
+    def optimizer_G(self) -> torch.optim.Optimizer: ...
+
+    @property
+    def optimizer_D(self) -> torch.optim.Optimizer: ...
+
+
 Losses = Tuple[torch.Tensor, torch.Tensor]
-Step = Callable[[Gan, Batch], Losses]
+Step = Callable[[StepGan, Batch], Losses]
