@@ -30,6 +30,7 @@ import {
 import type { Scenario } from '../scenario/schema.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, isDistributedOnly, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
 import { launchRanks, type GanDdpCell, type LaunchOptions } from './distributed-launch.js';
+import { BATCH_POOL } from './shared.js';
 
 /** The one line a tfjs backend's cell says at world size N > 1. */
 export const NO_DISTRIBUTED_ENGINE = 'tfjs has no distributed engine: world size > 1 runs on the pytorch backend only';
@@ -80,6 +81,8 @@ export async function runDistributed(scenario: Scenario, backend: ConcreteBacken
   const job = {
     scenario,
     strategies: ids,
+    // The pool the steps cycle through is the harness's (src/session/shared.ts), as the worker's setup is told.
+    batchPool: BATCH_POOL,
     warmupSteps: scenario.measure.warmupSteps,
     steps: scenario.measure.minSamples,
     // The check: one step from identical weights (later steps compound a network's difference into the other's).

@@ -22,7 +22,6 @@ from .env import shard
 from .model import Batch, adam_settings, build_networks, global_batch, parameter_count
 from .strategies import STRATEGIES, DdpOptions, Gan, Strategy, make_gan
 
-BATCH_POOL = 4  # distinct global batches the steps cycle through, as the worker's pool
 TOLERANCE = 1e-9  # float64 equivalence: reduction order changes the last bits only
 
 
@@ -42,8 +41,10 @@ def to_device(batch: Batch, device: torch.device) -> Batch:
 
 
 def rank_batch(scenario: Mapping[str, Any], index: int, world_size: int, rank: int, dtype: torch.dtype,
-               device: torch.device) -> Batch:
-    z, real, valid, fake = shard(list(global_batch(scenario, index % BATCH_POOL, dtype)), world_size, rank)
+               device: torch.device, batch_pool: int) -> Batch:
+    """This rank's shard of global batch `index`: the steps cycle through `batch_pool` global batches (the harness's
+    pool size, sent in the job)."""
+    z, real, valid, fake = shard(list(global_batch(scenario, index % batch_pool, dtype)), world_size, rank)
     return to_device((z, real, valid, fake), device)
 
 
@@ -83,7 +84,7 @@ def inject_fault(fault: Fault, rank: int, strategy: str, step: int) -> None:
 
 
 def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, world_size: int, device: torch.device,
-                  warmup_steps: int, steps: int, options: DdpOptions = DdpOptions(),
+                  warmup_steps: int, steps: int, batch_pool: int, options: DdpOptions = DdpOptions(),
                   fault: Fault = None) -> dict[str, Any]:
     """`warmup_steps` untimed steps (DDP rebuilds its buckets in the order gradients became ready, at the start of
     the second iteration's forward: counts from step 1 on are the steady state), then `steps` timed ones, each with
@@ -98,12 +99,12 @@ def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, wo
     first: Optional[dict[str, Any]] = None
     for i in range(warmup_steps):
         with counter.window(), counter.patched_all_reduce():
-            strategy.step(gan, rank_batch(scenario, i, world_size, rank, torch.float32, device))
+            strategy.step(gan, rank_batch(scenario, i, world_size, rank, torch.float32, device, batch_pool))
         if i == 0:
             first = counter.summary()
     samples: list[dict[str, Any]] = []
     for i in range(steps):
-        batch = rank_batch(scenario, warmup_steps + i, world_size, rank, torch.float32, device)
+        batch = rank_batch(scenario, warmup_steps + i, world_size, rank, torch.float32, device, batch_pool)
         inject_fault(fault, rank, strategy.id, i)
         if distributed:
             dist.barrier()
@@ -126,7 +127,7 @@ def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, wo
     steady = samples[-1]["counts"] if samples else counter.summary()
     # An independent count: the backend's collective events in one more steady-state step.
     profiled = profiled_collectives(lambda: strategy.step(gan, rank_batch(scenario, warmup_steps + steps, world_size,
-                                                                            rank, torch.float32, device)))
+                                                                            rank, torch.float32, device, batch_pool)))
     consistent = all(s["counts"]["allreduce_sizes"] == steady["allreduce_sizes"] for s in samples)
     return {
         "first_step": first,
@@ -146,12 +147,12 @@ def flat_parameters(module: nn.Module) -> torch.Tensor:
 
 
 def trained(scenario: Mapping[str, Any], strategy: Strategy, distributed: bool, world_size: int, rank: int,
-            steps: int, optimizer: str, options: DdpOptions = DdpOptions()) -> dict[str, torch.Tensor]:
+            steps: int, optimizer: str, batch_pool: int, options: DdpOptions = DdpOptions()) -> dict[str, torch.Tensor]:
     """G's and D's parameters after `steps` steps in float64 on the CPU from the scenario's weights: on this rank's
     shard (world_size, rank) in the process group when `distributed`, else plain on those rows."""
     gan = build_gan(scenario, strategy, distributed, torch.device("cpu"), torch.float64, optimizer, options)
     for i in range(steps):
-        strategy.step(gan, rank_batch(scenario, i, world_size, rank, torch.float64, torch.device("cpu")))
+        strategy.step(gan, rank_batch(scenario, i, world_size, rank, torch.float64, torch.device("cpu"), batch_pool))
     return {"G": flat_parameters(gan.g_module), "D": flat_parameters(gan.d_module)}
 
 
@@ -159,7 +160,7 @@ def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max().item()) if a.numel() else 0.0
 
 
-def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, world_size: int,
+def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, world_size: int, batch_pool: int,
                 steps: int = 1, options: DdpOptions = DdpOptions()) -> dict[str, Any]:
     """In float64 on the CPU, from identical weights: `steps` steps at world size N, each rank on its shard, against
     the same strategy at world size 1 on the whole batch (plain modules, no process group). Twice: with the
@@ -173,9 +174,9 @@ def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, worl
     distributed = world_size > 1
     result: dict[str, Any] = {"steps": steps, "tolerance": TOLERANCE, "optimizers": {}}
     for optimizer in ("adam", "sgd"):
-        ddp = trained(scenario, strategy, distributed, world_size, rank, steps, optimizer, options)
-        whole = trained(scenario, strategy, False, 1, 0, steps, optimizer)
-        alone = trained(scenario, strategy, False, world_size, rank, steps, optimizer)
+        ddp = trained(scenario, strategy, distributed, world_size, rank, steps, optimizer, batch_pool, options)
+        whole = trained(scenario, strategy, False, 1, 0, steps, optimizer, batch_pool)
+        alone = trained(scenario, strategy, False, world_size, rank, steps, optimizer, batch_pool)
         networks: dict[str, Any] = {}
         for name in ("G", "D"):
             spread = torch.zeros((), dtype=torch.float64)
@@ -196,7 +197,7 @@ def equivalence(strategy: Strategy, scenario: Mapping[str, Any], rank: int, worl
 
 
 def run_strategy(strategy_id: str, scenario: Mapping[str, Any], rank: int, world_size: int, device: torch.device,
-                 warmup_steps: int = 2, steps: int = 5, equivalence_steps: int = 1,
+                 batch_pool: int, warmup_steps: int = 2, steps: int = 5, equivalence_steps: int = 1,
                  options: DdpOptions = DdpOptions(), fault: Fault = None,
                  progress: Callable[[dict[str, Any]], None] = lambda _: None) -> dict[str, Any]:
     """One strategy's cell on this rank: status `ok` with timing, counts and equivalence; or `raised` with PyTorch's
@@ -214,10 +215,10 @@ def run_strategy(strategy_id: str, scenario: Mapping[str, Any], rank: int, world
     try:
         progress({"strategy": strategy_id, "phase": phase})
         cell["timing"] = time_strategy(strategy, scenario, rank, world_size, device, warmup_steps, steps,
-                                       options, fault)
+                                       batch_pool, options, fault)
         phase = "equivalence"
         progress({"strategy": strategy_id, "phase": phase})
-        cell["equivalence"] = equivalence(strategy, scenario, rank, world_size, equivalence_steps, options)
+        cell["equivalence"] = equivalence(strategy, scenario, rank, world_size, batch_pool, equivalence_steps, options)
         cell["status"] = "ok"
     except Exception as error:  # PyTorch's error is the cell's outcome, kept as it is
         cell["status"] = "raised"

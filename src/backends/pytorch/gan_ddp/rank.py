@@ -13,7 +13,7 @@ stdout, each with this rank's number; logs go to stderr:
 The job:
 
     {"scenario": {...resolved scenario, MLP...}, "strategies": ["g-first", ...],
-     "warmupSteps": 2, "steps": 5, "equivalenceSteps": 1, "timeoutS": 60, "threads": 1,
+     "batchPool": 4, "warmupSteps": 2, "steps": 5, "equivalenceSteps": 1, "timeoutS": 60, "threads": 1,
      "device": "auto" | "cpu", "bucketCapMb": null,
      "ddp": {"wrap": "separate" | "whole", "findUnusedParameters": false, "staticGraph": false},
      "fault": {"rank": 1, "strategy": "g-first", "step": 0, "kind": "kill" | "hang"}}   tests only
@@ -62,9 +62,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         emit({"rank": rank, "event": "ready", "backend": backend, "device": str(device), "torch": torch.__version__,
               "world_size": env.world_size})
         strategies = job.get("strategies") or list(STRATEGIES)
+        if not isinstance(job.get("batchPool"), int) or job["batchPool"] < 1:
+            raise ValueError("the job's batchPool must be a positive integer (the harness's pool size), "
+                             f"not {job.get('batchPool')!r}")
+        batch_pool: int = job["batchPool"]
         options = DdpOptions.from_json({"bucketCapMb": job.get("bucketCapMb"), **(job.get("ddp") or {})})
         for strategy in strategies:
-            cell = run_strategy(strategy, job["scenario"], env.rank, env.world_size, device,
+            cell = run_strategy(strategy, job["scenario"], env.rank, env.world_size, device, batch_pool,
                                 warmup_steps=int(job.get("warmupSteps", 2)), steps=int(job.get("steps", 5)),
                                 equivalence_steps=int(job.get("equivalenceSteps", 1)),
                                 options=options, fault=job.get("fault"),

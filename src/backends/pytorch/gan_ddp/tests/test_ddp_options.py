@@ -11,7 +11,7 @@ from .test_world2 import SCENARIO
 
 
 def run(ddp: dict[str, Any], strategies: list[str]) -> dict[str, list[dict[str, Any]]]:
-    job = {"scenario": SCENARIO, "strategies": strategies, "warmupSteps": 2, "steps": 1, "equivalenceSteps": 1,
+    job = {"scenario": SCENARIO, "strategies": strategies, "batchPool": 4, "warmupSteps": 2, "steps": 1, "equivalenceSteps": 1,
            "timeoutS": 60, "ddp": ddp}
     outcome = launch(job, 2, timeout_s=180, silence_s=90)
     assert outcome.ok, outcome.error

@@ -37,7 +37,7 @@ def alive(pid: int) -> bool:
 
 def test_sigterm_to_the_launcher_stops_every_rank(tmp_path: Path) -> None:
     # Rank 0 hangs in its first step, so both ranks are alive when SIGTERM comes.
-    job = {"scenario": SCENARIO, "strategies": ["g-first"], "warmupSteps": 1, "steps": 2, "timeoutS": 60,
+    job = {"scenario": SCENARIO, "strategies": ["g-first"], "batchPool": 4, "warmupSteps": 1, "steps": 2, "timeoutS": 60,
            "fault": {"rank": 0, "strategy": "g-first", "step": 0, "kind": "hang"}, "silenceS": 120}
     (tmp_path / "job.json").write_text(json.dumps(job))
     launcher = subprocess.Popen([sys.executable, "-m", "gan_ddp.launcher", "2", str(tmp_path / "job.json")],

@@ -47,7 +47,7 @@ HAND_COUNTS = {
 
 @pytest.fixture(scope="module")
 def outcome() -> LaunchOutcome:
-    job = {"scenario": SCENARIO, "warmupSteps": 2, "steps": 2, "equivalenceSteps": 1, "timeoutS": 60}
+    job = {"scenario": SCENARIO, "batchPool": 4, "warmupSteps": 2, "steps": 2, "equivalenceSteps": 1, "timeoutS": 60}
     result = launch(job, 2, timeout_s=240, silence_s=90)
     assert result.ok, result.error
     return result
@@ -152,7 +152,7 @@ def assert_no_orphans(outcome: LaunchOutcome) -> None:
 
 
 def test_a_rank_killed_mid_run_ends_the_run_with_a_clear_error_and_keeps_what_was_done() -> None:
-    job = {"scenario": SCENARIO, "strategies": ["frozen-d", "g-first"], "warmupSteps": 1, "steps": 3,
+    job = {"scenario": SCENARIO, "strategies": ["frozen-d", "g-first"], "batchPool": 4, "warmupSteps": 1, "steps": 3,
            "equivalenceSteps": 1, "timeoutS": 60, "fault": {"rank": 1, "strategy": "g-first", "step": 1,
                                                             "kind": "kill"}}
     result = launch(job, 2, timeout_s=120, silence_s=60)
@@ -166,7 +166,7 @@ def test_a_rank_killed_mid_run_ends_the_run_with_a_clear_error_and_keeps_what_wa
 
 
 def test_a_hung_rank_ends_the_run_after_the_silence_limit() -> None:
-    job = {"scenario": SCENARIO, "strategies": ["g-first"], "warmupSteps": 1, "steps": 2, "timeoutS": 60,
+    job = {"scenario": SCENARIO, "strategies": ["g-first"], "batchPool": 4, "warmupSteps": 1, "steps": 2, "timeoutS": 60,
            "fault": {"rank": 0, "strategy": "g-first", "step": 0, "kind": "hang"}}
     result = launch(job, 2, timeout_s=120, silence_s=10)
     assert not result.ok and result.failure is not None
@@ -202,7 +202,7 @@ def test_an_interrupted_launch_stops_every_rank_before_it_propagates() -> None:
         if event.get("event") == "progress":
             raise Interrupted()
 
-    job = {"scenario": SCENARIO, "strategies": ["g-first"], "warmupSteps": 1, "steps": 50, "timeoutS": 60}
+    job = {"scenario": SCENARIO, "strategies": ["g-first"], "batchPool": 4, "warmupSteps": 1, "steps": 50, "timeoutS": 60}
     pids_before = {int(p.name) for p in Path("/proc").glob("[0-9]*")}
     with pytest.raises(Interrupted):
         launch(job, 2, timeout_s=120, silence_s=60, on_event=interrupt)
