@@ -34,7 +34,8 @@ import { parseStrategyList } from '../src/cli/strategy-list.js';
 import { createProgress } from '../src/cli/progress.js';
 import { renderGpuCheck, type GpuCheckMeta, type GpuCheckRun } from '../src/report/gpu-check.js';
 import { readRunResults } from '../src/results/read.js';
-import { runBenchmark, type LoadedScenario } from '../src/runner.js';
+import { resolvePlan, type LoadedScenario } from '../src/run/plan.js';
+import { runBenchmark } from '../src/run/runner.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { StrategyId } from '../src/strategies/index.js';
 import { tf } from '../src/tf.js';
@@ -364,8 +365,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
   const computes = () => webgpuAdapterSummary()?.isNullDevice !== true;
   const results = await runBenchmark({
-    scenarios,
-    backend: args.backends,
+    plan: await resolvePlan(scenarios, { backend: args.backends }),
     onEvent: async (event) => {
       progress(event);
       if (event.type === 'backend-started' && event.started.provider.id === 'webgpu') {

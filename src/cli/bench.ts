@@ -7,13 +7,13 @@
 import { BACKEND_IDS, type BackendId } from '../backends/index.js';
 import { compareAndRender } from '../compare/api.js';
 import type { CompareOptions } from '../compare/comparison.js';
-import { cellsOutsidePlan, type PlannedCell } from '../compare/coverage.js';
-import { cellKey } from '../compare/compare.js';
-import { parseShard, shardCells, type Shard } from '../compare/shard.js';
+import { cellsOutsidePlan } from '../compare/coverage.js';
+import { parseShard, type Shard } from '../compare/shard.js';
+import { describeKey } from '../results/key.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
-import { referenceStrategy, runBenchmark, type LoadedScenario } from '../runner.js';
+import { PlanError, resolvePlan, type LoadedScenario, type RunPlan } from '../run/plan.js';
+import { runBenchmark } from '../run/runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
-import { worldSizeProblem } from '../scenario/world-size.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type DistributedOnlyStrategyId } from '../strategies/ids.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
@@ -24,7 +24,8 @@ import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js'
 import { defaultOutputDir, writeRun } from './output.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
-import { failCells, failScenarioCells, ScenarioErrorWatch } from './stray-errors.js';
+import { failUnits } from '../results/make.js';
+import { ScenarioErrorWatch } from './stray-errors.js';
 import { parseBenchStrategyList } from './strategy-list.js';
 import { writeFileAtomically } from './write-atomic.js';
 
@@ -162,13 +163,8 @@ async function loadScenarios(files: readonly string[], watch: ScenarioErrorWatch
   return loaded;
 }
 
-/** The strategies a run of these scenarios measures, in order, each once. */
-function strategiesOf(scenarios: readonly LoadedScenario[], override: readonly StrategyId[] | undefined): StrategyId[] {
-  return [...new Set(override ?? scenarios.flatMap(({ scenario }) => scenario.strategies))];
-}
-
 /** Reads the baseline and checks, before anything is measured, that this run can be compared with it. */
-async function readBaseline(args: BenchArgs, scenarios: readonly LoadedScenario[], reference: StrategyId): Promise<RunResults> {
+async function readBaseline(args: BenchArgs, plan: RunPlan): Promise<RunResults> {
   const path = resolveInput(args.baseline!, '--baseline');
   let baseline: RunResults;
   try {
@@ -177,19 +173,15 @@ async function readBaseline(args: BenchArgs, scenarios: readonly LoadedScenario[
     if (error instanceof ResultsFileError) throw new UsageError(`--baseline ${messageOf(error)}`, { cause: error });
     throw error;
   }
-  const planned: PlannedCell[] = scenarios.flatMap(({ scenario }) =>
-    (args.backends ?? [scenario.backend]).flatMap((backend) =>
-      (args.strategies ?? scenario.strategies).map((strategy) => ({ scenario: scenario.name, backend, strategy })),
-    ),
-  );
-  const outside = cellsOutsidePlan(baseline, planned);
+  const outside = cellsOutsidePlan(baseline, plan);
   if (outside.length > 0 && !args.compare.allowMissing) {
-    const listed = outside.slice(0, 3).map(cellKey).join('; ') + (outside.length > 3 ? `; and ${outside.length - 3} more` : '');
+    const listed = outside.slice(0, 3).map((cell) => describeKey(cell)).join('; ') + (outside.length > 3 ? `; and ${outside.length - 3} more` : '');
     throw new UsageError(
       `--baseline ${args.baseline}: ${outside.length} of its ${baseline.cells.length} cells are not in this run (${listed}), ` +
         'so the comparison would fail: run them too, or pass --allow-missing',
     );
   }
+  const reference = plan.reference;
   if (baseline.settings.referenceStrategy !== reference && args.compare.mode !== 'absolute' && baseline.cells.length > 0) {
     throw new UsageError(
       `--baseline ${args.baseline}: its time ratios are relative to ${baseline.settings.referenceStrategy}, this run's would be ` +
@@ -222,40 +214,23 @@ export async function main(argv: readonly string[]): Promise<number> {
  * it ran (the watch saw it) are marked errored.
  */
 async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: ScenarioErrorWatch): Promise<number> {
-  if (args.distributedOnly?.length) {
-    const single = all.find(({ scenario }) => (args.worldSize ?? scenario.worldSize) <= 1);
-    if (single) {
-      throw new UsageError(
-        `--strategies: ${args.distributedOnly.join(', ')} ${args.distributedOnly.length > 1 ? 'run' : 'runs'} at a world size above 1 only ` +
-          `(gan_ddp's distributed-only forms, no tfjs form): add --world-size 2 or more (${single.file} runs at world size 1)`,
-      );
-    }
-    // World size 1 runs the registry's strategies first; with none of them the run would have nothing to stand beside.
-    if (args.strategies?.length === 0) {
-      throw new UsageError(`--strategies: names only distributed-only strategies; name one of ${STRATEGY_IDS.join(', ')} beside them`);
-    }
+  let plan: RunPlan & { passedOver: string[] };
+  try {
+    plan = await resolvePlan(all, {
+      backend: args.backends,
+      strategies: args.strategies,
+      distributedOnly: args.distributedOnly,
+      worldSize: args.worldSize,
+      shard: args.shard,
+    });
+  } catch (error) {
+    if (error instanceof PlanError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
-  // The strategies (and so the reference) of the whole sweep: an empty shard records them too.
-  const sweepStrategies = strategiesOf(all, args.strategies);
-  let scenarios = all;
-  if (args.shard) {
-    const { index, count } = args.shard;
-    scenarios = shardCells(all, ({ scenario }) => scenario.name, index, count);
-    console.error(`shard ${index}/${count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
-  }
-  if (args.worldSize !== undefined) {
-    for (const { scenario, file } of scenarios) {
-      const problem = worldSizeProblem(scenario.batchSize, args.worldSize);
-      if (problem) throw new UsageError(`--world-size: ${problem}, in ${file} (scenario ${scenario.name})`);
-    }
-  }
-  // A run above world size 1 holds two cells per scenario, backend and strategy, which a comparison keys on: not yet.
-  if (args.baseline !== undefined && scenarios.some(({ scenario }) => (args.worldSize ?? scenario.worldSize) > 1)) {
-    throw new UsageError('--baseline compares runs at world size 1 only for now (a run above it has two cells per scenario, backend and strategy)');
-  }
-  const strategies = scenarios.length > 0 ? args.strategies : sweepStrategies;
-  const reference = referenceStrategy(scenarios.length > 0 ? strategiesOf(scenarios, args.strategies) : sweepStrategies);
-  const baseline = args.baseline === undefined ? undefined : await readBaseline(args, scenarios, reference);
+  const { scenarios } = plan;
+  if (args.shard) console.error(`shard ${args.shard.index}/${args.shard.count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
+  for (const reason of plan.passedOver) console.error(`auto: passed over ${reason}`);
+  const baseline = args.baseline === undefined ? undefined : await readBaseline(args, plan);
   // A sweep's variants are named after their sweep in the default folder name.
   const dir = args.out ?? defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]);
   const outputs: OutputTarget[] = [{ flag: '--out', path: dir, kind: 'folder' }];
@@ -264,19 +239,15 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
 
   watch.checkBeforeRun();
   const progress = createProgress();
+  const failed = (results: RunResults): RunResults => ({ ...results, cells: failUnits(results.cells, watch.failed()) });
   const results = await runBenchmark({
-    scenarios,
-    backend: args.backends,
-    strategies,
-    distributedOnly: args.distributedOnly,
-    worldSize: args.worldSize,
-    shard: args.shard,
+    plan,
     onEvent: async (event) => {
-      if (event.type === 'backend-start') watch.scenarioStarted(event.scenario.name, event.backend);
-      progress(event.type === 'scenario-end' || event.type === 'backend-end' ? { ...event, cells: failCells(event.cells, watch.failed()) } : event);
-      if (event.type === 'backend-end') await writeRun(dir, failScenarioCells(event.results, watch.failed()));
+      if (event.type === 'unit-start') watch.unitStarted(event.unit);
+      progress(event.type === 'scenario-end' || event.type === 'backend-end' ? { ...event, cells: failUnits(event.cells, watch.failed()) } : event);
+      if (event.type === 'backend-end') await writeRun(dir, failed(event.results));
     },
-  }).then((run) => failScenarioCells(run, watch.failed()));
+  }).then(failed);
   const written = await writeRun(dir, results);
   console.error(`wrote ${written.join(', ')}`);
 

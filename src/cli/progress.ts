@@ -1,5 +1,5 @@
 /** Terminal progress for long runs: which scenario, backend and phase, how many are left, and the time left. */
-import type { RunEvent } from '../runner.js';
+import type { RunEvent } from '../run/runner.js';
 import { isFailedStatus } from './exit.js';
 
 export interface ProgressOptions {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts.js';
-import type { LoadedScenario } from '../runner.js';
+import { unitKeyId } from '../results/key.js';
+import { PlanError, resolvePlan, type LoadedScenario, type RunPlan } from '../run/plan.js';
 import { renderQualityCsv } from '../quality/report/csv.js';
 import { qualityFigures } from '../quality/report/figures.js';
 import { renderQualityReport } from '../quality/report/markdown.js';
@@ -148,10 +149,14 @@ async function writeRaw(dir: string, results: QualityResults): Promise<void> {
  * The results with every scenario a stray error failed (its file threw asynchronously while it ran) carrying the
  * message as its error, unless it had one of its own.
  */
-function withStrayFailures(results: QualityResults, watch: ScenarioErrorWatch): QualityResults {
+function withStrayFailures(results: QualityResults, watch: ScenarioErrorWatch, plan: RunPlan): QualityResults {
   const failures = watch.failed();
   if (failures.length === 0) return results;
-  const failureOf = (scenario: string, backend: string) => failures.find((failure) => failure.scenario === scenario && failure.backend === backend)?.message;
+  // A result is its plan unit's: the scenario on the backend it resolved to, at world size 1.
+  const failureOf = (scenario: string, backend: string) => {
+    const unit = plan.units.find((candidate) => candidate.scenario === scenario && candidate.backend === backend && candidate.worldSize === 1);
+    return unit && failures.find((failure) => failure.unit === unitKeyId(unit))?.message;
+  };
   return { ...results, scenarios: results.scenarios.map((result) => ({ ...result, error: result.error ?? failureOf(result.scenario, result.backend) ?? null })) };
 }
 
@@ -198,23 +203,30 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
     return 2;
   }
 
+  let plan: RunPlan;
+  try {
+    plan = await resolvePlan(scenarios, { backend: args.backends, strategies: args.strategies, worldSize: 1 });
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    console.error(`error: ${error.message}`);
+    return 2;
+  }
   const dir = args.out ?? defaultOutputDir(['quality', ...names]);
   const progress = createQualityProgress();
   let run;
   try {
     run = await runQuality({
-      scenarios,
-      backend: args.backends,
+      plan,
       strategies: args.strategies,
       seeds: args.seeds,
       steps: args.steps,
       onEvent: async (event) => {
-        if (event.type === 'scenario-start') watch.scenarioStarted(event.scenario.name, event.backend);
+        if (event.type === 'scenario-start') watch.unitStarted(event.unit);
         progress(event);
-        if (event.type === 'scenario-end') await writeRaw(dir, withStrayFailures(event.results, watch));
+        if (event.type === 'scenario-end') await writeRaw(dir, withStrayFailures(event.results, watch, plan));
       },
     });
-    run = { ...run, results: withStrayFailures(run.results, watch) };
+    run = { ...run, results: withStrayFailures(run.results, watch, plan) };
   } catch (error) {
     if (!(error instanceof QualityInputError)) throw error;
     console.error(`error: ${error.message}`);

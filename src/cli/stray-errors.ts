@@ -15,26 +15,22 @@
 import { resolve } from 'node:path';
 import { messageOf } from '../errors.js';
 import { scenarioFileOf } from '../scenario/load.js';
-import type { CellErrored, CellResult } from '../results/cell.js';
-import type { RunResults } from '../results/run.js';
+import { describeUnit, unitKeyId, type KeyFields } from '../results/key.js';
+import type { UnitFailure } from '../results/make.js';
 import { setStrayErrorClaim, UsageError } from './exit.js';
 
-/** A scenario's failure that a stray error caused: which scenario on which backend, and the message its cells carry. */
-export interface ScenarioFailure {
-  scenario: string;
-  backend: string;
-  message: string;
-}
+/** A unit of the plan as the watch needs it: its key without the strategy. */
+export type WatchedUnit = Omit<KeyFields, 'strategy'>;
 
 export class ScenarioErrorWatch {
   /** Scenario files loaded so far: absolute path to the path as the user gave it. */
   private readonly files = new Map<string, string>();
   private loadingFile: string | null = null;
   private readonly caughtWhileLoading: { file: string; error: unknown }[] = [];
-  private running: { scenario: string; backend: string } | null = null;
+  private running: { id: string; scenario: string; label: string } | null = null;
   /** Errors a loaded file threw before the first scenario started: bad input still. */
   private readonly caughtBeforeRun: { file: string; error: unknown }[] = [];
-  private readonly failures: ScenarioFailure[] = [];
+  private readonly failures: UnitFailure[] = [];
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
@@ -71,13 +67,16 @@ export class ScenarioErrorWatch {
     if (first) throw new UsageError(`${first.file}: threw after it was loaded (a timer or a promise nobody awaited): ${messageOf(first.error)}`, { cause: first.error });
   }
 
-  /** The scenario (by name) and backend now running; between two, the last one keeps the blame. */
-  scenarioStarted(scenario: string, backend: string): void {
-    this.running = { scenario, backend };
+  /**
+   * The unit now running (the plan's, its backend resolved: the key its cells carry); between two, the last one
+   * keeps the blame.
+   */
+  unitStarted(unit: WatchedUnit): void {
+    this.running = { id: unitKeyId(unit), scenario: unit.scenario, label: describeUnit(unit).split(' / ').slice(1).join(', ') };
   }
 
-  /** The scenarios (each on one backend) that stray errors failed so far, in the order they failed. */
-  failed(): ScenarioFailure[] {
+  /** The units that stray errors failed so far, in the order they failed (src/results/make.ts's failUnits marks their cells). */
+  failed(): UnitFailure[] {
     return [...this.failures];
   }
 
@@ -94,36 +93,10 @@ export class ScenarioErrorWatch {
       this.caughtBeforeRun.push({ file, error });
       return true;
     }
-    const { scenario, backend } = this.running;
-    const message = `${file} threw while scenario ${scenario} ran on ${backend} (a timer or a promise nobody awaited): ${messageOf(error)}`;
-    if (!this.failures.some((failure) => failure.scenario === scenario && failure.backend === backend)) this.failures.push({ scenario, backend, message });
+    const { id, scenario, label } = this.running;
+    const message = `${file} threw while scenario ${scenario} ran on ${label} (a timer or a promise nobody awaited): ${messageOf(error)}`;
+    if (!this.failures.some((failure) => failure.unit === id)) this.failures.push({ unit: id, message });
     this.log(`error: ${message}; its cells are marked errored, the run goes on`);
     return true;
   }
-}
-
-/**
- * The results with the cells of every scenario a stray error failed marked `errored`, the message in their error
- * text (after an error the cell had of its own); their measurements stay, for what they are worth.
- */
-export function failScenarioCells(results: RunResults, failures: readonly ScenarioFailure[]): RunResults {
-  return failures.length === 0 ? results : { ...results, cells: failCells(results.cells, failures) };
-}
-
-/** The cells, those of every scenario a stray error failed marked `errored` (as failScenarioCells). */
-export function failCells(cells: readonly CellResult[], failures: readonly ScenarioFailure[]): CellResult[] {
-  return cells.map((cell) => {
-    const message = failures.find(({ scenario, backend }) => scenario === cell.scenario && backend === cell.backend)?.message;
-    if (message === undefined) return cell;
-    // An errored cell has no timing (src/results/cell.ts): what was timed before the stray error is not a result.
-    const { diverged: _diverged, ...rest } = cell as CellResult & { diverged?: unknown };
-    const errored: CellErrored = {
-      ...rest,
-      status: 'errored',
-      error: cell.error === null ? message : `${cell.error}; ${message}`,
-      timing: null,
-      timeRatio: null,
-    };
-    return errored;
-  });
 }

@@ -4,6 +4,7 @@
  */
 import type { CellResult, CellStatus } from '../results/cell.js';
 import type { RunResults } from '../results/run.js';
+import { describeKey, keyId, keyOf, type CellKey, type KeyDimension } from '../results/key.js';
 import { resolveMode, type ResolvedMode } from './mode.js';
 import { testSignificance, type TimingSide } from './significance.js';
 import {
@@ -12,7 +13,6 @@ import {
   DEFAULT_THRESHOLD,
   DETERMINISTIC_METRICS,
   EXACT_BYTES_BACKENDS,
-  type CellKey,
   type CompareOptions,
   type Comparison,
   type ComparisonRow,
@@ -21,9 +21,18 @@ import {
   type TimeMetric,
 } from './comparison.js';
 
-/** The key a cell is matched by across runs. */
-export function cellKey(cell: CellKey): string {
-  return `${cell.scenario} / ${cell.backend} / ${cell.strategy}`;
+/**
+ * The dimensions cells are matched by across two runs: their whole key (src/results/key.ts), but for the framework's
+ * version where neither run measured two versions of one backend (an upgrade pairs each cell with its old self, and
+ * the comparison warns that counts may legitimately differ).
+ */
+function matchedDimensions(baseline: RunResults, current: RunResults): KeyDimension[] {
+  const oneVersionPerBackend = (run: RunResults) => {
+    const frameworks = new Map<string, Set<string>>();
+    for (const cell of run.cells) frameworks.set(cell.backend, (frameworks.get(cell.backend) ?? new Set()).add(keyOf(cell).framework));
+    return [...frameworks.values()].every((versions) => versions.size <= 1);
+  };
+  return oneVersionPerBackend(baseline) && oneVersionPerBackend(current) ? ['framework'] : [];
 }
 
 /** Two runs that cannot be compared as given (a cell twice in one run, time ratios against different references). */
@@ -34,11 +43,11 @@ export class IncomparableRunsError extends Error {
   }
 }
 
-function indexCells(run: RunResults, side: string): Map<string, CellResult> {
+function indexCells(run: RunResults, side: string, leaveOut: readonly KeyDimension[]): Map<string, CellResult> {
   const cells = new Map<string, CellResult>();
   for (const cell of run.cells) {
-    const key = cellKey(cell);
-    if (cells.has(key)) throw new IncomparableRunsError(`${side} has two cells for ${key}: merge shards without overlap`);
+    const key = keyId(cell, leaveOut);
+    if (cells.has(key)) throw new IncomparableRunsError(`${side} has two cells for ${describeKey(cell)}: merge shards without overlap`);
     cells.set(key, cell);
   }
   return cells;
@@ -61,7 +70,7 @@ function validateFraction(value: number, what: string, { allowZero }: { allowZer
   return value;
 }
 
-/** Compares every cell of `current` with the same (scenario, backend, strategy) cell of `baseline`. */
+/** Compares every cell of `current` with the cell of `baseline` that has the same key (src/results/key.ts). */
 export function compareRuns(baseline: RunResults, current: RunResults, options: CompareOptions = {}): Comparison {
   const threshold = validateFraction(options.threshold ?? DEFAULT_THRESHOLD, 'threshold', { allowZero: true });
   const thresholds: Record<TimeMetric, number> = {
@@ -83,8 +92,9 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
   if (torch(baseline) !== undefined && torch(current) !== undefined && torch(baseline) !== torch(current)) {
     warnings.push(`PyTorch ${torch(baseline)} → ${torch(current)}: the pytorch cells' kernel counts and bytes may legitimately differ.`);
   }
-  const baselineCells = indexCells(baseline, 'baseline');
-  const currentCells = indexCells(current, 'current');
+  const leaveOut = matchedDimensions(baseline, current);
+  const baselineCells = indexCells(baseline, 'baseline', leaveOut);
+  const currentCells = indexCells(current, 'current', leaveOut);
   const ratioReferenceMismatch =
     baseline.settings.referenceStrategy !== current.settings.referenceStrategy
       ? `baseline times are relative to ${baseline.settings.referenceStrategy}, current ones to ${current.settings.referenceStrategy}`
@@ -100,7 +110,7 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
     let cellMode = mode;
     if (requestedMode === 'auto' && mode === 'absolute' && baselineCell.device !== currentCell.device) {
       cellMode = 'ratio';
-      warnings.push(`${key}: device changed (${baselineCell.device} → ${currentCell.device}), compared by time ratio.`);
+      warnings.push(`${describeKey(currentCell)}: device changed (${baselineCell.device} → ${currentCell.device}), compared by time ratio.`);
     }
     if (cellMode === 'ratio' && ratioReferenceMismatch !== null) {
       throw new IncomparableRunsError(
@@ -132,15 +142,14 @@ export function compareRuns(baseline: RunResults, current: RunResults, options: 
   };
 }
 
-function keyOf(cell: CellResult): { key: string; cell: CellKey } {
-  const parts = { scenario: cell.scenario, backend: cell.backend, strategy: cell.strategy };
-  return { key: cellKey(parts), cell: parts };
+function rowKey(cell: CellResult): { key: string; cell: CellKey } {
+  return { key: describeKey(cell), cell: keyOf(cell) };
 }
 
 function presenceRow(cell: CellResult, verdict: 'added' | 'removed'): ComparisonRow {
   const value = cell.status;
   return {
-    ...keyOf(cell),
+    ...rowKey(cell),
     metric: 'cell',
     baseline: verdict === 'removed' ? value : null,
     current: verdict === 'added' ? value : null,
@@ -157,7 +166,7 @@ interface CellContext {
 }
 
 function compareCell(baseline: CellResult, current: CellResult, context: CellContext): ComparisonRow[] {
-  const id = keyOf(current);
+  const id = rowKey(current);
   // A cell that did not train (it failed, diverged, or it is the post's printed code, which must raise) has no
   // numbers to compare: its status is what is compared.
   if (baseline.status !== 'ok' || current.status !== 'ok') {
@@ -228,7 +237,7 @@ function compareTime(baseline: CellResult, current: CellResult, context: CellCon
   const before = timingSide(baseline, context.mode);
   const after = timingSide(current, context.mode);
   const row: ComparisonRow = {
-    ...keyOf(current),
+    ...rowKey(current),
     metric,
     baseline: typeof before === 'string' ? null : before.mean,
     current: typeof after === 'string' ? null : after.mean,

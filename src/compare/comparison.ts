@@ -1,6 +1,7 @@
 /** The shapes of a comparison: the metrics compared, the options, and the rows and verdicts that come out. */
 import type { CompareMode, ResolvedMode } from './mode.js';
 import type { SignificanceMethod } from './significance.js';
+import type { CellKey } from '../results/key.js';
 
 /** Counts that do not depend on the machine's speed: any difference is drift. */
 export const DETERMINISTIC_METRICS = [
@@ -52,14 +53,8 @@ export interface CompareOptions {
 export const DEFAULT_THRESHOLD = 0.1;
 export const DEFAULT_ALPHA = 0.05;
 
-export interface CellKey {
-  scenario: string;
-  backend: string;
-  strategy: string;
-}
-
 export interface ComparisonRow {
-  /** "scenario / backend / strategy". */
+  /** The cell's key in words (src/results/key.ts's describeKey): "scenario / backend / strategy", then what else tells it apart. */
   key: string;
   cell: CellKey;
   metric: ComparedMetric;

@@ -6,6 +6,8 @@
  */
 import { isDistributedOnly, STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
+import { describeUnit, unitKeyId, varyingDimensions } from '../results/key.js';
+import { groupBy } from './grouping.js';
 import type { RunResults, ScenarioSummary } from '../results/run.js';
 import type { Calibration } from '../measure/calibration.js';
 import { renderCalibration, renderCalibrationsSideBySide } from './calibration.js';
@@ -185,18 +187,16 @@ function placeOf(cell: TaggedCell, runs: readonly RunResults[], label: string): 
 }
 
 function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[], runs: readonly RunResults[]): string {
-  const byKey = new Map<string, TaggedCell[]>();
-  for (const cell of cells.filter((candidate) => candidate.scenario === scenario.name)) {
-    const key = JSON.stringify([cell.run, cell.backend, cell.device]);
-    byKey.set(key, [...(byKey.get(key) ?? []), cell]);
-  }
-  const groups: Group[] = [...byKey.values()].map((group) => {
+  const own = cells.filter((candidate) => candidate.scenario === scenario.name);
+  // One group per unit (a cell's key without its strategy: src/results/key.ts) and run; each labelled by its backend
+  // and whatever else tells it apart from the others (a world size, a second framework version).
+  const varying = varyingDimensions(own).filter((dimension) => dimension === 'framework');
+  const groups: Group[] = groupBy(own, (cell) => JSON.stringify([cell.run, unitKeyId(cell), cell.device])).map((group) => {
     const { backend, device, run } = group[0]!;
     return {
       cells: group,
-      heading: `${backend} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`,
-      // A data-parallel group (issue 18) is labelled by its world size beside the same backend's world size 1.
-      label: (group[0]!.worldSize ?? 1) > 1 ? `${backend} · world size ${group[0]!.worldSize!}` : backend,
+      heading: `${describeUnit(group[0]!, varying).split(' / ').slice(1).join(' · ')} · ${device}${runs.length > 1 ? ` · ${runLabel(runs[run]!, run)}` : ''}`,
+      label: describeUnit(group[0]!, varying).split(' / ').slice(1).join(' · '),
       calibration: runs[run]?.calibrations?.find((c) => c.scenario === scenario.name && c.backend === backend && c.device === device),
     };
   });

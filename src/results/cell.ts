@@ -1,31 +1,30 @@
 /**
- * A cell's result and how it is put together from what the runner measured, whichever framework measured it: the
- * observed step's record, the timing statistics, the equivalence result. A result is a state (tinybench's
+ * A cell's result: its key (key.ts: what ran) and what was measured, whichever framework measured it. Only make.ts
+ * puts one together. A result is a state (tinybench's
  * `TaskResultErrored { state: 'errored'; error }`): measured (`ok`), the printed strategy raised as it must
  * (`raised`), it failed (`errored`) or its numbers became non-finite (`diverged`); a gan_ddp distributed-only form at
  * world size N is measured too (`ok`, `CellDistributedOnly`) with its uncounted passes null. Only a measured cell has
  * a timing; the others keep what was measured before they stopped, and no state holds a NaN.
  */
 import type { ConcreteBackendId } from '../scenario/backend-ids.js';
-import type { StepCounts } from '../measure/counts.js';
-import type { EquivalenceClass, EquivalenceResult } from '../measure/equivalence.js';
-import { predictFlops } from '../measure/flops.js';
-import type { StepRecord } from '../measure/record.js';
+import type { EquivalenceClass } from '../measure/equivalence.js';
 import type { TimingStats } from '../measure/statistics.js';
 import { networkShapes } from '../models/network-shapes.js';
 import type { LayerShape } from '../scenario/shapes.js';
 import type { Scenario } from '../scenario/schema.js';
-import { isDistributedOnly, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
-import { strategies } from '../strategies/index.js';
+import type { CellStrategyId, DistributedOnlyStrategyId, StrategyId } from '../strategies/ids.js';
 import type { NetworkName, UpdateOrder } from '../strategies/strategy.js';
+import type { CellKey } from './key.js';
 
-/** Which cell it is: one scenario × backend × strategy. Every state has these. */
-export interface CellIdentity {
-  scenario: string;
+/**
+ * Which cell it is: its key (scenario × backend × strategy × world size × nodes × framework × compile × precision ×
+ * regularizer), and what describes it without telling it apart (the device, the batch, the strategy's order).
+ */
+export interface CellIdentity extends CellKey {
   backend: ConcreteBackendId;
+  strategy: CellStrategyId;
   /** What ran it, as the backend describes its device. */
   device: string;
-  strategy: CellStrategyId;
   batchSize: number;
   /** The update order the strategy declares. */
   order: UpdateOrder;
@@ -38,11 +37,10 @@ export interface CellBase extends CellIdentity, DistributedFields {}
 export type DistributedVerdict = 'equal' | 'shard-only' | 'differs';
 
 /**
- * Data parallelism (issue 18), measured by gan_ddp under torch.distributed. A world size 1 cell has worldSize 1 and
- * the rest null (it issues no collective); fields absent in files written before them mean the same.
+ * Data parallelism (issue 18), measured by gan_ddp under torch.distributed (the world size is the key's). A world
+ * size 1 cell has them null (it issues no collective); fields absent in files written before them mean the same.
  */
 export interface DistributedFields {
-  worldSize?: number;
   /** All-reduces each rank issued in one steady-state step (a DDP communication hook, or around all_reduce). */
   allreduceCalls?: number | null;
   /** Bytes each rank put into those all-reduces (elements x element size; the ring's wire traffic is 2(N-1)/N x). */
@@ -55,7 +53,6 @@ export interface DistributedFields {
 
 /** A world size 1 cell's distributed fields. */
 export const NOT_DISTRIBUTED: Required<DistributedFields> = {
-  worldSize: 1,
   allreduceCalls: null,
   allreduceBytes: null,
   commMs: null,
@@ -187,30 +184,6 @@ export type CellResult = CellOk | CellDistributedOnly | CellRaised | CellErrored
 
 export type CellStatus = CellResult['status'];
 
-export interface CellMeasurements {
-  scenario: Scenario;
-  backend: CellResult['backend'];
-  device: string;
-  strategy: StrategyId;
-  /** Why the cell failed, or null. */
-  error: string | null;
-  /** Set when the strategy raised the error it must raise (the post's code as printed): the cell is 'raised'. */
-  raised?: boolean;
-  /** Where the strategy's loss or parameters first became non-finite, or null: the cell is 'diverged'. */
-  diverged: Divergence | null;
-  /** The observed, profiled step; null if it failed. */
-  record: StepRecord | null;
-  /** The timed steps' statistics (summarized once, by the runner); null if none were timed. */
-  timing: TimingStats | null;
-  /** The reference strategy's mean step time in this run, for `timeRatio`. */
-  referenceMeanMs: number | null;
-  equivalence: EquivalenceResult | null;
-  /** A remark for an ok cell (e.g. the equivalence check failed), kept in the `error` column. */
-  note: string | null;
-  /** Device memory as the backend reports it, and whether it calls that figure an estimate. */
-  deviceMemory: { bytes: number | null; isEstimate: boolean | null };
-}
-
 /**
  * The layers of the scenario's G and D (an MLP's dense layers, D ending in one unit; a convolutional network's
  * convolutions), as every framework builds them.
@@ -237,121 +210,5 @@ export const NOT_OBSERVED: CountsIfObserved = {
   discriminatorBatchNormUpdates: null,
 };
 
-const NOT_COMPARED: EquivalenceFields = { equivalentTo: null, maxParamDiff: null, equivalence: null, maxRunningStatsDiff: null };
+export const NOT_COMPARED: EquivalenceFields = { equivalentTo: null, maxParamDiff: null, equivalence: null, maxRunningStatsDiff: null };
 
-function observedCounts(record: StepRecord, scenario: Scenario): ObservedCounts {
-  const passes: Pick<StepCounts, 'forwards' | 'backwards'> = record;
-  return {
-    flops: record.flops,
-    flopsPredicted: predictFlops(passes, scenarioLayers(scenario)),
-    kernels: record.kernels,
-    dispatches: record.dispatches,
-    generatorForwards: record.generatorForwards,
-    discriminatorForwards: record.discriminatorForwards,
-    generatorBackwards: record.generatorBackwards,
-    discriminatorBackwards: record.discriminatorBackwards,
-    backwardCalls: record.backwardCalls,
-    wastedGradientElements: record.wastedGradientElements,
-    peakBytes: record.peakBytes,
-    retainedBytes: record.retainedBytes,
-    leakedTensors: record.leakedTensors,
-    generatorBatchNormUpdates: record.generatorBatchNormUpdates,
-    discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
-  };
-}
-
-/**
- * A non-finite difference from the equivalence check, as a divergence: the runner reports divergence itself, and
- * this only keeps a NaN it missed out of the cell (a NaN difference would otherwise classify as 'different').
- */
-function equivalenceDivergence(equivalence: EquivalenceResult | null, scenario: Scenario): Divergence | null {
-  if (!equivalence) return null;
-  const { maxParamDiff, maxRunningStatsDiff } = equivalence;
-  const what = !Number.isFinite(maxParamDiff)
-    ? 'parameters'
-    : maxRunningStatsDiff != null && !Number.isFinite(maxRunningStatsDiff)
-      ? "D's BatchNorm running statistics"
-      : null;
-  if (!what) return null;
-  return {
-    step: scenario.measure.equivalenceSteps,
-    detail: `the equivalence check's ${what} differ from ${equivalence.reference}'s by ${String(what === 'parameters' ? maxParamDiff : maxRunningStatsDiff)}`,
-  };
-}
-
-/** The row of one measured cell: `ok` only with an observed step, a timing and nothing non-finite. */
-export function buildCell(measured: CellMeasurements): CellResult {
-  const { scenario, backend, device, strategy, error, record, timing, referenceMeanMs, equivalence } = measured;
-  const identity = cellIdentity(scenario, backend, device, strategy);
-  const counts = record ? observedCounts(record, scenario) : NOT_OBSERVED;
-  const memory: DeviceMemoryFields = { deviceBytes: measured.deviceMemory.bytes, deviceBytesIsEstimate: measured.deviceMemory.isEstimate };
-  const diverged = measured.diverged ?? equivalenceDivergence(equivalence, scenario);
-  const compared: EquivalenceFields =
-    equivalence && !diverged
-      ? {
-          equivalentTo: equivalence.reference,
-          maxParamDiff: equivalence.maxParamDiff,
-          equivalence: equivalence.equivalence,
-          maxRunningStatsDiff: equivalence.maxRunningStatsDiff ?? null,
-        }
-      : NOT_COMPARED;
-  // What a stopped cell holds after its status and message, in results.json's order.
-  const kept = { timing: null, timeRatio: null, ...counts, ...memory, ...compared };
-  if (diverged) {
-    return { ...identity, status: 'diverged', error: error ?? `diverged at step ${diverged.step}: ${diverged.detail}`, ...kept, diverged };
-  }
-  if (error) return { ...identity, status: measured.raised ? 'raised' : 'errored', error, ...kept };
-  if (!record) return { ...identity, status: 'errored', error: 'no step was observed', ...kept };
-  if (!timing || timing.samples === 0) return { ...identity, status: 'errored', error: 'no step was timed', ...kept };
-  return {
-    ...identity,
-    status: 'ok',
-    error: measured.note,
-    timing,
-    timeRatio: referenceMeanMs ? timing.meanMs / referenceMeanMs : null,
-    ...observedCounts(record, scenario),
-    ...memory,
-    ...compared,
-  };
-}
-
-/**
- * gan_ddp's distributed-only forms' update orders: `single-forward-inputs` is single-forward's step, `stylegan2-ada`
- * and `stylegan3-flat` g-first's data flow (gan_ddp/README.md); all three update G and D from one forward.
- */
-const DISTRIBUTED_ONLY_ORDERS: Record<DistributedOnlyStrategyId, UpdateOrder> = {
-  'single-forward-inputs': 'simultaneous',
-  'stylegan2-ada': 'simultaneous',
-  'stylegan3-flat': 'simultaneous',
-};
-
-export function cellIdentity(
-  scenario: Pick<Scenario, 'name' | 'batchSize'>,
-  backend: CellResult['backend'],
-  device: string,
-  strategy: CellStrategyId,
-): CellIdentity {
-  const order = isDistributedOnly(strategy) ? DISTRIBUTED_ONLY_ORDERS[strategy] : strategies[strategy].order;
-  return { scenario: scenario.name, backend, device, strategy, batchSize: scenario.batchSize, order };
-}
-
-/** A cell with nothing measured: the row of a cell that could not run (its backend did not start, say). */
-export function erroredCell(
-  scenario: Pick<Scenario, 'name' | 'batchSize'>,
-  backend: CellResult['backend'],
-  device: string,
-  strategy: CellStrategyId,
-  error: string,
-): CellErrored {
-  return {
-    ...cellIdentity(scenario, backend, device, strategy),
-    status: 'errored',
-    error,
-    timing: null,
-    timeRatio: null,
-    ...NOT_OBSERVED,
-    deviceBytes: null,
-    deviceBytesIsEstimate: null,
-    ...NOT_COMPARED,
-  };
-}

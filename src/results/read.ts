@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CellResult } from './cell.js';
+import { frameworkOf, keyOf } from './key.js';
 import type { RunResults } from './run.js';
 
 const nullableCount = z.number().nullable();
@@ -53,8 +54,15 @@ const cellSchema = z.looseObject({
   generatorBatchNormUpdates: nullableCount.default(null),
   discriminatorBatchNormUpdates: nullableCount.default(null),
   maxRunningStatsDiff: nullableCount.default(null),
-  // Data parallelism (issue 18): absent in files written before it, and in world size 1 cells (world size 1).
+  // The key's later dimensions (key.ts): absent in files written before them, which take their defaults (KEY_DEFAULTS;
+  // the framework from the run's versions).
   worldSize: z.number().int().positive().optional(),
+  nodes: z.number().int().positive().optional(),
+  framework: z.string().optional(),
+  compile: z.enum(['eager', 'modules', 'step']).optional(),
+  precision: z.enum(['fp32', 'bf16', 'fp16']).optional(),
+  regularizer: z.enum(['none', 'r1', 'r1-lazy', 'wgan-gp', 'wgan-gp-detached']).optional(),
+  // Data parallelism (issue 18): absent in files written before it, and in world size 1 cells.
   allreduceCalls: nullableCount.optional(),
   allreduceBytes: nullableCount.optional(),
   commMs: nullableCount.optional(),
@@ -100,7 +108,9 @@ function notMeasured(cell: ParsedCell): string | null {
  * A cell as the state its status names. A cell that stopped has no timing (files from before the states may hold
  * one: it was never read) and an error message; an old 'ok' cell that was not measured reads as errored, saying why.
  */
-function asState(cell: ParsedCell): CellResult {
+function asState(parsed: ParsedCell, versions: Record<string, string>): CellResult {
+  // Every cell carries its whole key: what a file written before a dimension lacks is that dimension's default.
+  const cell = { ...parsed, ...keyOf(parsed, frameworkOf(parsed.backend, versions)) };
   const stopped = (status: CellResult['status'], error: string) => ({ ...cell, status, error, timing: null, timeRatio: null });
   if (cell.status === 'ok') {
     const reason = notMeasured(cell);
@@ -180,5 +190,6 @@ export async function readRunResults(path: string): Promise<RunResults> {
     });
   }
   // The schema checks what comparisons read; the rest of the file is kept as written, each cell as its state.
-  return { ...parsed.data, cells: parsed.data.cells.map(asState) } as unknown as RunResults;
+  const versions = parsed.data.versions as Record<string, string>;
+  return { ...parsed.data, cells: parsed.data.cells.map((cell) => asState(cell, versions)) } as unknown as RunResults;
 }

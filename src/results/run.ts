@@ -8,7 +8,9 @@ import { TOOL } from '../tool.js';
 import type { Calibration } from '../measure/calibration.js';
 import type { SweepTag } from '../scenario/sweep.js';
 import type { StrategyId } from '../strategies/ids.js';
-import type { CellResult } from './cell.js';
+import { elementSizes, macsPerSample, parameterCount } from '../scenario/shapes.js';
+import type { Scenario } from '../scenario/schema.js';
+import { scenarioLayers, type CellResult } from './cell.js';
 
 /** What a report needs to know about a scenario besides its cells. */
 export interface ScenarioSummary {
@@ -66,5 +68,25 @@ export function runProvenance(): Pick<RunResults, 'schemaVersion' | 'tool' | 'cr
     createdAt: new Date().toISOString(),
     versions: { tfjs: tf.version.tfjs, node: process.version },
     machine: machineInfo(),
+  };
+}
+
+/** The scenario facts reports need, with the strategies its units ran. */
+export function summarizeScenario({ scenario, file, sweep }: { scenario: Scenario; file: string; sweep?: SweepTag }, strategies: readonly StrategyId[]): ScenarioSummary {
+  const layers = scenarioLayers(scenario);
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    file,
+    batchSize: scenario.batchSize,
+    // Elements per sample along each network: an MLP's widths; a convolutional network's channels x height x width.
+    generatorWidths: elementSizes(layers.generator),
+    discriminatorWidths: elementSizes(layers.discriminator),
+    generatorParameters: parameterCount(layers.generator),
+    discriminatorParameters: parameterCount(layers.discriminator),
+    generatorMacsPerSample: macsPerSample(layers.generator),
+    discriminatorMacsPerSample: macsPerSample(layers.discriminator),
+    strategies: [...strategies],
+    ...(sweep ? { sweep } : {}),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * A scenario's cells at world size N > 1 (issue 18). The pytorch backend's come from gan_ddp (src/backends/pytorch/
+ * A unit's measurements at world size N > 1 (issue 18); src/results/make.ts makes its cells. The pytorch backend's come from gan_ddp (src/backends/pytorch/
  * gan_ddp/): every strategy under torch.distributed, G and D each in its own DistributedDataParallel wrapper, each
  * rank on its shard of the global batch; counted (all-reduce calls and bytes per steady step), timed (the slowest
  * rank's step) and checked against world size 1 on the whole batch. A tfjs backend has no distributed engine: its
@@ -14,21 +14,13 @@
 import type { ConcreteBackendId } from '../backends/backend.js';
 import { findPython } from '../backends/pytorch/python.js';
 import { messageOf } from '../errors.js';
-import type { EquivalenceClass } from '../measure/equivalence.js';
-import { mean, summarize } from '../measure/statistics.js';
-import {
-  cellIdentity,
-  erroredCell,
-  NOT_DISTRIBUTED,
-  NOT_OBSERVED,
-  type CellDistributedOnly,
-  type CellOk,
-  type CellResult,
-  type DistributedFields,
-  type DistributedVerdict,
-} from '../results/cell.js';
+import { classifyDifference, type EquivalenceClass } from '../measure/equivalence.js';
+import { mean } from '../measure/statistics.js';
+import type { DistributedFields, DistributedVerdict } from '../results/cell.js';
+import { notMeasured, type StrategyMeasurement, type UnitMeasurements } from '../results/make.js';
+import type { UnitKey } from '../results/key.js';
 import type { Scenario } from '../scenario/schema.js';
-import { DISTRIBUTED_ONLY_STRATEGY_IDS, isDistributedOnly, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
+import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
 import { launchRanks, type GanDdpCell, type LaunchOptions } from './distributed-launch.js';
 import { BATCH_POOL } from './shared.js';
 
@@ -42,11 +34,6 @@ export const NO_DISTRIBUTED_ENGINE = 'tfjs has no distributed engine: world size
 export const DISTRIBUTED_ONLY_STRATEGIES = DISTRIBUTED_ONLY_STRATEGY_IDS;
 
 export interface DistributedRunOptions {
-  worldSize: number;
-  /** gan_ddp's distributed-only forms to measure after the registry's strategies (none when absent). */
-  distributedOnly?: readonly DistributedOnlyStrategyId[];
-  /** The same strategies' world size 1 cells on this backend, from this run (their counts travel to world size N). */
-  worldSize1: readonly CellResult[];
   /** Limits for the whole launch and for silence from every rank, seconds. */
   timeoutS?: number;
   silenceS?: number;
@@ -56,21 +43,36 @@ export interface DistributedRunOptions {
   onSpawn?: LaunchOptions['onSpawn'];
 }
 
+/** What a world size N unit of the plan (src/run/plan.ts's RunUnit) says to run. */
+export interface DistributedUnit extends UnitKey {
+  backend: ConcreteBackendId;
+  loaded: { scenario: Scenario };
+  strategies: readonly StrategyId[];
+  distributedOnly: readonly DistributedOnlyStrategyId[];
+  reference: StrategyId;
+}
+
 export interface DistributedOutcome {
-  cells: CellResult[];
+  measurements: UnitMeasurements;
   versions: Record<string, string>;
 }
 
-/** One scenario's cells at world size N on `backend`; never throws: a failure is the cells' error. */
-export async function runDistributed(scenario: Scenario, backend: ConcreteBackendId, registryIds: readonly StrategyId[], options: DistributedRunOptions): Promise<DistributedOutcome> {
-  const { worldSize } = options;
-  const ids: CellStrategyId[] = [...registryIds, ...(options.distributedOnly ?? [])];
-  const device = `world size ${worldSize}`;
-  const failed = (message: string): DistributedOutcome => ({
-    cells: ids.map((id) => withDistributed(erroredCell(scenario, backend, device, id, message), { worldSize })),
+/** One unit at world size N, measured by gan_ddp's ranks; never throws: a failure is every strategy's error. */
+export async function runDistributed(unit: DistributedUnit, options: DistributedRunOptions = {}): Promise<DistributedOutcome> {
+  const { worldSize } = unit;
+  const scenario = unit.loaded.scenario;
+  const ids: CellStrategyId[] = [...unit.strategies, ...unit.distributedOnly];
+  const measurementsOf = (device: string, strategies: StrategyMeasurement[]): UnitMeasurements => ({
+    unit: { ...unitKeyOf(unit), device, batchSize: scenario.batchSize, reference: unit.reference },
+    scenario,
+    strategies,
+    deviceMemory: { bytes: null, isEstimate: null },
+  });
+  const failed = (message: string, device = `world size ${worldSize}`): DistributedOutcome => ({
+    measurements: measurementsOf(device, ids.map((id) => ({ ...notMeasured(id), error: message }))),
     versions: {},
   });
-  if (backend !== 'pytorch') return failed(NO_DISTRIBUTED_ENGINE);
+  if (unit.backend !== 'pytorch') return failed(NO_DISTRIBUTED_ENGINE);
   if (scenario.generator.kind === 'conv') return failed("gan_ddp builds MLP scenarios only: a convolutional scenario's world size > 1 is not measured");
   let python: string;
   try {
@@ -112,17 +114,18 @@ export async function runDistributed(scenario: Scenario, backend: ConcreteBacken
     return failed(messageOf(error));
   }
   const ran = `world size ${worldSize} (${versions['torch.distributed'] ?? 'torch.distributed'})`;
-  const cells = ids.map((id) => {
+  // What every rank finished is kept; the strategies after a failure carry the failure.
+  const strategies = ids.map((id) => {
     const rank0 = outcome.results[id]?.[0];
-    // What every rank finished is kept; the strategies after a failure carry the failure.
-    if (!rank0) return withDistributed(erroredCell(scenario, backend, ran, id, outcome.error ?? 'gan_ddp returned no cell for it'), { worldSize });
-    return cellOf(scenario, backend, ran, id, rank0, options.worldSize1.find((cell) => cell.strategy === id));
+    return rank0 ? measurementOf(id, rank0) : { ...notMeasured(id), error: outcome.error ?? 'gan_ddp returned no cell for it' };
   });
-  return { cells: withTimeRatios(cells, ids), versions };
+  return { measurements: measurementsOf(ran, strategies), versions };
 }
 
-function withDistributed<Cell extends CellResult>(cell: Cell, fields: DistributedFields): Cell {
-  return { ...cell, ...NOT_DISTRIBUTED, ...fields };
+/** The key of a unit without its strategy, as its cells carry it. */
+function unitKeyOf(unit: DistributedUnit): UnitKey & { backend: ConcreteBackendId } {
+  const { scenario, backend, worldSize, nodes, framework, compile, precision, regularizer } = unit;
+  return { scenario, backend, worldSize, nodes, framework, compile, precision, regularizer };
 }
 
 const VERDICT_RANK: Record<DistributedVerdict, number> = { equal: 0, 'shard-only': 1, differs: 2 };
@@ -149,61 +152,28 @@ export function verdictNote(worldSize: number, equivalence: NonNullable<GanDdpCe
   return parts.length === 0 ? null : `at world size ${worldSize}, ${parts.join('; ')}`;
 }
 
-function cellOf(scenario: Scenario, backend: ConcreteBackendId, device: string, id: CellStrategyId, rank0: GanDdpCell, worldSize1: CellResult | undefined): CellResult {
+/** What rank 0 reported of one strategy (every rank's outcome agreed, or the note says not), as a measurement. */
+function measurementOf(id: CellStrategyId, rank0: GanDdpCell): StrategyMeasurement {
   const worldSize = rank0.world_size;
-  const stopped = (message: string, status: 'raised' | 'errored') => ({ ...withDistributed(erroredCell(scenario, backend, device, id, message), { worldSize }), status });
   if (rank0.status === 'raised' || !rank0.timing || !rank0.equivalence) {
     const error = rank0.error ? `${rank0.error.type}: ${rank0.error.message}` : 'gan_ddp reported no timing or equivalence';
     const disagree = rank0.ranks_agree === false ? ' (the ranks did not all have this outcome)' : '';
-    return stopped(error + disagree, rank0.status === 'raised' ? 'raised' : 'errored');
+    return { ...notMeasured(id), error: error + disagree, raised: rank0.status === 'raised' };
   }
   const { timing, equivalence } = rank0;
   const distributed: Required<DistributedFields> = {
-    worldSize,
     allreduceCalls: timing.steady.allreduce_calls,
     allreduceBytes: timing.steady.allreduce_bytes,
     commMs: timing.comm_ms.length > 0 ? mean(timing.comm_ms) : null,
     distributedVerdicts: networkVerdicts(equivalence),
   };
-  const equivalenceClass: EquivalenceClass = !equivalence.equal ? 'different' : equivalence.maxParamDiff === 0 ? 'identical' : 'within-tolerance';
-  const measured = {
-    error: verdictNote(worldSize, equivalence),
-    timing: { ...summarize(timing.step_ms), samplesMs: timing.step_ms },
-    timeRatio: null,
-    equivalentTo: id,
-    maxParamDiff: equivalence.maxParamDiff,
-    equivalence: equivalenceClass,
-    maxRunningStatsDiff: null,
-    deviceBytes: null,
-    deviceBytesIsEstimate: null,
+  const equivalenceClass: EquivalenceClass = !equivalence.equal ? 'different' : classifyDifference(equivalence.maxParamDiff, Infinity);
+  return {
+    ...notMeasured(id),
+    samplesMs: timing.step_ms,
+    note: verdictNote(worldSize, equivalence),
+    // Against world size 1 on the whole batch: the same strategy (a distributed-only form's own id).
+    equivalence: { strategy: id as StrategyId, reference: id as StrategyId, maxParamDiff: equivalence.maxParamDiff, equivalence: equivalenceClass, maxRunningStatsDiff: null },
+    distributed,
   };
-  if (isDistributedOnly(id)) {
-    // No world size 1 cell to take counts from: null, and the note says so.
-    const note = 'distributed-only (gan_ddp): passes, FLOPs and memory not observed';
-    const cell: CellDistributedOnly = {
-      ...cellIdentity(scenario, backend, device, id),
-      status: 'ok',
-      ...NOT_OBSERVED,
-      ...measured,
-      strategy: id,
-      error: measured.error ? `${measured.error}; ${note}` : note,
-      ...distributed,
-    };
-    return cell;
-  }
-  if (worldSize1?.status !== 'ok') {
-    const why = worldSize1 ? `its world size 1 cell is ${worldSize1.status}` : 'it has no world size 1 cell';
-    return { ...stopped(`measured at world size ${worldSize}, but ${why}, whose step counts this cell needs`, 'errored'), ...distributed };
-  }
-  // Found by `id`, a registry strategy here: an ok cell of it is a CellOk.
-  const cell: CellOk = { ...(worldSize1 as CellOk), device, ...measured, ...distributed };
-  return cell;
-}
-
-/** Each measured cell's mean step time over the reference strategy's at the same world size. */
-function withTimeRatios(cells: CellResult[], ids: readonly CellStrategyId[]): CellResult[] {
-  const referenceId = ids.includes('retain-graph') ? 'retain-graph' : ids[0];
-  const reference = cells.find((cell) => cell.strategy === referenceId);
-  const referenceMs = reference?.status === 'ok' ? reference.timing.meanMs : null;
-  return cells.map((cell) => (cell.status === 'ok' && referenceMs ? { ...cell, timeRatio: cell.timing.meanMs / referenceMs } : cell));
 }

@@ -18,11 +18,12 @@ import { recordObservedStep, type StepRecord } from '../../src/measure/record.js
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { scenarioLayers } from '../../src/results/cell.js';
 import { parameterCount } from '../../src/scenario/shapes.js';
-import { runBenchmark } from '../../src/runner.js';
+import { runBenchmark } from '../../src/run/runner.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { RUNNABLE_STRATEGY_IDS, STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
+import { testPlan } from '../fixtures/plan.js';
 
 // A real worker on the machine's Python with PyTorch (CI installs Debian's python3-torch; the first python3 on PATH
 // may be one without torch). Without one, the tests that need it are skipped and say why.
@@ -413,7 +414,7 @@ describe.skipIf(!hasTorch)('runBenchmark on the pytorch backend', () => {
   it('builds pytorch cells through the same path as tfjs cells, and leaves no worker behind', async () => {
     const scenario = await loadScenario('scenarios/ci/small-d.ts');
     const quick = { ...scenario, measure: { ...scenario.measure, minSamples: 2, minTimeMs: 0, rounds: 2, warmupSteps: 1 } };
-    const results = await runBenchmark({ scenarios: [{ scenario: quick, file: 'ci/small-d.ts' }], backend: 'pytorch' });
+    const results = await runBenchmark({ plan: testPlan([{ scenario: quick, file: 'ci/small-d.ts' }], { backend: 'pytorch' }) });
     expect(results.cells.map((cell) => [cell.strategy, cell.backend, cell.status])).toEqual(
       STRATEGY_IDS.map((id) => [id, 'pytorch', strategies[id].raises ? 'raised' : 'ok']),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress } from '../../src/cli/progress.js';
-import type { RunEvent } from '../../src/runner.js';
+import type { RunEvent } from '../../src/run/runner.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 
 const scenario = (name: string) => ({ name }) as Scenario;
@@ -67,9 +67,9 @@ describe('createProgress', () => {
   it('says which backend each line is about when a scenario runs on several, and which backend a failed cell was on', () => {
     const { lines, progress } = recorder();
     progress({ ...start(0, 'a', 0, 1), backends: ['cpu', 'pytorch'] } as RunEvent);
-    progress({ type: 'backend-start', scenario: scenario('a'), backend: 'cpu', index: 0, count: 2 });
+    progress({ type: 'backend-start', scenario: scenario('a'), backend: 'cpu', index: 0, count: 2 } as RunEvent);
     progress(phase('a'));
-    progress({ type: 'backend-start', scenario: scenario('a'), backend: 'pytorch', index: 1, count: 2 });
+    progress({ type: 'backend-start', scenario: scenario('a'), backend: 'pytorch', index: 1, count: 2 } as RunEvent);
     progress(phase('a'));
     const failed = { strategy: 'g-first', backend: 'pytorch', status: 'errored', error: 'worker gone' };
     const ok = { strategy: 'g-first', backend: 'cpu', status: 'ok', error: null };

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/exit.js';
-import { failScenarioCells, ScenarioErrorWatch } from '../../src/cli/stray-errors.js';
+import { ScenarioErrorWatch } from '../../src/cli/stray-errors.js';
+import { failUnits } from '../../src/results/make.js';
 import type { RunResults } from '../../src/types.js';
 import { makeRun } from '../report/fixtures.js';
 import { cli, root } from './run-cli.js';
@@ -61,6 +62,22 @@ describe('a scenario file that throws asynchronously', () => {
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain(`**g-first errored:** ${message}`);
   });
 
+  it("fails the cells of a scenario on backend 'auto' (the schema's default): the cells carry the backend auto resolved to", async () => {
+    const dir = await tmp();
+    const late = await tinyScenario(dir, 'late-auto', "setTimeout(() => { throw new Error('late boom'); }, 3000);", ", backend: 'auto', measure: { ...tiny.measure, minTimeMs: 2500 }");
+    const out = join(dir, 'run');
+    const { code, stderr } = await bench([late, '--strategies', 'g-first,single-forward', '--out', out]);
+    expect(code, stderr).toBe(1);
+    const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const backend = rows[0]!.backend!;
+    expect(backend).not.toBe('auto');
+    const message = `${late} threw while scenario late-auto ran on ${backend} (a timer or a promise nobody awaited): late boom`;
+    expect(rows.map(({ status, error }) => ({ status, error }))).toEqual([
+      { status: 'errored', error: message },
+      { status: 'errored', error: message },
+    ]);
+  });
+
   it('is still a crash of the harness (exit 3, with the stack) when its stack names no scenario file', async () => {
     const dir = await tmp();
     // JSON.parse itself is the timer's callback: the stack holds node's frames only, nothing ties it to the file.
@@ -87,15 +104,18 @@ describe('ScenarioErrorWatch', () => {
     const lines: string[] = [];
     const watch = new ScenarioErrorWatch((line) => lines.push(line));
     await watch.loading('tiny.ts', '/s/tiny.ts', async () => null);
-    watch.scenarioStarted('tiny', 'cpu');
+    const [first] = makeRun().cells;
+    watch.unitStarted(first!);
     expect(watch.claim(new Error('a harness bug'))).toBe(false);
     expect(watch.claim(thrownIn('/s/tiny.ts'))).toBe(true);
     const message = 'tiny.ts threw while scenario tiny ran on cpu (a timer or a promise nobody awaited): boom';
     expect(lines).toEqual([`error: ${message}; its cells are marked errored, the run goes on`]);
-    const failed = failScenarioCells(makeRun(), watch.failed());
-    expect(failed.cells.map(({ status, error }) => ({ status, error }))).toEqual(makeRun().cells.map(() => ({ status: 'errored', error: message })));
-    // The same scenario on another backend ran apart from it: its cells stand.
-    const onWasm = makeRun({ cells: makeRun().cells.map((cell) => ({ ...cell, backend: 'wasm' as const })) });
-    expect(failScenarioCells(onWasm, watch.failed()).cells).toEqual(onWasm.cells);
+    const failed = failUnits(makeRun().cells, watch.failed());
+    expect(failed.map(({ status, error }) => ({ status, error }))).toEqual(makeRun().cells.map(() => ({ status: 'errored', error: message })));
+    // The same scenario on another backend, or at another world size, ran apart from it: its cells stand.
+    const onWasm = makeRun().cells.map((cell) => ({ ...cell, backend: 'wasm' as const }));
+    expect(failUnits(onWasm, watch.failed())).toEqual(onWasm);
+    const atTwo = makeRun().cells.map((cell) => ({ ...cell, worldSize: 2 }));
+    expect(failUnits(atTwo, watch.failed())).toEqual(atTwo);
   });
 });

@@ -1,22 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { cellsOutsidePlan } from '../../src/compare/coverage.js';
+import { cellsOutsidePlan, type PlannedUnits } from '../../src/compare/coverage.js';
 import { makeCell, makeRun } from './fixtures.js';
+
+const unit = (overrides: Partial<PlannedUnits['units'][number]> = {}): PlannedUnits['units'][number] => ({
+  scenario: 'tiny',
+  backend: 'cpu',
+  worldSize: 1,
+  nodes: 1,
+  framework: 'tfjs 4.22.0',
+  compile: 'eager',
+  precision: 'fp32',
+  regularizer: 'none',
+  strategies: ['retain-graph'],
+  distributedOnly: [],
+  ...overrides,
+});
+const keys = (cells: ReturnType<typeof cellsOutsidePlan>) => cells.map(({ scenario, backend, strategy, worldSize }) => ({ scenario, backend, strategy, worldSize }));
 
 describe('cellsOutsidePlan', () => {
   const baseline = makeRun({ cells: [makeCell(), makeCell({ strategy: 'g-first' }), makeCell({ scenario: 'other' })] });
 
   it("lists the baseline's cells that no planned cell will produce", () => {
-    const planned = [{ scenario: 'tiny', backend: 'cpu', strategy: 'retain-graph' }];
-    expect(cellsOutsidePlan(baseline, planned)).toEqual([
-      { scenario: 'tiny', backend: 'cpu', strategy: 'g-first' },
-      { scenario: 'other', backend: 'cpu', strategy: 'retain-graph' },
+    expect(keys(cellsOutsidePlan(baseline, { units: [unit()] }))).toEqual([
+      { scenario: 'tiny', backend: 'cpu', strategy: 'g-first', worldSize: 1 },
+      { scenario: 'other', backend: 'cpu', strategy: 'retain-graph', worldSize: 1 },
     ]);
   });
 
-  it("takes a planned 'auto' backend to match any backend, and another backend to match none", () => {
-    const plan = (backend: string) =>
-      ['tiny', 'other'].flatMap((scenario) => ['retain-graph', 'g-first'].map((strategy) => ({ scenario, backend, strategy })));
-    expect(cellsOutsidePlan(baseline, plan('auto'))).toEqual([]);
-    expect(cellsOutsidePlan(baseline, plan('wasm'))).toHaveLength(3);
+  it('matches the whole key but the framework version: another backend or world size matches nothing, a torch upgrade still matches', () => {
+    const all = (overrides: Partial<PlannedUnits['units'][number]>) => ({
+      units: ['tiny', 'other'].map((scenario) => unit({ scenario, strategies: ['retain-graph', 'g-first'], ...overrides })),
+    });
+    expect(cellsOutsidePlan(baseline, all({}))).toEqual([]);
+    expect(cellsOutsidePlan(baseline, all({ framework: 'tfjs 5.0.0' }))).toEqual([]);
+    expect(cellsOutsidePlan(baseline, all({ backend: 'wasm' }))).toHaveLength(3);
+    expect(cellsOutsidePlan(baseline, all({ worldSize: 2 }))).toHaveLength(3);
   });
 });

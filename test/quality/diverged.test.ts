@@ -7,6 +7,7 @@ import type { QualityResults } from '../../src/quality/results.js';
 import { runQuality } from '../../src/quality/training/run.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import ring from '../../scenarios/quality/ci/ring.js';
+import { testPlan } from '../fixtures/plan.js';
 
 /** CI's ring at a learning rate that makes every parameter infinite in Adam's first step; 20 steps, one seed. */
 const exploding = parseScenario(
@@ -22,7 +23,7 @@ const exploding = parseScenario(
 
 let results: QualityResults;
 beforeAll(async () => {
-  results = (await runQuality({ scenarios: [{ scenario: exploding, file: 'ring.ts' }], backend: 'cpu' })).results;
+  results = (await runQuality({ plan: testPlan([{ scenario: exploding, file: 'ring.ts' }], { backend: 'cpu', worldSize: 1 }) })).results;
 }, 120_000);
 
 describe('a quality run whose training diverges', () => {

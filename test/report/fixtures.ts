@@ -1,8 +1,11 @@
 /** Hand-made results for the report tests: a small scenario and four cells whose counts match the strategies. */
 import type { DistributedOnlyStrategyId, StrategyId } from '../../src/strategies/ids.js';
-import { erroredCell } from '../../src/results/cell.js';
+import { failedUnitCells, type UnitIdentity } from '../../src/results/make.js';
+import type { CellStrategyId } from '../../src/strategies/ids.js';
 import type { CellResult, RunResults, ScenarioSummary, TimingStats } from '../../src/types.js';
 import { asCellState, type FlatCell } from '../helpers/cell-state.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import tiny from '../fixtures/tiny.js';
 
 /** G 8 → 16 → 32 has 688 parameters, D 32 → 16 → 1 has 545; MACs per sample G 640, D 528. */
 export function makeScenario(overrides: Partial<ScenarioSummary> = {}): ScenarioSummary {
@@ -134,7 +137,7 @@ export function makeCell(strategy: StrategyId, overrides: FlatCell = {}): CellRe
 /** A cell that failed: status, message, and no measurements. */
 export function makeErroredCell(strategy: StrategyId, error: string, overrides: FlatCell = {}): CellResult {
   return asCellState({
-    ...erroredCell({ name: 'tiny', batchSize: 4 }, 'cpu', 'cpu (JavaScript)', strategy, error),
+    ...erroredCell('cpu', 'cpu (JavaScript)', strategy, error),
     equivalentTo: 'single-forward',
     ...overrides,
   });
@@ -146,7 +149,7 @@ export function makeErroredCell(strategy: StrategyId, error: string, overrides: 
  */
 export function makeDistributedOnlyCell(strategy: DistributedOnlyStrategyId, overrides: FlatCell = {}): CellResult {
   return asCellState({
-    ...erroredCell({ name: 'tiny', batchSize: 4 }, 'pytorch', 'world size 2 (gloo)', strategy, ''),
+    ...erroredCell('pytorch', 'world size 2 (gloo)', strategy, ''),
     status: 'ok',
     error: 'distributed-only (gan_ddp): passes, FLOPs and memory not observed',
     timing: makeTiming(7),
@@ -194,4 +197,11 @@ export function makeRun(overrides: Partial<RunResults> = {}): RunResults {
     cells: makeCells(),
     ...overrides,
   };
+}
+
+/** The tiny scenario's errored cell of `strategy` on `backend` (made as the harness makes them). */
+function erroredCell(backend: UnitIdentity['backend'], device: string, strategy: CellStrategyId, error: string): CellResult {
+  const framework = backend === 'pytorch' ? 'torch 1.13.0' : 'tfjs 4.22.0';
+  const unit: UnitIdentity = { scenario: 'tiny', backend, worldSize: 1, nodes: 1, framework, compile: 'eager', precision: 'fp32', regularizer: 'none', device, batchSize: 4, reference: 'retain-graph' };
+  return failedUnitCells(unit, parseScenario(tiny, 'tiny.ts'), [strategy], error)[0]!;
 }

@@ -3,11 +3,12 @@ import { findPython } from '../../src/backends/pytorch/python.js';
 import { renderCsv } from '../../src/report/csv.js';
 import { CSV_COLUMNS } from '../../src/report/columns.js';
 import type { CellResult } from '../../src/results/cell.js';
-import { runBenchmark } from '../../src/runner.js';
+import { runBenchmark } from '../../src/run/runner.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { renderDistributedSection } from '../../src/report/distributed.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId } from '../../src/strategies/ids.js';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
+import { testPlan } from '../fixtures/plan.js';
 
 // World size 2 on gloo, through the harness (runBenchmark -> gan_ddp's launcher -> two ranks). Skipped, saying
 // why, where no Python with PyTorch is found.
@@ -63,7 +64,7 @@ function isRunning(pid: number): boolean {
 
 describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
   it('writes every strategy at world size 1 and 2, with exact all-reduce counts and bytes and the verdict against world size 1', async () => {
-    const results = await runBenchmark({ scenarios: [{ scenario: tiny, file: 'tiny-ddp' }], backend: 'pytorch' });
+    const results = await runBenchmark({ plan: testPlan([{ scenario: tiny, file: 'tiny-ddp' }], { backend: 'pytorch' }) });
     expect(atWorldSize(results.cells, 1).map((cell) => cell.strategy)).toEqual([...STRATEGY_IDS]);
     const distributed = atWorldSize(results.cells, 2);
     expect(distributed.map((cell) => cell.strategy)).toEqual([...AT_WORLD_SIZE_2]);
@@ -102,9 +103,7 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
   it('a rank killed mid-step ends the run with that rank named, keeping the strategies measured before it', async () => {
     let launcher = 0;
     const results = await runBenchmark({
-      scenarios: [{ scenario: tiny, file: 'tiny-ddp' }],
-      backend: 'pytorch',
-      strategies: ['retain-graph', 'g-first', 'frozen-d'],
+      plan: testPlan([{ scenario: tiny, file: 'tiny-ddp' }], { backend: 'pytorch', strategies: ['retain-graph', 'g-first', 'frozen-d'] }),
       distributed: { fault: { rank: 1, strategy: 'g-first', step: 0, kind: 'kill' }, onSpawn: (pid) => (launcher = pid) },
     });
     const [retainGraph, gFirst, frozenD] = atWorldSize(results.cells, 2);

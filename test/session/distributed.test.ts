@@ -3,6 +3,8 @@ import { parseScenario } from '../../src/scenario/load.js';
 import { NO_DISTRIBUTED_ENGINE, networkVerdicts, runDistributed, verdictNote } from '../../src/session/distributed.js';
 import type { GanDdpCell } from '../../src/session/distributed-launch.js';
 import { worldSizeProblem } from '../../src/scenario/world-size.js';
+import { makeCells } from '../../src/results/make.js';
+import { testPlan } from '../fixtures/plan.js';
 
 const tiny = parseScenario(
   {
@@ -21,7 +23,9 @@ const network = (verdict: 'equal' | 'shard-only' | 'differs', vsWorld1: number) 
 
 describe('runDistributed', () => {
   it("gives a tfjs backend's cells one line saying it has no distributed engine, and measures nothing", async () => {
-    const { cells } = await runDistributed(tiny, 'cpu', ['retain-graph', 'g-first'], { worldSize: 2, worldSize1: [] });
+    const [, unit] = testPlan([{ scenario: tiny, file: 'tiny.ts' }], { backend: 'cpu', strategies: ['retain-graph', 'g-first'], worldSize: 2 }).units;
+    const { measurements } = await runDistributed(unit!);
+    const cells = makeCells(measurements);
     expect(cells.map(({ strategy, status, error, worldSize, allreduceCalls, timing }) => ({ strategy, status, error, worldSize, allreduceCalls, timing }))).toEqual([
       { strategy: 'retain-graph', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
       { strategy: 'g-first', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },

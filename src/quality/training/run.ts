@@ -13,7 +13,7 @@
  */
 import { messageOf } from '../../errors.js';
 import type { BackendId, StartedBackend } from '../../backends/index.js';
-import type { LoadedScenario } from '../../runner.js';
+import type { LoadedScenario, RunPlan, RunUnit } from '../../run/plan.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
 import { runProvenance } from '../../results/run.js';
@@ -33,10 +33,12 @@ export class QualityInputError extends Error {
 }
 
 export interface QualityRunOptions {
-  scenarios: readonly LoadedScenario[];
-  /** Overrides every scenario's backend: one, or several measured one after the other (each scenario on all). */
-  backend?: BackendId | readonly BackendId[];
-  /** Overrides every scenario's strategies; runnable ones only. */
+  /**
+   * What to train, planned as bench plans (src/run/plan.ts): every world size 1 unit, a scenario on one backend, with
+   * its strategies (the runnable ones train).
+   */
+  plan: Pick<RunPlan, 'scenarios' | 'units' | 'backendSetting'>;
+  /** The strategies the run was asked for (recorded in its settings); absent: each scenario's own. */
   strategies?: readonly StrategyId[];
   /** Overrides every scenario's `quality.seeds`. */
   seeds?: number;
@@ -69,6 +71,8 @@ export type QualityEvent =
       count: number;
       scenario: Scenario;
       backend: BackendId;
+      /** The plan's unit: the scenario on this backend. */
+      unit: RunUnit;
       /** The backend's index among the scenario's backends, and their number. */
       backendIndex: number;
       backendCount: number;
@@ -106,14 +110,8 @@ export function samplesKey(scenario: string, backend: string): string {
 /** Digits kept per strategy for the picture. */
 export const DIGITS_PER_PICTURE = 100;
 
-/** The backends a scenario runs on: the run's override (one or several) or the scenario's own. */
-export function qualityBackends(scenario: Scenario, override: QualityRunOptions['backend']): BackendId[] {
-  if (override === undefined) return [scenario.backend];
-  return typeof override === 'string' ? [override] : [...override];
-}
-
 /** Checks that every scenario can run a quality run; throws naming the file otherwise. */
-export function checkQualityInput(options: Pick<QualityRunOptions, 'scenarios' | 'strategies'>): void {
+export function checkQualityInput(options: { scenarios: readonly LoadedScenario[]; strategies?: readonly StrategyId[] }): void {
   for (const { scenario, file } of options.scenarios) {
     if (!scenario.quality) {
       throw new QualityInputError(`${file}: has no quality section; npm run quality needs one (steps, evaluateEvery, threshold: see docs/quality.md)`);
@@ -126,7 +124,7 @@ export function checkQualityInput(options: Pick<QualityRunOptions, 'scenarios' |
   }
 }
 
-/** The plan of one scenario under the run's overrides. */
+/** The training plan of one unit (a scenario on a backend, with its strategies) under the run's overrides. */
 export function planFor(scenario: Scenario, options: Pick<QualityRunOptions, 'strategies' | 'seeds' | 'steps'>): QualityPlan {
   const quality = scenario.quality!;
   const steps = options.steps ?? quality.steps;
@@ -147,12 +145,13 @@ export function planFor(scenario: Scenario, options: Pick<QualityRunOptions, 'st
 
 /** Runs every scenario; results are complete for each scenario when its `scenario-end` event fires. */
 export async function runQuality(options: QualityRunOptions): Promise<QualityRun> {
-  checkQualityInput(options);
-  const { scenarios, onEvent, now = () => performance.now() } = options;
+  checkQualityInput({ scenarios: options.plan.scenarios, strategies: options.strategies });
+  const { onEvent, now = () => performance.now() } = options;
+  const scenarios = options.plan.scenarios;
   const results: QualityResults = {
     ...runProvenance(),
     settings: {
-      backend: options.backend === undefined ? 'per scenario' : [options.backend].flat().join(','),
+      backend: options.plan.backendSetting,
       strategies: options.strategies ? [...options.strategies] : 'per scenario',
       seeds: options.seeds ?? 'per scenario',
       steps: options.steps ?? 'per scenario',
@@ -161,11 +160,12 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   };
   const finalSamples = new Map<string, FinalSamples>();
   for (const [index, loaded] of scenarios.entries()) {
-    const backends = qualityBackends(loaded.scenario, options.backend);
-    const plan = planFor(loaded.scenario, options);
-    for (const [backendIndex, backend] of backends.entries()) {
-      const where = { index, count: scenarios.length, scenario: loaded.scenario, backendIndex, backendCount: backends.length };
-      await onEvent?.({ type: 'scenario-start', ...where, backend, plan });
+    const units = options.plan.units.filter((unit) => unit.loaded === loaded && unit.worldSize === 1);
+    for (const [backendIndex, unit] of units.entries()) {
+      const { backend } = unit;
+      const plan = planFor(loaded.scenario, { ...options, strategies: unit.strategies });
+      const where = { index, count: scenarios.length, scenario: loaded.scenario, backendIndex, backendCount: units.length };
+      await onEvent?.({ type: 'scenario-start', ...where, backend, unit, plan });
       const samples: FinalSamples = new Map();
       const result = await runScenario(loaded, backend, plan, samples, options, now, results.versions);
       results.scenarios.push(result);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { runBenchmark } from '../src/runner.js';
-import { parseScenario } from '../src/scenario/load.js';
-import tiny from './fixtures/tiny.js';
+import { runBenchmark } from '../../src/run/runner.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import tiny from '../fixtures/tiny.js';
+import { testPlan } from '../fixtures/plan.js';
 
 describe('runBenchmark', () => {
   it('skips the equivalence check when equivalenceSteps is 0, leaving its fields empty', async () => {
     const scenario = parseScenario({ ...tiny, measure: { ...tiny.measure, equivalenceSteps: 0 } }, 'tiny');
-    const results = await runBenchmark({ scenarios: [{ scenario, file: 'tiny' }], strategies: ['g-first'] });
+    const results = await runBenchmark({ plan: testPlan([{ scenario, file: 'tiny' }], { strategies: ['g-first'] }) });
     expect(results.cells).toHaveLength(1);
     expect(results.cells[0]).toMatchObject({ status: 'ok', equivalence: null, equivalentTo: null, maxParamDiff: null });
   });
@@ -15,7 +16,7 @@ describe('runBenchmark', () => {
     const scenario = parseScenario(tiny, 'tiny');
     const events: string[] = [];
     const results = await runBenchmark({
-      scenarios: [{ scenario, file: 'tiny' }],
+      plan: testPlan([{ scenario, file: 'tiny' }]),
       onEvent: (event) => void events.push(event.type),
     });
     expect(results.versions.tfjs).toBe('4.22.0');

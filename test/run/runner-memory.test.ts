@@ -1,12 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import type * as GanModule from '../src/models/gan.js';
-import { runBenchmark } from '../src/runner.js';
-import { parseScenario } from '../src/scenario/load.js';
-import type { Scenario } from '../src/scenario/schema.js';
-import tiny from './fixtures/tiny.js';
+import type * as GanModule from '../../src/models/gan.js';
+import { runBenchmark } from '../../src/run/runner.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import type { Scenario } from '../../src/scenario/schema.js';
+import tiny from '../fixtures/tiny.js';
+import { testPlan } from '../fixtures/plan.js';
 
 // Building the models of the scenario named 'boom' fails as an allocation does when memory runs out.
-vi.mock('../src/models/gan.js', async (importOriginal) => {
+vi.mock('../../src/models/gan.js', async (importOriginal) => {
   const original = await importOriginal<typeof GanModule>();
   return {
     ...original,
@@ -24,11 +25,13 @@ describe('runBenchmark when a scenario cannot be built', () => {
   it("fails that scenario's cells with the allocation error and runs the next scenario", async () => {
     const completeness: Array<boolean | undefined> = [];
     const results = await runBenchmark({
-      scenarios: [
-        { scenario: scenarioNamed('boom'), file: 'boom.ts' },
-        { scenario: scenarioNamed('after'), file: 'after.ts' },
-      ],
-      strategies: ['g-first', 'single-forward'],
+      plan: testPlan(
+        [
+          { scenario: scenarioNamed('boom'), file: 'boom.ts' },
+          { scenario: scenarioNamed('after'), file: 'after.ts' },
+        ],
+        { strategies: ['g-first', 'single-forward'] },
+      ),
       onEvent: (event) => {
         if (event.type === 'scenario-end') completeness.push(event.results.complete);
       },

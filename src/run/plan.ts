@@ -1,0 +1,218 @@
+/**
+ * The one planner: from the loaded scenarios and the command line's overrides to the units a run measures, in the
+ * order it measures them. A unit is one scenario on one backend (as resolved: `auto` is already a backend here) at
+ * one world size, with its strategies, its reference strategy and, above world size 1, gan_ddp's distributed-only
+ * forms. `bench` checks its input, covers its baseline and names its output folder from the plan; the runner and
+ * `quality` run what it returns. Pure: whatever `auto` means on this machine is handed in (`resolvePlan` finds it).
+ */
+import { startBackend, type BackendId, type ConcreteBackendId } from '../backends/index.js';
+import { findPython } from '../backends/pytorch/python.js';
+import { messageOf } from '../errors.js';
+import { tf } from '../tf.js';
+import { shardCells, type Shard } from '../compare/shard.js';
+import { frameworkOf, KEY_DEFAULTS, type UnitKey } from '../results/key.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { SweepTag } from '../scenario/sweep.js';
+import { worldSizeProblem } from '../scenario/world-size.js';
+import { DISTRIBUTED_ONLY_STRATEGY_IDS, STRATEGY_IDS, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
+import { referenceStrategy } from '../strategies/reference.js';
+
+/** A scenario as loaded from its file. */
+export interface LoadedScenario {
+  scenario: Scenario;
+  file: string;
+  /** The sweep the scenario is a variant of (`loadScenarioFile`), recorded in its summary. */
+  sweep?: SweepTag;
+}
+
+/** What the command line overrides in every scenario. */
+export interface PlanOverrides {
+  /** One backend, or several, on each of which every scenario is measured in turn; absent: each scenario's own. */
+  backend?: BackendId | readonly BackendId[];
+  /** The registry's strategies to run; absent: each scenario's own. */
+  strategies?: readonly StrategyId[];
+  /**
+   * gan_ddp's distributed-only forms, measured after the registry's at a world size above 1 (never at 1). Absent:
+   * all of them where `strategies` is absent too, none where `strategies` picks the registry's.
+   */
+  distributedOnly?: readonly DistributedOnlyStrategyId[];
+  /** The data-parallel world size of every scenario; absent: each scenario's own. */
+  worldSize?: number;
+  /** Runs only this share of the scenarios (a sweep's variants dealt one by one). */
+  shard?: Shard | null;
+}
+
+/** What the plan needs to know of this machine. */
+export interface PlanEnvironment {
+  /** The backend `auto` starts here. */
+  auto: ConcreteBackendId;
+  /** The framework and version each backend runs here (`frameworkOf`): part of every cell's key. */
+  frameworks: Partial<Record<ConcreteBackendId, string>>;
+}
+
+/** One scenario on one backend at one world size: what one session (or one launch of ranks) measures. */
+export interface RunUnit extends UnitKey {
+  /** Its place in `RunPlan.units`. */
+  readonly index: number;
+  readonly loaded: LoadedScenario;
+  readonly backend: ConcreteBackendId;
+  /** The registry's strategies it runs, in order. */
+  readonly strategies: readonly StrategyId[];
+  /** gan_ddp's distributed-only forms it runs after them (above world size 1 only). */
+  readonly distributedOnly: readonly DistributedOnlyStrategyId[];
+  /** The strategy its time ratios (and equivalence) are taken against. */
+  readonly reference: StrategyId;
+  /** Above world size 1: the unit (index) at world size 1 whose cells lend this one their passes, FLOPs and memory. */
+  readonly countsFrom: number | null;
+}
+
+export interface RunPlan {
+  /** The scenarios this run (this shard) measures, in order. */
+  scenarios: LoadedScenario[];
+  /** Every unit, scenario by scenario, backend by backend, world size 1 before world size N. */
+  units: RunUnit[];
+  /** The registry's strategies of the whole run (of the whole sweep where a shard is empty), each once. */
+  strategies: StrategyId[];
+  /** The reference of every time ratio: the post's strategy 1 where it runs. */
+  reference: StrategyId;
+  /** The backends as the command line gave them, for the results' settings. */
+  backendSetting: string;
+  shard: Shard | null;
+}
+
+/** A plan that cannot be run as asked; the message names the flag (or the scenario file) at fault. */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/** The backends a scenario is measured on, in order: the override (one or several) or the scenario's own. */
+export function backendsOf(scenario: Scenario, override: PlanOverrides['backend']): BackendId[] {
+  if (override === undefined) return [scenario.backend];
+  return typeof override === 'string' ? [override] : [...override];
+}
+
+/** The registry's strategies of these scenarios under the override, in order, each once. */
+function strategiesOf(scenarios: readonly LoadedScenario[], override: readonly StrategyId[] | undefined): StrategyId[] {
+  return [...new Set(override ?? scenarios.flatMap(({ scenario }) => scenario.strategies))];
+}
+
+/** The run's units; throws a PlanError for overrides the scenarios cannot take. */
+export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides, environment: PlanEnvironment): RunPlan {
+  const distributedOnlyOverride = overrides.distributedOnly ?? [];
+  if (distributedOnlyOverride.length > 0) {
+    const single = all.find(({ scenario }) => (overrides.worldSize ?? scenario.worldSize) <= 1);
+    if (single) {
+      throw new PlanError(
+        `--strategies: ${distributedOnlyOverride.join(', ')} ${distributedOnlyOverride.length > 1 ? 'run' : 'runs'} at a world size above 1 only ` +
+          `(gan_ddp's distributed-only forms, no tfjs form): add --world-size 2 or more (${single.file} runs at world size 1)`,
+      );
+    }
+    // World size 1 runs the registry's strategies first; with none of them the run would have nothing to stand beside.
+    if (overrides.strategies?.length === 0) {
+      throw new PlanError(`--strategies: names only distributed-only strategies; name one of ${STRATEGY_IDS.join(', ')} beside them`);
+    }
+  }
+  const shard = overrides.shard ?? null;
+  const scenarios = shard ? shardCells(all, ({ scenario }) => scenario.name, shard.index, shard.count) : [...all];
+  if (overrides.worldSize !== undefined) {
+    for (const { scenario, file } of scenarios) {
+      const problem = worldSizeProblem(scenario.batchSize, overrides.worldSize);
+      if (problem) throw new PlanError(`--world-size: ${problem}, in ${file} (scenario ${scenario.name})`);
+    }
+  }
+  // An empty shard records the strategies (and so the reference) of the whole sweep.
+  const strategies = strategiesOf(scenarios.length > 0 ? scenarios : all, overrides.strategies);
+  const distributedOnly = overrides.distributedOnly ?? (overrides.strategies ? [] : DISTRIBUTED_ONLY_STRATEGY_IDS);
+  const units: RunUnit[] = [];
+  for (const loaded of scenarios) {
+    const { scenario } = loaded;
+    const ids = [...(overrides.strategies ?? scenario.strategies)];
+    const worldSize = overrides.worldSize ?? scenario.worldSize;
+    for (const requested of backendsOf(scenario, overrides.backend)) {
+      const backend = requested === 'auto' ? environment.auto : requested;
+      const base = {
+        scenario: scenario.name,
+        loaded,
+        backend,
+        strategies: ids,
+        reference: referenceStrategy(ids),
+        nodes: KEY_DEFAULTS.nodes,
+        framework: environment.frameworks[backend] ?? frameworkOf(backend, {}),
+        compile: KEY_DEFAULTS.compile,
+        precision: KEY_DEFAULTS.precision,
+        regularizer: KEY_DEFAULTS.regularizer,
+      } as const;
+      const single: RunUnit = { ...base, index: units.length, worldSize: 1, distributedOnly: [], countsFrom: null };
+      units.push(single);
+      if (worldSize > 1) units.push({ ...base, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
+    }
+  }
+  return {
+    scenarios,
+    units,
+    strategies,
+    reference: referenceStrategy(strategies),
+    backendSetting: overrides.backend === undefined ? 'per scenario' : [overrides.backend].flat().join(','),
+    shard,
+  };
+}
+
+/** The units of one scenario of the plan, in order. */
+export function unitsOf(plan: Pick<RunPlan, 'units'>, loaded: LoadedScenario): RunUnit[] {
+  return plan.units.filter((unit) => unit.loaded === loaded);
+}
+
+/** What `auto` resolved to here, and each backend passed over on the way, with why. */
+export interface AutoResolution {
+  auto: ConcreteBackendId;
+  passedOver: string[];
+}
+
+/** Finds what `auto` means on this machine (the first of AUTO_ORDER that starts); cpu where none does. */
+export async function resolveAuto(): Promise<AutoResolution> {
+  try {
+    const started = await startBackend('auto');
+    return { auto: started.provider.id, passedOver: started.passedOver };
+  } catch (error) {
+    // The cpu backend's session then says why it could not start either, in its cells.
+    return { auto: 'cpu', passedOver: [messageOf(error)] };
+  }
+}
+
+/** The framework each backend runs here: TensorFlow.js's version, and the PyTorch the backend would use (found once). */
+export async function localFrameworks(backends: readonly ConcreteBackendId[]): Promise<PlanEnvironment['frameworks']> {
+  const frameworks: PlanEnvironment['frameworks'] = {};
+  for (const backend of new Set(backends)) {
+    if (backend !== 'pytorch') frameworks[backend] = frameworkOf(backend, { tfjs: tf.version.tfjs });
+    else frameworks[backend] = frameworkOf(backend, { torch: await findPython().then((found) => found.torch, () => undefined) });
+  }
+  return frameworks;
+}
+
+/** What resolvePlan needs of this machine (tests hand in their own). */
+export interface Resolvers {
+  auto(): Promise<AutoResolution>;
+  frameworks(backends: readonly ConcreteBackendId[]): Promise<PlanEnvironment['frameworks']>;
+}
+
+const LOCAL: Resolvers = { auto: resolveAuto, frameworks: localFrameworks };
+
+/**
+ * The plan, with `auto` resolved on this machine only where some unit asks for it, and each backend's framework
+ * version found; overrides the scenarios cannot take are refused before any backend is started.
+ */
+export async function resolvePlan(
+  scenarios: readonly LoadedScenario[],
+  overrides: PlanOverrides,
+  resolvers: Resolvers = LOCAL,
+): Promise<RunPlan & { passedOver: string[] }> {
+  const draft = planRun(scenarios, overrides, { auto: 'cpu', frameworks: {} });
+  const asksForAuto = draft.scenarios.some(({ scenario }) => backendsOf(scenario, overrides.backend).includes('auto'));
+  const resolution: AutoResolution = asksForAuto ? await resolvers.auto() : { auto: 'cpu', passedOver: [] };
+  const backends = planRun(scenarios, overrides, { auto: resolution.auto, frameworks: {} }).units.map((unit) => unit.backend);
+  const frameworks = await resolvers.frameworks(backends);
+  return { ...planRun(scenarios, overrides, { auto: resolution.auto, frameworks }), passedOver: resolution.passedOver };
+}

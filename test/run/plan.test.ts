@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { planRun, PlanError, resolvePlan, type LoadedScenario, type PlanEnvironment } from '../../src/run/plan.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import tiny from '../fixtures/tiny.js';
+
+const here: PlanEnvironment = { auto: 'wasm', frameworks: { cpu: 'tfjs 4.22.0', wasm: 'tfjs 4.22.0', pytorch: 'torch 2.13.0' } };
+const loaded = (name: string, overrides: Record<string, unknown> = {}): LoadedScenario => ({
+  scenario: parseScenario({ ...tiny, name, ...overrides }, `${name}.ts`),
+  file: `${name}.ts`,
+});
+const brief = (units: ReturnType<typeof planRun>['units']) =>
+  units.map(({ index, scenario, backend, worldSize, strategies, distributedOnly, reference, countsFrom, framework }) => ({
+    index,
+    scenario,
+    backend,
+    worldSize,
+    strategies: strategies.join(','),
+    distributedOnly: distributedOnly.join(','),
+    reference,
+    countsFrom,
+    framework,
+  }));
+
+describe('planRun', () => {
+  it("plans one unit per scenario and backend, in order, each backend resolved ('auto' to what it starts here) with its framework", () => {
+    const plan = planRun([loaded('a', { backend: 'auto' }), loaded('b')], { strategies: ['g-first', 'retain-graph'] }, here);
+    expect(brief(plan.units)).toEqual([
+      { index: 0, scenario: 'a', backend: 'wasm', worldSize: 1, strategies: 'g-first,retain-graph', distributedOnly: '', reference: 'retain-graph', countsFrom: null, framework: 'tfjs 4.22.0' },
+      { index: 1, scenario: 'b', backend: 'cpu', worldSize: 1, strategies: 'g-first,retain-graph', distributedOnly: '', reference: 'retain-graph', countsFrom: null, framework: 'tfjs 4.22.0' },
+    ]);
+    expect(plan.reference).toBe('retain-graph');
+    expect(plan.units.every((unit) => unit.compile === 'eager' && unit.precision === 'fp32' && unit.regularizer === 'none' && unit.nodes === 1)).toBe(true);
+  });
+
+  it('follows each backend at world size 1 by the same backend at world size N, which borrows its counts; with all strategies, the distributed-only forms too', () => {
+    const plan = planRun([loaded('a')], { backend: ['cpu', 'pytorch'], worldSize: 2 }, here);
+    expect(brief(plan.units).map(({ backend, worldSize, countsFrom, distributedOnly }) => ({ backend, worldSize, countsFrom, distributedOnly }))).toEqual([
+      { backend: 'cpu', worldSize: 1, countsFrom: null, distributedOnly: '' },
+      { backend: 'cpu', worldSize: 2, countsFrom: 0, distributedOnly: 'single-forward-inputs,stylegan2-ada,stylegan3-flat' },
+      { backend: 'pytorch', worldSize: 1, countsFrom: null, distributedOnly: '' },
+      { backend: 'pytorch', worldSize: 2, countsFrom: 2, distributedOnly: 'single-forward-inputs,stylegan2-ada,stylegan3-flat' },
+    ]);
+    expect(plan.units[3]!.framework).toBe('torch 2.13.0');
+    // Strategies picked from the registry pick no distributed-only form unless named.
+    expect(planRun([loaded('a')], { strategies: ['g-first'], worldSize: 2 }, here).units[1]!.distributedOnly).toEqual([]);
+  });
+
+  it("keeps a shard's scenarios and records the whole sweep's strategies where the shard is empty", () => {
+    const all = [loaded('a', { strategies: ['g-first'] }), loaded('b', { strategies: ['single-forward'] })];
+    expect(planRun(all, { shard: { index: 2, count: 2 } }, here).scenarios.map(({ scenario }) => scenario.name)).toEqual(['b']);
+    const empty = planRun(all, { shard: { index: 3, count: 3 } }, here);
+    expect(empty.units).toEqual([]);
+    expect(empty.strategies).toEqual(['g-first', 'single-forward']);
+  });
+
+  it('refuses, naming the flag, a world size the batch does not divide and distributed-only forms at world size 1', () => {
+    expect(() => planRun([loaded('a')], { worldSize: 3 }, here)).toThrow(new PlanError('--world-size: 3 does not divide the batch size 2 (the global batch, split into equal shards): 1 or 2 do, in a.ts (scenario a)'));
+    expect(() => planRun([loaded('a')], { distributedOnly: ['stylegan2-ada'], strategies: ['g-first'] }, here)).toThrow(/^--strategies: stylegan2-ada runs at a world size above 1 only/);
+    expect(() => planRun([loaded('a')], { distributedOnly: ['stylegan2-ada'], strategies: [], worldSize: 2 }, here)).toThrow(/^--strategies: names only distributed-only strategies/);
+  });
+});
+
+describe('resolvePlan', () => {
+  it("starts no backend where no unit asks for 'auto', and refuses bad overrides before resolving anything", async () => {
+    const asked: string[] = [];
+    const resolvers = {
+      auto: async () => (asked.push('auto'), { auto: 'wasm' as const, passedOver: ['webgpu: only a software adapter'] }),
+      frameworks: async (backends: readonly string[]) => (asked.push(`frameworks ${[...new Set(backends)].join(',')}`), { wasm: 'tfjs 4.22.0', cpu: 'tfjs 4.22.0' }),
+    };
+    const plan = await resolvePlan([loaded('a')], {}, resolvers);
+    expect(asked).toEqual(['frameworks cpu']);
+    expect(plan.passedOver).toEqual([]);
+    const onAuto = await resolvePlan([loaded('a', { backend: 'auto' })], {}, resolvers);
+    expect(onAuto.units[0]!.backend).toBe('wasm');
+    expect(onAuto.passedOver).toEqual(['webgpu: only a software adapter']);
+    asked.length = 0;
+    await expect(resolvePlan([loaded('a', { backend: 'auto' })], { worldSize: 3 }, resolvers)).rejects.toThrow(PlanError);
+    expect(asked).toEqual([]);
+  });
+});
