@@ -1,7 +1,7 @@
 /**
  * The GPU check (docs/gpu-check.md): trains the runnable strategies of scenarios/balanced.ts at batch 64 and 4096
  * with a short measuring budget on tfjs's webgpu backend and on the pytorch backend (CUDA on the GPU machine) in
- * one run of runBenchmark, and renders the comparison table (src/report/gpu-check.ts) from its results. After
+ * one run of runBenchmark, and renders the comparison table (src/report/sections/gpu-check.ts) from its results. After
  * every backend of every batch size it saves the output folder (results.json, results.csv, gpu-check.json: how
  * webgpu was set up) and rewrites the table, so a check stopped by its time limit keeps what it measured. At the
  * end it also writes report.md and the charts.
@@ -32,7 +32,7 @@ import { writeRawResults, writeReport } from '../src/cli/output.js';
 import { prepareOutputs } from '../src/cli/paths.js';
 import { parseStrategyList } from '../src/cli/strategy-list.js';
 import { createProgress } from '../src/cli/progress.js';
-import { renderGpuCheck, type GpuCheckMeta, type GpuCheckRun } from '../src/report/gpu-check.js';
+import { renderGpuCheck, type GpuCheckMeta, type GpuCheckRun } from '../src/report/sections/gpu-check.js';
 import { readRunResults } from '../src/results/read.js';
 import { resolvePlan, type LoadedScenario } from '../src/run/plan.js';
 import { runBenchmark } from '../src/run/runner.js';

@@ -16,5 +16,5 @@ export type * from './types.js';
 export { runQuality, QualityInputError, type QualityRunOptions, type QualityEvent, type QualityRun } from './quality/training/run.js';
 export type { BackendSession, TrainingRequest, Checkpoint } from './session/index.js';
 export { DISTRIBUTED_ONLY_STRATEGIES, NO_DISTRIBUTED_ENGINE } from './session/distributed.js';
-export { ringCommMs, projectedStepMs, LINKS, type Link } from './report/projection.js';
+export { ringCommMs, projectedStepMs, LINKS, type Link } from './report/distributed/projection.js';
 export type * from './quality/results.js';

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../backends/index.js';
-import { renderSvg } from '../report/charts.js';
+import { renderSvg } from '../report/charts/charts.js';
 import { unitKeyId } from '../results/key.js';
 import { PlanError, resolvePlan, type LoadedScenario, type RunPlan } from '../run/plan.js';
 import { renderQualityCsv } from '../quality/report/csv.js';

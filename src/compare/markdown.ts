@@ -1,10 +1,10 @@
 /**
  * Renders a Comparison as markdown for a CI job summary or a PR comment: headline, what changed, then
  * everything that stayed the same collapsed per cell (one line per cell keeps comments under GitHub's limit).
- * Tables and numbers come from the report's toolkit (src/report/tables.ts and format.ts).
+ * Tables and numbers come from the report's toolkit (src/report/tables/tables.ts and format.ts).
  */
 import { DASH, formatCount, formatMs, formatPercent, formatPValue, formatRatio, formatSigned } from '../format.js';
-import { plainText, renderTable, type MarkdownColumn } from '../report/tables.js';
+import { plainText, renderTable, type MarkdownColumn } from '../report/tables/tables.js';
 import type { Comparison, ComparisonRow, Verdict } from './comparison.js';
 
 const VERDICT_LABELS: Record<Verdict, string> = {

@@ -1,6 +1,6 @@
 /** The report API: CSV, markdown, charts, claim verdicts and merging of results files. */
-export { CSV_COLUMNS, CSV_HEADERS, type CsvColumn } from './columns.js';
-export { renderCsv } from './csv.js';
+export { CSV_COLUMNS, CSV_HEADERS, type CsvColumn } from './tables/columns.js';
+export { renderCsv } from './tables/csv.js';
 export {
   compareTimes,
   evaluateClaims,
@@ -12,7 +12,7 @@ export {
   type TimeEstimate,
   type TimeOrdering,
   type Verdict,
-} from './claims.js';
+} from './claims/claims.js';
 export {
   CHART_TITLES,
   chartRows,
@@ -21,7 +21,7 @@ export {
   type ChartName,
   type ChartRow,
   type VegaLiteSpec,
-} from './charts.js';
+} from './charts/charts.js';
 export {
   crossoverPoints,
   describeCrossover,
@@ -34,9 +34,9 @@ export {
   type CrossoverPoint,
   type Standing,
   type SweepRuleResult,
-} from './crossover.js';
-export { crossoverGroups, renderCrossoverSection, sweepsOf, type CrossoverGroup } from './crossover-section.js';
-export { crossoverChartFile, crossoverChartRows, crossoverChartSpec, crossoverChartSpecs, type CrossoverChartRow } from './crossover-chart.js';
+} from './crossover/crossover.js';
+export { crossoverGroups, renderCrossoverSection, sweepsOf, type CrossoverGroup } from './crossover/section.js';
+export { crossoverChartFile, crossoverChartRows, crossoverChartSpec, crossoverChartSpecs, type CrossoverChartRow } from './crossover/chart.js';
 export { equivalenceParagraph, renderReport, runLabel, runNotices, type ReportOptions } from './markdown.js';
 export { mergeRuns, type MergedRuns, type TaggedCell } from './merge.js';
 export { formatBytes, formatCount, formatFlops, formatMs } from '../format.js';

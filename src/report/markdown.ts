@@ -7,19 +7,19 @@
 import { isDistributedOnly, STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
 import { describeUnit, unitKeyId, varyingDimensions } from '../results/key.js';
-import { groupBy } from './grouping.js';
+import { groupBy } from './tables/grouping.js';
 import type { RunResults, ScenarioSummary } from '../results/run.js';
 import type { Calibration } from '../measure/calibration.js';
-import { renderCalibration, renderCalibrationsSideBySide } from './calibration.js';
-import { CHART_TITLES } from './chart-titles.js';
-import { renderCrossoverSection, sweepsOf } from './crossover-section.js';
-import { evaluateClaims } from './claims.js';
-import { renderClaimsSideBySide, type ClaimColumn } from './claims-side-by-side.js';
-import { renderDistributedSection } from './distributed.js';
-import { renderPrintedStrategies } from './printed.js';
+import { renderCalibration, renderCalibrationsSideBySide } from './sections/calibration.js';
+import { CHART_TITLES } from './charts/chart-titles.js';
+import { renderCrossoverSection, sweepsOf } from './crossover/section.js';
+import { evaluateClaims } from './claims/claims.js';
+import { renderClaimsSideBySide, type ClaimColumn } from './claims/side-by-side.js';
+import { renderDistributedSection } from './distributed/section.js';
+import { renderPrintedStrategies } from './claims/printed.js';
 import { formatCount } from '../format.js';
 import { mergeRuns, type TaggedCell } from './merge.js';
-import { CLAIM_COLUMNS, formatDiff, measurementColumns, renderTable, RUN_COLUMNS } from './tables.js';
+import { CLAIM_COLUMNS, formatDiff, measurementColumns, renderTable, RUN_COLUMNS } from './tables/tables.js';
 import { messageOf } from '../errors.js';
 
 export interface ReportOptions {
@@ -172,7 +172,7 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
   ].join('\n\n');
 }
 
-/** The data-parallel section (src/report/distributed.ts), where the scenario ran at a world size above 1. */
+/** The data-parallel section (src/report/distributed/section.ts), where the scenario ran at a world size above 1. */
 function distributedSection(cells: readonly TaggedCell[]): string[] {
   const section = renderDistributedSection(cells);
   return section ? [section] : [];

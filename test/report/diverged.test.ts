@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chartRows } from '../../src/report/charts.js';
-import { evaluateClaims } from '../../src/report/claims.js';
-import { crossoverPoints } from '../../src/report/crossover.js';
+import { chartRows } from '../../src/report/charts/charts.js';
+import { evaluateClaims } from '../../src/report/claims/claims.js';
+import { crossoverPoints } from '../../src/report/crossover/crossover.js';
 import { renderReport } from '../../src/report/markdown.js';
-import { renderPrintedStrategies } from '../../src/report/printed.js';
+import { renderPrintedStrategies } from '../../src/report/claims/printed.js';
 import { makeCell, makeCells, makeRun, makeScenario, makeTiming } from './fixtures.js';
 
 /** retain-graph diverged at its 7th step, its observed step's counts kept. */

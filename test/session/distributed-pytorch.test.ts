@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { findPython } from '../../src/backends/pytorch/python.js';
-import { renderCsv } from '../../src/report/csv.js';
-import { CSV_COLUMNS } from '../../src/report/columns.js';
+import { renderCsv } from '../../src/report/tables/csv.js';
+import { CSV_COLUMNS } from '../../src/report/tables/columns.js';
 import type { CellResult } from '../../src/results/cell.js';
 import { runBenchmark } from '../../src/run/runner.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { renderDistributedSection } from '../../src/report/distributed.js';
+import { renderDistributedSection } from '../../src/report/distributed/section.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId } from '../../src/strategies/ids.js';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
 import { testPlan } from '../fixtures/plan.js';

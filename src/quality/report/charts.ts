@@ -4,7 +4,7 @@
  * its seed band (min to max over seeds); the generated points of the 2-D mixtures over their modes; the
  * Dirac-GAN's trajectories, theta against psi.
  */
-import type { VegaLiteSpec } from '../../report/charts.js';
+import type { VegaLiteSpec } from '../../report/charts/charts.js';
 import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
 import { METRIC_TITLES, type MetricId } from '../../scenario/metric-ids.js';
 import { GRID, RING } from '../data/mixtures.js';

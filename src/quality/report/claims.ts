@@ -5,9 +5,9 @@
  * inconclusive when the evidence cannot tell.
  */
 import { mannWhitneyU, smallestMannWhitneyPValue } from '../../measure/statistics.js';
-import type { Verdict } from '../../report/claims.js';
+import type { Verdict } from '../../report/claims/claims.js';
 import { formatMs, formatRme, significant } from '../../report/format.js';
-import { compareTimes, type TimeOrdering } from '../../report/time-ordering.js';
+import { compareTimes, type TimeOrdering } from '../../report/claims/time-ordering.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import type { StepTime } from '../results.js';
 import type { StrategySummary } from './summary.js';

@@ -3,7 +3,7 @@
  * against seconds, the 2-D points over the modes, the digits per strategy, the Dirac-GAN's trajectories. Data in,
  * specs and bytes out: the CLI renders the SVGs (src/report/charts.ts `renderSvg`) and writes the files.
  */
-import type { VegaLiteSpec } from '../../report/charts.js';
+import type { VegaLiteSpec } from '../../report/charts/charts.js';
 import { curveSpec, diracSpec, scatterSpec } from './charts.js';
 import { renderDigitGrid } from './digit-grid.js';
 import { samplesKey, type QualityRun } from '../training/run.js';

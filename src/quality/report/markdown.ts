@@ -4,7 +4,7 @@
  * time to quality, alternating against simultaneous, and the figures. Data in, string out.
  */
 import { formatMs, formatRme, significant } from '../../format.js';
-import { renderRows } from '../../report/tables.js';
+import { renderRows } from '../../report/tables/tables.js';
 import { strategies } from '../../strategies/index.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';

@@ -5,7 +5,7 @@
  * seed reached the threshold at the same step on each. Data in, markdown out.
  */
 import { formatMs, formatRme, significant } from '../../format.js';
-import { renderRows } from '../../report/tables.js';
+import { renderRows } from '../../report/tables/tables.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { threeIsBestOnTimeToQuality, threeIsBestPerStep, type QualityVerdict } from './claims.js';
 import { METRIC_TITLES } from '../../scenario/metric-ids.js';

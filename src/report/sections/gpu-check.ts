@@ -5,13 +5,13 @@
  * peak the pytorch backend measured on the device. scripts/gpu-check.ts writes it after every backend of every
  * scenario, so a check cut short still has its table.
  */
-import { isDistributedOnly } from '../strategies/ids.js';
-import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../strategies/index.js';
-import type { CellResult } from '../results/cell.js';
-import type { RunResults } from '../results/run.js';
+import { isDistributedOnly } from '../../strategies/ids.js';
+import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../../strategies/index.js';
+import type { CellResult } from '../../results/cell.js';
+import type { RunResults } from '../../results/run.js';
 import { formatFlopRate } from './calibration.js';
-import { DASH, formatRatio, significant } from '../format.js';
-import { formatDiff, plainText, renderTable, type MarkdownColumn } from './tables.js';
+import { DASH, formatRatio, significant } from '../../format.js';
+import { formatDiff, plainText, renderTable, type MarkdownColumn } from '../tables/tables.js';
 
 /** The goal: a webgpu step within this factor of PyTorch's. */
 export const GOAL_RATIO = 3;

@@ -3,9 +3,9 @@
  * product forms and one elementwise kernel, and a note when one form is so slow that the backend, not the
  * strategy, decides what that form's work costs (src/measure/calibration.ts, docs/costs.md).
  */
-import { FORM_LABELS, LOPSIDED_FRACTION, lopsidedForms, PRODUCT_FORMS, type Calibration, type Fp32Peak } from '../measure/calibration.js';
-import { DASH, formatCount, formatMs, formatRatio, significant } from '../format.js';
-import { escapeCell, renderTable, type MarkdownColumn } from './tables.js';
+import { FORM_LABELS, LOPSIDED_FRACTION, lopsidedForms, PRODUCT_FORMS, type Calibration, type Fp32Peak } from '../../measure/calibration.js';
+import { DASH, formatCount, formatMs, formatRatio, significant } from '../../format.js';
+import { escapeCell, renderTable, type MarkdownColumn } from '../tables/tables.js';
 
 interface CalibrationRow {
   kernel: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderPrintedStrategies } from '../../src/report/printed.js';
-import { renderReport } from '../../src/report/markdown.js';
-import { makeCell, makeCells, makeErroredCell, makeRun, makeTiming } from './fixtures.js';
+import { renderPrintedStrategies } from '../../../src/report/claims/printed.js';
+import { renderReport } from '../../../src/report/markdown.js';
+import { makeCell, makeCells, makeErroredCell, makeRun, makeTiming } from '../fixtures.js';
 
 const IN_PLACE_TFJS =
   'one of the variables needed for gradient computation has been modified by an inplace operation: [float32 [16, 1] D/dense1/kernel] is at version 2; expected version 1 instead.';

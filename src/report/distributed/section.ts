@@ -5,12 +5,13 @@
  * have at world sizes 8 to 1,024. The post's claims at world size N are judged in the scenario's side-by-side table
  * (their cells form their own group).
  */
-import { formatCount } from '../format.js';
-import type { CellOk, CellResult } from '../results/cell.js';
+import { formatCount } from '../../format.js';
+import type { CellOk, CellResult } from '../../results/cell.js';
 import { fitRingModel, LINKS, PROJECTED_WORLD_SIZES, projectedStepMs, ringCommMs, type MeasuredComm } from './projection.js';
-import { renderTable, type MarkdownColumn } from './tables.js';
+import { describeUnit, keyId, keyOf, unitKeyId } from '../../results/key.js';
+import { groupBy } from '../tables/grouping.js';
+import { renderTable, type MarkdownColumn } from '../tables/tables.js';
 
-const worldSizeOf = (cell: CellResult) => cell.worldSize ?? 1;
 const ms = (value: number | null | undefined) => (value == null ? '—' : value.toFixed(2));
 
 interface Row {
@@ -93,29 +94,34 @@ export function renderProjection(single: readonly CellResult[], distributed: rea
   return renderTable(columns, rows);
 }
 
-/** The scenario's data-parallel section, or null where it ran at world size 1 only. */
+/**
+ * The scenario's data-parallel section, or null where it ran at world size 1 only: one part per unit above world size
+ * 1 (its key without the strategy: src/results/key.ts), beside the unit whose key differs only in its world size.
+ */
 export function renderDistributedSection(cells: readonly CellResult[]): string | null {
-  const sizes = [...new Set(cells.map(worldSizeOf))].filter((n) => n > 1).sort((a, b) => a - b);
-  if (sizes.length === 0) return null;
-  return sizes
-    .flatMap((worldSize) =>
-      [...new Set(cells.filter((cell) => worldSizeOf(cell) === worldSize).map((cell) => cell.backend))].map((backend) => {
-        const single = cells.filter((cell) => cell.backend === backend && worldSizeOf(cell) === 1);
-        const distributed = cells.filter((cell) => cell.backend === backend && worldSizeOf(cell) === worldSize);
-        const rows = distributed.map((cell) => ({ strategy: cell.strategy, single: single.find((s) => s.strategy === cell.strategy), distributed: cell }));
-        return [
-          `### World size ${worldSize} beside world size 1 (${backend})`,
-          'Per rank and steady-state step; ms / step is the slowest rank\'s, the ranks synchronised before the clock starts and stops; ' +
-            "\"shard-only\": the network's update is its rank's shard's alone (its gradient was never all-reduced), with no error. " +
-            `The post's claims at world size ${worldSize} are in the side-by-side table above; their time claims use the slowest rank's step, ` +
-            `their count claims world size 1's counts (gan_ddp observes no passes, FLOPs or memory: the world size ${worldSize} table below carries world size 1's).`,
-          renderTable(COLUMNS, rows),
-          `#### Projection to other links, world sizes ${PROJECTED_WORLD_SIZES.map((n) => formatCount(n)).join(', ')}`,
-          RING_MODEL_TEXT,
-          renderModelCheck(distributed, worldSize),
-          renderProjection(single, distributed),
-        ].join('\n\n');
-      }),
-    )
+  const distributedUnits = groupBy(
+    cells.filter((cell) => keyOf(cell).worldSize > 1),
+    (cell) => unitKeyId(cell),
+  ).sort((a, b) => keyOf(a[0]!).worldSize - keyOf(b[0]!).worldSize);
+  if (distributedUnits.length === 0) return null;
+  const besideWorldSize1 = (cell: CellResult) => keyId(cell, ['strategy', 'worldSize']);
+  return distributedUnits
+    .map((distributed) => {
+      const { worldSize } = keyOf(distributed[0]!);
+      const single = cells.filter((cell) => keyOf(cell).worldSize === 1 && besideWorldSize1(cell) === besideWorldSize1(distributed[0]!));
+      const rows = distributed.map((cell) => ({ strategy: cell.strategy, single: single.find((s) => s.strategy === cell.strategy), distributed: cell }));
+      return [
+        `### World size ${worldSize} beside world size 1 (${describeUnit({ ...distributed[0]!, worldSize: 1 }).split(' / ').slice(1).join(' · ')})`,
+        'Per rank and steady-state step; ms / step is the slowest rank\'s, the ranks synchronised before the clock starts and stops; ' +
+          "\"shard-only\": the network's update is its rank's shard's alone (its gradient was never all-reduced), with no error. " +
+          `The post's claims at world size ${worldSize} are in the side-by-side table above; their time claims use the slowest rank's step, ` +
+          `their count claims world size 1's counts (gan_ddp observes no passes, FLOPs or memory: the world size ${worldSize} table below carries world size 1's).`,
+        renderTable(COLUMNS, rows),
+        `#### Projection to other links, world sizes ${PROJECTED_WORLD_SIZES.map((n) => formatCount(n)).join(', ')}`,
+        RING_MODEL_TEXT,
+        renderModelCheck(distributed, worldSize),
+        renderProjection(single, distributed),
+      ].join('\n\n');
+    })
     .join('\n\n');
 }

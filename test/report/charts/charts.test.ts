@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chartRows, chartSpecs, renderSvg } from '../../src/report/charts.js';
-import { makeCells, makeErroredCell } from './fixtures.js';
+import { chartRows, chartSpecs, renderSvg } from '../../../src/report/charts/charts.js';
+import { makeCells, makeErroredCell } from '../fixtures.js';
 
 describe('chartSpecs', () => {
   it('builds the time, memory and FLOPs charts with the data inline', () => {

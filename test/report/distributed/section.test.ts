@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderDistributedSection, renderProjection } from '../../src/report/distributed.js';
-import { makeCell, makeDistributedOnlyCell, makeErroredCell, makeTiming } from './fixtures.js';
+import { renderDistributedSection, renderProjection } from '../../../src/report/distributed/section.js';
+import { makeCell, makeDistributedOnlyCell, makeErroredCell, makeTiming } from '../fixtures.js';
 
 // g-first at world size 1: 4 ms a step. At world size 2: 10 ms, 3 all-reduces of 1,000,000 bytes in all per step.
 const single = [makeCell('g-first', { timing: makeTiming(4) })];

@@ -2,10 +2,10 @@
  * The post's seven claims as data: each with its words, its rule, the strategies it needs and how it judges
  * their cells. `evaluateClaims` (claims.ts) checks that the strategies were measured before calling `evaluate`.
  */
-import type { StrategyId } from '../strategies/ids.js';
-import type { CellResult } from '../results/cell.js';
-import type { ScenarioSummary } from '../results/run.js';
-import { formatBytes, formatCount, formatFlops, formatMs, formatRme } from '../format.js';
+import type { StrategyId } from '../../strategies/ids.js';
+import type { CellResult } from '../../results/cell.js';
+import type { ScenarioSummary } from '../../results/run.js';
+import { formatBytes, formatCount, formatFlops, formatMs, formatRme } from '../../format.js';
 import { compareTimes, type TimeOrdering } from './time-ordering.js';
 
 /**

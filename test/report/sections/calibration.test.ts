@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Calibration, ProductForm } from '../../src/measure/calibration.js';
-import { renderCalibration, renderCalibrationsSideBySide } from '../../src/report/calibration.js';
-import { renderReport } from '../../src/report/markdown.js';
-import { makeRun } from './fixtures.js';
+import type { Calibration, ProductForm } from '../../../src/measure/calibration.js';
+import { renderCalibration, renderCalibrationsSideBySide } from '../../../src/report/sections/calibration.js';
+import { renderReport } from '../../../src/report/markdown.js';
+import { makeRun } from '../fixtures.js';
 
 /** A calibration of the tiny report scenario's cpu cells; GFLOP/s per form as given, 100 MFLOP per product. */
 function makeCalibration(gflops: Record<ProductForm, number>, overrides: Partial<Calibration> = {}): Calibration {

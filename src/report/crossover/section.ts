@@ -3,7 +3,7 @@
  * crossover (where retain-graph becomes faster than g-first), the one the FLOP counts predict and the post's rule
  * (D/G = 1) side by side; each variant's time and FLOP ratios; the post's rule of thumb judged over the whole sweep.
  */
-import type { ScenarioSummary } from '../results/run.js';
+import type { ScenarioSummary } from '../../results/run.js';
 import {
   crossoverPoints,
   describeCrossover,
@@ -14,10 +14,10 @@ import {
   SWEEP_RULE_CLAIM,
   type CrossoverPoint,
 } from './crossover.js';
-import { DASH, formatCount, formatRatio, significant } from '../format.js';
-import type { TaggedCell } from './merge.js';
-import { renderTable, type MarkdownColumn } from './tables.js';
-import { compareTimes } from './time-ordering.js';
+import { DASH, formatCount, formatRatio, significant } from '../../format.js';
+import type { TaggedCell } from '../merge.js';
+import { renderTable, type MarkdownColumn } from '../tables/tables.js';
+import { compareTimes } from '../claims/time-ordering.js';
 
 /** One backend's (device's, and where needed run's) points of a sweep. */
 export interface CrossoverGroup {

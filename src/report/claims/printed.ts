@@ -3,11 +3,11 @@
  * each backend, word for word and where, beside the faithful strategy that computes what it meant. These cells
  * have no numbers: raising is their expected outcome (src/strategies/outcome.ts), not a failure.
  */
-import { AS_PRINTED_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
-import { strategies } from '../strategies/index.js';
-import type { CellResult } from '../results/cell.js';
-import { formatMs } from '../format.js';
-import { plainText } from './tables.js';
+import { AS_PRINTED_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
+import { strategies } from '../../strategies/index.js';
+import type { CellResult } from '../../results/cell.js';
+import { formatMs } from '../../format.js';
+import { plainText } from '../tables/tables.js';
 
 type PrintedId = (typeof AS_PRINTED_STRATEGY_IDS)[number];
 

@@ -9,8 +9,8 @@ import {
   measuredCrossover,
   type CrossoverPoint,
   type Standing,
-} from '../../src/report/crossover.js';
-import { makeCell, makeScenario, makeTiming } from './fixtures.js';
+} from '../../../src/report/crossover/crossover.js';
+import { makeCell, makeScenario, makeTiming } from '../fixtures.js';
 
 const standing = (dToG: number, ahead: Standing['ahead'], gap: number): Standing => ({ dToG, ahead, gap });
 

@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CSV_HEADERS } from '../../src/report/columns.js';
-import { renderCsv } from '../../src/report/csv.js';
-import { makeCell, makeDistributedOnlyCell, makeErroredCell, makeScenario } from './fixtures.js';
+import { CSV_HEADERS } from '../../../src/report/tables/columns.js';
+import { renderCsv } from '../../../src/report/tables/csv.js';
+import { makeCell, makeDistributedOnlyCell, makeErroredCell, makeScenario } from '../fixtures.js';
 
 const HEADER_LINE =
   'scenario,backend,device,strategy,batch_size,samples,time_ms_mean,time_ms_p50,time_ms_p99,time_rme_pct,flops,' +

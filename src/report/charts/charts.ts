@@ -4,9 +4,9 @@
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { STRATEGY_IDS } from '../strategies/ids.js';
+import { STRATEGY_IDS } from '../../strategies/ids.js';
 import type { ChartName } from './chart-titles.js';
-import type { MaybeTaggedCell } from './claims.js';
+import type { MaybeTaggedCell } from '../claims/claims.js';
 
 export { CHART_TITLES, type ChartName } from './chart-titles.js';
 

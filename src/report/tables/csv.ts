@@ -1,7 +1,7 @@
 /** Renders cells as CSV, one row per cell (errored cells included), columns from `CSV_COLUMNS`. */
 import { stringify } from 'csv-stringify/sync';
-import type { CellResult } from '../results/cell.js';
-import type { ScenarioSummary } from '../results/run.js';
+import type { CellResult } from '../../results/cell.js';
+import type { ScenarioSummary } from '../../results/run.js';
 import { CSV_COLUMNS, CSV_HEADERS } from './columns.js';
 
 export interface CsvOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimResult } from '../../src/report/claims.js';
-import { disagreementLine, findDisagreements, renderClaimsSideBySide, type ClaimColumn } from '../../src/report/claims-side-by-side.js';
+import type { ClaimResult } from '../../../src/report/claims/claims.js';
+import { disagreementLine, findDisagreements, renderClaimsSideBySide, type ClaimColumn } from '../../../src/report/claims/side-by-side.js';
 
 const claim = (id: ClaimResult['id'], verdict: ClaimResult['verdict'], evidence: string): ClaimResult => ({
   id,

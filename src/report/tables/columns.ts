@@ -3,8 +3,8 @@
  * layout; the ones after them were added later and stay at the end so column positions never move. A cell's
  * `status` is ok, raised, errored or diverged; a stopped cell's timing columns are empty.
  */
-import type { CellResult } from '../results/cell.js';
-import type { ScenarioSummary } from '../results/run.js';
+import type { CellResult } from '../../results/cell.js';
+import type { ScenarioSummary } from '../../results/run.js';
 
 /**
  * One CSV column: its header and how a cell fills it (null leaves the field empty), given the summary of the

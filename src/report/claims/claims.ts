@@ -2,9 +2,9 @@
  * The post's claims as pure verdicts over one scenario's cells on one backend and device. Count and FLOP
  * claims are deterministic; time claims need a difference beyond the margins of error (see `compareTimes`).
  */
-import { isDistributedOnly, type StrategyId } from '../strategies/ids.js';
-import type { CellResult } from '../results/cell.js';
-import type { ScenarioSummary } from '../results/run.js';
+import { isDistributedOnly, type StrategyId } from '../../strategies/ids.js';
+import type { CellResult } from '../../results/cell.js';
+import type { ScenarioSummary } from '../../results/run.js';
 import { CLAIMS, type ClaimResult, type Found } from './claim-rules.js';
 
 export { compareTimes, type TimeEstimate, type TimeOrdering } from './time-ordering.js';

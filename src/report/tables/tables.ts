@@ -2,10 +2,10 @@
  * Markdown tables as data: the column arrays of the measurement, claim and run tables, and the one function
  * that renders any of them. Cells are escaped so an error message with a pipe cannot break a table.
  */
-import type { CellStrategyId } from '../strategies/ids.js';
-import type { CellResult } from '../results/cell.js';
-import type { RunResults } from '../results/run.js';
-import type { ClaimResult } from './claims.js';
+import type { CellStrategyId } from '../../strategies/ids.js';
+import type { CellResult } from '../../results/cell.js';
+import type { RunResults } from '../../results/run.js';
+import type { ClaimResult } from '../claims/claims.js';
 import {
   DASH,
   formatBytes,
@@ -16,7 +16,7 @@ import {
   formatRatio,
   formatRme,
   significant,
-} from '../format.js';
+} from '../../format.js';
 
 export interface MarkdownColumn<Row> {
   readonly header: string;

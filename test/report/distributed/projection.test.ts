@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitRingModel, projectedStepMs, ringCommMs } from '../../src/report/projection.js';
+import { fitRingModel, projectedStepMs, ringCommMs } from '../../../src/report/distributed/projection.js';
 
 // A link of 1 GB/s with 10 µs per message keeps the arithmetic by hand short.
 const link = { name: 'test', bytesPerSecond: 1e9, latencySeconds: 10e-6 };

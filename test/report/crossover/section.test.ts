@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { crossoverChartRows, crossoverChartSpec, crossoverChartSpecs } from '../../src/report/crossover-chart.js';
-import { crossoverGroups, renderCrossoverSection, sweepsOf } from '../../src/report/crossover-section.js';
-import { renderSvg } from '../../src/report/charts.js';
-import { renderReport } from '../../src/report/markdown.js';
-import type { TaggedCell } from '../../src/report/merge.js';
-import type { StrategyId } from '../../src/strategies/ids.js';
-import type { CellResult, ScenarioSummary } from '../../src/types.js';
-import { makeCell, makeRun, makeScenario, makeTiming } from './fixtures.js';
+import { crossoverChartRows, crossoverChartSpec, crossoverChartSpecs } from '../../../src/report/crossover/chart.js';
+import { crossoverGroups, renderCrossoverSection, sweepsOf } from '../../../src/report/crossover/section.js';
+import { renderSvg } from '../../../src/report/charts/charts.js';
+import { renderReport } from '../../../src/report/markdown.js';
+import type { TaggedCell } from '../../../src/report/merge.js';
+import type { StrategyId } from '../../../src/strategies/ids.js';
+import type { CellResult, ScenarioSummary } from '../../../src/types.js';
+import { makeCell, makeRun, makeScenario, makeTiming } from '../fixtures.js';
 
 /** A variant of the sweep `cross` with G 100 MACs per sample and D `d`. */
 const variant = (d: number, batchSize: number): ScenarioSummary =>

@@ -5,8 +5,8 @@ import {
   evaluateClaimsPerBackend,
   type ClaimId,
   type ClaimResult,
-} from '../../src/report/claims.js';
-import { makeCell, makeCells, makeDistributedOnlyCell, makeErroredCell, makeScenario, makeTiming } from './fixtures.js';
+} from '../../../src/report/claims/claims.js';
+import { makeCell, makeCells, makeDistributedOnlyCell, makeErroredCell, makeScenario, makeTiming } from '../fixtures.js';
 
 const scenario = makeScenario();
 

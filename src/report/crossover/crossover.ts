@@ -4,12 +4,12 @@
  * the FLOP counts predict it, and the post's rule of thumb ("if D is more complex than G take one; if simpler,
  * three") judged over the whole sweep rather than at one point.
  */
-import { isDistributedOnly, type StrategyId } from '../strategies/ids.js';
-import type { CellResult } from '../results/cell.js';
-import type { ScenarioSummary } from '../results/run.js';
-import type { Verdict } from './claims.js';
-import { formatMs, formatRme, significant } from '../format.js';
-import { compareTimes, type TimeEstimate } from './time-ordering.js';
+import { isDistributedOnly, type StrategyId } from '../../strategies/ids.js';
+import type { CellResult } from '../../results/cell.js';
+import type { ScenarioSummary } from '../../results/run.js';
+import type { Verdict } from '../claims/claims.js';
+import { formatMs, formatRme, significant } from '../../format.js';
+import { compareTimes, type TimeEstimate } from '../claims/time-ordering.js';
 
 const ONE: StrategyId = 'retain-graph';
 const THREE: StrategyId = 'g-first';

@@ -3,11 +3,11 @@
  * time over g-first's in the same variant, against D/G MACs per sample on a log axis, one line per strategy and
  * batch size, one panel per backend; a vertical rule at D/G = 1, where the post's rule of thumb switches.
  */
-import { STRATEGY_IDS } from '../strategies/ids.js';
-import type { VegaLiteSpec } from './charts.js';
+import { STRATEGY_IDS } from '../../strategies/ids.js';
+import type { VegaLiteSpec } from '../charts/charts.js';
 import type { CrossoverPoint } from './crossover.js';
-import { crossoverGroups, sweepsOf } from './crossover-section.js';
-import type { MergedRuns } from './merge.js';
+import { crossoverGroups, sweepsOf } from './section.js';
+import type { MergedRuns } from '../merge.js';
 
 /** One point of the chart. */
 export interface CrossoverChartRow {

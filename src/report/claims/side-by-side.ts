@@ -5,8 +5,8 @@
  * of that backend (its calibration says which) or noise, and the evidence lets a reader tell.
  */
 import type { ClaimId, ClaimResult, Verdict } from './claims.js';
-import { DASH } from '../format.js';
-import { escapeCell, renderTable, type MarkdownColumn } from './tables.js';
+import { DASH } from '../../format.js';
+import { escapeCell, renderTable, type MarkdownColumn } from '../tables/tables.js';
 
 /** One backend's verdicts on one scenario, under the label its column gets. */
 export interface ClaimColumn {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Calibration } from '../../src/measure/calibration.js';
-import { renderGpuCheck, type GpuCheckRun } from '../../src/report/gpu-check.js';
-import type { StrategyId } from '../../src/strategies/ids.js';
-import type { CellResult } from '../../src/types.js';
-import { makeCell, makeErroredCell, makeRun, makeTiming } from './fixtures.js';
+import type { Calibration } from '../../../src/measure/calibration.js';
+import { renderGpuCheck, type GpuCheckRun } from '../../../src/report/sections/gpu-check.js';
+import type { StrategyId } from '../../../src/strategies/ids.js';
+import type { CellResult } from '../../../src/types.js';
+import { makeCell, makeErroredCell, makeRun, makeTiming } from '../fixtures.js';
 
 const H100 = 'webgpu (NVIDIA: 580.159.04)';
 const CUDA = 'pytorch 2.11.0+cu130 cuda (NVIDIA H100 80GB HBM3, cuBLAS (CUDA 13.0), TF32 off)';
