@@ -6,7 +6,7 @@
  */
 import { isDistributedOnly, STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
-import { describeUnit, unitKeyId, varyingDimensions } from '../results/key.js';
+import { describeUnit, keyOf, unitKeyId, type KeyDimension } from '../results/key.js';
 import { groupBy } from './tables/grouping.js';
 import type { RunResults, ScenarioSummary } from '../results/run.js';
 import type { Calibration } from '../measure/calibration.js';
@@ -190,7 +190,9 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
   const own = cells.filter((candidate) => candidate.scenario === scenario.name);
   // One group per unit (a cell's key without its strategy: src/results/key.ts) and run; each labelled by its backend
   // and whatever else tells it apart from the others (a world size, a second framework version).
-  const varying = varyingDimensions(own).filter((dimension) => dimension === 'framework');
+  // The framework's version names a group only where one backend ran at two versions (two Pythons, say).
+  const versionsOf = (backend: string) => new Set(own.filter((cell) => cell.backend === backend).map((cell) => keyOf(cell).framework)).size;
+  const varying: KeyDimension[] = own.some((cell) => versionsOf(cell.backend) > 1) ? ['framework'] : [];
   const groups: Group[] = groupBy(own, (cell) => JSON.stringify([cell.run, unitKeyId(cell), cell.device])).map((group) => {
     const { backend, device, run } = group[0]!;
     return {

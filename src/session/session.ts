@@ -1,5 +1,5 @@
 /**
- * One session interface for every backend: what `npm run bench` (src/runner.ts) and `npm run quality`
+ * One session interface for every backend: what `npm run bench` (src/run/runner.ts) and `npm run quality`
  * (src/quality/training/run.ts) ask of a backend, whichever runs it. The tfjs backends run in this process
  * (src/session/tfjs.ts); `pytorch` runs in its Python worker (src/session/pytorch.ts). Neither caller asks which
  * backend it holds: they start a session, calibrate, check equivalence, prepare the strategies' GANs, observe a

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cellsOutsidePlan, type PlannedUnits } from '../../src/compare/coverage.js';
+import { keyOf } from '../../src/results/key.js';
 import { makeCell, makeRun } from './fixtures.js';
 
 const unit = (overrides: Partial<PlannedUnits['units'][number]> = {}): PlannedUnits['units'][number] => ({
@@ -15,7 +16,7 @@ const unit = (overrides: Partial<PlannedUnits['units'][number]> = {}): PlannedUn
   distributedOnly: [],
   ...overrides,
 });
-const keys = (cells: ReturnType<typeof cellsOutsidePlan>) => cells.map(({ scenario, backend, strategy, worldSize }) => ({ scenario, backend, strategy, worldSize }));
+const keys = (cells: ReturnType<typeof cellsOutsidePlan>) => cells.map((cell) => ({ scenario: cell.scenario, backend: cell.backend, strategy: cell.strategy, worldSize: keyOf(cell).worldSize }));
 
 describe('cellsOutsidePlan', () => {
   const baseline = makeRun({ cells: [makeCell(), makeCell({ strategy: 'g-first' }), makeCell({ scenario: 'other' })] });

@@ -93,9 +93,15 @@ withTorch("the pytorch backend's train operation against the tfjs trainer", () =
       for (const strategy of ['g-first', 'detach-d-first'] as const) {
         const differences = curveDifferences(await train(pytorch, scenario, strategy, 100, 20), await train(tfjs, scenario, strategy, 100, 20));
         expect(differences).toHaveLength(6);
-        // Measured: at most ~5e-6 after 100 steps. Over thousands of steps a GAN's training amplifies rounding
-        // (scenarios/quality/ring.ts: 1e-3 after 400 steps), so only a short training can be held to this.
-        expect(Math.max(...differences), `${scenario.name} ${strategy}`).toBeLessThan(1e-4);
+        // Float32 rounding alone: at most ~1e-6 while every gradient is far from 0. Adam divides a gradient by its
+        // running magnitude, so where one is rounding noise (a unit whose gradient is ~0) either framework may take a
+        // full step of the learning rate its own way: measured on an AMD EPYC, ci-grid detach-d-first went from
+        // 4.8e-7 at step 60 to 1.3e-3 at step 80 (most samples at once), where an Intel Xeon stayed at ~5e-6. So the
+        // first 40 steps are held to rounding, and the rest to less than one Adam step's worth (the rate, 2e-3); a
+        // bug (a wrong batch, label, loss or update) differs by orders of magnitude more from the first checkpoint.
+        const rate = scenario.optimizer.learningRate;
+        expect(Math.max(...differences.slice(0, 3)), `${scenario.name} ${strategy}, steps 0-40`).toBeLessThan(1e-5);
+        expect(Math.max(...differences), `${scenario.name} ${strategy}`).toBeLessThan(rate);
       }
     }
   });

@@ -5,6 +5,7 @@
  */
 import type { CellResult } from '../../results/cell.js';
 import type { ScenarioSummary } from '../../results/run.js';
+import { keyOf } from '../../results/key.js';
 
 /**
  * One CSV column: its header and how a cell fills it (null leaves the field empty), given the summary of the
@@ -68,7 +69,7 @@ export const CSV_COLUMNS = [
   { header: 'diverged_at_step', value: (cell) => (cell.status === 'diverged' ? cell.diverged.step : null) },
   // Data parallelism (issue 18): the ranks, each rank's all-reduces and bytes per steady-state step, the mean ms per
   // step waiting in communication (the slowest rank's), and each network's update against world size 1 (gan_ddp).
-  { header: 'world_size', value: (cell) => cell.worldSize ?? 1 },
+  { header: 'world_size', value: (cell) => keyOf(cell).worldSize },
   { header: 'allreduce_calls', value: (cell) => cell.allreduceCalls ?? null },
   { header: 'allreduce_bytes', value: (cell) => cell.allreduceBytes ?? null },
   { header: 'comm_ms', value: (cell) => cell.commMs ?? null },
@@ -76,6 +77,12 @@ export const CSV_COLUMNS = [
     header: 'vs_world_size_1',
     value: (cell) => (cell.distributedVerdicts ? `G ${cell.distributedVerdicts.G}; D ${cell.distributedVerdicts.D}` : null),
   },
+  // The rest of the cell's key (src/results/key.ts): scenario, backend, strategy and world size are above.
+  { header: 'nodes', value: (cell) => keyOf(cell).nodes },
+  { header: 'framework', value: (cell) => keyOf(cell).framework },
+  { header: 'compile', value: (cell) => keyOf(cell).compile },
+  { header: 'precision', value: (cell) => keyOf(cell).precision },
+  { header: 'regularizer', value: (cell) => keyOf(cell).regularizer },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */
