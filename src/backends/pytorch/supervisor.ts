@@ -153,6 +153,10 @@ class Child implements Supervised {
       this.child.once('exit', (code, signal) => {
         this.exited = true;
         exit = { code, signal };
+        // No limit or SIGKILL is due any more: the group's pid may soon be another process's.
+        for (const timer of this.timers) clearTimeout(timer);
+        this.timers.clear();
+        clearTimeout(this.silenceTimer);
         // Whatever it started and left in its group goes with it.
         this.signalGroup('SIGKILL');
         if (tracked === 0) finish(code, signal, exitDescription(code, signal));
