@@ -21,7 +21,7 @@ import { notMeasured, type StrategyMeasurement, type UnitMeasurements } from '..
 import type { UnitKey } from '../results/key.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
-import { launchRanks, type GanDdpCell, type LaunchOptions } from './distributed-launch.js';
+import { launchRanks, type GanDdpCell, type LaunchOptions } from '../backends/pytorch/launcher.js';
 import { BATCH_POOL } from './shared.js';
 
 /** The one line a tfjs backend's cell says at world size N > 1. */

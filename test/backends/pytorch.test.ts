@@ -341,9 +341,9 @@ describe('the worker process', () => {
     const worker = await PytorchWorker.start({ python: interpreter(), script, timeoutMs: 30_000 });
     const failure = await worker.request('hello', {}).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkerGoneError);
-    expect((failure as Error).message).toMatch(/the PyTorch worker exited \(code 139\) \(request 'hello'\)/);
+    expect((failure as Error).message).toMatch(/the PyTorch worker exited with code 139 \(request 'hello'\)/);
     expect((failure as Error).message).toContain('Segmentation fault (pretend)');
-    await expect(worker.request('hello', {})).rejects.toThrow(/exited \(code 139\)/);
+    await expect(worker.request('hello', {})).rejects.toThrow(/exited with code 139/);
   });
 
   it('gives up on a request after the silence limit, stops the worker and fails what follows', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
 import { NO_DISTRIBUTED_ENGINE, networkVerdicts, runDistributed, verdictNote } from '../../src/session/distributed.js';
-import type { GanDdpCell } from '../../src/session/distributed-launch.js';
+import type { GanDdpCell } from '../../src/backends/pytorch/launcher.js';
 import { worldSizeProblem } from '../../src/scenario/world-size.js';
 import { makeCells } from '../../src/results/make.js';
 import { testPlan } from '../fixtures/plan.js';

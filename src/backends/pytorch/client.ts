@@ -1,12 +1,11 @@
 /**
  * The TypeScript end of the PyTorch worker: starts `python -m gan_worker`, sends requests, matches answers by id.
- * A worker that dies or falls silent fails the requests in flight with a message that says so (never a hang), and
- * every worker still running is killed when Node exits or is interrupted.
+ * A worker that dies or falls silent fails the requests in flight with a message that says so (never a hang). The
+ * process itself is run by the supervisor (supervisor.ts): its own group, stopped when Node exits or is interrupted.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { delimiter } from 'node:path';
-import { createInterface } from 'node:readline';
+import { entryArguments, entryEnvironment, type PythonEntry } from './packages.js';
 import type { Operation, Operations, WorkerFailure, WorkerLine } from './protocol.js';
+import { supervise, tailText, type Supervised } from './supervisor.js';
 
 /** Seconds of silence after which a request is given up and the worker stopped (overridable, see below). */
 export const DEFAULT_TIMEOUT_S = 120;
@@ -32,27 +31,19 @@ export class WorkerGoneError extends Error {
   }
 }
 
-/**
- * What the interpreter runs: a package as `python -m module` with `root` (the folder holding it) first on
- * PYTHONPATH, or one script (the tests' stand-in workers).
- */
-export type WorkerEntry = { module: string; root: string } | { script: string };
+/** What the interpreter runs: the gan_worker package, or one script (the tests' stand-in workers). */
+export type WorkerEntry = PythonEntry;
 
 export type WorkerOptions = WorkerEntry & {
   python: string;
   /** Silence (no answer, no progress line) after which a request fails and the worker is stopped. */
   timeoutMs?: number;
+  /** From SIGTERM to SIGKILL when the worker is stopped (the supervisor's default when left out). */
+  graceMs?: number;
   env?: NodeJS.ProcessEnv;
   /** Each line the worker writes to stderr (its logs); kept in a short tail for error messages either way. */
   onLog?: (line: string) => void;
 };
-
-/** The interpreter's arguments and the environment's PYTHONPATH for an entry. */
-export function entryArguments(entry: WorkerEntry, env: NodeJS.ProcessEnv): { args: string[]; pythonPath: string | undefined } {
-  if ('script' in entry) return { args: ['-u', entry.script], pythonPath: env.PYTHONPATH };
-  const pythonPath = [entry.root, env.PYTHONPATH].filter((part) => part !== undefined && part !== '').join(delimiter);
-  return { args: ['-u', '-m', entry.module], pythonPath };
-}
 
 export interface RequestOptions {
   onProgress?: (progress: Record<string, unknown>) => void;
@@ -69,8 +60,6 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const STDERR_TAIL = 20;
-
 /** The silence limit: GAN_BENCH_TORCH_TIMEOUT_S when set, else DEFAULT_TIMEOUT_S. */
 export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const value = env[TIMEOUT_VARIABLE];
@@ -81,9 +70,8 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export class PytorchWorker {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly child: Supervised;
   private readonly pending = new Map<number, Pending>();
-  private readonly stderrTail: string[] = [];
   private nextId = 1;
   private gone: string | null = null;
   private readonly ready: Promise<void>;
@@ -92,69 +80,31 @@ export class PytorchWorker {
   private constructor(private readonly options: WorkerOptions & { timeoutMs: number }) {
     const env = { ...process.env, ...options.env };
     const { args, pythonPath } = entryArguments(options, env);
-    this.child = spawn(options.python, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...env, PYTHONUNBUFFERED: '1', ...(pythonPath === undefined ? {} : { PYTHONPATH: pythonPath }) },
-    });
-    liveWorkers.add(this);
-    installExitHandlers();
     let markReady: () => void = () => {};
     let failReady: (error: Error) => void = () => {};
     this.ready = new Promise((resolve, reject) => {
       markReady = resolve;
       failReady = reject;
     });
+    // Its silence limit is per request (an idle worker is silent), so the supervisor's is not used.
+    this.child = supervise({
+      command: options.python,
+      args,
+      env: entryEnvironment(pythonPath, env),
+      stdin: 'pipe',
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+      onStderrLine: (line) => options.onLog?.(line),
+      onStdoutLine: (line) =>
+        this.receive(line, () => {
+          clearTimeout(readyTimer);
+          markReady();
+        }),
+    });
     const readyTimer = setTimeout(() => this.stop(`gave no ready line within ${options.timeoutMs / 1000} s of starting`), options.timeoutMs);
-    this.exit = new Promise((resolve) => {
-      const ended = (reason: string) => {
-        clearTimeout(readyTimer);
-        liveWorkers.delete(this);
-        uninstallExitHandlersIfIdle();
-        this.fail(this.gone ?? reason);
-        failReady(new WorkerGoneError(this.describeGone()));
-        resolve();
-      };
-      this.child.once('exit', (code, signal) => ended(`exited (${signal ? `signal ${signal}` : `code ${code}`})`));
-      // A process that could not be spawned emits 'error' and no 'exit'.
-      this.child.once('error', (error) => ended(`could not be run (${options.python}: ${error.message})`));
-    });
-    this.child.stdin.on('error', () => {
-      // EPIPE after the worker died: the exit handler reports it.
-    });
-    createInterface({ input: this.child.stderr }).on('line', (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
-      options.onLog?.(line);
-    });
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      let message: WorkerLine;
-      try {
-        message = JSON.parse(line) as WorkerLine;
-      } catch {
-        this.stderrTail.push(`(stdout) ${line}`);
-        return;
-      }
-      if ('ready' in message) {
-        clearTimeout(readyTimer);
-        markReady();
-        return;
-      }
-      if (message.id === null && 'ok' in message && !message.ok) {
-        // The worker could not start (e.g. `import torch` failed): it exits next.
-        this.gone = `failed to start: ${message.error.type}: ${message.error.message}`;
-        return;
-      }
-      const pending = message.id === null ? undefined : this.pending.get(message.id);
-      if (!pending) return;
-      if ('progress' in message) {
-        this.arm(pending);
-        pending.onProgress?.(message.progress);
-        return;
-      }
-      clearTimeout(pending.timer);
-      this.pending.delete(message.id!);
-      if (message.ok) pending.resolve(message.result);
-      else pending.reject(new WorkerRequestError(pending.op, message.error));
+    this.exit = this.child.ended.then((end) => {
+      clearTimeout(readyTimer);
+      this.fail(this.gone ?? end.how);
+      failReady(new WorkerGoneError(this.describeGone()));
     });
   }
 
@@ -177,7 +127,7 @@ export class PytorchWorker {
 
   /** True until the worker has exited or been stopped. */
   get alive(): boolean {
-    return this.gone === null && this.child.exitCode === null && this.child.signalCode === null;
+    return this.gone === null && this.child.running;
   }
 
   /** Sends one request and resolves with its answer; rejects with WorkerRequestError or WorkerGoneError. */
@@ -195,16 +145,16 @@ export class PytorchWorker {
       };
       this.pending.set(id, pending);
       this.arm(pending);
-      this.child.stdin.write(`${JSON.stringify({ id, op, params })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id, op, params })}\n`);
     });
   }
 
-  /** Asks the worker to shut down and waits for it to exit; kills it if it does not within `graceMs`. */
+  /** Asks the worker to shut down and waits for it to exit; stops it (SIGTERM, then SIGKILL) if it does not within `graceMs`. */
   async close(graceMs = 5_000): Promise<void> {
     if (this.alive) {
       const shutdown = this.request('shutdown', {}, { timeoutMs: graceMs }).catch(() => undefined);
-      this.child.stdin.end();
-      const timer = setTimeout(() => this.kill(), graceMs);
+      this.child.stdin!.end();
+      const timer = setTimeout(() => this.child.stop(`did not shut down within ${graceMs / 1000} s of being asked`), graceMs);
       await Promise.race([shutdown.then(() => this.exit), this.exit]);
       clearTimeout(timer);
     }
@@ -213,7 +163,38 @@ export class PytorchWorker {
 
   /** Kills the worker at once (SIGKILL); requests in flight fail. */
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.child.kill();
+  }
+
+  /** One line of the worker's stdout: the ready line, an answer, a progress line, or a stray print kept for the tail. */
+  private receive(line: string, markReady: () => void): void {
+    let message: WorkerLine;
+    try {
+      message = JSON.parse(line) as WorkerLine;
+    } catch {
+      this.child.remember(`(stdout) ${line}`);
+      return;
+    }
+    if ('ready' in message) {
+      markReady();
+      return;
+    }
+    if (message.id === null && 'ok' in message && !message.ok) {
+      // The worker could not start (e.g. `import torch` failed): it exits next.
+      this.gone = `failed to start: ${message.error.type}: ${message.error.message}`;
+      return;
+    }
+    const pending = message.id === null ? undefined : this.pending.get(message.id);
+    if (!pending) return;
+    if ('progress' in message) {
+      this.arm(pending);
+      pending.onProgress?.(message.progress);
+      return;
+    }
+    clearTimeout(pending.timer);
+    this.pending.delete(message.id!);
+    if (message.ok) pending.resolve(message.result);
+    else pending.reject(new WorkerRequestError(pending.op, message.error));
   }
 
   /** (Re)starts the silence timer of a request. */
@@ -225,11 +206,11 @@ export class PytorchWorker {
     }, pending.timeoutMs);
   }
 
-  /** Marks the worker gone for `reason` and kills it. */
+  /** Marks the worker gone for `reason` and stops it (SIGTERM, then SIGKILL). */
   private stop(reason: string): void {
     if (this.gone === null) this.gone = reason;
     this.fail(reason);
-    this.kill();
+    this.child.stop(reason);
   }
 
   /** Rejects every request in flight. */
@@ -244,43 +225,6 @@ export class PytorchWorker {
 
   private describeGone(op?: Operation): string {
     const during = op ? ` (request '${op}')` : '';
-    const tail = this.stderrTail.filter((line) => line.trim() !== '').slice(-6);
-    const logs = tail.length > 0 ? `; its last log lines:\n    ${tail.join('\n    ')}` : '';
-    return `the PyTorch worker ${this.gone ?? 'is gone'}${during}${logs}`;
+    return `the PyTorch worker ${this.gone ?? 'is gone'}${during}${tailText(this.child.stderrTail, 6)}`;
   }
-}
-
-// Workers still running when Node exits or is interrupted are killed: a worker never outlives the harness. (It also
-// exits on its own when its stdin closes.)
-const liveWorkers = new Set<PytorchWorker>();
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-let handlersInstalled = false;
-
-function killAll(): void {
-  for (const worker of liveWorkers) worker.kill();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAll();
-  uninstallExitHandlers();
-  // With our listener gone, the signal does what it would have done (exit) unless someone else handles it.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function installExitHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', killAll);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-}
-
-function uninstallExitHandlers(): void {
-  if (!handlersInstalled) return;
-  handlersInstalled = false;
-  process.off('exit', killAll);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
-}
-
-function uninstallExitHandlersIfIdle(): void {
-  if (liveWorkers.size === 0) uninstallExitHandlers();
 }

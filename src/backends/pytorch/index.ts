@@ -3,11 +3,9 @@
  * backend starts and talks to (protocol.ts). It is no TensorFlow.js backend: the runner sends it the whole scenario
  * and gets back the same measurements a tfjs backend yields (docs/pytorch.md). `auto` never picks it.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError, type BackendProvider, type DeviceInfo } from '../backend.js';
 import { PytorchWorker, WorkerGoneError, type WorkerOptions } from './client.js';
+import { packageRoot, type PythonPackage } from './packages.js';
 import { PROTOCOL_VERSION, type HelloResult } from './protocol.js';
 import { findPython, type FoundPython } from './python.js';
 import { messageOf } from '../../errors.js';
@@ -20,28 +18,11 @@ export { findPython, INSTALL_HINT, PYTHON_VARIABLE } from './python.js';
 export const THREADS_VARIABLE = 'GAN_BENCH_TORCH_THREADS';
 
 /** The worker's Python package, run as `python -m gan_worker`. */
-export const WORKER_PACKAGE = 'gan_worker';
+export const WORKER_PACKAGE = 'gan_worker' satisfies PythonPackage;
 
-/**
- * The folder that holds the worker's package (its `gan_worker/__main__.py`): this module's folder, or, when this
- * module was bundled elsewhere (esbuild), src/backends/pytorch under the working directory as in the repository.
- */
+/** The folder that holds the worker's package (packages.ts finds it, beside this module or in the repository). */
 export function workerPackageRoot(cwd = process.cwd(), moduleUrl: string | undefined = import.meta.url): string {
-  const holds = (root: string) => existsSync(join(root, WORKER_PACKAGE, '__main__.py'));
-  let beside: string | null = null;
-  try {
-    beside = fileURLToPath(new URL('.', moduleUrl));
-  } catch {
-    // no module URL (a CommonJS bundle): only the working directory is left
-  }
-  if (beside && holds(beside)) return beside.replace(/\/$/, '');
-  const inRepository = join(cwd, 'src', 'backends', 'pytorch');
-  if (holds(inRepository)) return inRepository;
-  const places = [beside, inRepository]
-    .filter((place): place is string => place !== null)
-    .map((place) => join(place, WORKER_PACKAGE))
-    .join(' nor at ');
-  throw new BackendUnavailableError('pytorch', `the worker package ${WORKER_PACKAGE} is neither at ${places}`);
+  return packageRoot(WORKER_PACKAGE, cwd, moduleUrl);
 }
 
 /** A started worker and what it said about itself. */

@@ -1,0 +1,105 @@
+/**
+ * Starts gan_ddp's launcher (`python -m gan_ddp.launcher N job.json`, gan_ddp/launcher.py), which starts the N ranks
+ * as torchrun does (env:// on 127.0.0.1, a free port, each rank in its own session) and kills them all when one
+ * fails, hangs past its limits, or the launcher gets SIGTERM or SIGINT. The supervisor (supervisor.ts) makes sure the
+ * launcher itself ends: past its own limits plus a margin, or when this process gets SIGINT or SIGTERM (forwarded to
+ * it, SIGKILL after a grace period), and only then lets the signal take its course.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { entryArguments, entryEnvironment, packageRoot } from './packages.js';
+import { supervise, tailText } from './supervisor.js';
+
+/** What `python -m gan_ddp.launcher` prints: per strategy, each rank's cell, for the strategies every rank finished. */
+export interface LauncherOutcome {
+  ok: boolean;
+  error: string | null;
+  results: Record<string, GanDdpCell[]>;
+  returncodes: (number | null)[];
+}
+
+/** One rank's cell as gan_ddp writes it (gan_ddp/README.md, "A cell"); only what the harness reads is typed. */
+export interface GanDdpCell {
+  strategy: string;
+  rank: number;
+  world_size: number;
+  status: 'ok' | 'raised';
+  error?: { type: string; message: string; phase: string };
+  ranks_agree?: boolean;
+  timing?: {
+    steady: { allreduce_calls: number; allreduce_bytes: number };
+    step_ms: number[];
+    comm_ms: number[];
+  };
+  equivalence?: {
+    equal: boolean;
+    maxParamDiff: number;
+    optimizers: Record<'adam' | 'sgd', Record<'G' | 'D', { vsWorld1: number; vsShardOnly: number; verdict: 'equal' | 'shard-only' | 'differs' }>>;
+  };
+}
+
+export interface LaunchOptions {
+  python: string;
+  worldSize: number;
+  job: Record<string, unknown>;
+  /** The launcher's limits (seconds): the whole run, and without a line from any rank. */
+  timeoutS: number;
+  silenceS: number;
+  /** Each event a rank reports (the launcher echoes them to stderr as JSON lines). */
+  onEvent?: (event: Record<string, unknown>) => void;
+  /** The launcher's process id, once started (tests). */
+  onSpawn?: (pid: number) => void;
+}
+
+/** Past the launcher's own limits, the margin this end gives it to stop its ranks and print its outcome. */
+const MARGIN_S = 30;
+
+/** Runs the launcher to its end and returns its outcome; throws where it printed none (it crashed, or was stopped). */
+export async function launchRanks(options: LaunchOptions): Promise<LauncherOutcome> {
+  const dir = await mkdtemp(join(tmpdir(), 'gan-ddp-'));
+  try {
+    const jobFile = join(dir, 'job.json');
+    await writeFile(jobFile, JSON.stringify({ ...options.job, launchTimeoutS: options.timeoutS, silenceS: options.silenceS }));
+    return await runLauncher(options, jobFile);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runLauncher(options: LaunchOptions, jobFile: string): Promise<LauncherOutcome> {
+  const root = packageRoot('gan_ddp');
+  const { args, pythonPath } = entryArguments({ module: 'gan_ddp.launcher', root }, process.env);
+  let last = '';
+  const launcher = supervise({
+    command: options.python,
+    args: [...args, String(options.worldSize), jobFile],
+    cwd: root,
+    env: entryEnvironment(pythonPath, process.env),
+    timeoutMs: (options.timeoutS + MARGIN_S) * 1000,
+    // The launcher echoes every rank line it counts against its silence limit: quiet past it and the margin, it hangs.
+    silenceMs: (options.silenceS + MARGIN_S) * 1000,
+    onStdoutLine: (line) => {
+      if (line.trim() !== '') last = line.trim();
+    },
+    onStderrLine: (line) => {
+      try {
+        options.onEvent?.(JSON.parse(line) as Record<string, unknown>);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  if (launcher.pid !== undefined) options.onSpawn?.(launcher.pid);
+  const end = await launcher.ended;
+  if (end.stoppedBy === null && last.startsWith('{')) {
+    try {
+      return JSON.parse(last) as LauncherOutcome;
+    } catch {
+      // not the launcher's outcome: reported below
+    }
+  }
+  const how = end.stoppedBy ?? `it ${end.how} without an outcome`;
+  throw new Error(`gan_ddp's launcher (world size ${options.worldSize}) stopped: ${how}; its ranks were stopped with it${tailText(end.stderrTail)}`);
+}
