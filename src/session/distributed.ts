@@ -125,27 +125,24 @@ function withDistributed<Cell extends CellResult>(cell: Cell, fields: Distribute
   return { ...cell, ...NOT_DISTRIBUTED, ...fields };
 }
 
-const VERDICT_RANK: Record<DistributedVerdict, number> = { equal: 0, 'shard-only': 1, differs: 2 };
-
-/** Per network, the worse of Adam's and SGD's verdicts (SGD sees the gradient's scale, Adam's first step does not). */
+/** Per network, the verdict with the scenario's own optimizer and loss. */
 export function networkVerdicts(equivalence: NonNullable<GanDdpCell['equivalence']>): { G: DistributedVerdict; D: DistributedVerdict } {
-  const worse = (network: 'G' | 'D') =>
-    [equivalence.optimizers.adam[network].verdict, equivalence.optimizers.sgd[network].verdict].sort((a, b) => VERDICT_RANK[b] - VERDICT_RANK[a])[0]!;
-  return { G: worse('G'), D: worse('D') };
+  return { G: equivalence.networks.G.verdict, D: equivalence.networks.D.verdict };
 }
 
-/** How a cell's update differs from world size 1's, in a line ("G's update is its shard's alone: ..."), or null. */
+/** How a cell's update differs from world size 1's, in a line ("G's update is its shard's alone: ..."), or null; with the plain-SGD probe's verdict where it differs. */
 export function verdictNote(worldSize: number, equivalence: NonNullable<GanDdpCell['equivalence']>): string | null {
-  const verdicts = networkVerdicts(equivalence);
-  const parts = (['G', 'D'] as const)
-    .filter((network) => verdicts[network] !== 'equal')
-    .map((network) => {
-      const { adam, sgd } = equivalence.optimizers;
-      const diffs = `Adam ${adam[network].vsWorld1.toExponential(1)}, SGD ${sgd[network].vsWorld1.toExponential(1)} from world size 1`;
-      return verdicts[network] === 'shard-only'
-        ? `${network}'s update is its rank's shard's alone (its gradient was not all-reduced; ${diffs})`
-        : `${network}'s update differs from world size 1's and from its shard's (${diffs})`;
-    });
+  const { networks, sgdProbe, optimizer } = equivalence;
+  const name = optimizer === 'sgd' ? 'SGD' : 'Adam';
+  const parts = (['G', 'D'] as const).flatMap((network) => {
+    const verdict = networks[network].verdict;
+    const probe = sgdProbe?.[network];
+    const diffs = `${name} ${networks[network].vsWorld1.toExponential(1)}${probe ? `, SGD probe ${probe.vsWorld1.toExponential(1)}` : ''} from world size 1`;
+    if (verdict === 'shard-only') return [`${network}'s update is its rank's shard's alone (its gradient was not all-reduced; ${diffs})`];
+    if (verdict === 'differs') return [`${network}'s update differs from world size 1's and from its shard's (${diffs})`];
+    if (probe && probe.verdict !== 'equal') return [`${network}'s update equals world size 1's with ${name}, not with the plain-SGD probe (${probe.verdict}: the gradient's scale, which Adam's first step hides; ${diffs})`];
+    return [];
+  });
   return parts.length === 0 ? null : `at world size ${worldSize}, ${parts.join('; ')}`;
 }
 
