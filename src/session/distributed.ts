@@ -71,7 +71,6 @@ export async function runDistributed(scenario: Scenario, backend: ConcreteBacken
     versions: {},
   });
   if (backend !== 'pytorch') return failed(NO_DISTRIBUTED_ENGINE);
-  if (scenario.generator.kind === 'conv') return failed("gan_ddp builds MLP scenarios only: a convolutional scenario's world size > 1 is not measured");
   let python: string;
   try {
     python = (await findPython()).command;
