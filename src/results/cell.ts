@@ -49,6 +49,11 @@ export interface DistributedFields {
   commMs?: number | null;
   /** Per network, its update against world size 1's (Adam's check; SGD's where it says more). */
   distributedVerdicts?: { G: DistributedVerdict; D: DistributedVerdict } | null;
+  /**
+   * Whether DDP broadcast rank 0's BatchNorm buffers to every rank at each forward (its default; null without
+   * BatchNorm or at world size 1). D's running statistics against world size 1's are the cell's `maxRunningStatsDiff`.
+   */
+  bufferBroadcast?: boolean | null;
 }
 
 /** A world size 1 cell's distributed fields. */
@@ -57,6 +62,7 @@ export const NOT_DISTRIBUTED: Required<DistributedFields> = {
   allreduceBytes: null,
   commMs: null,
   distributedVerdicts: null,
+  bufferBroadcast: null,
 };
 
 /** What the observed, profiled step counted. */

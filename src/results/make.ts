@@ -51,7 +51,7 @@ export interface StrategyMeasurement {
   /** The update-equivalence check (against the reference strategy; at world size N, against world size 1). */
   equivalence: EquivalenceResult | null;
   /** At world size N: the all-reduces and each network's update against world size 1's. */
-  distributed?: Omit<Required<DistributedFields>, never>;
+  distributed?: Required<DistributedFields>;
 }
 
 /** A unit's identity as its cells carry it: the key without the strategy, and what describes the run. */

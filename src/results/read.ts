@@ -66,6 +66,7 @@ const cellSchema = z.looseObject({
   allreduceCalls: nullableCount.optional(),
   allreduceBytes: nullableCount.optional(),
   commMs: nullableCount.optional(),
+  bufferBroadcast: z.boolean().nullable().optional(),
   distributedVerdicts: z.object({ G: z.enum(['equal', 'shard-only', 'differs']), D: z.enum(['equal', 'shard-only', 'differs']) }).nullable().optional(),
 }).refine((cell) => cell.status !== 'diverged' || cell.diverged !== undefined, {
   message: "a diverged cell says where: diverged: { step, detail }",

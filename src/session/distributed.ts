@@ -73,7 +73,6 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
     versions: {},
   });
   if (unit.backend !== 'pytorch') return failed(NO_DISTRIBUTED_ENGINE);
-  if (scenario.generator.kind === 'conv') return failed("gan_ddp builds MLP scenarios only: a convolutional scenario's world size > 1 is not measured");
   let python: string;
   try {
     python = (await findPython()).command;
@@ -130,25 +129,33 @@ function unitKeyOf(unit: DistributedUnit): UnitKey & { backend: ConcreteBackendI
 
 const VERDICT_RANK: Record<DistributedVerdict, number> = { equal: 0, 'shard-only': 1, differs: 2 };
 
-/** Per network, the worse of Adam's and SGD's verdicts (SGD sees the gradient's scale, Adam's first step does not). */
+/**
+ * Per network, the verdict with the scenario's own optimizer and loss, or the plain-SGD probe's where that is worse:
+ * Adam's first step sees only a gradient's sign, so a gradient never all-reduced can leave Adam's update equal to
+ * world size 1's (the cell's note says which saw it); the column must not call such a network equal.
+ */
 export function networkVerdicts(equivalence: NonNullable<GanDdpCell['equivalence']>): { G: DistributedVerdict; D: DistributedVerdict } {
-  const worse = (network: 'G' | 'D') =>
-    [equivalence.optimizers.adam[network].verdict, equivalence.optimizers.sgd[network].verdict].sort((a, b) => VERDICT_RANK[b] - VERDICT_RANK[a])[0]!;
+  const worse = (network: 'G' | 'D') => {
+    const own = equivalence.networks[network].verdict;
+    const probe = equivalence.sgdProbe?.[network].verdict ?? own;
+    return VERDICT_RANK[probe] > VERDICT_RANK[own] ? probe : own;
+  };
   return { G: worse('G'), D: worse('D') };
 }
 
-/** How a cell's update differs from world size 1's, in a line ("G's update is its shard's alone: ..."), or null. */
+/** How a cell's update differs from world size 1's, in a line ("G's update is its shard's alone: ..."), or null; with the plain-SGD probe's verdict where it differs. */
 export function verdictNote(worldSize: number, equivalence: NonNullable<GanDdpCell['equivalence']>): string | null {
-  const verdicts = networkVerdicts(equivalence);
-  const parts = (['G', 'D'] as const)
-    .filter((network) => verdicts[network] !== 'equal')
-    .map((network) => {
-      const { adam, sgd } = equivalence.optimizers;
-      const diffs = `Adam ${adam[network].vsWorld1.toExponential(1)}, SGD ${sgd[network].vsWorld1.toExponential(1)} from world size 1`;
-      return verdicts[network] === 'shard-only'
-        ? `${network}'s update is its rank's shard's alone (its gradient was not all-reduced; ${diffs})`
-        : `${network}'s update differs from world size 1's and from its shard's (${diffs})`;
-    });
+  const { networks, sgdProbe, optimizer } = equivalence;
+  const name = optimizer === 'sgd' ? 'SGD' : 'Adam';
+  const parts = (['G', 'D'] as const).flatMap((network) => {
+    const verdict = networks[network].verdict;
+    const probe = sgdProbe?.[network];
+    const diffs = `${name} ${networks[network].vsWorld1.toExponential(1)}${probe ? `, SGD probe ${probe.vsWorld1.toExponential(1)}` : ''} from world size 1`;
+    if (verdict === 'shard-only') return [`${network}'s update is its rank's shard's alone (its gradient was not all-reduced; ${diffs})`];
+    if (verdict === 'differs') return [`${network}'s update differs from world size 1's and from its shard's (${diffs})`];
+    if (probe && probe.verdict !== 'equal') return [`${network}'s update equals world size 1's with ${name}, not with the plain-SGD probe (${probe.verdict}: the gradient's scale, which Adam's first step hides; ${diffs})`];
+    return [];
+  });
   return parts.length === 0 ? null : `at world size ${worldSize}, ${parts.join('; ')}`;
 }
 
@@ -166,14 +173,17 @@ function measurementOf(id: CellStrategyId, rank0: GanDdpCell): StrategyMeasureme
     allreduceBytes: timing.steady.allreduce_bytes,
     commMs: timing.comm_ms.length > 0 ? mean(timing.comm_ms) : null,
     distributedVerdicts: networkVerdicts(equivalence),
+    bufferBroadcast: rank0.batch_norm ? rank0.batch_norm.broadcastBuffers : null,
   };
+  // D's running statistics against world size 1's, where D has BatchNorm (the world size 1 cells' column, against their reference).
+  const runningStats = rank0.batch_norm?.runningStats?.D?.vsWorld1 ?? null;
   const equivalenceClass: EquivalenceClass = !equivalence.equal ? 'different' : classifyDifference(equivalence.maxParamDiff, Infinity);
   return {
     ...notMeasured(id),
     samplesMs: timing.step_ms,
     note: verdictNote(worldSize, equivalence),
     // Against world size 1 on the whole batch: the same strategy (a distributed-only form's own id).
-    equivalence: { strategy: id as StrategyId, reference: id as StrategyId, maxParamDiff: equivalence.maxParamDiff, equivalence: equivalenceClass, maxRunningStatsDiff: null },
+    equivalence: { strategy: id as StrategyId, reference: id as StrategyId, maxParamDiff: equivalence.maxParamDiff, equivalence: equivalenceClass, maxRunningStatsDiff: runningStats },
     distributed,
   };
 }

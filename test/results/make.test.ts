@@ -129,7 +129,7 @@ describe('makeCells', () => {
 });
 
 describe('makeCells at world size N', () => {
-  const distributed = { allreduceCalls: 3, allreduceBytes: 120, commMs: 1, distributedVerdicts: { G: 'equal', D: 'equal' } } as const;
+  const distributed = { allreduceCalls: 3, allreduceBytes: 120, commMs: 1, distributedVerdicts: { G: 'equal', D: 'equal' }, bufferBroadcast: null } as const;
   const atTwo = (overrides: Partial<StrategyMeasurement> = {}) => measured({ record: null, distributed, ...overrides });
 
   it("borrows the passes, FLOPs and memory of its strategy's world size 1 cell, and keeps its own timing and all-reduces", () => {

@@ -19,7 +19,8 @@ const tiny = parseScenario(
 );
 
 type Equivalence = NonNullable<GanDdpCell['equivalence']>;
-const network = (verdict: 'equal' | 'shard-only' | 'differs', vsWorld1: number) => ({ verdict, vsWorld1, vsShardOnly: 0 });
+const network = (verdict: 'equal' | 'shard-only' | 'differs', vsWorld1: number) => ({ verdict, vsWorld1, vsShardOnly: 0, acrossRanks: 0 });
+const allEqual = { G: network('equal', 0), D: network('equal', 0) };
 
 describe('runDistributed', () => {
   it("gives a tfjs backend's cells one line saying it has no distributed engine, and measures nothing", async () => {
@@ -34,31 +35,63 @@ describe('runDistributed', () => {
 });
 
 describe('networkVerdicts', () => {
-  it("takes each network's worse verdict of Adam's and SGD's", () => {
+  it("takes each network's worse verdict of the scenario's optimizer's and the plain-SGD probe's (Adam's first step hides a missing all-reduce)", () => {
     const equivalence: Equivalence = {
-      equal: false,
-      maxParamDiff: 4e-4,
-      optimizers: { adam: { G: network('equal', 0), D: network('equal', 0) }, sgd: { G: network('shard-only', 1e-6), D: network('equal', 0) } },
+      optimizer: 'adam',
+      loss: 'non-saturating',
+      equal: true,
+      maxParamDiff: 0,
+      networks: allEqual,
+      sgdProbe: { G: network('shard-only', 1e-6), D: network('equal', 0) },
     };
     expect(networkVerdicts(equivalence)).toEqual({ G: 'shard-only', D: 'equal' });
+    expect(networkVerdicts({ ...equivalence, networks: { G: network('differs', 1e-3), D: network('equal', 0) } })).toEqual({ G: 'differs', D: 'equal' });
   });
 });
 
 describe('verdictNote', () => {
-  it("says which network's update was its shard's alone, with both optimizers' differences", () => {
+  it("says which network's update was its shard's alone, with the scenario's optimizer's and the probe's differences", () => {
     const equivalence: Equivalence = {
+      optimizer: 'adam',
+      loss: 'non-saturating',
       equal: false,
       maxParamDiff: 4e-4,
-      optimizers: { adam: { G: network('shard-only', 4e-4), D: network('equal', 0) }, sgd: { G: network('shard-only', 1e-6), D: network('equal', 0) } },
+      networks: { G: network('shard-only', 4e-4), D: network('equal', 0) },
+      sgdProbe: { G: network('shard-only', 1e-6), D: network('equal', 0) },
     };
     expect(verdictNote(2, equivalence)).toBe(
-      "at world size 2, G's update is its rank's shard's alone (its gradient was not all-reduced; Adam 4.0e-4, SGD 1.0e-6 from world size 1)",
+      "at world size 2, G's update is its rank's shard's alone (its gradient was not all-reduced; Adam 4.0e-4, SGD probe 1.0e-6 from world size 1)",
     );
   });
 
-  it('says nothing where both updates equal world size 1', () => {
-    const equal = { adam: { G: network('equal', 0), D: network('equal', 0) }, sgd: { G: network('equal', 0), D: network('equal', 0) } };
-    expect(verdictNote(2, { equal: true, maxParamDiff: 0, optimizers: equal })).toBeNull();
+  it("names the plain-SGD probe's verdict where Adam's first step hid it", () => {
+    const equivalence: Equivalence = {
+      optimizer: 'adam',
+      loss: 'non-saturating',
+      equal: true,
+      maxParamDiff: 0,
+      networks: allEqual,
+      sgdProbe: { G: network('equal', 0), D: network('differs', 2e-6) },
+    };
+    expect(verdictNote(2, equivalence)).toBe(
+      "at world size 2, D's update equals world size 1's with Adam, not with the plain-SGD probe (differs: the gradient's scale, which Adam's first step hides; Adam 0.0e+0, SGD probe 2.0e-6 from world size 1)",
+    );
+  });
+
+  it('describes an SGD scenario by SGD alone, without a probe', () => {
+    const equivalence: Equivalence = {
+      optimizer: 'sgd',
+      loss: 'minimax',
+      equal: false,
+      maxParamDiff: 3e-2,
+      networks: { G: network('differs', 3e-2), D: network('equal', 0) },
+      sgdProbe: null,
+    };
+    expect(verdictNote(2, equivalence)).toBe("at world size 2, G's update differs from world size 1's and from its shard's (SGD 3.0e-2 from world size 1)");
+  });
+
+  it("says nothing where every update equals world size 1's", () => {
+    expect(verdictNote(2, { optimizer: 'adam', loss: 'non-saturating', equal: true, maxParamDiff: 0, networks: allEqual, sgdProbe: allEqual })).toBeNull();
   });
 });
 

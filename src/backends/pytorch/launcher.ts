@@ -33,10 +33,30 @@ export interface GanDdpCell {
     comm_ms: number[];
   };
   equivalence?: {
+    /** The optimizer and G loss the check ran with: the scenario's, as the ranks' GAN was built. */
+    optimizer: 'adam' | 'sgd';
+    loss: 'non-saturating' | 'minimax';
     equal: boolean;
     maxParamDiff: number;
-    optimizers: Record<'adam' | 'sgd', Record<'G' | 'D', { vsWorld1: number; vsShardOnly: number; verdict: 'equal' | 'shard-only' | 'differs' }>>;
+    /** The verdict: the scenario's optimizer and loss. */
+    networks: Record<'G' | 'D', GanDdpNetworkCheck>;
+    /** Plain SGD at the scenario's rates and with its loss, beside an Adam scenario (Adam's first step hides a gradient's scale); null for an SGD one. */
+    sgdProbe: Record<'G' | 'D', GanDdpNetworkCheck> | null;
   };
+  /** Null without BatchNorm. `broadcastBuffers`: rank 0's buffers were broadcast to every rank at each forward (DDP's default). */
+  batch_norm?: {
+    layers: Record<'G' | 'D', number>;
+    broadcastBuffers: boolean;
+    /** After the equivalence check's steps (the scenario's optimizer); null where the cell raised, a network's null without BatchNorm. */
+    runningStats: Record<'G' | 'D', { vsWorld1: number; acrossRanks: number } | null> | null;
+  } | null;
+}
+
+export interface GanDdpNetworkCheck {
+  vsWorld1: number;
+  vsShardOnly: number;
+  acrossRanks: number;
+  verdict: 'equal' | 'shard-only' | 'differs';
 }
 
 export interface LaunchOptions {

@@ -83,6 +83,8 @@ export const CSV_COLUMNS = [
   { header: 'compile', value: (cell) => keyOf(cell).compile },
   { header: 'precision', value: (cell) => keyOf(cell).precision },
   { header: 'regularizer', value: (cell) => keyOf(cell).regularizer },
+  // At world size N with BatchNorm: whether DDP broadcast rank 0's buffers at each forward (its default).
+  { header: 'ddp_broadcast_buffers', value: (cell) => (cell.bufferBroadcast == null ? null : String(cell.bufferBroadcast)) },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

@@ -3,6 +3,6 @@ torch.distributed (DistributedDataParallel per network, StyleGAN2-ADA's no_sync 
 all-reduce calls and bytes counted where they are issued, the slowest rank's step time, the update-equivalence
 check against world size 1, and a torchrun-like launcher. README.md says what was found.
 
-Modules: env (process group, shards), model (an MLP GAN from a scenario), strategies, counting, measure, rank (the
-rank entry point, `python -m gan_ddp.rank`), launcher.
+Modules: env (process group, shards), strategies, counting, measure (on the scenario's own GAN, made by the
+worker's builder, gan_worker.gan), rank (the rank entry point, `python -m gan_ddp.rank`), launcher.
 """

@@ -12,10 +12,11 @@ stdout, each with this rank's number; logs go to stderr:
 
 The job:
 
-    {"scenario": {...resolved scenario, MLP...}, "strategies": ["g-first", ...],
+    {"scenario": {...resolved scenario, MLP or convolutional...}, "strategies": ["g-first", ...],
      "batchPool": 4, "warmupSteps": 2, "steps": 5, "equivalenceSteps": 1, "timeoutS": 60, "threads": 1,
      "device": "auto" | "cpu", "bucketCapMb": null,
-     "ddp": {"wrap": "separate" | "whole", "findUnusedParameters": false, "staticGraph": false},
+     "ddp": {"wrap": "separate" | "whole", "findUnusedParameters": false, "staticGraph": false,
+             "broadcastBuffers": true},
      "fault": {"rank": 1, "strategy": "g-first", "step": 0, "kind": "kill" | "hang"}}   tests only
 
 After each strategy the ranks exchange their outcomes (all_gather_object) so that every rank's result says

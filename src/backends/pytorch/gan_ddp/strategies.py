@@ -22,9 +22,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from gan_worker.gan import Batch
 from gan_worker.strategies import STEPS
-
-from .model import Batch
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -224,12 +223,14 @@ STRATEGIES: dict[str, Strategy] = {s.id: s for s in [
 class DdpOptions:
     """How the DDP forms are wrapped: `separate` (G and D each in its own DDP: the default, mmgeneration's and
     StyleGAN2-ADA's way) or `whole` (one DDP around a module holding both, to show what happens then), with DDP's
-    find_unused_parameters and static_graph (both False by default, as DDP's)."""
+    find_unused_parameters and static_graph (both False by default, as DDP's) and broadcast_buffers (True by default,
+    as DDP's: rank 0's buffers, BatchNorm's running statistics, are broadcast to every rank at each forward)."""
 
     wrap: str = "separate"
     find_unused_parameters: bool = False
     static_graph: bool = False
     bucket_cap_mb: Optional[float] = None
+    broadcast_buffers: bool = True
 
     @staticmethod
     def from_json(options: Optional[dict[str, Any]]) -> "DdpOptions":
@@ -238,25 +239,29 @@ class DdpOptions:
         if wrap not in ("separate", "whole"):
             raise ValueError(f"unknown DDP wrap '{wrap}' (known: separate, whole)")
         return DdpOptions(wrap, bool(o.get("findUnusedParameters", False)), bool(o.get("staticGraph", False)),
-                          o.get("bucketCapMb"))
+                          o.get("bucketCapMb"), bool(o.get("broadcastBuffers", True)))
 
     def to_json(self) -> dict[str, Any]:
         return {"wrap": self.wrap, "findUnusedParameters": self.find_unused_parameters,
-                "staticGraph": self.static_graph, "bucketCapMb": self.bucket_cap_mb}
+                "staticGraph": self.static_graph, "bucketCapMb": self.bucket_cap_mb,
+                "broadcastBuffers": self.broadcast_buffers}
 
 
-def make_gan(generator: nn.Module, discriminator: nn.Module, strategy: Strategy, distributed: bool,
-             optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer], loss: Loss,
+def make_gan(generator: nn.Module, discriminator: nn.Module, optimizer_G: torch.optim.Optimizer,
+             optimizer_D: torch.optim.Optimizer, loss: Loss, strategy: Strategy, distributed: bool,
              device_ids: Optional[list[int]] = None, options: DdpOptions = DdpOptions()) -> Gan:
-    """The GAN a strategy's step runs on: for a DDP form when `distributed`, G and D each in its own DDP wrapper
-    (or both in one, `options.wrap == "whole"`; device_ids for one GPU per rank; bucket_cap_mb DDP's default 25
-    unless given), else plain. Wrapping broadcasts rank 0's parameters to every rank (DDP's constructor); the
-    optimizers hold the networks' own parameters, as people construct them."""
+    """The GAN a strategy's step runs on, from the networks, optimizers and loss the worker's builder made
+    (gan_worker.gan.Gan): for a DDP form when `distributed`, G and D each in its own DDP wrapper (or both in one,
+    `options.wrap == "whole"`; device_ids for one GPU per rank; bucket_cap_mb DDP's default 25 unless given), else
+    plain. Wrapping broadcasts rank 0's parameters and buffers to every rank (DDP's constructor); the optimizers
+    hold the networks' own parameters, as people construct them (frozen ones included: a parameter without .grad
+    is skipped by step())."""
     G: nn.Module = generator
     D: nn.Module = discriminator
     if strategy.ddp and distributed:
         kwargs: dict[str, Any] = {"find_unused_parameters": options.find_unused_parameters,
-                                  "static_graph": options.static_graph}
+                                  "static_graph": options.static_graph,
+                                  "broadcast_buffers": options.broadcast_buffers}
         if options.bucket_cap_mb is not None:
             kwargs["bucket_cap_mb"] = options.bucket_cap_mb
         if options.wrap == "whole":
@@ -268,6 +273,4 @@ def make_gan(generator: nn.Module, discriminator: nn.Module, strategy: Strategy,
     if strategy.frozen_between_steps:
         generator.requires_grad_(False)
         discriminator.requires_grad_(False)
-    # Adam over all parameters, frozen ones included: a parameter without .grad is skipped by step().
-    return Gan(G, D, generator, discriminator, optimizer(generator.parameters()), optimizer(discriminator.parameters()),
-               loss, distributed)
+    return Gan(G, D, generator, discriminator, optimizer_G, optimizer_D, loss, distributed)

@@ -13,10 +13,14 @@ def verdicts(cell: dict[str, Any]) -> str:
     eq = cell.get("equivalence")
     if not eq:
         return ""
-    sgd = eq["optimizers"]["sgd"]
-    if eq["equal"]:
-        return "equal"
-    return ", ".join(f"{name} {n['verdict']} ({n['vsWorld1']:.1e})" for name, n in sgd.items() if n["verdict"] != "equal")
+    probe = eq.get("sgdProbe") or {}
+    described = []
+    for name, n in eq["networks"].items():
+        if n["verdict"] != "equal":
+            described.append(f"{name} {n['verdict']} ({eq['optimizer']}: {n['vsWorld1']:.1e})")
+        elif name in probe and probe[name]["verdict"] != "equal":
+            described.append(f"{name} equal, SGD probe {probe[name]['verdict']} ({probe[name]['vsWorld1']:.1e})")
+    return ", ".join(described) or "equal"
 
 
 def rows(outcome: dict[str, Any]) -> list[str]:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from gan_ddp.launcher import PACKAGE_PARENT
 
-SCENARIO = {"generator": {"latentSize": 2, "hidden": [3], "outputSize": 2}, "discriminator": {"hidden": [3]},
-            "batchSize": 8, "seed": 7}
+from .scenarios import TINY as SCENARIO
 
 
 def children(parent: int) -> list[int]:

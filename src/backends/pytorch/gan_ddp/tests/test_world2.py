@@ -20,8 +20,7 @@ import pytest
 
 from gan_ddp.launcher import LaunchOutcome, launch, port_is_free
 
-SCENARIO = {"generator": {"latentSize": 2, "hidden": [3], "outputSize": 2}, "discriminator": {"hidden": [3]},
-            "batchSize": 8, "seed": 7}
+from .scenarios import TINY as SCENARIO
 G_BYTES, D_BYTES = 17 * 4, 13 * 4
 
 # strategy: (G reductions, D reductions) per step, by hand
@@ -91,22 +90,24 @@ def test_working_forms_give_world_size_1s_update(outcome: LaunchOutcome, strateg
     for cell in cells(outcome, strategy):
         eq = cell["equivalence"]
         assert eq["equal"], eq
-        for networks in eq["optimizers"].values():
+        assert (eq["optimizer"], eq["loss"]) == ("adam", "non-saturating")  # the scenario's
+        for networks in (eq["networks"], eq["sgdProbe"]):
             for n in networks.values():
                 assert n["vsWorld1"] <= 1e-9 and n["acrossRanks"] == 0.0
+        assert cell["batch_norm"] is None  # no BatchNorm layer
 
 
 def test_retain_graph_steps_g_on_each_ranks_own_shard(outcome: LaunchOutcome) -> None:
     for cell in cells(outcome, "retain-graph"):
-        sgd = cell["equivalence"]["optimizers"]["sgd"]
-        assert sgd["D"]["verdict"] == "equal"
-        assert sgd["G"]["verdict"] == "shard-only"
-        assert sgd["G"]["acrossRanks"] > 0  # the ranks' Gs drift apart, silently
+        for networks in (cell["equivalence"]["networks"], cell["equivalence"]["sgdProbe"]):
+            assert networks["D"]["verdict"] == "equal"
+            assert networks["G"]["verdict"] == "shard-only"
+            assert networks["G"]["acrossRanks"] > 0  # the ranks' Gs drift apart, silently
 
 
 def test_single_forward_all_reduces_nothing_and_every_rank_trains_alone(outcome: LaunchOutcome) -> None:
     for cell in cells(outcome, "single-forward"):
-        for networks in cell["equivalence"]["optimizers"].values():
+        for networks in (cell["equivalence"]["networks"], cell["equivalence"]["sgdProbe"]):
             assert {n["verdict"] for n in networks.values()} == {"shard-only"}
 
 
