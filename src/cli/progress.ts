@@ -1,6 +1,9 @@
 /** Terminal progress for long runs: which scenario, backend and phase, how many are left, and the time left. */
 import type { RunEvent } from '../run/runner.js';
 import { isFailedStatus } from './exit.js';
+import { AS_PRINTED_STRATEGY_IDS } from '../strategies/ids.js';
+
+const isPrinted = (id: string) => (AS_PRINTED_STRATEGY_IDS as readonly string[]).includes(id);
 
 export interface ProgressOptions {
   write?: (line: string) => void;
@@ -78,9 +81,14 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         const failed = event.cells.filter((cell) => isFailedStatus(cell.status));
         const several = new Set(event.cells.map((cell) => cell.backend)).size > 1;
         for (const cell of failed) write(`${label}: ${cell.strategy}${several ? ` on ${cell.backend}` : ''} ${cell.status === 'diverged' ? 'diverged' : 'failed'}: ${cell.error}`);
-        const raised = event.cells.filter((cell) => cell.status === 'raised').length;
+        const raisedCells = event.cells.filter((cell) => cell.status === 'raised');
+        const asPrinted = raisedCells.filter((cell) => isPrinted(cell.strategy)).length;
+        const raised = raisedCells.length;
         const ok = event.cells.length - failed.length - raised;
-        const raisedText = raised > 0 ? `, ${raised} raised PyTorch's error as printed code must` : '';
+        // A printed strategy must raise; any other that raised (under DDP, say) raised PyTorch's own error: its row says which.
+        const raisedText =
+          (asPrinted > 0 ? `, ${asPrinted} raised PyTorch's error as printed code must` : '') +
+          (raised > asPrinted ? `, ${raised - asPrinted} raised PyTorch's own error (see their rows)` : '');
         write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${ok}/${event.cells.length} cells ok${raisedText} (${formatDuration(now() - started)} elapsed)`);
         break;
       }
