@@ -30,8 +30,26 @@ export interface CellIdentity extends CellKey {
   order: UpdateOrder;
 }
 
-/** A cell's identity and its data-parallel measurements. */
-export interface CellBase extends CellIdentity, DistributedFields {}
+/** A cell's identity, its data-parallel measurements and what its step variant (compile, precision) measured. */
+export interface CellBase extends CellIdentity, DistributedFields, VariantFields {}
+
+/**
+ * What a step variant measured (issue 22: torch.compile and mixed precision, the pytorch backend's); null where the
+ * cell is eager fp32 or the field does not apply, absent in files written before them.
+ */
+export interface VariantFields {
+  /** torch.compile: ms the first (compiling) steps took beyond the same steps' time once compiled. */
+  compileMs?: number | null;
+  /** Dynamo's own counters after the cell's steps: graph breaks and recompilations. */
+  graphBreaks?: number | null;
+  recompiles?: number | null;
+  /** fp16: optimizer steps the GradScaler skipped (inf/NaN gradients) in the observed and timed steps. */
+  skippedSteps?: number | null;
+  /** fp16: the loss scale after each timed round (the last scaler's, or G's then D's per network: see the note). */
+  lossScales?: number[] | null;
+  /** The largest parameter difference from the same strategy run eager in fp32 from the same weights and data (float32). */
+  vsEagerFp32?: number | null;
+}
 
 /** How a network's update at world size N compares with world size 1's on the whole batch (gan_ddp's verdict). */
 export type DistributedVerdict = 'equal' | 'shard-only' | 'differs';

@@ -6,11 +6,11 @@
  * `quality` run what it returns. Pure: whatever `auto` means on this machine is handed in (`resolvePlan` finds it).
  */
 import { startBackend, type BackendId, type ConcreteBackendId } from '../backends/index.js';
-import { findPython } from '../backends/pytorch/python.js';
+import { findPython, probePython } from '../backends/pytorch/python.js';
 import { messageOf } from '../errors.js';
 import { tf } from '../tf.js';
 import { shardCells, type Shard } from '../compare/shard.js';
-import { frameworkOf, KEY_DEFAULTS, type UnitKey } from '../results/key.js';
+import { frameworkOf, KEY_DEFAULTS, type CompileMode, type Precision, type UnitKey } from '../results/key.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { SweepTag } from '../scenario/sweep.js';
 import { worldSizeProblem } from '../scenario/world-size.js';
@@ -40,6 +40,12 @@ export interface PlanOverrides {
   worldSize?: number;
   /** Runs only this share of the scenarios (a sweep's variants dealt one by one). */
   shard?: Shard | null;
+  /** The pytorch backend once per interpreter (`--python`): each a framework version of the same cells. */
+  pythons?: readonly string[];
+  /** torch.compile modes (`--compile`); absent: eager. */
+  compile?: readonly CompileMode[];
+  /** Precisions (`--precision`); absent: fp32. */
+  precision?: readonly Precision[];
 }
 
 /** What the plan needs to know of this machine. */
@@ -48,6 +54,8 @@ export interface PlanEnvironment {
   auto: ConcreteBackendId;
   /** The framework and version each backend runs here (`frameworkOf`): part of every cell's key. */
   frameworks: Partial<Record<ConcreteBackendId, string>>;
+  /** The framework each `--python` interpreter runs (`torch 2.13.0`), by its path as given. */
+  pythons?: Readonly<Record<string, string>>;
 }
 
 /** One scenario on one backend at one world size: what one session (or one launch of ranks) measures. */
@@ -56,6 +64,8 @@ export interface RunUnit extends UnitKey {
   readonly index: number;
   readonly loaded: LoadedScenario;
   readonly backend: ConcreteBackendId;
+  /** The pytorch backend's interpreter (`--python`); null: the one the backend finds. */
+  readonly python: string | null;
   /** The registry's strategies it runs, in order. */
   readonly strategies: readonly StrategyId[];
   /** gan_ddp's distributed-only forms it runs after them (above world size 1 only). */
@@ -133,21 +143,30 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
     const worldSize = overrides.worldSize ?? scenario.worldSize;
     for (const requested of backendsOf(scenario, overrides.backend)) {
       const backend = requested === 'auto' ? environment.auto : requested;
-      const base = {
-        scenario: scenario.name,
-        loaded,
-        backend,
-        strategies: ids,
-        reference: referenceStrategy(ids),
-        nodes: KEY_DEFAULTS.nodes,
-        framework: environment.frameworks[backend] ?? frameworkOf(backend, {}),
-        compile: KEY_DEFAULTS.compile,
-        precision: KEY_DEFAULTS.precision,
-        regularizer: KEY_DEFAULTS.regularizer,
-      } as const;
-      const single: RunUnit = { ...base, index: units.length, worldSize: 1, distributedOnly: [], countsFrom: null };
-      units.push(single);
-      if (worldSize > 1) units.push({ ...base, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
+      // Each interpreter is a framework version of the pytorch backend's cells; the tfjs backends have one.
+      const pythons: (string | null)[] = backend === 'pytorch' && overrides.pythons?.length ? [...overrides.pythons] : [null];
+      for (const python of pythons) {
+        for (const compile of overrides.compile ?? [KEY_DEFAULTS.compile]) {
+          for (const precision of overrides.precision ?? [KEY_DEFAULTS.precision]) {
+            const base = {
+              scenario: scenario.name,
+              loaded,
+              backend,
+              python,
+              strategies: ids,
+              reference: referenceStrategy(ids),
+              nodes: KEY_DEFAULTS.nodes,
+              framework: (python === null ? environment.frameworks[backend] : environment.pythons?.[python]) ?? frameworkOf(backend, {}),
+              compile,
+              precision,
+              regularizer: KEY_DEFAULTS.regularizer,
+            } as const;
+            const single: RunUnit = { ...base, index: units.length, worldSize: 1, distributedOnly: [], countsFrom: null };
+            units.push(single);
+            if (worldSize > 1) units.push({ ...base, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
+          }
+        }
+      }
     }
   }
   return {
@@ -192,13 +211,28 @@ export async function localFrameworks(backends: readonly ConcreteBackendId[]): P
   return frameworks;
 }
 
+/** The oldest PyTorch the worker supports (its pyproject's range). */
+export const MINIMUM_TORCH: readonly [number, number] = [1, 13];
+
+/** The framework a `--python` interpreter runs (`torch 2.13.0`); a PlanError naming the flag and the path where it has no supported PyTorch. */
+export async function probeTorch(python: string): Promise<string> {
+  const found = await probePython(python);
+  if (!('torch' in found)) throw new PlanError(`--python ${python}: ${found.problem}`);
+  const [major = 0, minor = 0] = found.torch.split(/[.+a-z]/).map(Number);
+  if (major < MINIMUM_TORCH[0] || (major === MINIMUM_TORCH[0] && minor < MINIMUM_TORCH[1])) {
+    throw new PlanError(`--python ${python}: PyTorch ${found.torch} is older than the supported ${MINIMUM_TORCH.join('.')}`);
+  }
+  return frameworkOf('pytorch', { torch: found.torch });
+}
+
 /** What resolvePlan needs of this machine (tests hand in their own). */
 export interface Resolvers {
   auto(): Promise<AutoResolution>;
   frameworks(backends: readonly ConcreteBackendId[]): Promise<PlanEnvironment['frameworks']>;
+  python(path: string): Promise<string>;
 }
 
-const LOCAL: Resolvers = { auto: resolveAuto, frameworks: localFrameworks };
+const LOCAL: Resolvers = { auto: resolveAuto, frameworks: localFrameworks, python: probeTorch };
 
 /**
  * The plan, with `auto` resolved on this machine only where some unit asks for it, and each backend's framework
@@ -212,7 +246,13 @@ export async function resolvePlan(
   const draft = planRun(scenarios, overrides, { auto: 'cpu', frameworks: {} });
   const asksForAuto = draft.scenarios.some(({ scenario }) => backendsOf(scenario, overrides.backend).includes('auto'));
   const resolution: AutoResolution = asksForAuto ? await resolvers.auto() : { auto: 'cpu', passedOver: [] };
-  const backends = planRun(scenarios, overrides, { auto: resolution.auto, frameworks: {} }).units.map((unit) => unit.backend);
-  const frameworks = await resolvers.frameworks(backends);
-  return { ...planRun(scenarios, overrides, { auto: resolution.auto, frameworks }), passedOver: resolution.passedOver };
+  const units = planRun(scenarios, overrides, { auto: resolution.auto, frameworks: {} }).units;
+  const frameworks = await resolvers.frameworks(units.filter((unit) => unit.python === null).map((unit) => unit.backend));
+  // Every --python is checked, whichever units use it: a bad one is bad input before anything is measured.
+  const pythons: Record<string, string> = {};
+  for (const python of overrides.pythons ?? []) pythons[python] = await resolvers.python(python);
+  if (overrides.pythons?.length && !units.some((unit) => unit.backend === 'pytorch')) {
+    throw new PlanError('--python: picks the pytorch backend\'s interpreter, but no scenario runs on pytorch (add --backend pytorch)');
+  }
+  return { ...planRun(scenarios, overrides, { auto: resolution.auto, frameworks, pythons }), passedOver: resolution.passedOver };
 }

@@ -161,7 +161,7 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
   const phase = (name: string) => onEvent?.({ type: 'phase', scenario, phase: name });
   let session: BackendSession;
   try {
-    session = await start(unit.backend, { shared });
+    session = await start(unit.backend, { shared, variant: { compile: unit.compile, precision: unit.precision }, ...(unit.python === null ? {} : { python: unit.python }) });
   } catch (error) {
     return { cells: failedUnitCells(unitIdentity(unit, 'none'), scenario, ids, messageOf(error)), overheadPct: null, backendLabel: unit.backend };
   }

@@ -73,6 +73,9 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
     versions: {},
   });
   if (unit.backend !== 'pytorch') return failed(NO_DISTRIBUTED_ENGINE);
+  if (unit.compile !== 'eager' || unit.precision !== 'fp32') {
+    return failed(`compile ${unit.compile}, precision ${unit.precision}: not yet measured at a world size above 1 (gan_ddp runs eager fp32)`);
+  }
   let python: string;
   try {
     python = (await findPython()).command;

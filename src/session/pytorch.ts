@@ -10,6 +10,7 @@
  */
 import { wasmBackend } from '../backends/wasm.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from '../backends/pytorch/index.js';
+import { PYTHON_VARIABLE } from '../backends/pytorch/python.js';
 import type { TrainParams, TrainProgress, TrainResult, WorkerFailure } from '../backends/pytorch/protocol.js';
 import { encodeArray } from '../backends/pytorch/arrays.js';
 import { messageOf } from '../errors.js';
@@ -24,7 +25,7 @@ import { strategies } from '../strategies/index.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { tf } from '../tf.js';
 import { encodeTrainingData, harnessInitialWeights, toCheckpoint } from './pytorch-training.js';
-import type { BackendSession, Checkpoint, EquivalenceOutcome, PreparedStrategies, RoundOutcome } from './session.js';
+import { EAGER_FP32, type BackendSession, type Checkpoint, type EquivalenceOutcome, type PreparedStrategies, type RoundOutcome, type StepVariant } from './session.js';
 import { BATCH_POOL } from './shared.js';
 
 /** Makes the tfjs backend that evaluates (and builds the initial weights) active: wasm, else cpu. */
@@ -49,8 +50,15 @@ function rethrowIfGone(error: unknown): void {
 }
 
 /** Starts a worker (throws BackendUnavailableError without a Python that has PyTorch). */
-export async function startPytorchSession(): Promise<BackendSession> {
-  const pytorch = await startPytorchWorker();
+export async function startPytorchSession(options: { python?: string; variant?: StepVariant } = {}): Promise<BackendSession> {
+  const variant = options.variant ?? EAGER_FP32;
+  // --python: that interpreter, as if GAN_BENCH_PYTHON named it.
+  const pytorch = await startPytorchWorker(options.python === undefined ? {} : { env: { ...process.env, [PYTHON_VARIABLE]: options.python } });
+  if (variant.compile !== EAGER_FP32.compile || variant.precision !== EAGER_FP32.precision) {
+    // The worker's compile and precision support (issue 22) is not wired yet: refuse rather than run eager fp32 under another label.
+    await pytorch.worker.close().catch(() => undefined);
+    throw new Error(`compile ${variant.compile}, precision ${variant.precision}: not yet supported by the PyTorch worker`);
+  }
   const { worker } = pytorch;
   try {
     await startEvaluationBackend();

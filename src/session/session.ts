@@ -16,6 +16,8 @@ import type { StepRecord } from '../measure/record.js';
 import type { RoundPlan } from '../measure/timing.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
+import type { VariantFields } from '../results/cell.js';
+import type { CompileMode, Precision } from '../results/key.js';
 
 export type { Divergence } from '../measure/divergence.js';
 
@@ -61,6 +63,8 @@ export interface EquivalenceOutcome {
 export interface ObservedOutcome {
   /** The step's record; null where the step threw before it was recorded. */
   record: StepRecord | null;
+  /** What the session's step variant measured of this strategy (compile time, graph breaks, skipped steps...). */
+  variant?: VariantFields;
   /** What the step threw (judged against the strategy: the post's printed code must raise); undefined if nothing. */
   error?: unknown;
   /** Its losses or parameters were not finite after the step. */
@@ -133,6 +137,24 @@ export interface TrainingOutcome {
   diverged: Divergence | null;
 }
 
+/**
+ * How a unit's steps are written around the strategy (issue 22): torch.compile and mixed precision. Only the pytorch
+ * backend has them; a tfjs session refuses any but the default, in one line.
+ */
+export interface StepVariant {
+  compile: CompileMode;
+  precision: Precision;
+}
+
+export const EAGER_FP32: StepVariant = { compile: 'eager', precision: 'fp32' };
+
+/** One strategy's update under the variant against the same strategy eager in fp32 (same weights, data, steps; float32). */
+export interface VariantCheck {
+  maxParamDiff: number | null;
+  /** Why it could not be compared (the variant raised, or diverged); null when compared. */
+  error: string | null;
+}
+
 export interface BackendSession {
   readonly started: StartedBackend;
   /** The backend as results name it: `cpu (…device…)`. */
@@ -163,6 +185,11 @@ export interface BackendSession {
    * samples, are not finite. Rejects when a step fails (the run records the failure and goes on).
    */
   train(request: TrainingRequest, onCheckpoint: (checkpoint: Checkpoint) => void | Promise<void>): Promise<TrainingOutcome>;
+  /**
+   * Under a step variant other than eager fp32: each strategy trained `steps` steps under it and eager in fp32 from
+   * the same weights and data, compared (absent where the session has no variants).
+   */
+  checkVariant?(scenario: Scenario, strategies: readonly StrategyId[], steps: number): Promise<Map<StrategyId, VariantCheck>>;
   /** Releases what the session holds (the worker); the session is unusable after. */
   close(): Promise<void>;
 }

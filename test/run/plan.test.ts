@@ -66,6 +66,11 @@ describe('resolvePlan', () => {
     const resolvers = {
       auto: async () => (asked.push('auto'), { auto: 'wasm' as const, passedOver: ['webgpu: only a software adapter'] }),
       frameworks: async (backends: readonly string[]) => (asked.push(`frameworks ${[...new Set(backends)].join(',')}`), { wasm: 'tfjs 4.22.0', cpu: 'tfjs 4.22.0' }),
+      python: async (path: string) => {
+        asked.push(`python ${path}`);
+        if (path === '/no/torch') throw new PlanError('--python /no/torch: No module named torch');
+        return path.includes('1.13') ? 'torch 1.13.0' : 'torch 2.13.0';
+      },
     };
     const plan = await resolvePlan([loaded('a')], {}, resolvers);
     expect(asked).toEqual(['frameworks cpu']);
@@ -76,5 +81,40 @@ describe('resolvePlan', () => {
     asked.length = 0;
     await expect(resolvePlan([loaded('a', { backend: 'auto' })], { worldSize: 3 }, resolvers)).rejects.toThrow(PlanError);
     expect(asked).toEqual([]);
+  });
+
+  it('checks every --python and names each unit of the pytorch backend by its framework version; a --python without a pytorch unit is refused', async () => {
+    const resolvers = {
+      auto: async () => ({ auto: 'cpu' as const, passedOver: [] }),
+      frameworks: async () => ({ cpu: 'tfjs 4.22.0' }),
+      python: async (path: string) => {
+        if (path === '/no/torch') throw new PlanError('--python /no/torch: No module named torch');
+        return path.includes('1.13') ? 'torch 1.13.0' : 'torch 2.13.0';
+      },
+    };
+    const plan = await resolvePlan([loaded('a')], { backend: ['cpu', 'pytorch'], pythons: ['/py-1.13', '/venv/python'] }, resolvers);
+    expect(plan.units.map(({ backend, python, framework }) => `${backend} ${python} ${framework}`)).toEqual([
+      'cpu null tfjs 4.22.0',
+      'pytorch /py-1.13 torch 1.13.0',
+      'pytorch /venv/python torch 2.13.0',
+    ]);
+    await expect(resolvePlan([loaded('a')], { backend: 'pytorch', pythons: ['/venv/python', '/no/torch'] }, resolvers)).rejects.toThrow('--python /no/torch: No module named torch');
+    await expect(resolvePlan([loaded('a')], { backend: 'cpu', pythons: ['/venv/python'] }, resolvers)).rejects.toThrow(/^--python: picks the pytorch backend's interpreter, but no scenario runs on pytorch/);
+  });
+});
+
+describe('planRun with step variants', () => {
+  it('plans one unit per compile mode and precision on every backend, in order, each its own key', () => {
+    const plan = planRun([loaded('a')], { backend: ['cpu', 'pytorch'], compile: ['eager', 'step'], precision: ['fp32', 'bf16'] }, here);
+    expect(plan.units.map(({ backend, compile, precision }) => `${backend} ${compile} ${precision}`)).toEqual([
+      'cpu eager fp32',
+      'cpu eager bf16',
+      'cpu step fp32',
+      'cpu step bf16',
+      'pytorch eager fp32',
+      'pytorch eager bf16',
+      'pytorch step fp32',
+      'pytorch step bf16',
+    ]);
   });
 });
