@@ -70,8 +70,21 @@ function isRunning(pid: number): boolean {
 }
 
 // retainedBytes: the graph holds what PyTorch's saves (addmm's matrices, in-place activations' results, BCE's input
-// and target), so the bytes it holds at the optimizer steps are equal too, to the byte.
+// and target), so the bytes it holds at the optimizer steps are equal too, to the byte, on PyTorch 1.13.
 const COUNTED = ['generatorForwards', 'discriminatorForwards', 'generatorBackwards', 'discriminatorBackwards', 'backwardCalls', 'wastedGradientElements', 'flops', 'retainedBytes'] as const;
+
+/** The strategies whose d_loss graph is still held at an optimizer step (backpropagated with retain_graph=True). */
+const D_LOSS_GRAPH_HELD: readonly StrategyId[] = ['retain-graph', 'single-forward'];
+
+/**
+ * The tfjs record as PyTorch `torchVersion` holds it. PyTorch 1.13 saves the 2 of `d_loss / 2` as a tensor, an int64
+ * wrapped number of 8 bytes, as many as the tfjs graph saves for it; PyTorch 2 keeps it as a Scalar in DivBackward0,
+ * no saved tensor: 8 bytes fewer wherever d_loss's graph is held at an optimizer step.
+ */
+function asPytorchHolds(expected: StepRecord, id: StrategyId, torchVersion: string): StepRecord {
+  const major = Number(torchVersion.split('.')[0]);
+  return major >= 2 && D_LOSS_GRAPH_HELD.includes(id) ? { ...expected, retainedBytes: expected.retainedBytes! - 8 } : expected;
+}
 
 describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-d.ts'])('the PyTorch worker on %s', (file) => {
   let scenario: Scenario;
@@ -92,7 +105,7 @@ describe.skipIf(!hasTorch).each(['scenarios/ci/small-d.ts', 'scenarios/ci/large-
 
   it.each(RUNNABLE_STRATEGY_IDS)("%s: FLOPs, passes, backward calls, wasted gradients and graph bytes held equal the tfjs cpu backend's", async (id) => {
     const record = await pytorch.worker.request('observe', { strategy: id });
-    const expected = tfjs.get(id)!;
+    const expected = asPytorchHolds(tfjs.get(id)!, id, pytorch.python.torch);
     for (const field of COUNTED) expect(record[field], field).toBe(expected[field]);
     expect(record.forwards).toEqual(expected.forwards);
     expect(record.backwards).toEqual(expected.backwards);
@@ -195,7 +208,7 @@ describe.skipIf(!hasTorch)('the PyTorch worker on scenarios/dcgan-mnist.ts (conv
     "%s: FLOPs (flop_counter's formulas), passes, backward calls, wasted gradients, graph bytes held and BatchNorm updates equal tfjs's",
     async (id) => {
       const record = await pytorch.worker.request('observe', { strategy: id });
-      const expected = tfjs.get(id)!;
+      const expected = asPytorchHolds(tfjs.get(id)!, id, pytorch.python.torch);
       for (const field of COUNTED_WITH_BATCH_NORM) expect(record[field], field).toBe(expected[field]);
       expect(record.forwards).toEqual(expected.forwards);
       expect(record.backwards).toEqual(expected.backwards);
@@ -365,7 +378,7 @@ describe('finding a Python with PyTorch', () => {
     await writeFile(join(dir, 'python3'), '#!/bin/sh\nexit 1\n');
     await chmod(join(dir, 'python3'), 0o755);
     const found = await findPython({ PATH: `${dir}:${dirname((python as { command: string }).command)}` }, noVenv);
-    expect(found.command).toBe((python as { command: string }).command);
+    expect(dirname(found.command)).toBe(dirname((python as { command: string }).command));
   });
 });
 
