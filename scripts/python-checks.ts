@@ -1,8 +1,8 @@
 /**
  * Runs the PyTorch worker's Python checks with the Python the pytorch backend would use (GAN_BENCH_PYTHON, then each
  * python3/python on PATH that imports torch: src/backends/pytorch/python.ts):
- *   tsx scripts/python-checks.ts pytest    the worker's tests (test/python)
- *   tsx scripts/python-checks.ts mypy      its type check (src/backends/pytorch/mypy.ini)
+ *   tsx scripts/python-checks.ts pytest    the worker's tests and gan_ddp's (pyproject.toml's [tool.pytest.ini_options])
+ *   tsx scripts/python-checks.ts mypy      their type check (pyproject.toml's [tool.mypy])
  * Without a Python that has PyTorch it says so and exits 0, except under CI=true, where that fails. pytest's exit
  * code 5 (no tests collected) is a failure, never a pass.
  */
@@ -12,8 +12,8 @@ import { findPython } from '../src/backends/pytorch/python.js';
 
 const root = resolve(import.meta.dirname, '..');
 const CHECKS = {
-  pytest: ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test/python', 'src/backends/pytorch/gan_ddp/tests'],
-  mypy: ['-m', 'mypy', '--config-file', 'src/backends/pytorch/mypy.ini', 'src/backends/pytorch/gan_worker', 'src/backends/pytorch/gan_ddp', 'test/python'],
+  pytest: ['-m', 'pytest', '-q'],
+  mypy: ['-m', 'mypy'],
 } as const;
 type Check = keyof typeof CHECKS;
 
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   console.log(`python-checks: ${python} ${CHECKS[check].join(' ')}`);
-  const run = spawnSync(python, CHECKS[check], { cwd: root, stdio: 'inherit', env: { ...process.env, MYPYPATH: 'src/backends/pytorch' } });
+  const run = spawnSync(python, CHECKS[check], { cwd: root, stdio: 'inherit' });
   if (run.error) {
     console.error(`python-checks: ${python} could not run: ${run.error.message}`);
     return 1;

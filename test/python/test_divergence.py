@@ -33,6 +33,16 @@ def exploding(learning_rate: float) -> Dict[str, Any]:
 
 REFUSED_STEP = "(the next step raised RuntimeError: all elements of input should be between 0 and 1)"
 
+# Where an exploding training is first seen depends on the BLAS, not on the worker: after step 1 G's weights are about
+# +-lr, and at step 2 G's output sums products that overflow with both signs. Debian's PyTorch 1.13 (OpenBLAS)
+# accumulates them to inf, D then saturates, step 2 completes and leaves D's weights non-finite, and step 3 is
+# refused; PyTorch 2.13's pip wheel gives NaN, and step 2 itself is refused. Either way the worker names the last step
+# that completed and what was not finite.
+OVERFLOW_SEEN = (
+    {"step": 2, "detail": f"discriminator parameters are not finite {REFUSED_STEP}"},
+    {"step": 1, "detail": f"generator output is not finite {REFUSED_STEP}"},
+)
+
 
 def training_params(scenario: Dict[str, Any], steps: int, checkpoints: List[int]) -> Dict[str, Any]:
     generator = torch.Generator().manual_seed(0)
@@ -47,10 +57,11 @@ def training_params(scenario: Dict[str, Any], steps: int, checkpoints: List[int]
 def test_a_training_at_a_learning_rate_of_1e30_stops_where_it_became_non_finite_and_names_the_step() -> None:
     lines: List[Dict[str, Any]] = []
     answer = train(training_params(exploding(1e30), 10, [0, 10]), torch.device("cpu"), lines.append, 1)
-    # Steps 1 and 2 run on finite weights; step 2's update leaves D's weights non-finite, and step 3's BCELoss then
-    # refuses D's NaN output: the training diverged after step 2, and no checkpoint after step 0 went out.
-    assert answer == {"steps": 2, "checkpoints": 1, "diverged": {
-        "step": 2, "detail": f"discriminator parameters are not finite {REFUSED_STEP}"}}
+    # OpenBLAS: steps 1 and 2 run on finite weights; step 2's update leaves D's weights non-finite, and step 3's
+    # BCELoss then refuses D's NaN output: the training diverged after step 2. The pip wheel: step 2's BCELoss refuses
+    # G's NaN output (OVERFLOW_SEEN). No checkpoint after step 0 went out.
+    assert answer["diverged"] in OVERFLOW_SEEN
+    assert answer == {"steps": answer["diverged"]["step"], "checkpoints": 1, "diverged": answer["diverged"]}
     assert [line["progress"]["step"] for line in lines] == [0]
 
 
@@ -98,9 +109,9 @@ def test_a_timing_round_whose_parameters_are_not_finite_afterwards_has_diverged(
 
 def test_the_equivalence_check_at_a_learning_rate_of_1e300_names_the_step_and_never_reports_a_nan_difference() -> None:
     check = check_equivalence(exploding(1e300), ["retain-graph", "g-first"], "retain-graph", 3, lambda line: None, 1)
-    # float64 holds 1e300: step 2's update leaves D non-finite, step 3 is refused; the reference's divergence
-    # leaves g-first without a reference.
-    assert check["results"][0]["diverged"] == {"step": 2, "detail": f"discriminator parameters are not finite {REFUSED_STEP}"}
+    # float64 holds 1e300: as at 1e30 in float32 (OVERFLOW_SEEN), step 2's update leaves D non-finite and step 3 is
+    # refused, or step 2 is; the reference's divergence leaves g-first without a reference.
+    assert check["results"][0]["diverged"] in OVERFLOW_SEEN
     assert check["results"][0]["maxParamDiff"] is None
     assert check["results"][1]["maxParamDiff"] is None
     assert check["results"][1]["error"]["type"] == "ReferenceDiverged"

@@ -32,10 +32,11 @@ def test_a_dcgan_init_applies_weights_init_to_every_convolution_and_batchnorm() 
     batch_norm = next(m for m in gan.D.modules() if isinstance(m, torch.nn.BatchNorm2d))
     # weights_init: conv weights N(0, 0.02), BatchNorm weight N(1, 0.02) and bias 0; PyTorch's own BatchNorm
     # weight is exactly 1 and its conv weights are uniform in +-1/sqrt(fan_in) = +-0.25 here.
-    assert all(float(m.weight.std()) < 0.05 for m in convolutions)
-    assert not torch.equal(batch_norm.weight, torch.ones(8)) and float((batch_norm.weight - 1).abs().max()) < 0.1
+    assert all(float(m.weight.detach().std()) < 0.05 for m in convolutions)
+    assert not torch.equal(batch_norm.weight, torch.ones(8)) and float((batch_norm.weight.detach() - 1).abs().max()) < 0.1
     assert torch.equal(batch_norm.bias, torch.zeros(8))
-    assert torch.equal(built(dcgan_scenario("pytorch")).D[2].weight, torch.ones(8))
+    pytorch_batch_norm = built(dcgan_scenario("pytorch")).D[2]
+    assert isinstance(pytorch_batch_norm, torch.nn.BatchNorm2d) and torch.equal(pytorch_batch_norm.weight, torch.ones(8))
 
 
 def test_the_same_scenario_builds_the_same_weights_every_time() -> None:
@@ -53,7 +54,7 @@ def test_no_bias_and_an_initial_value_apply_to_every_dense_layer() -> None:
     scenario = tiny_scenario()
     scenario["generator"] = {**scenario["generator"], "bias": False, "initialValue": 0.5}
     gan = built(scenario)
-    assert [list(p.shape) for p in gan.G.parameters()] == [[1, 1]] and float(next(gan.G.parameters())) == 0.5
+    assert [list(p.shape) for p in gan.G.parameters()] == [[1, 1]] and float(next(gan.G.parameters()).detach()) == 0.5
 
 
 def test_the_minimax_g_loss_is_minus_bce_against_fake_and_d_keeps_bce() -> None:

@@ -1,11 +1,13 @@
 """DDP's wrapping and options, world size 2 on gloo, the tiny GAN of test_world2 (G 17 parameters = 68 bytes, D 13
-= 52 bytes; the whole GAN 30 = 120 bytes, one bucket). What PyTorch 1.13 does, as measured; the README's table."""
+= 52 bytes; the whole GAN 30 = 120 bytes, one bucket). What PyTorch 1.13 does, as measured; the README's table; and
+where PyTorch 2.13 differs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from gan_ddp.launcher import launch
+from gan_worker.runtime import torch_version
 
 from .scenarios import TINY as SCENARIO
 
@@ -45,10 +47,16 @@ def test_one_ddp_around_the_whole_gan_with_find_unused_parameters() -> None:
     assert g_first["timing"]["steady"]["allreduce_bytes"] == 2 * 120
 
 
-def test_static_graph_refuses_a_graph_that_changes_within_a_step() -> None:
+def test_static_graph_refuses_a_graph_that_changes_within_a_step_on_pytorch_1_13_and_not_on_2() -> None:
     results = run({"staticGraph": True}, ["retain-graph", "frozen-d", "g-first"])
-    for strategy in ("retain-graph", "frozen-d"):
-        cell = results[strategy][0]
-        assert cell["status"] == "raised"
-        assert "Your training graph has changed in this iteration" in cell["error"]["message"]
+    if torch_version() < (2, 0):
+        for strategy in ("retain-graph", "frozen-d"):
+            cell = results[strategy][0]
+            assert cell["status"] == "raised"
+            assert "Your training graph has changed in this iteration" in cell["error"]["message"]
+    else:
+        # PyTorch 2 runs them: retain-graph's G drifts silently onto its shard, as without static_graph.
+        retain = results["retain-graph"][0]
+        assert retain["status"] == "ok" and retain["equivalence"]["optimizers"]["sgd"]["G"]["verdict"] == "shard-only"
+        assert results["frozen-d"][0]["equivalence"]["equal"]
     assert results["g-first"][0]["equivalence"]["equal"]
