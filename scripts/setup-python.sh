@@ -72,7 +72,9 @@ fi
 
 start=$SECONDS
 log "installing $LOCK into $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$LOCK"
+# One retry per index: an index this machine cannot reach (PyTorch's own, behind a proxy or offline with a local
+# index that has the wheels) then costs seconds, not pip's five backed-off retries per package.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --retries 1 -r "$LOCK"
 "$VENV/bin/python" -c "$SATISFIES" "$LOCK" >/dev/null || {
   log "$VENV still lacks: $("$VENV/bin/python" -c "$SATISFIES" "$LOCK")" >&2
   exit 1
