@@ -30,6 +30,7 @@ import {
   type Divergence,
   type EquivalenceFields,
   type ObservedCounts,
+  type VariantFields,
 } from './cell.js';
 import { unitKeyId, type UnitKey } from './key.js';
 
@@ -52,6 +53,8 @@ export interface StrategyMeasurement {
   equivalence: EquivalenceResult | null;
   /** At world size N: the all-reduces and each network's update against world size 1's. */
   distributed?: Required<DistributedFields>;
+  /** Under a step variant (compile, precision): what it measured (compile time, graph breaks, skipped steps...). */
+  variant?: VariantFields;
 }
 
 /** A unit's identity as its cells carry it: the key without the strategy, and what describes the run. */
@@ -176,7 +179,7 @@ function cellOf(
 ): CellResult {
   const { unit, scenario } = unitMeasurements;
   const identity = identityOf(unit, measured.strategy);
-  const distributed: Required<DistributedFields> = measured.distributed ?? NOT_DISTRIBUTED;
+  const distributed: Required<DistributedFields> & VariantFields = { ...(measured.distributed ?? NOT_DISTRIBUTED), ...measured.variant };
   const memory: DeviceMemoryFields = { deviceBytes: unitMeasurements.deviceMemory.bytes, deviceBytesIsEstimate: unitMeasurements.deviceMemory.isEstimate };
   const { equivalence, error } = measured;
   const diverged = measured.diverged ?? equivalenceDivergence(equivalence, scenario.measure.equivalenceSteps);

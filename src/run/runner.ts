@@ -144,6 +144,25 @@ interface UnitOutcome {
   versions?: Record<string, string>;
 }
 
+/**
+ * Under a step variant (compile, precision), each healthy strategy's update against the same strategy eager in fp32
+ * (`vsEagerFp32`); a strategy the check could not compare keeps a note saying why.
+ */
+async function checkVariant(unit: RunUnit, session: BackendSession, measured: StrategyMeasurement[], phase: (name: string) => unknown): Promise<void> {
+  if ((unit.compile === 'eager' && unit.precision === 'fp32') || !session.checkVariant) return;
+  const healthy = measured.filter((strategy) => !strategy.error && !strategy.diverged);
+  if (healthy.length === 0) return;
+  const steps = unit.loaded.scenario.measure.equivalenceSteps;
+  await phase(`comparing compile ${unit.compile}, ${unit.precision} with eager fp32 (${steps} steps per strategy)`);
+  const checks = await session.checkVariant(unit.loaded.scenario, healthy.map(({ strategy }) => strategy as StrategyId), steps);
+  for (const strategy of healthy) {
+    const check = checks.get(strategy.strategy as StrategyId);
+    if (!check) continue;
+    strategy.variant = { ...strategy.variant, vsEagerFp32: check.maxParamDiff };
+    if (check.error) strategy.note = [strategy.note, `not compared with eager fp32: ${check.error}`].filter(Boolean).join('; ');
+  }
+}
+
 /** A unit's identity as its cells carry it, on the device its session ran on. */
 export function unitIdentity(unit: RunUnit, device: string): UnitIdentity {
   const { scenario, backend, worldSize, nodes, framework, compile, precision, regularizer, reference } = unit;
@@ -189,6 +208,7 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
       for (const strategy of measured) {
         const observed = await prepared.observe(strategy.strategy as StrategyId);
         strategy.record = observed.record;
+        if (observed.variant) strategy.variant = { ...observed.variant };
         strategy.diverged ??= observed.diverged;
         const leaked = observed.record && observed.record.leakedTensors !== 0 ? new Error(`leaked ${observed.record.leakedTensors} tensors in one step`) : undefined;
         // Judged against what its strategy must do (train, or raise PyTorch's error as the post's printed code does).
@@ -205,6 +225,7 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
         strategy.diverged = timing.diverged;
       }
       deviceMemory = prepared.deviceMemory();
+      await checkVariant(unit, session, measured, phase);
       const means = measured.filter(({ samplesMs, diverged }) => samplesMs.length > 0 && !diverged).map(({ samplesMs }) => mean(samplesMs));
       const overheadMs = means.length > 0 ? await prepared.harnessOverheadMs() : null;
       overheadPct = overheadMs === null ? null : (100 * overheadMs) / mean(means);

@@ -85,6 +85,14 @@ export const CSV_COLUMNS = [
   { header: 'regularizer', value: (cell) => keyOf(cell).regularizer },
   // At world size N with BatchNorm: whether DDP broadcast rank 0's buffers at each forward (its default).
   { header: 'ddp_broadcast_buffers', value: (cell) => (cell.bufferBroadcast == null ? null : String(cell.bufferBroadcast)) },
+  // A step variant's measurements (issue 22; empty for eager fp32): torch.compile's cost and Dynamo's counters, fp16's
+  // skipped steps and last loss scale, and the update against the same strategy eager in fp32.
+  { header: 'compile_ms', value: (cell) => cell.compileMs ?? null },
+  { header: 'graph_breaks', value: (cell) => cell.graphBreaks ?? null },
+  { header: 'recompiles', value: (cell) => cell.recompiles ?? null },
+  { header: 'skipped_steps', value: (cell) => cell.skippedSteps ?? null },
+  { header: 'loss_scale_last', value: (cell) => cell.lossScales?.at(-1) ?? null },
+  { header: 'vs_eager_fp32', value: (cell) => cell.vsEagerFp32 ?? null },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */
