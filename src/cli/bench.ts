@@ -21,7 +21,9 @@ import { parseBackendList } from './backend-list.js';
 import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
 import { EXIT, isFailedStatus, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
-import { defaultOutputDir, writeRun } from './output.js';
+import { defaultOutputDir, RESULT_FORMATS, writeRun, type ResultFormat } from './output.js';
+import { parseChoiceList, parsePathList } from './choice-list.js';
+import { COMPILE_MODES, PRECISIONS, type CompileMode, type Precision } from '../results/key.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
 import { failUnits } from '../results/make.js';
@@ -45,6 +47,16 @@ export const BENCH_FLAGS = {
       "strategy under torch.distributed on n ranks (gloo on CPU, NCCL on CUDA), each on its shard of the batch\n" +
       'size (the global batch, which n must divide); a tfjs backend\'s cells then say it has no distributed engine',
   },
+  python: {
+    argument: 'paths',
+    description:
+      "the pytorch backend's interpreters, comma-separated: the backend is measured once per\n" +
+      'interpreter into the same results, each a framework version of its cells (default: the one the\n' +
+      'backend finds: GAN_BENCH_PYTHON, the project\'s .venv, then PATH)',
+  },
+  compile: { argument: 'modes', description: `torch.compile, comma-separated, of ${COMPILE_MODES.join(', ')}: each a cell of its own\n(default: eager; a tfjs backend's cells say it has none)` },
+  precision: { argument: 'list', description: `comma-separated, of ${PRECISIONS.join(', ')}: each a cell of its own (default: fp32;\nmixed precision runs on pytorch only)` },
+  format: { argument: 'list', description: `extra result files, comma-separated, of ${RESULT_FORMATS.join(', ')} (its\ncustomSmallerIsBetter JSON: docs/commands.md)` },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
   shard: { argument: 'i/n', description: "run only shard i of n of the scenarios, a sweep's variants dealt one by one\n(a CI matrix; merge with npm run report); an empty shard writes an empty result" },
   baseline: { argument: 'path', description: 'compare with a saved run (a folder or its results.json) at the end;\nchecked before anything is measured' },
@@ -71,6 +83,9 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',
     'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch',
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --world-size 2',
+    'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --compile eager,step --precision fp32,bf16',
+    'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --python /usr/bin/python3,.venv/bin/python',
+    'npm run bench -- scenarios/ci/*.ts --backend cpu --format github-action-benchmark',
     'npm run bench -- scenarios/crossover.ts --shard 1/2',
     'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
     'npm run bench -- scenarios/ci/*.ts --backend cpu,pytorch --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
@@ -86,6 +101,10 @@ export interface BenchArgs {
   distributedOnly?: DistributedOnlyStrategyId[];
   /** Data-parallel ranks for every scenario; undefined: each scenario's own. */
   worldSize?: number;
+  pythons?: string[];
+  compile?: CompileMode[];
+  precision?: Precision[];
+  formats: ResultFormat[];
   out?: string;
   shard: Shard | null;
   baseline?: string;
@@ -117,6 +136,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     strategies: strategyList?.registry,
     distributedOnly: strategyList?.distributedOnly,
     worldSize: values['world-size'] === undefined ? undefined : flagValue('world-size', () => parseWorldSize(values['world-size']!)),
+    pythons: values.python === undefined ? undefined : parsePathList(values.python, '--python'),
+    compile: values.compile === undefined ? undefined : parseChoiceList(values.compile, '--compile', COMPILE_MODES),
+    precision: values.precision === undefined ? undefined : parseChoiceList(values.precision, '--precision', PRECISIONS),
+    formats: values.format === undefined ? [] : parseChoiceList(values.format, '--format', RESULT_FORMATS),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,
@@ -222,6 +245,9 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
       distributedOnly: args.distributedOnly,
       worldSize: args.worldSize,
       shard: args.shard,
+      pythons: args.pythons,
+      compile: args.compile,
+      precision: args.precision,
     });
   } catch (error) {
     if (error instanceof PlanError) throw new UsageError(error.message, { cause: error });
@@ -245,10 +271,10 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     onEvent: async (event) => {
       if (event.type === 'unit-start') watch.unitStarted(event.unit);
       progress(event.type === 'scenario-end' || event.type === 'backend-end' ? { ...event, cells: failUnits(event.cells, watch.failed()) } : event);
-      if (event.type === 'backend-end') await writeRun(dir, failed(event.results));
+      if (event.type === 'backend-end') await writeRun(dir, failed(event.results), { formats: args.formats });
     },
   }).then(failed);
-  const written = await writeRun(dir, results);
+  const written = await writeRun(dir, results, { formats: args.formats });
   console.error(`wrote ${written.join(', ')}`);
 
   let exitCode: number = results.cells.some((cell) => isFailedStatus(cell.status)) ? EXIT.failed : EXIT.ok;

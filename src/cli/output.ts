@@ -2,6 +2,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chartRows, chartSpecs, crossoverChartFile, crossoverChartSpecs, mergeRuns, renderCsv, renderReport, renderSvg } from '../report/index.js';
+import { GITHUB_ACTION_BENCHMARK_FILE, renderGithubActionBenchmark } from '../report/formats/github-action-benchmark.js';
 import type { RunResults } from '../types.js';
 import { writeFilesAtomically, type OutputFile, type WriteFunction } from './write-atomic.js';
 
@@ -23,11 +24,16 @@ export function defaultOutputDir(scenarioNames: readonly string[], date = new Da
   return join('results', `${name}-${stamp}`);
 }
 
-/** The raw results (CSV and JSON), rendered: the files and their contents. */
-function rawResultFiles(dir: string, results: RunResults): OutputFile[] {
+/** Formats a results folder can hold beside CSV, JSON and markdown (`--format`). */
+export const RESULT_FORMATS = ['github-action-benchmark'] as const;
+export type ResultFormat = (typeof RESULT_FORMATS)[number];
+
+/** The raw results (CSV, JSON and the formats asked for), rendered: the files and their contents. */
+function rawResultFiles(dir: string, results: RunResults, formats: readonly ResultFormat[] = []): OutputFile[] {
   return [
     { path: join(dir, 'results.csv'), data: renderCsv(results.cells, { scenarios: results.scenarios }) },
     { path: join(dir, 'results.json'), data: `${JSON.stringify(results, null, 2)}\n` },
+    ...(formats.includes('github-action-benchmark') ? [{ path: join(dir, GITHUB_ACTION_BENCHMARK_FILE), data: renderGithubActionBenchmark(results.cells) }] : []),
   ];
 }
 
@@ -45,10 +51,10 @@ export async function writeRawResults(dir: string, results: RunResults, options:
  * beside it (the old one is removed just before the renames, the new one renamed last). Returns the files
  * written.
  */
-export async function writeRun(dir: string, results: RunResults, options: { write?: WriteFunction } = {}): Promise<string[]> {
+export async function writeRun(dir: string, results: RunResults, options: { write?: WriteFunction; formats?: readonly ResultFormat[] } = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const report = await renderReportFiles(dir, results);
-  const files = [...rawResultFiles(dir, results), ...report.files];
+  const files = [...rawResultFiles(dir, results, options.formats), ...report.files];
   await writeFilesAtomically(files, { ...options, beforeRename: () => rm(join(dir, 'report.md'), { force: true }) });
   await removeFiles(report.stale);
   return files.map(({ path }) => path);

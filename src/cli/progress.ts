@@ -58,7 +58,7 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         break;
       case 'backend-start':
         // With several backends every line says which one it is about.
-        label = event.count > 1 ? `${scenarioLabel} · ${event.backend} (${event.index + 1}/${event.count})` : scenarioLabel;
+        label = event.count > 1 ? `${scenarioLabel} · ${event.label ?? event.backend} (${event.index + 1}/${event.count})` : scenarioLabel;
         break;
       case 'backend-started': {
         const { provider, device, passedOver } = event.started;

@@ -217,7 +217,7 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
   if (!alone) {
     const columns = groups.flatMap((group): ClaimColumn[] => {
       try {
-        return [{ label: group.label, backend: group.cells[0]!.backend, claims: evaluateClaims(scenario, group.cells) }];
+        return [{ label: group.label, backend: group.cells[0]!.backend, framework: keyOf(group.cells[0]!).framework, claims: evaluateClaims(scenario, group.cells) }];
       } catch {
         return []; // the group's own section says why its claims were not evaluated
       }

@@ -11,9 +11,11 @@ export const KEY_DIMENSIONS = ['scenario', 'backend', 'strategy', 'worldSize', '
 export type KeyDimension = (typeof KEY_DIMENSIONS)[number];
 
 /** How a step is compiled (torch.compile: eager; G and D compiled as modules; the whole step compiled). */
-export type CompileMode = 'eager' | 'modules' | 'step';
+export const COMPILE_MODES = ['eager', 'modules', 'step'] as const;
+export type CompileMode = (typeof COMPILE_MODES)[number];
 /** The arithmetic a step runs in (mixed precision under autocast). */
-export type Precision = 'fp32' | 'bf16' | 'fp16';
+export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 /** The discriminator's gradient penalty. */
 export type Regularizer = 'none' | 'r1' | 'r1-lazy' | 'wgan-gp' | 'wgan-gp-detached';
 

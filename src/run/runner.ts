@@ -11,6 +11,7 @@ import type { Calibration } from '../measure/calibration.js';
 import type { EquivalenceResult } from '../measure/equivalence.js';
 import { mean } from '../measure/statistics.js';
 import type { CellResult } from '../results/cell.js';
+import { describeUnit } from '../results/key.js';
 import { failedUnitCells, makeCells, notMeasured, type StrategyMeasurement, type UnitIdentity, type UnitMeasurements } from '../results/make.js';
 import { runProvenance, summarizeScenario, type RunResults } from '../results/run.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -53,8 +54,11 @@ export type RunEvent =
     }
   /** A unit begins (at every world size): whatever happens now is its doing. */
   | { type: 'unit-start'; scenario: Scenario; unit: RunUnit }
-  /** One of the scenario's backends begins (index into the scenario's world size 1 units: its backends). */
-  | { type: 'backend-start'; scenario: Scenario; backend: BackendId; unit: RunUnit; index: number; count: number }
+  /**
+   * One of the scenario's world size 1 units begins: its backend, with what else tells it apart from the scenario's
+   * other units in `label` (`pytorch · torch 2.13.0 · bf16`); index into them.
+   */
+  | { type: 'backend-start'; scenario: Scenario; backend: BackendId; label: string; unit: RunUnit; index: number; count: number }
   | { type: 'backend-started'; scenario: Scenario; started: StartedBackend }
   | { type: 'phase'; scenario: Scenario; phase: string }
   /** One unit's cells are in `results`: a handler may save them. */
@@ -104,10 +108,14 @@ export async function runBenchmark(options: RunOptions): Promise<RunResults> {
     });
     const scenarioCells: CellResult[] = [];
     const cellsOfUnit = new Map<number, CellResult[]>();
+    // A unit's label names its framework where one backend runs at two versions (--python); the other dimensions name themselves.
+    const twoVersions = new Set(backendUnits.map((unit) => `${unit.backend} ${unit.framework}`)).size > new Set(backendUnits.map((unit) => unit.backend)).size;
     for (const unit of units) {
-      const backendIndex = backendUnits.findIndex((candidate) => candidate.backend === unit.backend);
       await onEvent?.({ type: 'unit-start', scenario, unit });
-      if (unit.worldSize === 1) await onEvent?.({ type: 'backend-start', scenario, backend: unit.backend, unit, index: backendIndex, count: backendUnits.length });
+      if (unit.worldSize === 1) {
+        const label = describeUnit(unit, twoVersions ? ['framework'] : []).split(' / ').slice(1).join(' · ');
+        await onEvent?.({ type: 'backend-start', scenario, backend: unit.backend, label, unit, index: backendUnits.indexOf(unit), count: backendUnits.length });
+      }
       let cells: CellResult[];
       if (unit.worldSize === 1) {
         const outcome = await runUnit(unit, start, shared, onEvent);

@@ -13,6 +13,8 @@ export interface ClaimColumn {
   /** The column header: the backend, made unique with its run where several runs are merged (`cpu · run 2`). */
   label: string;
   backend: string;
+  /** The framework and version that ran it (`torch 2.13.0`): columns of one backend at two versions are compared. */
+  framework?: string;
   claims: readonly ClaimResult[];
 }
 
@@ -20,9 +22,10 @@ export interface ClaimColumn {
 export interface Disagreement {
   id: ClaimId;
   claim: string;
-  pytorch: { label: string; result: ClaimResult };
-  /** Every tfjs column whose verdict differs from PyTorch's on this claim. */
-  tfjs: Array<{ label: string; result: ClaimResult }>;
+  /** The ground truth's column (PyTorch's; a backend's first version's) and its verdict. */
+  reference: { label: string; result: ClaimResult };
+  /** Every other column whose verdict differs from it on this claim. */
+  others: Array<{ label: string; result: ClaimResult }>;
 }
 
 const isPytorch = (column: ClaimColumn) => column.backend === 'pytorch';
@@ -38,7 +41,7 @@ export function findDisagreements(columns: readonly ClaimColumn[]): Disagreement
           const theirs = column.claims.find((claim) => claim.id === result.id);
           return theirs && theirs.verdict !== result.verdict ? [{ label: column.label, result: theirs }] : [];
         });
-      if (tfjs.length > 0) found.push({ id: result.id, claim: result.claim, pytorch: { label: pytorch.label, result }, tfjs });
+      if (tfjs.length > 0) found.push({ id: result.id, claim: result.claim, reference: { label: pytorch.label, result }, others: tfjs });
     }
   }
   return found;
@@ -48,9 +51,9 @@ const bold = (verdict: Verdict) => `**${verdict}**`;
 
 /** One disagreement as a list item: the claim, who says what, then each side's evidence. */
 export function disagreementLine(disagreement: Disagreement): string {
-  const { claim, pytorch, tfjs } = disagreement;
-  const verdicts = [`${pytorch.label} ${bold(pytorch.result.verdict)}`, ...tfjs.map(({ label, result }) => `${label} ${bold(result.verdict)}`)];
-  const evidence = [pytorch, ...tfjs].map(({ label, result }) => `${label}: ${result.evidence}`);
+  const { claim, reference, others } = disagreement;
+  const verdicts = [`${reference.label} ${bold(reference.result.verdict)}`, ...others.map(({ label, result }) => `${label} ${bold(result.verdict)}`)];
+  const evidence = [reference, ...others].map(({ label, result }) => `${label}: ${result.evidence}`);
   return `- **${claim}**: ${verdicts.join('; ')}. ${evidence.join(' ')}`;
 }
 
@@ -85,5 +88,35 @@ export function renderClaimsSideBySide(columns: readonly ClaimColumn[]): string 
         : [`**Where TensorFlow.js and PyTorch disagree** (${found.length} claim${found.length === 1 ? '' : 's'}):`, ...found.map(disagreementLine)].join('\n'),
     );
   }
+  const versions = findVersionDifferences(columns);
+  if (versions !== null) {
+    parts.push(
+      versions.length === 0
+        ? '**The framework versions agree** on every claim here.'
+        : [`**Where the framework versions differ** (${versions.length} claim${versions.length === 1 ? '' : 's'}):`, ...versions.map(disagreementLine)].join('\n'),
+    );
+  }
   return parts.join('\n\n');
+}
+
+/**
+ * Per backend measured at several framework versions (`--python`), the claims on which its columns' verdicts differ,
+ * the first version's column against each other that differs; null where no backend ran at two versions.
+ */
+export function findVersionDifferences(columns: readonly ClaimColumn[]): Disagreement[] | null {
+  const byBackend = new Map<string, ClaimColumn[]>();
+  for (const column of columns) byBackend.set(column.backend, [...(byBackend.get(column.backend) ?? []), column]);
+  const versioned = [...byBackend.values()].filter((group) => new Set(group.map((column) => column.framework)).size > 1);
+  if (versioned.length === 0) return null;
+  const found: Disagreement[] = [];
+  for (const [first, ...others] of versioned) {
+    for (const result of first!.claims) {
+      const differing = others.flatMap((column) => {
+        const theirs = column.claims.find((claim) => claim.id === result.id);
+        return theirs && theirs.verdict !== result.verdict ? [{ label: column.label, result: theirs }] : [];
+      });
+      if (differing.length > 0) found.push({ id: result.id, claim: result.claim, reference: { label: first!.label, result }, others: differing });
+    }
+  }
+  return found;
 }

@@ -38,7 +38,7 @@ describe('the claims side by side', () => {
   it('names only the tfjs backends that disagree, one line per claim', () => {
     const columns = [column('cpu', 'cpu', 'holds', 'inconclusive'), column('wasm', 'wasm', 'inconclusive', 'inconclusive'), column('pytorch', 'pytorch', 'holds')];
     const found = findDisagreements(columns);
-    expect(found.map(({ id, tfjs }) => [id, tfjs.map(({ label }) => label)])).toEqual([
+    expect(found.map(({ id, others }) => [id, others.map(({ label }) => label)])).toEqual([
       ['three-best', ['wasm']],
       ['three-needless-d-forward', ['cpu', 'wasm']],
     ]);
@@ -51,5 +51,13 @@ describe('the claims side by side', () => {
     );
     const tfjsOnly = renderClaimsSideBySide([column('cpu', 'cpu', 'holds'), column('wasm', 'wasm', 'does not hold')]);
     expect(tfjsOnly).not.toMatch(/agree|disagree/);
+  });
+
+  it('says where one backend at two framework versions reaches different verdicts, and that they agree where they do', () => {
+    const version = (framework: string, verdict: Parameters<typeof column>[2]) => ({ ...column(`pytorch · ${framework}`, 'pytorch', verdict), framework });
+    const differ = renderClaimsSideBySide([version('torch 1.13.0', 'holds'), version('torch 2.13.0', 'inconclusive')]);
+    expect(differ).toContain('**Where the framework versions differ** (1 claim):\n- **Strategy three is the best**: pytorch · torch 1.13.0 **holds**; pytorch · torch 2.13.0 **inconclusive**.');
+    expect(renderClaimsSideBySide([version('torch 1.13.0', 'holds'), version('torch 2.13.0', 'holds')])).toContain('**The framework versions agree** on every claim here.');
+    expect(renderClaimsSideBySide([column('cpu', 'cpu', 'holds'), column('pytorch', 'pytorch', 'holds')])).not.toContain('framework versions');
   });
 });
