@@ -248,11 +248,11 @@ export async function resolvePlan(
   const resolution: AutoResolution = asksForAuto ? await resolvers.auto() : { auto: 'cpu', passedOver: [] };
   const units = planRun(scenarios, overrides, { auto: resolution.auto, frameworks: {} }).units;
   const frameworks = await resolvers.frameworks(units.filter((unit) => unit.python === null).map((unit) => unit.backend));
-  // Every --python is checked, whichever units use it: a bad one is bad input before anything is measured.
-  const pythons: Record<string, string> = {};
-  for (const python of overrides.pythons ?? []) pythons[python] = await resolvers.python(python);
   if (overrides.pythons?.length && !units.some((unit) => unit.backend === 'pytorch')) {
     throw new PlanError('--python: picks the pytorch backend\'s interpreter, but no scenario runs on pytorch (add --backend pytorch)');
   }
+  // Every --python is checked: a bad one is bad input before anything is measured.
+  const pythons: Record<string, string> = {};
+  for (const python of overrides.pythons ?? []) pythons[python] = await resolvers.python(python);
   return { ...planRun(scenarios, overrides, { auto: resolution.auto, frameworks, pythons }), passedOver: resolution.passedOver };
 }

@@ -85,6 +85,42 @@ describe('npm run bench', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('exits 2 naming the flag and the value for an unknown compile mode, precision or format, and a --python without PyTorch, and writes nothing', async () => {
+    const dir = await tmp();
+    const out = join(dir, 'run');
+    const noTorch = join(dir, 'python');
+    await writeFile(noTorch, '#!/bin/sh\necho "ModuleNotFoundError: No module named torch" >&2\nexit 1\n', { mode: 0o755 });
+    const [compile, precision, format, python, pythonWithoutPytorch] = await Promise.all([
+      bench(['test/fixtures/tiny.ts', '--out', out, '--compile', 'eager,jit']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--precision', 'fp32,fp8']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--format', 'junit']),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'pytorch', '--python', noTorch]),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--python', noTorch]),
+    ]);
+    expect(compile).toMatchObject({ code: 2, stderr: "bench: error: --compile: unknown value 'jit' (known: eager, modules, step)\n" });
+    expect(precision.code).toBe(2);
+    expect(precision.stderr).toMatch(/^bench: error: --precision: unknown value 'fp8' \(known: fp32, bf16, fp16/);
+    expect(format).toMatchObject({ code: 2, stderr: "bench: error: --format: unknown value 'junit' (known: github-action-benchmark)\n" });
+    expect(python).toMatchObject({ code: 2, stderr: `bench: error: --python ${noTorch}: ModuleNotFoundError: No module named torch\n` });
+    expect(pythonWithoutPytorch.code).toBe(2);
+    expect(pythonWithoutPytorch.stderr).toMatch(/--python: picks the pytorch backend's interpreter, but no scenario runs on pytorch/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("says in every tfjs cell under a step variant that tfjs has none, and writes a benchmark-tracking action's file", async () => {
+    const out = join(await tmp(), 'run');
+    const { code } = await bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'g-first', '--precision', 'fp32,bf16', '--format', 'github-action-benchmark']);
+    expect(code).toBe(1);
+    const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map(({ precision, status, error }) => ({ precision, status, error }))).toEqual([
+      { precision: 'fp32', status: 'ok', error: '' },
+      { precision: 'bf16', status: 'errored', error: 'no mixed precision on tfjs (bf16 runs on the pytorch backend only; tfjs runs fp32)' },
+    ]);
+    const entries = JSON.parse(await readFile(join(out, 'github-action-benchmark.json'), 'utf8')) as { name: string; unit: string; value: number }[];
+    expect(entries.map(({ name, unit }) => ({ name, unit }))).toEqual([{ name: 'tiny / cpu / g-first', unit: 'ms/step' }]);
+    expect(entries[0]!.value).toBeGreaterThan(0);
+  });
+
   it('exits 2 naming the file and field of a malformed scenario, and writes nothing', async () => {
     const dir = await tmp();
     const file = join(dir, 'bad.ts');
