@@ -38,7 +38,9 @@ export interface StepCounts {
   backwardCalls: number;
   /**
    * Parameter-gradient elements computed by backward passes and then used by no optimizer step: zeroed,
-   * overwritten or left in `.grad` at the step's end.
+   * overwritten or left in `.grad` at the step's end; and gradient elements a backward call accumulated into a
+   * data tensor's `.grad` (R1's `real.grad`), which no optimizer reads. A `grad()` call's gradient for a data
+   * tensor is the caller's value (a penalty's), not counted.
    */
   wastedGradientElements: number;
   /** The most bytes of saved tensors the step's graph alone kept alive while an optimizer step ran. */
