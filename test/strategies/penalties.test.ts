@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../../src/backends/index.js';
 import { createGan, type Gan } from '../../src/models/gan.js';
 import { createStepRunner } from '../../src/models/step-runner.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -51,7 +52,7 @@ function runStep<T>(gan: Gan, batch: Batch, body: (ctx: StepContext, batch: Batc
 
 const numbers = (tensor: Tensor) => Array.from(tensor.dataSync());
 
-describe.each([
+const NETWORKS = [
   {
     kind: 'the tiny GAN (MLP D 4-5-1)',
     scenario: parseScenario(tiny, 'test/fixtures/tiny.ts'),
@@ -74,64 +75,69 @@ describe.each([
     plain: PYTORCH.convPlain,
     gp: PYTORCH.convGp,
   },
-])('gradient penalties on $kind equal PyTorch 1.13', ({ scenario, weights, real, fake, alpha, r1, plain, gp }) => {
-  let gan: Gan;
-  let batch: Batch;
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-  });
-  afterEach(() => {
-    gan.dispose();
-    tf.dispose(Object.values(batch));
-  });
+];
 
-  function setUp(): { fakeSamples: Tensor; alphas: Tensor } {
-    gan = createGan(scenario);
-    weights().forEach((value, i) => gan.discriminator.variables[i]!.assign(value));
-    batch = { z: tf.zeros([2, 2]), realImgs: real(), valid: tf.ones([2, 1]), fake: tf.zeros([2, 1]) };
-    return { fakeSamples: fake(), alphas: alpha() };
-  }
-
-  it("R1: the penalty, D's gradients of d_loss + gamma/2 r1 and real.grad", () => {
-    const { fakeSamples } = setUp();
-    const seen = runStep(gan, batch, (ctx, { realImgs, valid, fake: fakeLabels }) => {
-      const realSamples = ctx.requiresGrad_(realImgs);
-      const predReal = ctx.discriminator(realSamples);
-      const dLoss = tf.div(tf.add(ctx.adversarialLoss(predReal, valid), ctx.adversarialLoss(ctx.discriminator(fakeSamples), fakeLabels)), 2);
-      const penalty = r1Penalty(ctx, predReal, realSamples);
-      ctx.backward(tf.add(dLoss, tf.mul(GAMMA / 2, penalty)));
-      return { penalty: penalty.dataSync()[0]!, realGrad: numbers(ctx.gradOf(realSamples)!) };
+// On cpu and on wasm (its own convolution gradients, shared-buffer Identity: src/kernels/).
+describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
+  describe.each(NETWORKS)('gradient penalties on $kind equal PyTorch 1.13', ({ scenario, weights, real, fake, alpha, r1, plain, gp }) => {
+    let gan: Gan;
+    let batch: Batch;
+    beforeAll(async () => {
+      await startBackend(backend);
     });
-    expectClose(seen.penalty, r1.r1);
-    expectClose(seen.realGrad, r1.realGrad);
-    gan.discriminator.parameters.forEach((parameter, i) => expectClose(parameter.grad!, r1.grads[i]!));
-    tf.dispose(fakeSamples);
-  });
-
-  it("R1 without createGraph: the penalty's gradient vanishes, D's gradients are d_loss's alone", () => {
-    // What deleting create_graph from r1Penalty does (PyTorch's d_loss.backward() gives mlpPlain): the suite's
-    // R1 and WGAN-GP tests fail that way.
-    const { fakeSamples } = setUp();
-    runStep(gan, batch, (ctx, { realImgs, valid, fake: fakeLabels }) => {
-      const realSamples = ctx.requiresGrad_(realImgs);
-      const predReal = ctx.discriminator(realSamples);
-      const dLoss = tf.div(tf.add(ctx.adversarialLoss(predReal, valid), ctx.adversarialLoss(ctx.discriminator(fakeSamples), fakeLabels)), 2);
-      const [g] = ctx.grad(tf.sum(predReal), [realSamples], { retainGraph: true });
-      ctx.backward(tf.add(dLoss, tf.mul(GAMMA / 2, tf.mean(tf.sum(tf.square(g!), 1)))));
+    afterEach(() => {
+      gan.dispose();
+      tf.dispose(Object.values(batch));
     });
-    gan.discriminator.parameters.forEach((parameter, i) => expectClose(parameter.grad!, plain.grads[i]!));
-    tf.dispose(fakeSamples);
-  });
 
-  it("WGAN-GP: the penalty and its gradient for D's parameters", () => {
-    const { fakeSamples, alphas } = setUp();
-    const seen = runStep(gan, batch, (ctx, { realImgs }) => {
-      const penalty = gradientPenalty(ctx, realImgs, fakeSamples, alphas);
-      ctx.backward(penalty);
-      return penalty.dataSync()[0]!;
+    function setUp(): { fakeSamples: Tensor; alphas: Tensor } {
+      gan = createGan(scenario);
+      weights().forEach((value, i) => gan.discriminator.variables[i]!.assign(value));
+      batch = { z: tf.zeros([2, 2]), realImgs: real(), valid: tf.ones([2, 1]), fake: tf.zeros([2, 1]) };
+      return { fakeSamples: fake(), alphas: alpha() };
+    }
+
+    it("R1: the penalty, D's gradients of d_loss + gamma/2 r1 and real.grad", () => {
+      const { fakeSamples } = setUp();
+      const seen = runStep(gan, batch, (ctx, { realImgs, valid, fake: fakeLabels }) => {
+        const realSamples = ctx.requiresGrad_(realImgs);
+        const predReal = ctx.discriminator(realSamples);
+        const dLoss = tf.div(tf.add(ctx.adversarialLoss(predReal, valid), ctx.adversarialLoss(ctx.discriminator(fakeSamples), fakeLabels)), 2);
+        const penalty = r1Penalty(ctx, predReal, realSamples);
+        ctx.backward(tf.add(dLoss, tf.mul(GAMMA / 2, penalty)));
+        return { penalty: penalty.dataSync()[0]!, realGrad: numbers(ctx.gradOf(realSamples)!) };
+      });
+      expectClose(seen.penalty, r1.r1);
+      expectClose(seen.realGrad, r1.realGrad);
+      gan.discriminator.parameters.forEach((parameter, i) => expectClose(parameter.grad!, r1.grads[i]!));
+      tf.dispose(fakeSamples);
     });
-    expectClose(seen, gp.gp);
-    gan.discriminator.parameters.forEach((parameter, i) => expectClose(parameter.grad!, gp.grads[i]!));
-    tf.dispose([fakeSamples, alphas]);
+
+    it("R1 without createGraph: the penalty's gradient vanishes, D's gradients are d_loss's alone", () => {
+      // What deleting create_graph from r1Penalty does (PyTorch's d_loss.backward() gives mlpPlain): the suite's
+      // R1 and WGAN-GP tests fail that way.
+      const { fakeSamples } = setUp();
+      runStep(gan, batch, (ctx, { realImgs, valid, fake: fakeLabels }) => {
+        const realSamples = ctx.requiresGrad_(realImgs);
+        const predReal = ctx.discriminator(realSamples);
+        const dLoss = tf.div(tf.add(ctx.adversarialLoss(predReal, valid), ctx.adversarialLoss(ctx.discriminator(fakeSamples), fakeLabels)), 2);
+        const [g] = ctx.grad(tf.sum(predReal), [realSamples], { retainGraph: true });
+        ctx.backward(tf.add(dLoss, tf.mul(GAMMA / 2, tf.mean(tf.sum(tf.square(g!), 1)))));
+      });
+      gan.discriminator.parameters.forEach((parameter, i) => expectClose(parameter.grad!, plain.grads[i]!));
+      tf.dispose(fakeSamples);
+    });
+
+    it("WGAN-GP: the penalty and its gradient for D's parameters", () => {
+      const { fakeSamples, alphas } = setUp();
+      const seen = runStep(gan, batch, (ctx, { realImgs }) => {
+        const penalty = gradientPenalty(ctx, realImgs, fakeSamples, alphas);
+        ctx.backward(penalty);
+        return penalty.dataSync()[0]!;
+      });
+      expectClose(seen, gp.gp);
+      gan.discriminator.parameters.forEach((parameter, i) => expectClose(parameter.grad!, gp.grads[i]!));
+      tf.dispose([fakeSamples, alphas]);
+    });
   });
 });
