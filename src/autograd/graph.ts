@@ -16,6 +16,8 @@
  * the path from a gradient back to the parameters and inputs it was computed from is on the graph.
  */
 import { tf, type Tensor } from '../tf.js';
+// The gradient of a tfjs kernel tfjs leaves without one, which any double backward through a convolution needs.
+import '../kernels/conv-backprop-filter-grad.js';
 import { backpropagate, nodesFromXsToY } from './backprop.js';
 import { bytesPerElement, withRecording, type TapeNode } from './engine.js';
 import {

@@ -10,8 +10,6 @@
 import { Parameter } from '../autograd/parameter.js';
 // The cpu backend's filter gradient in tfjs's arithmetic without its per-element index computations.
 import '../kernels/cpu-conv-filter-gradient.js';
-// The filter gradient's own gradient, for a double backward (tfjs registers none).
-import '../kernels/conv-backprop-filter-grad.js';
 import type { ConvLayerSpec, NetworkInit } from '../scenario/schema.js';
 import { tf, type Variable } from '../tf.js';
 import { activate } from './activation.js';

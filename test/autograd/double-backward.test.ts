@@ -12,11 +12,14 @@ import { tf, type Tensor } from '../../src/tf.js';
 // weight.permute(3, 2, 0, 1)), then
 //   transposed: h = relu(z @ W0 + c0) as [2, 1, 1, 3]; y = tanh(conv_transpose2d(h, T, stride=2));
 //               g, = autograd.grad(y.sum(), z, create_graph=True); (g.pow(2).sum()).backward()
+//   filter:     y = tanh(conv2d(x, F)) (x [2, 3, 3, 1] NHWC requiring grad, F [2, 2, 1, 2]);
+//               g, = autograd.grad(y.sum(), F, create_graph=True); (g.pow(2).sum()).backward()
 //   bce:        loss = binary_cross_entropy(sigmoid(x @ w), t); g, = autograd.grad(loss, w, create_graph=True);
 //               (g.pow(2).sum()).backward()
 // printing the penalty and each .grad flattened.
 const PYTORCH = {
   transposed: { penalty: 0.1945362798, grads: [[0.3245058682, 0.1796793952, 0, -0.3117618819, -0.1714224641, 0], [-0.06472172038, -0.07508911311, 0], [0.7238503606, 0.1483236661, 0, 0.77083893, 0.1884416148, 0, 0.7832513403, 0.1989562641, 0, 0.7370604409, 0.1593067527, 0]], zGrad: [-0.05240266975, 0.0284662288, -0.00179753261, 0.001934115147] },
+  filter: { penalty: 8.109895152, filterGrad: [4.399948665, 3.850874012, -0.8036898104, -2.370148565, -1.780306519, -0.3684498416, 3.877461014, 4.92177814], xGrad: [3.654485094, 2.203459149, -2.094218726, 3.067968996, 5.68230047, 1.766935626, -0.8021839726, 5.446087795, 2.438526958, 2.551020677, 2.687815692, -1.822656969, 3.666565336, 3.969889139, 3.408194838, -1.308212173, 4.991626087, 3.825351772] },
   bce: { penalty: 0.09370395516, grad: [-0.02100694956, 0.05860090143, 0.05235829454] },
 };
 
@@ -76,6 +79,24 @@ describe('createGraph: a backward of a backward', () => {
     expectClose(penalty.dataSync()[0]!, PYTORCH.transposed.penalty);
     [W0, c0, T].forEach((p, i) => expectClose(p.grad, PYTORCH.transposed.grads[i]!));
     expectClose(graph.gradOf(z), PYTORCH.transposed.zGrad);
+    graph.dispose();
+  });
+
+  it("through a convolution's filter gradient (Conv2DBackpropFilter, whose gradient tfjs lacks)", () => {
+    const filter = parameter(values([2, 2, 1, 2], 3.1), 'F');
+    const graph = new Graph([filter]);
+    const x = values([2, 3, 3, 1], 3.2, 0.9) as tf.Tensor4D;
+    const penalty = graph.record(() => {
+      graph.requiresGrad_(x);
+      const y = activate(tf.conv2d(x, filter.variable as tf.Tensor4D, 1, 'valid'), 'tanh');
+      const [g] = graph.grad(tf.sum(y), [filter], { createGraph: true }).gradients.values();
+      const value = tf.sum(tf.square(g!));
+      graph.backward(value);
+      return value;
+    });
+    expectClose(penalty.dataSync()[0]!, PYTORCH.filter.penalty);
+    expectClose(filter.grad, PYTORCH.filter.filterGrad);
+    expectClose(graph.gradOf(x), PYTORCH.filter.xGrad);
     graph.dispose();
   });
 
