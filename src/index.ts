@@ -4,7 +4,7 @@ export { loadScenario, loadScenarioFile, parseScenario, ScenarioError } from './
 export { defineSweep, expandSweep, SweepError, SWEEP_AXES, type SweepAxis, type SweepDefinition, type SweepInput, type SweepTag, type SweepVariant } from './scenario/sweep.js';
 export { strategies, getStrategy, STRATEGY_IDS, type StrategyId } from './strategies/index.js';
 export type { Strategy, StepContext, Batch, Network, Optimizer, UpdateOrder } from './strategies/strategy.js';
-export { Graph, type BackwardOptions, type BackwardResult } from './autograd/graph.js';
+export { Graph, type BackwardOptions, type BackwardResult, type GradOptions } from './autograd/graph.js';
 export { Parameter } from './autograd/parameter.js';
 export { AutogradError, type AutogradErrorKind } from './autograd/errors.js';
 export { detach } from './autograd/detach.js';

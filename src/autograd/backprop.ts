@@ -7,8 +7,8 @@
 import { tf, type Tensor } from '../tf.js';
 import type { TapeNode } from './engine.js';
 
-/** The nodes that lie on a path from one of `xs` to `y`, each with only the inputs that depend on an x. */
-export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly Tensor[], y: Tensor): TapeNode[] {
+/** The nodes that lie on a path from one of `xs` to one of `ys`, each with only the inputs that depend on an x. */
+export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly Tensor[], ys: readonly Tensor[]): TapeNode[] {
   const fromX = new Set<number>(xs.map((x) => x.id));
   const nodesFromX = new Set<number>();
   for (const node of tape) {
@@ -17,7 +17,7 @@ export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly Tensor[],
       nodesFromX.add(node.id);
     }
   }
-  const leadsToY = new Set<number>([y.id]);
+  const leadsToY = new Set<number>(ys.map((y) => y.id));
   const nodesToY = new Set<number>();
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i]!;

@@ -57,6 +57,15 @@ export function withRecording<T>(tape: TapeNode[] | null, fn: () => T): T {
   }
 }
 
+/**
+ * Whether kernels run now are being recorded onto a tape: in a forward, and in a backward pass with
+ * `createGraph`, whose gradient functions must then compute with differentiable operations.
+ */
+export function isRecording(): boolean {
+  const { activeTape, gradientDepth } = engineInternals().state;
+  return activeTape !== null && gradientDepth > 0;
+}
+
 /** Bytes per element of a tfjs dtype. */
 export function bytesPerElement(dtype: string): number {
   return dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'bool' ? 1 : 8;

@@ -5,7 +5,14 @@
  */
 import { messageOf } from '../errors.js';
 
-export type AutogradErrorKind = 'graph-freed' | 'modified-in-place' | 'non-scalar-loss' | 'no-grad-fn' | 'unused-input';
+export type AutogradErrorKind =
+  | 'graph-freed'
+  | 'modified-in-place'
+  | 'non-scalar-loss'
+  | 'no-grad-fn'
+  | 'unused-input'
+  | 'input-requires-no-grad'
+  | 'grad-output-shape';
 
 /** PyTorch's `RuntimeError` from the autograd engine; `kind` says which one. */
 export class AutogradError extends Error {
@@ -47,8 +54,23 @@ export function nonScalarLossError(): AutogradError {
   return new AutogradError('non-scalar-loss', 'grad can be implicitly created only for scalar outputs');
 }
 
-export function noGradFnError(): AutogradError {
-  return new AutogradError('no-grad-fn', 'element 0 of tensors does not require grad and does not have a grad_fn');
+/** Output `index` of a backward or grad call (0 for a single loss) was not computed from anything that requires grad. */
+export function noGradFnError(index = 0): AutogradError {
+  return new AutogradError('no-grad-fn', `element ${index} of tensors does not require grad and does not have a grad_fn`);
+}
+
+/** `torch.autograd.grad(outputs, inputs)` with an input that does not require grad (nor was computed from one). */
+export function inputRequiresNoGradError(): AutogradError {
+  return new AutogradError('input-requires-no-grad', 'One of the differentiated Tensors does not require grad');
+}
+
+/** A `grad_outputs` tensor whose shape is not its output's. */
+export function gradOutputShapeError(index: number, gradShape: readonly number[], outputShape: readonly number[]): AutogradError {
+  const size = (shape: readonly number[]) => `torch.Size([${shape.join(', ')}])`;
+  return new AutogradError(
+    'grad-output-shape',
+    `Mismatch in shape: grad_output[${index}] has a shape of ${size(gradShape)} and output[${index}] has a shape of ${size(outputShape)}.`,
+  );
 }
 
 export function unusedInputError(): AutogradError {
@@ -64,8 +86,10 @@ const OPENINGS: ReadonlyArray<[AutogradErrorKind, string]> = [
   ['graph-freed', 'Trying to backward through the graph a second time'],
   ['modified-in-place', 'one of the variables needed for gradient computation has been modified by an inplace operation'],
   ['non-scalar-loss', 'grad can be implicitly created only for scalar outputs'],
-  ['no-grad-fn', 'element 0 of tensors does not require grad and does not have a grad_fn'],
+  ['no-grad-fn', 'of tensors does not require grad and does not have a grad_fn'],
   ['unused-input', 'One of the differentiated Tensors appears to not have been used in the graph'],
+  ['input-requires-no-grad', 'One of the differentiated Tensors does not require grad'],
+  ['grad-output-shape', 'Mismatch in shape: grad_output['],
 ];
 
 /** Which autograd error `error` is (ours, or PyTorch's message text), or null for any other error. */

@@ -8,19 +8,37 @@
  * tensor that is a parameter's value remembers the parameter's version; a pass that needs it after the parameter
  * was assigned (an optimizer step) raises PyTorch's in-place error. `detach()` (detach.ts) is the only thing that
  * cuts the graph.
+ *
+ * With `createGraph` (PyTorch's `create_graph=True`) a pass runs its gradient functions with the graph recording,
+ * as tfjs's own nested `tf.grad(tf.grad(f))` does on its shared tape: the gradients it returns are results computed
+ * from the parameters, and a later pass back-propagates through them (a gradient penalty's double backward). The
+ * saved tensors a gradient function reads are the engine's clones, each recorded as a node from its original, so
+ * the path from a gradient back to the parameters and inputs it was computed from is on the graph.
  */
 import { tf, type Tensor } from '../tf.js';
+// The gradient of a tfjs kernel tfjs leaves without one, which any double backward through a convolution needs.
+import '../kernels/conv-backprop-filter-grad.js';
 import { backpropagate, nodesFromXsToY } from './backprop.js';
 import { bytesPerElement, withRecording, type TapeNode } from './engine.js';
-import { graphFreedError, modifiedInPlaceError, noGradFnError, nonScalarLossError, unusedInputError } from './errors.js';
-import { parameterAssignments, type Parameter } from './parameter.js';
+import {
+  gradOutputShapeError,
+  graphFreedError,
+  inputRequiresNoGradError,
+  modifiedInPlaceError,
+  noGradFnError,
+  nonScalarLossError,
+  unusedInputError,
+} from './errors.js';
+import { accumulate, DataLeaf, inputTensor, type GradInput } from './leaf.js';
+import { Parameter, parameterAssignments } from './parameter.js';
 
 /**
  * Kernels whose tfjs gradient reads only the shapes of the tensors it saves (tfjs-core 4.22's `*_grad.js`): PyTorch
  * keeps sizes, not tensors, for these (AddBackward, ViewBackward, SumBackward...), so the graph keeps a shape in
- * place of each saved tensor and frees the tensor at once.
+ * place of each saved tensor and frees the tensor at once. GanBatchSum (src/kernels/batch-sum.ts), a bias
+ * gradient's sum, is recorded only by a `createGraph` pass; its gradient reads only its input's shape too.
  */
-const SHAPE_ONLY_GRADIENTS = new Set(['Add', 'Sub', 'Reshape', 'ExpandDims', 'Sum', 'Mean']);
+const SHAPE_ONLY_GRADIENTS = new Set(['Add', 'Sub', 'Reshape', 'ExpandDims', 'Sum', 'Mean', 'GanBatchSum']);
 
 /**
  * Kernels whose output is the same values as their input, relaid out: a tensor made by one of them from a
@@ -28,22 +46,59 @@ const SHAPE_ONLY_GRADIENTS = new Set(['Add', 'Sub', 'Reshape', 'ExpandDims', 'Su
  */
 const VIEW_KERNELS = new Set(['Reshape', 'ExpandDims', 'Squeeze', 'Identity']);
 
+/**
+ * The engine's clone of a tensor a kernel saves for its gradient (`saveTensorsForBackwardMode`, customGrad's
+ * `save`): recorded under the scope's name, not a kernel's, its one output sharing its input `x`'s buffer.
+ */
+function isSaveClone(node: TapeNode): boolean {
+  const inputs = Object.keys(node.inputs);
+  return (
+    inputs.length === 1 && inputs[0] === 'x' && node.outputs.length === 1 && (node.saved ?? []).length === 0 &&
+    node.outputs[0]!.dataId === node.inputs.x!.dataId && tf.getKernel(node.kernelName, tf.getBackend()) === undefined
+  );
+}
+
+/** A node whose output is its one input's values: a view kernel, or a save clone. */
+function isView(node: TapeNode): boolean {
+  return VIEW_KERNELS.has(node.kernelName) || isSaveClone(node);
+}
+
 /** What a shape-only gradient reads of a saved tensor. */
 function shapeOf(tensor: Tensor): Tensor {
   return { shape: tensor.shape, rank: tensor.rank, dtype: tensor.dtype, size: tensor.size } as unknown as Tensor;
 }
 
 export interface BackwardOptions {
-  /** PyTorch's `retain_graph`: keep the saved tensors of the nodes this pass traverses. */
+  /**
+   * PyTorch's `retain_graph`: keep the saved tensors of the nodes this pass traverses. Defaults to `createGraph`,
+   * as in PyTorch.
+   */
   retainGraph?: boolean;
+  /**
+   * PyTorch's `create_graph`: record this pass's own operations, so that the gradients it computes can be
+   * differentiated again (a gradient penalty).
+   */
+  createGraph?: boolean;
+}
+
+export interface GradOptions extends BackwardOptions {
+  /**
+   * PyTorch's `grad_outputs`: the vector each output's vector-Jacobian product starts from, one per output (the
+   * output's shape); required for an output with more than one element.
+   */
+  gradOutputs?: Tensor | readonly Tensor[];
 }
 
 /** What one backward pass computed. */
 export interface BackwardResult {
-  /** The gradient of each requested parameter the loss reaches (unreached ones are absent). */
-  readonly gradients: ReadonlyMap<Parameter, Tensor>;
+  /** The gradient of each requested input the loss reaches (unreached ones are absent). */
+  readonly gradients: ReadonlyMap<GradInput, Tensor>;
   /** Ids of every tensor a gradient was computed for: parameters, activations, inputs. */
   readonly reached: ReadonlySet<number>;
+  /** The pass recorded its own operations (`createGraph`): its gradients can be differentiated again. */
+  readonly createGraph: boolean;
+  /** With `createGraph`: the id of the gradient tensor computed for each reached tensor id (empty otherwise). */
+  readonly gradientIds: ReadonlyMap<number, number>;
 }
 
 /** What the graph knows about a recorded node besides the engine's record. */
@@ -66,6 +121,10 @@ export class Graph {
   private readonly parameterValues = new Set<object>();
   private parameterOfBuffer = new Map<object, Parameter>();
   private buffersMappedAt = -1;
+  /** Save clones recorded before the node that produces their input (see admitInOrder). */
+  private readonly pendingClones: TapeNode[] = [];
+  /** Data tensors marked with `requiresGrad_()`, by tensor id. */
+  private readonly dataLeaves = new Map<number, DataLeaf>();
   private disposed = false;
 
   /** `parameters`: the leaves `backward()` differentiates for (those whose `requiresGrad` is set). */
@@ -74,7 +133,25 @@ export class Graph {
     for (const parameter of parameters) this.parameterViews.set(parameter.variable.id, parameter);
     // The engine pushes every node it records here: keep those that require a gradient.
     const push = this.nodes.push.bind(this.nodes);
-    this.nodes.push = (...nodes: TapeNode[]) => push(...nodes.filter((node) => this.admit(node)));
+    this.nodes.push = (...nodes: TapeNode[]) => push(...nodes.flatMap((node) => this.admitInOrder(node)));
+  }
+
+  /**
+   * The engine records a kernel's clone of an output it saves (its sigmoid output, say) before the kernel's own
+   * node: held back until the node that produces its input arrives, then kept after it, so that the tape stays in
+   * order and a `createGraph` pass that reads the saved output leads back through it to the kernel. A clone whose
+   * producer never arrives (nothing recorded it: it requires no grad) is dropped with the next node.
+   */
+  private admitInOrder(node: TapeNode): TapeNode[] {
+    if (isSaveClone(node) && !this.requiresGrad(node.inputs.x!.id)) {
+      this.pendingClones.push(node);
+      return [];
+    }
+    const pending = this.pendingClones.splice(0);
+    const admitted = this.admit(node) ? [node] : [];
+    if (admitted.length === 0) return admitted;
+    const produced = new Set(node.outputs.map((output) => output.id));
+    return [...admitted, ...pending.filter((clone) => produced.has(clone.inputs.x!.id) && this.admit(clone))];
   }
 
   /** Runs `fn` with every kernel recorded onto this graph (PyTorch's grad mode). */
@@ -89,25 +166,54 @@ export class Graph {
   }
 
   /**
-   * PyTorch's `loss.backward(retain_graph=...)`: the gradient of `loss` for every parameter that requires one and
-   * that the loss reaches, accumulated into the parameters' `.grad`.
+   * PyTorch's `x.requires_grad_()` on a data tensor: from now on operations on `x` are recorded, `grad()` may
+   * differentiate for it and `backward()` accumulates into its `.grad` (see `gradOf`). Returns `x`. A tensor
+   * already computed from a parameter requires grad as it is.
    */
-  backward(loss: Tensor, { retainGraph = false }: BackwardOptions = {}): BackwardResult {
-    const result = this.differentiate(loss, this.parameters.filter((parameter) => parameter.requiresGrad), retainGraph);
-    this.noGrad(() => {
-      for (const [parameter, gradient] of result.gradients) {
-        parameter.grad = parameter.grad ? tf.add(parameter.grad, gradient) : gradient;
+  requiresGrad_<T extends Tensor>(x: T): T {
+    this.assertLive();
+    if (!this.requiresGrad(x.id) && !this.dataLeaves.has(x.id)) this.dataLeaves.set(x.id, new DataLeaf(x));
+    return x;
+  }
+
+  /** The data tensors marked with `requiresGrad_()` so far. */
+  dataLeafTensors(): Tensor[] {
+    return [...this.dataLeaves.values()].map((leaf) => leaf.tensor);
+  }
+
+  /** PyTorch's `x.grad` for a data tensor marked with `requiresGrad_()`: what `backward()` accumulated, or null. */
+  gradOf(x: Tensor): Tensor | null {
+    return this.dataLeaves.get(x.id)?.grad ?? null;
+  }
+
+  /**
+   * PyTorch's `loss.backward(retain_graph=..., create_graph=...)`: the gradient of `loss` for every parameter
+   * that requires one, and every data tensor marked with `requiresGrad_()`, that the loss reaches, accumulated into
+   * their `.grad` (with `createGraph`, the accumulation is recorded too).
+   */
+  backward(loss: Tensor, { createGraph = false, retainGraph = createGraph }: BackwardOptions = {}): BackwardResult {
+    const leaves = [...this.parameters.filter((parameter) => parameter.requiresGrad), ...[...this.dataLeaves.values()].map((leaf) => leaf.tensor)];
+    this.checkOutputs([loss], []);
+    const result = this.differentiate([loss], [], leaves, retainGraph, createGraph);
+    withRecording(createGraph ? this.nodes : null, () => {
+      for (const [input, gradient] of result.gradients) {
+        accumulate(input instanceof Parameter ? input : this.dataLeaves.get(input.id)!, gradient);
       }
     });
     return result;
   }
 
   /**
-   * PyTorch's `torch.autograd.grad(loss, inputs, retain_graph=...)`: the gradients of `loss` for `inputs`, in
-   * their order, without touching `.grad`. Every input must be reached (PyTorch's `allow_unused=False`).
+   * PyTorch's `torch.autograd.grad(outputs, inputs, grad_outputs=..., retain_graph=..., create_graph=...)`: the
+   * gradients of `outputs` (each weighted by its `gradOutputs` vector) for `inputs`, in their order, without
+   * touching `.grad`. Every input must require grad and be reached (PyTorch's `allow_unused=False`).
    */
-  grad(loss: Tensor, inputs: readonly Parameter[], { retainGraph = false }: BackwardOptions = {}): BackwardResult {
-    const result = this.differentiate(loss, inputs, retainGraph);
+  grad(outputs: Tensor | readonly Tensor[], inputs: readonly GradInput[], { gradOutputs, createGraph = false, retainGraph = createGraph }: GradOptions = {}): BackwardResult {
+    const ys = outputs instanceof tf.Tensor ? [outputs] : [...(outputs as readonly Tensor[])];
+    const seeds = gradOutputs === undefined ? [] : gradOutputs instanceof tf.Tensor ? [gradOutputs] : [...(gradOutputs as readonly Tensor[])];
+    this.checkOutputs(ys, seeds);
+    if (inputs.some((input) => !this.inputRequiresGrad(input))) throw inputRequiresNoGradError();
+    const result = this.differentiate(ys, seeds, inputs, retainGraph, createGraph);
     if (inputs.some((input) => !result.gradients.has(input))) throw unusedInputError();
     return result;
   }
@@ -141,19 +247,40 @@ export class Graph {
     if (this.disposed) return;
     this.disposed = true;
     for (const node of this.nodes) tf.dispose(node.saved ?? []);
+    for (const leaf of this.dataLeaves.values()) leaf.dispose();
+    this.dataLeaves.clear();
     this.nodes.length = 0;
     this.states.clear();
     this.derived.clear();
     this.parameterValues.clear();
   }
 
-  private differentiate(loss: Tensor, inputs: readonly Parameter[], retainGraph: boolean): BackwardResult {
+  /**
+   * PyTorch's checks on what is differentiated, in its order: a non-scalar output that requires grad needs a
+   * `grad_outputs` vector of its shape; then every output must require grad.
+   */
+  private checkOutputs(ys: readonly Tensor[], seeds: readonly Tensor[]): void {
     this.assertLive();
-    if (loss.size !== 1) throw nonScalarLossError();
-    const filtered = nodesFromXsToY(this.nodes, inputs.map((input) => input.variable), loss);
-    if (filtered.length === 0) {
+    ys.forEach((y, i) => {
+      if (!this.requiresGrad(y.id)) return;
+      const seed = seeds[i];
+      if (seed === undefined) {
+        if (y.size !== 1) throw nonScalarLossError();
+      } else if (!tf.util.arraysEqual(seed.shape, y.shape)) {
+        throw gradOutputShapeError(i, seed.shape, y.shape);
+      }
+    });
+    const index = ys.findIndex((y) => !this.requiresGrad(y.id));
+    if (index >= 0) throw noGradFnError(index);
+  }
+
+  private differentiate(ys: readonly Tensor[], seeds: readonly Tensor[], inputs: readonly GradInput[], retainGraph: boolean, createGraph: boolean): BackwardResult {
+    const xs = inputs.map(inputTensor);
+    const filtered = nodesFromXsToY(this.nodes, xs, ys);
+    const direct = ys.some((y) => xs.some((x) => x.id === y.id));
+    if (filtered.length === 0 && !direct) {
       const requiresGrad = this.parameters.filter((parameter) => parameter.requiresGrad);
-      const fromAny = inputs.length === requiresGrad.length ? filtered : nodesFromXsToY(this.nodes, requiresGrad.map((p) => p.variable), loss);
+      const fromAny = inputs.length === requiresGrad.length ? filtered : nodesFromXsToY(this.nodes, requiresGrad.map((p) => p.variable), ys);
       throw fromAny.length === 0 ? noGradFnError() : unusedInputError();
     }
     // Checked in the order PyTorch's engine runs the nodes, from the loss back: the first bad one raises.
@@ -168,27 +295,40 @@ export class Graph {
       }
     }
     const reached = new Set<number>();
-    const values = this.noGrad(() =>
+    const gradientIds = new Map<number, number>();
+    // Without createGraph the pass records nothing (the gradients are constants, as PyTorch's); with it, every
+    // gradient function's kernels are recorded onto this graph, kept where they depend on something that requires grad.
+    const values = withRecording(createGraph ? this.nodes : null, () =>
       tf.tidy(() => {
-        const accumulated = new Map<number, Tensor>([[loss.id, tf.onesLike(loss)]]);
+        const accumulated = new Map<number, Tensor>();
+        ys.forEach((y, i) => {
+          const seed = seeds[i];
+          // The seed is the pass's own tensor (backpropagate frees what it sums): the user's vector is cloned, recorded.
+          const start = seed === undefined ? this.noGrad(() => tf.onesLike(y)) : tf.clone(seed);
+          const previous = accumulated.get(y.id);
+          accumulated.set(y.id, previous ? tf.add(previous, start) : start);
+        });
         backpropagate(accumulated, filtered);
-        for (const id of accumulated.keys()) reached.add(id);
+        for (const [id, gradient] of accumulated) {
+          reached.add(id);
+          if (createGraph) gradientIds.set(id, gradient.id);
+        }
         const kept: Record<string, Tensor> = {};
-        inputs.forEach((input, i) => {
-          const gradient = accumulated.get(input.variable.id);
+        xs.forEach((x, i) => {
+          const gradient = accumulated.get(x.id);
           if (gradient) kept[i] = gradient;
         });
         return kept;
       }),
     ) as Record<string, Tensor>;
     if (!retainGraph) this.free(filtered);
-    reached.delete(loss.id);
-    const gradients = new Map<Parameter, Tensor>();
+    for (const y of ys) if (!xs.some((x) => x.id === y.id)) reached.delete(y.id);
+    const gradients = new Map<GradInput, Tensor>();
     inputs.forEach((input, i) => {
       const gradient = values[i];
       if (gradient) gradients.set(input, gradient);
     });
-    return { gradients, reached };
+    return { gradients, reached, createGraph, gradientIds };
   }
 
   /** Frees the saved tensors of `nodes` (filtered copies share the engine nodes' `saved` arrays). */
@@ -201,9 +341,16 @@ export class Graph {
     }
   }
 
-  /** Whether a gradient can flow into tensor `id`: a parameter that requires one, or a result computed from one. */
+  /**
+   * Whether a gradient can flow into tensor `id`: a parameter that requires one, a data tensor marked with
+   * `requiresGrad_()`, or a result computed from either.
+   */
   private requiresGrad(id: number): boolean {
-    return this.derived.has(id) || this.parameterOfVariable.get(id)?.requiresGrad === true;
+    return this.derived.has(id) || this.dataLeaves.has(id) || this.parameterOfVariable.get(id)?.requiresGrad === true;
+  }
+
+  private inputRequiresGrad(input: GradInput): boolean {
+    return input instanceof Parameter ? input.requiresGrad : this.requiresGrad(input.id);
   }
 
   /**
@@ -212,7 +359,7 @@ export class Graph {
    */
   private admit(node: TapeNode): boolean {
     // Views are followed whatever becomes of the node: a frozen parameter's reshape is dropped, its value still saved.
-    const viewed = VIEW_KERNELS.has(node.kernelName) ? this.parameterOfView(Object.values(node.inputs)[0]) : undefined;
+    const viewed = isView(node) ? this.parameterOfView(Object.values(node.inputs)[0]) : undefined;
     if (viewed) for (const output of node.outputs) this.parameterViews.set(output.id, viewed);
     if (!Object.values(node.inputs).some((input) => this.requiresGrad(input.id))) {
       tf.dispose(node.saved ?? []);

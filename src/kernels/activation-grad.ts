@@ -7,8 +7,8 @@
  * The cpu and wasm loops round to float32 after every operation, as the composed tfjs ops in
  * src/models/dense.ts do, so those backends give the same bits either way.
  */
-import { assertSameShape, flatProgram, allocateOutput, readValues, registerKernel, runProgram } from './kernel.js';
-import type { tf } from '../tf.js';
+import { assertSameShape, flatProgram, allocateOutput, readValues, registerKernel, runKernel, runProgram } from './kernel.js';
+import { tf } from '../tf.js';
 
 export const ACTIVATION_GRAD_KERNEL = 'GanActivationGrad';
 
@@ -74,3 +74,36 @@ registerKernel(ACTIVATION_GRAD_KERNEL, {
     return runProgram(backend, program, [dy, y], { alpha });
   },
 });
+
+/**
+ * The kernel's own gradient, for a double backward (a gradient penalty's `create_graph`): PyTorch's derivatives of
+ * `threshold_backward`, `leaky_relu_backward`, `sigmoid_backward` and `tanh_backward` (derivatives.yaml). For dy,
+ * the same kernel on the incoming gradient; for y, zero for relu and leakyRelu (piecewise constant in y),
+ * `g dy (1 - 2y)` for sigmoid, `-2 y dy g` for tanh. Only runs while a pass records its own operations.
+ */
+function yGradient(activation: GradActivation, g: tf.Tensor, dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  switch (activation) {
+    case 'relu':
+    case 'leakyrelu':
+      return tf.zerosLike(y);
+    case 'sigmoid':
+      return tf.mul(tf.mul(g, dy), tf.sub(1, tf.mul(y, 2)));
+    case 'tanh':
+      return tf.mul(tf.mul(g, dy), tf.mul(y, -2));
+  }
+}
+
+if (tf.getGradient(ACTIVATION_GRAD_KERNEL) == null) {
+  tf.registerGradient({
+    kernelName: ACTIVATION_GRAD_KERNEL,
+    inputsToSave: ['dy', 'y'],
+    gradFunc: (g, saved, attrs) => {
+      const [dy, y] = saved as [tf.Tensor, tf.Tensor];
+      const checked = checkedAttrs(attrs);
+      return {
+        dy: () => runKernel(ACTIVATION_GRAD_KERNEL, { dy: g as tf.Tensor, y }, checked),
+        y: () => yGradient(checked.activation, g as tf.Tensor, dy, y),
+      };
+    },
+  });
+}

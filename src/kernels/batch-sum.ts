@@ -6,7 +6,7 @@
  * loop sums each column in row order in float64, as tfjs's cpu Sum does.
  */
 import { allocateOutput, readValues, registerKernel, runProgram, uniformDeclarations, type WebGpuProgram } from './kernel.js';
-import type { tf } from '../tf.js';
+import { tf } from '../tf.js';
 
 /** Kernel name, as it appears in profiles and kernel counts. */
 export const BATCH_SUM_KERNEL = 'GanBatchSum';
@@ -74,4 +74,19 @@ function batchSumProgram(columns: number, threads: number): WebGpuProgram {
         }
       }`,
   };
+}
+
+/**
+ * Its gradient, for a double backward (`create_graph` through a bias gradient): g broadcast down the rows. It reads
+ * only x's shape (the autograd keeps the shape, not the tensor: src/autograd/graph.ts's SHAPE_ONLY_GRADIENTS).
+ */
+if (tf.getGradient(BATCH_SUM_KERNEL) == null) {
+  tf.registerGradient({
+    kernelName: BATCH_SUM_KERNEL,
+    inputsToSave: ['x'],
+    gradFunc: (g, [x]) => {
+      const [rows, columns] = matrixShape(x!);
+      return { x: () => tf.tile(tf.reshape(g as tf.Tensor, [1, columns]), [rows, 1]) };
+    },
+  });
 }

@@ -4,8 +4,8 @@
  * already divided by the element count for the mean). Written op by op, tfjs takes about eighteen kernels and
  * five scalar uploads per loss, forward and backward.
  */
-import { assertSameShape, flatProgram, allocateOutput, readValues, registerKernel, runProgram } from './kernel.js';
-import type { tf } from '../tf.js';
+import { assertSameShape, flatProgram, allocateOutput, readValues, registerKernel, runKernel, runProgram } from './kernel.js';
+import { tf } from '../tf.js';
 
 /** Kernel names, as they appear in profiles and kernel counts. */
 export const BCE_KERNEL = 'GanBinaryCrossEntropy';
@@ -80,3 +80,29 @@ registerKernel(BCE_GRAD_KERNEL, {
     return runProgram(backend, program, [dy, p, t], { epsilon: GRADIENT_EPSILON, count });
   },
 });
+
+/**
+ * The gradient kernel's own gradient, for a double backward through the loss (`create_graph`): PyTorch's
+ * `binary_cross_entropy_double_backward` for p, `(p^2 - 2pt + t) / ((p + eps)^2 (1 - p + eps)^2) dy g / N`, and
+ * `binary_cross_entropy_double_backward_grad_output` for dy, the sum of `g (p - t) / max(p (1 - p), eps) / N`
+ * (the mean's reduction), i.e. this kernel on g with dy 1. Labels need no gradient: none for t.
+ */
+if (tf.getGradient(BCE_GRAD_KERNEL) == null) {
+  tf.registerGradient({
+    kernelName: BCE_GRAD_KERNEL,
+    inputsToSave: ['dy', 'p', 't'],
+    gradFunc: (g, saved, attrs) => {
+      const [dy, p, t] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const gradient = g as tf.Tensor;
+      const { count } = attrs as unknown as BceGradAttrs;
+      return {
+        dy: () => tf.reshape(tf.sum(runKernel(BCE_GRAD_KERNEL, { dy: tf.onesLike(dy), p, t: t }, { count } satisfies BceGradAttrs).mul(gradient)), dy.shape),
+        p: () => {
+          const numerator = tf.add(tf.sub(tf.square(p), tf.mul(tf.mul(p, t), 2)), t);
+          const denominator = tf.mul(tf.square(tf.add(p, GRADIENT_EPSILON)), tf.square(tf.add(tf.sub(1, p), GRADIENT_EPSILON)));
+          return tf.div(tf.mul(tf.div(numerator, denominator), tf.mul(gradient, dy)), count);
+        },
+      };
+    },
+  });
+}

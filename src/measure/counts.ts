@@ -3,9 +3,14 @@
  * through each network, backward calls, wasted parameter-gradient elements and the bytes the step's graph holds
  * while an optimizer step runs. It also logs each backward traversal for the FLOP prediction. BatchNorm's
  * running-statistics updates are read from the networks around the step (src/measure/observe.ts).
+ *
+ * A gradient penalty adds a pass kind: a `createGraph` pass records its own backward through a network, and a
+ * later backward that reaches what it computed traverses that recorded backward: a double backward (a backward of
+ * a backward), counted per network apart from the plain backward passes.
  */
 import type { BackwardResult } from '../autograd/graph.js';
-import type { Parameter } from '../autograd/parameter.js';
+import type { GradInput } from '../autograd/leaf.js';
+import { Parameter } from '../autograd/parameter.js';
 import type { StepObserver } from '../models/step-runner.js';
 import type { NetworkName } from '../strategies/strategy.js';
 import type { Tensor } from '../tf.js';
@@ -33,7 +38,9 @@ export interface StepCounts {
   backwardCalls: number;
   /**
    * Parameter-gradient elements computed by backward passes and then used by no optimizer step: zeroed,
-   * overwritten or left in `.grad` at the step's end.
+   * overwritten or left in `.grad` at the step's end; and gradient elements a backward call accumulated into a
+   * data tensor's `.grad` (R1's `real.grad`), which no optimizer reads. A `grad()` call's gradient for a data
+   * tensor is the caller's value (a penalty's), not counted.
    */
   wastedGradientElements: number;
   /** The most bytes of saved tensors the step's graph alone kept alive while an optimizer step ran. */
@@ -46,6 +53,14 @@ export interface StepCounts {
   discriminatorBatchNormUpdates: number;
   forwards: ForwardPass[];
   backwards: BackwardTraversal[];
+  /**
+   * Backward passes through the recorded backward of a network (one a `createGraph` pass made), per network: a
+   * gradient penalty's double backward. Absent where the framework does not count them (the PyTorch worker yet).
+   */
+  generatorDoubleBackwards?: number;
+  discriminatorDoubleBackwards?: number;
+  /** Each double backward: the network whose recorded backward it traversed, at which batch size. */
+  doubleBackwards?: ForwardPass[];
 }
 
 interface RecordedForward {
@@ -75,8 +90,13 @@ export function createCountingObserver(parametersOf: Record<NetworkName, readonl
     discriminatorBatchNormUpdates: 0,
     forwards: [],
     backwards: [],
+    generatorDoubleBackwards: 0,
+    discriminatorDoubleBackwards: 0,
+    doubleBackwards: [],
   };
   const recorded: RecordedForward[] = [];
+  /** The recorded backward of each network a createGraph pass went through: the ids of the gradients it computed. */
+  const recordedBackwards: Array<{ network: NetworkName; batchSize: number; gradientIds: number[] }> = [];
   const networkOf = new Map<Parameter, NetworkName>();
   for (const name of ['generator', 'discriminator'] as const) {
     for (const parameter of parametersOf[name]) networkOf.set(parameter, name);
@@ -92,9 +112,16 @@ export function createCountingObserver(parametersOf: Record<NetworkName, readonl
       if (network === 'generator') counts.generatorForwards++;
       else counts.discriminatorForwards++;
     },
-    backward(requested: readonly Parameter[], result: BackwardResult) {
+    backward(requested: readonly GradInput[], result: BackwardResult, into: 'grad' | 'caller') {
       counts.backwardCalls++;
-      const requestedNetworks = new Set(requested.map((parameter) => networkOf.get(parameter)));
+      for (const { network, batchSize, gradientIds } of recordedBackwards) {
+        if (!gradientIds.some((id) => result.reached.has(id))) continue;
+        if (network === 'generator') counts.generatorDoubleBackwards!++;
+        else counts.discriminatorDoubleBackwards!++;
+        counts.doubleBackwards!.push({ network, batchSize });
+      }
+      const parameters = requested.filter((input): input is Parameter => input instanceof Parameter);
+      const requestedNetworks = new Set(parameters.map((parameter) => networkOf.get(parameter)));
       for (const pass of recorded) {
         if (!result.reached.has(pass.outputId)) continue;
         if (pass.network === 'generator') counts.generatorBackwards++;
@@ -105,8 +132,16 @@ export function createCountingObserver(parametersOf: Record<NetworkName, readonl
           parameterGradients: requestedNetworks.has(pass.network),
           inputGradient: result.reached.has(pass.inputId),
         });
+        if (result.createGraph) {
+          const ids = [pass.inputId, ...parameters.filter((p) => networkOf.get(p) === pass.network).map((p) => p.variable.id)];
+          const gradientIds = ids.flatMap((id) => result.gradientIds.get(id) ?? []);
+          recordedBackwards.push({ network: pass.network, batchSize: pass.batchSize, gradientIds });
+        }
       }
-      for (const gradient of result.gradients.values()) {
+      // A parameter's gradient is wasted until an optimizer step uses it; a data tensor's only where it went into
+      // `.grad` (R1's `real.grad`, which nothing reads), not where the caller took it (the penalty's value).
+      for (const [input, gradient] of result.gradients) {
+        if (!(input instanceof Parameter) && into === 'caller') continue;
         unused.set(gradient, gradient.size);
         counts.wastedGradientElements += gradient.size;
       }

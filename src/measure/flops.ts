@@ -64,7 +64,8 @@ export function countKernelFlops(kernels: readonly KernelRecord[]): { flops: num
  * sample; a convolution's, src/scenario/shapes.ts's layerMacs); each backward traversal adds a weight gradient (the
  * same 2·B·MACs) per layer when the network's parameters were requested, and an input gradient (2·B·MACs) per
  * layer whose input depends on a requested variable: layer 0's only when the gradient reached the network's input,
- * the others' when either the parameters were requested or the input was reached.
+ * the others' when either the parameters were requested or the input was reached. A gradient penalty's double
+ * backward (`counts.doubleBackwards`) is not predicted: its FLOPs are the profiler's (kernelFlops sees its products).
  */
 export function predictFlops(counts: Pick<StepCounts, 'forwards' | 'backwards'>, layersOf: Record<NetworkName, readonly LayerShape[]>): number {
   let flops = 0;

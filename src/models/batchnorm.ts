@@ -14,6 +14,7 @@ import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_KERNEL, type BatchNormAttrs, type Ba
 import { hasKernels, runKernel } from '../kernels/kernel.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { detach } from '../autograd/detach.js';
+import { isRecording } from '../autograd/engine.js';
 
 /** PyTorch's BatchNorm2d defaults. */
 export const BATCH_NORM_EPSILON = 1e-5;
@@ -43,6 +44,7 @@ function registerBatchNormGradient(): void {
       // Only y carries a gradient: the engine fills the other outputs' with zeros, which nothing reads.
       const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
       const [x, gamma, stats] = saved as [Tensor, Tensor, Tensor];
+      if (isRecording()) return batchNormGradientComposed(dy, x, gamma, (attrs as unknown as BatchNormAttrs).epsilon);
       const gradAttrs: BatchNormGradAttrs = { epsilon: (attrs as unknown as BatchNormAttrs).epsilon };
       // One kernel computes all three, as native_batch_norm_backward does; those no pass asks for are freed with
       // the backward pass's scope.
@@ -52,6 +54,25 @@ function registerBatchNormGradient(): void {
   });
 }
 registerBatchNormGradient();
+
+/**
+ * native_batch_norm_backward in training mode as differentiable tfjs ops, for a pass with `createGraph` (a
+ * gradient penalty through BatchNorm): the batch statistics are recomputed from x, so that a second backward
+ * reaches x through them as well (the kernel's saved statistics carry no gradient). PyTorch's
+ * batchnorm_double_backward differentiates the same function. With N the elements per channel and x̂ the
+ * normalised input: dβ = Σ dy, dγ = Σ dy x̂, dx = γ invstd / N (N dy - dβ - x̂ dγ).
+ */
+function batchNormGradientComposed(dy: Tensor, x: Tensor, gamma: Tensor, epsilon: number) {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const n = x.size / (x.shape[x.shape.length - 1] ?? 1);
+  const { mean, variance } = tf.moments(x, axes);
+  const invstd = tf.rsqrt(tf.add(variance, epsilon));
+  const normalised = tf.mul(tf.sub(x, mean), invstd);
+  const dbeta = tf.sum(dy, axes);
+  const dgamma = tf.sum(tf.mul(dy, normalised), axes);
+  const dx = tf.mul(tf.div(tf.mul(gamma, invstd), n), tf.sub(tf.sub(tf.mul(dy, n), dbeta), tf.mul(normalised, dgamma)));
+  return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+}
 
 /**
  * The training-mode forward on an NHWC input: normalised output and new running statistics. The caller assigns

@@ -6,7 +6,8 @@
  */
 import { detach } from '../autograd/detach.js';
 import { Graph, type BackwardResult } from '../autograd/graph.js';
-import type { Parameter } from '../autograd/parameter.js';
+import type { GradInput } from '../autograd/leaf.js';
+import { Parameter } from '../autograd/parameter.js';
 import type { Gan, GanNetwork, NetworkOptimizer } from './gan.js';
 import { binaryCrossEntropy } from './loss.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
@@ -15,8 +16,11 @@ import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } fr
 /** Hooks called as a step runs. Timed steps run with no observer; a separate step is run observed. */
 export interface StepObserver {
   forward(network: NetworkName, input: Tensor, output: Tensor): void;
-  /** After each backward or grad call: what was requested and what it computed. */
-  backward(requested: readonly Parameter[], result: BackwardResult): void;
+  /**
+   * After each backward or grad call: what was requested and what it computed. `into` says where the gradients
+   * went: `.grad` (a backward call) or the caller (a grad call).
+   */
+  backward(requested: readonly GradInput[], result: BackwardResult, into: 'grad' | 'caller'): void;
   /** A backward pass added `contribution` to a `.grad` that held `previous`, making `sum`. */
   accumulated(previous: Tensor, contribution: Tensor, sum: Tensor): void;
   /** An optimizer step consumed these `.grad` tensors, while the step's graph held `heldBytes` of saved tensors. */
@@ -105,18 +109,26 @@ function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: Step
         graph.backward(loss, options);
         return;
       }
-      const before = new Map(graph.parameters.map((parameter) => [parameter, parameter.grad]));
+      const gradOf = (input: GradInput) => (input instanceof Parameter ? input.grad : graph.gradOf(input));
+      const before = new Map<GradInput, Tensor | null>(graph.parameters.map((parameter) => [parameter, parameter.grad]));
+      for (const leaf of graph.dataLeafTensors()) before.set(leaf, graph.gradOf(leaf));
       const result = graph.backward(loss, options);
-      observer.backward(graph.parameters.filter((parameter) => parameter.requiresGrad), result);
-      for (const [parameter, contribution] of result.gradients) {
-        const previous = before.get(parameter);
-        if (previous) observer.accumulated(previous, contribution, parameter.grad!);
+      observer.backward([...before.keys()].filter((input) => !(input instanceof Parameter) || input.requiresGrad), result, 'grad');
+      for (const [input, contribution] of result.gradients) {
+        const previous = before.get(input);
+        if (previous) observer.accumulated(previous, contribution, gradOf(input)!);
       }
     },
-    grad(loss, inputs, options) {
-      const result = graph.grad(loss, inputs, options);
-      observer?.backward(inputs, result);
+    grad(outputs, inputs, options) {
+      const result = graph.grad(outputs, inputs, options);
+      observer?.backward(inputs, result, 'caller');
       return inputs.map((input) => result.gradients.get(input)!);
+    },
+    requiresGrad_(x) {
+      return graph.requiresGrad_(x);
+    },
+    gradOf(x) {
+      return graph.gradOf(x);
     },
   };
 }

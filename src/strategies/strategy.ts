@@ -1,6 +1,7 @@
 /** What an update strategy is, and the PyTorch-shaped context its training step runs in. */
 import type { AutogradErrorKind } from '../autograd/errors.js';
-import type { BackwardOptions } from '../autograd/graph.js';
+import type { BackwardOptions, GradOptions } from '../autograd/graph.js';
+import type { GradInput } from '../autograd/leaf.js';
 import type { Parameter } from '../autograd/parameter.js';
 import type { Tensor } from '../tf.js';
 import type { StrategyId } from './ids.js';
@@ -48,10 +49,20 @@ export interface StepContext {
   optimizerD: Optimizer;
   /** The post's `adversarial_loss`: `nn.BCELoss()` on D's sigmoid output. */
   adversarialLoss(prediction: Tensor, target: Tensor): Tensor;
-  /** `loss.backward(retain_graph=...)`: accumulates into `.grad` of every parameter the loss reaches. */
+  /**
+   * `loss.backward(retain_graph=..., create_graph=...)`: accumulates into `.grad` of every parameter (and data
+   * tensor marked with `requiresGrad_`) the loss reaches.
+   */
   backward(loss: Tensor, options?: BackwardOptions): void;
-  /** `torch.autograd.grad(loss, inputs, retain_graph=...)`: the gradients, in the inputs' order. */
-  grad(loss: Tensor, inputs: readonly Parameter[], options?: BackwardOptions): Tensor[];
+  /**
+   * `torch.autograd.grad(outputs, inputs, grad_outputs=..., retain_graph=..., create_graph=...)`: the gradients,
+   * in the inputs' order; inputs are parameters or tensors that require grad.
+   */
+  grad(outputs: Tensor | readonly Tensor[], inputs: readonly GradInput[], options?: GradOptions): Tensor[];
+  /** `x.requires_grad_()` on a data tensor (R1's real samples, WGAN-GP's interpolates): returns `x`. */
+  requiresGrad_<T extends Tensor>(x: T): T;
+  /** `x.grad` of a data tensor marked with `requiresGrad_` in this step: what backward calls accumulated, or null. */
+  gradOf(x: Tensor): Tensor | null;
   /** `tensor.detach()`: the same values with no gradient path. */
   detach<T extends Tensor>(x: T): T;
 }

@@ -1,0 +1,113 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { countKernelFlops } from '../../src/measure/flops.js';
+import { observeStep } from '../../src/measure/observe.js';
+import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { generatorFirst } from '../../src/strategies/g-first.js';
+import { r1Penalty } from '../../src/strategies/penalties.js';
+import type { Strategy } from '../../src/strategies/strategy.js';
+import { tf } from '../../src/tf.js';
+import tiny from '../fixtures/tiny.js';
+
+const scenario = parseScenario(tiny, 'test/fixtures/tiny.ts');
+const GAMMA = 10;
+
+/**
+ * The post's strategy 3 (g-first) with R1 on D's step, as GAN_stability adds it (not in the registry: the
+ * regularizer is a dimension of the plan, wired elsewhere):
+ *
+ *     ...G's step as g-first...
+ *     optimizer_D.zero_grad()
+ *     real_imgs.requires_grad_()
+ *     pred_real = discriminator(real_imgs)
+ *     d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(discriminator(gen_imgs.detach()), fake)) / 2
+ *     g, = autograd.grad(pred_real.sum(), real_imgs, create_graph=True, retain_graph=True)
+ *     r1 = g.pow(2).reshape(batch_size, -1).sum(1).mean()
+ *     (d_loss + gamma / 2 * r1).backward()
+ *     optimizer_D.step()
+ */
+const generatorFirstR1: Strategy = {
+  ...generatorFirst,
+  step(ctx, { z, realImgs, valid, fake }) {
+    const { generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, requiresGrad_ } = ctx;
+    optimizerG.zeroGrad();
+    const genImgs = generator(z);
+    backward(adversarialLoss(discriminator(genImgs), valid));
+    optimizerG.step();
+    optimizerD.zeroGrad();
+    const real = requiresGrad_(realImgs);
+    const predReal = discriminator(real);
+    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(discriminator(detach(genImgs)), fake)), 2);
+    const r1 = r1Penalty(ctx, predReal, real);
+    backward(tf.add(dLoss, tf.mul(GAMMA / 2, r1)));
+    optimizerD.step();
+  },
+};
+
+async function measure(strategy: Strategy) {
+  const gan = createGan(scenario);
+  const batches = createBatches(scenario, 2);
+  try {
+    const { counts, profile } = await observeStep(gan, strategy, batches[0]!, batches[1]!);
+    return { counts, profile, flops: countKernelFlops(profile.kernels).flops };
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
+// The tiny GAN: G 2-3-4, D 4-5-1 (LeakyReLU, sigmoid), batch 2; FLOPs as test/strategies/counts.test.ts counts
+// them (matrix products only, a multiply-add is 2). G's step is g-first's: G forward 72, D(fake) forward 100,
+// g_loss's backward D(fake) 200 (weights 100 + inputs 80 + 20) + G 120 = 492.
+// D's step:
+//   forwards D(real) 100 + D(fake.detach()) 100                                                     = 200
+//   grad(pred_real.sum(), real, create_graph): input gradients only, recorded as it runs:
+//     layer 1 dPre1 . W1^T [2x1].[1x5] 2*2*1*5 = 20, layer 0 dPre0 . W0^T [2x5].[5x4] 2*2*5*4 = 80 = 100
+//   (d_loss + gamma/2 r1).backward(), one pass over:
+//     the recorded backward (the double backward): each recorded product differentiated for both operands,
+//       g = dPre0 . W0^T: d dPre0 = gg . W0 [2x4].[4x5] 80, d W0 = gg^T . dPre0 [4x2].[2x5] 80;
+//       dh = dPre1 . W1^T: d dPre1 = gg . W1 [2x5].[5x1] 20, d W1 = gg^T . dPre1 [5x2].[2x1] 20        = 200
+//     D(real)'s forward, for D's parameters and for real (it requires grad): weights 100 + inputs 80 + 20 = 200
+//     D(fake.detach()), for D's parameters: weights 100 + layer-1 input 20                              = 120
+// Total 492 + 200 + 100 + 520 = 1312 FLOPs, against g-first's 932: R1 adds the grad's 100, the double backward's
+// 200 and real's input gradient 80.
+describe('g-first with R1 on the tiny GAN, counted by hand', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => {
+    tf.disposeVariables();
+  });
+
+  it('makes exactly the hand-counted passes, double backward, wasted gradients and FLOPs', async () => {
+    const { counts, flops, profile } = await measure(generatorFirstR1);
+    expect(counts).toMatchObject({
+      generatorForwards: 1,
+      discriminatorForwards: 3,
+      generatorBackwards: 1,
+      // g_loss through D(fake); the R1 grad through D(real); the final backward through D(real) and D(fake.detach()).
+      discriminatorBackwards: 4,
+      generatorDoubleBackwards: 0,
+      discriminatorDoubleBackwards: 1,
+      doubleBackwards: [{ network: 'discriminator', batchSize: 2 }],
+      // g_loss.backward() and the R1 grad and the final backward.
+      backwardCalls: 3,
+      // D's 31 gradients from g_loss (zeroed, as g-first's), and real.grad (2x4) 8 that nothing reads; not the
+      // R1 grad's g, which is the penalty's value.
+      wastedGradientElements: 39,
+      // Each backward freed everything it had recorded (the final one, retain_graph False, the recorded backward too).
+      retainedBytes: 0,
+    });
+    expect(flops).toBe(1312);
+    expect(profile.leakedTensors).toBe(0);
+  });
+
+  it("peaks higher than g-first, by the graph create_graph keeps (measured on cpu, pinned)", async () => {
+    // Measured, not derived: the D(real) graph and its recorded backward (176 bytes held after the grad, 208 with
+    // the penalty's square: test/autograd/double-backward.test.ts derives those) plus the step's transient tensors.
+    const withR1 = await measure(generatorFirstR1);
+    const plain = await measure(generatorFirst);
+    expect(plain.profile.peakBytes).toBe(708);
+    expect(withR1.profile.peakBytes).toBe(1320);
+  });
+});
