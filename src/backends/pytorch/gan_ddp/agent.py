@@ -40,8 +40,10 @@ def launch_config(spec: dict[str, Any]) -> LaunchConfig:
     kwargs: dict[str, Any] = dict(
         min_nodes=nnodes, max_nodes=nnodes, nproc_per_node=int(spec["nprocPerNode"]), run_id=str(spec["runId"]),
         rdzv_backend="c10d", rdzv_endpoint=str(spec["rdzvEndpoint"]),
-        # join_timeout: the whole rendezvous; read_timeout: a node may reach the endpoint before its store is up.
-        rdzv_configs={"join_timeout": rdzv_timeout, "read_timeout": rdzv_timeout, "last_call_timeout": 1},
+        # join_timeout: the whole rendezvous; read_timeout: a node may reach the endpoint before its store is up;
+        # is_host: node 0 (the results node, at the endpoint's address) hosts the store, not a guess from hostnames.
+        rdzv_configs={"join_timeout": rdzv_timeout, "read_timeout": rdzv_timeout, "last_call_timeout": 1,
+                      "is_host": int(spec["nodeRank"]) == 0},
         max_restarts=0, monitor_interval=0.1, start_method="spawn")
     fields = {f.name for f in dataclasses.fields(LaunchConfig)}
     if "logs_specs" in fields:  # PyTorch >= 2.3

@@ -380,8 +380,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError as error:
         print(json.dumps({"ok": False, "error": str(error), "results": {}, "returncodes": []}))
         return 2
+    hosts = [e.get("host") for events in outcome.events for e in events if e.get("event") == "ready"]
     print(json.dumps({"ok": outcome.ok, "error": outcome.error, "results": outcome.results(),
-                      "returncodes": outcome.returncodes}))
+                      "returncodes": outcome.returncodes, "hosts": hosts}))
     return 0 if outcome.ok else 1
 
 
