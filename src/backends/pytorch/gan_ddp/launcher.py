@@ -244,7 +244,10 @@ def launch(job: dict[str, Any], world_size: int, *, timeout_s: float = 600.0, si
             t = threading.Thread(target=collect, args=(stream, sink), daemon=True)
             t.start()
             readers.append(t)
-        started = last_line = time.monotonic()
+        started = time.monotonic()
+        # Until a rank's first line, the rendezvous (waiting for other nodes) has its own limit, in the agent; the
+        # silence limit counts from then, past the rendezvous's limit and a margin for starting the ranks.
+        last_line = started + max(0.0, rdzv_timeout_s + 60 - silence_s)
         while agent.poll() is None:
             time.sleep(0.05)
             now = time.monotonic()
