@@ -11,7 +11,8 @@ import { cellsOutsidePlan } from '../compare/coverage.js';
 import { parseShard, type Shard } from '../compare/shard.js';
 import { describeKey } from '../results/key.js';
 import { readRunResults, ResultsFileError } from '../results/read.js';
-import { PlanError, resolvePlan, type LoadedScenario, type RunPlan } from '../run/plan.js';
+import { runOtherNode } from '../run/other-node.js';
+import { PlanError, resolvePlan, type LoadedScenario, type NodesOverride, type RunPlan } from '../run/plan.js';
 import { runBenchmark } from '../run/runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type DistributedOnlyStrategyId } from '../strategies/ids.js';
@@ -57,6 +58,9 @@ export const BENCH_FLAGS = {
   compile: { argument: 'modes', description: `torch.compile, comma-separated, of ${COMPILE_MODES.join(', ')}: each a cell of its own\n(default: eager; a tfjs backend's cells say it has none)` },
   precision: { argument: 'list', description: `comma-separated, of ${PRECISIONS.join(', ')}: each a cell of its own (default: fp32;\nmixed precision runs on pytorch only)` },
   format: { argument: 'list', description: `extra result files, comma-separated, of ${RESULT_FORMATS.join(', ')} (its\ncustomSmallerIsBetter JSON: docs/commands.md)` },
+  nnodes: { argument: 'k', description: 'run --world-size N on k machines, N/k ranks each (--world-size counts all of them); with\n--node-rank and --rdzv-endpoint (docs/distributed.md)' },
+  'node-rank': { argument: 'i', description: "this machine's place, 0 to k-1: 0 measures world size 1, hosts the rendezvous and writes\nthe results; every other node runs the same command with its own --node-rank" },
+  'rdzv-endpoint': { argument: 'host:port', description: "node 0's address and a free port, the same on every node (torchrun's c10d rendezvous)" },
   out: { argument: 'dir', description: 'results folder (default: results/<scenarios>-<timestamp>)' },
   shard: { argument: 'i/n', description: "run only shard i of n of the scenarios, a sweep's variants dealt one by one\n(a CI matrix; merge with npm run report); an empty shard writes an empty result" },
   baseline: { argument: 'path', description: 'compare with a saved run (a folder or its results.json) at the end;\nchecked before anything is measured' },
@@ -86,6 +90,7 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --compile eager,step --precision fp32,bf16',
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --python /usr/bin/python3,.venv/bin/python',
     'npm run bench -- scenarios/ci/*.ts --backend cpu --format github-action-benchmark',
+    'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --world-size 2 --nnodes 2 --node-rank 0 --rdzv-endpoint node0:29400',
     'npm run bench -- scenarios/crossover.ts --shard 1/2',
     'npm run bench -- scenarios/balanced.ts --baseline results/baseline --summary comparison.md',
     'npm run bench -- scenarios/ci/*.ts --backend cpu,pytorch --baseline results/baseline --mode ratio --metric-threshold timeRatio=50%',
@@ -105,6 +110,8 @@ export interface BenchArgs {
   compile?: CompileMode[];
   precision?: Precision[];
   formats: ResultFormat[];
+  /** Several machines (--nnodes, --node-rank, --rdzv-endpoint); undefined: one. */
+  nodes?: NodesOverride;
   out?: string;
   shard: Shard | null;
   baseline?: string;
@@ -140,6 +147,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     compile: values.compile === undefined ? undefined : parseChoiceList(values.compile, '--compile', COMPILE_MODES),
     precision: values.precision === undefined ? undefined : parseChoiceList(values.precision, '--precision', PRECISIONS),
     formats: values.format === undefined ? [] : parseChoiceList(values.format, '--format', RESULT_FORMATS),
+    nodes: parseNodes(values.nnodes, values['node-rank'], values['rdzv-endpoint']),
     out: values.out,
     shard: values.shard === undefined ? null : flagValue('shard', () => parseShard(values.shard!)),
     baseline: values.baseline,
@@ -154,6 +162,17 @@ function parseWorldSize(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`expected a whole number from 1 to 1024, not '${text}'`);
   return n;
+}
+
+/** --nnodes, --node-rank and --rdzv-endpoint: all three, or none (one machine). */
+function parseNodes(nnodes: string | undefined, nodeRank: string | undefined, endpoint: string | undefined): NodesOverride | undefined {
+  if (nnodes === undefined && nodeRank === undefined && endpoint === undefined) return undefined;
+  if (nnodes === undefined || nodeRank === undefined || endpoint === undefined) throw new UsageError('--nnodes, --node-rank and --rdzv-endpoint go together');
+  const count = flagValue('nnodes', () => parseWorldSize(nnodes));
+  const rank = Number(nodeRank);
+  if (!/^\d+$/.test(nodeRank.trim()) || rank >= count) throw new UsageError(`--node-rank: expected a whole number from 0 to ${count - 1}, not '${nodeRank}'`);
+  if (!/^[^\s:]+:\d{1,5}$/.test(endpoint) && !/^\[[^\]]+\]:\d{1,5}$/.test(endpoint)) throw new UsageError(`--rdzv-endpoint: expected HOST:PORT, not '${endpoint}'`);
+  return { count, rank, endpoint };
 }
 
 /**
@@ -244,6 +263,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
       strategies: args.strategies,
       distributedOnly: args.distributedOnly,
       worldSize: args.worldSize,
+      nodes: args.nodes,
       shard: args.shard,
       pythons: args.pythons,
       compile: args.compile,
@@ -253,6 +273,8 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     if (error instanceof PlanError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
+  // A node other than 0 runs its ranks of every world size N unit; node 0 measures the rest and writes the results.
+  if (args.nodes && args.nodes.rank > 0) return (await runOtherNode(plan, args.nodes)) ? EXIT.ok : EXIT.failed;
   const { scenarios } = plan;
   if (args.shard) console.error(`shard ${args.shard.index}/${args.shard.count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
   for (const reason of plan.passedOver) console.error(`auto: passed over ${reason}`);

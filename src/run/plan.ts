@@ -38,6 +38,8 @@ export interface PlanOverrides {
   distributedOnly?: readonly DistributedOnlyStrategyId[];
   /** The data-parallel world size of every scenario; absent: each scenario's own. */
   worldSize?: number;
+  /** Several machines: world size N units run on `count` nodes (N / count ranks each); this is node `rank`. */
+  nodes?: NodesOverride;
   /** Runs only this share of the scenarios (a sweep's variants dealt one by one). */
   shard?: Shard | null;
   /** The pytorch backend once per interpreter (`--python`): each a framework version of the same cells. */
@@ -46,6 +48,13 @@ export interface PlanOverrides {
   compile?: readonly CompileMode[];
   /** Precisions (`--precision`); absent: fp32. */
   precision?: readonly Precision[];
+}
+
+/** `--nnodes`, `--node-rank`, `--rdzv-endpoint`: the world size is every node's ranks together. */
+export interface NodesOverride {
+  count: number;
+  rank: number;
+  endpoint: string;
 }
 
 /** What the plan needs to know of this machine. */
@@ -74,6 +83,8 @@ export interface RunUnit extends UnitKey {
   readonly reference: StrategyId;
   /** Above world size 1: the unit (index) at world size 1 whose cells lend this one their passes, FLOPs and memory. */
   readonly countsFrom: number | null;
+  /** Above world size 1 on several nodes: this node's rank and node 0's rendezvous endpoint. */
+  readonly rendezvous?: { nodeRank: number; endpoint: string } | null;
 }
 
 export interface RunPlan {
@@ -125,6 +136,15 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
       throw new PlanError(`--strategies: names only distributed-only strategies; name one of ${STRATEGY_IDS.join(', ')} beside them`);
     }
   }
+  const nodes = overrides.nodes;
+  if (nodes && nodes.count > 1) {
+    for (const { scenario, file } of all) {
+      const worldSize = overrides.worldSize ?? scenario.worldSize;
+      if (worldSize < nodes.count || worldSize % nodes.count !== 0) {
+        throw new PlanError(`--nnodes: ${nodes.count} nodes cannot share world size ${worldSize} (--world-size is every node's ranks together, a multiple of --nnodes), in ${file}`);
+      }
+    }
+  }
   const shard = overrides.shard ?? null;
   const scenarios = shard ? shardCells(all, ({ scenario }) => scenario.name, shard.index, shard.count) : [...all];
   if (overrides.worldSize !== undefined) {
@@ -163,7 +183,8 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
             } as const;
             const single: RunUnit = { ...base, index: units.length, worldSize: 1, distributedOnly: [], countsFrom: null };
             units.push(single);
-            if (worldSize > 1) units.push({ ...base, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
+            const placed = nodes && nodes.count > 1 ? { nodes: nodes.count, rendezvous: { nodeRank: nodes.rank, endpoint: nodes.endpoint } } : {};
+            if (worldSize > 1) units.push({ ...base, ...placed, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
           }
         }
       }

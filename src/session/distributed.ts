@@ -37,6 +37,8 @@ export interface DistributedRunOptions {
   /** Limits for the whole launch and for silence from every rank, seconds. */
   timeoutS?: number;
   silenceS?: number;
+  /** How long the rendezvous waits for every node, seconds (on several nodes; 300 by default: node 0 measures world size 1 first). */
+  rendezvousTimeoutS?: number;
   /** Passed to the ranks as the job's `fault` (tests: a rank killed mid-step). */
   fault?: Record<string, unknown>;
   onPhase?: (phase: string) => void | Promise<void>;
@@ -50,6 +52,8 @@ export interface DistributedUnit extends UnitKey {
   strategies: readonly StrategyId[];
   distributedOnly: readonly DistributedOnlyStrategyId[];
   reference: StrategyId;
+  /** On several nodes (`nodes` > 1): this node's rank and node 0's rendezvous endpoint. */
+  rendezvous?: { nodeRank: number; endpoint: string } | null;
 }
 
 export interface DistributedOutcome {
@@ -97,13 +101,17 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
     bucketCapMb: null,
     ...(options.fault ? { fault: options.fault } : {}),
   };
-  await options.onPhase?.(`world size ${worldSize}: gan_ddp on ${worldSize} ranks`);
+  const nodes = unit.nodes > 1 && unit.rendezvous ? { count: unit.nodes, rank: unit.rendezvous.nodeRank, endpoint: unit.rendezvous.endpoint } : undefined;
+  const where = nodes ? ` on ${nodes.count} nodes (this is node ${nodes.rank}, rendezvous ${nodes.endpoint})` : '';
+  await options.onPhase?.(`world size ${worldSize}: gan_ddp on ${worldSize} ranks${where}`);
   const versions: Record<string, string> = {};
   let outcome;
   try {
     outcome = await launchRanks({
       python,
       worldSize,
+      nodes,
+      rendezvousTimeoutS: options.rendezvousTimeoutS ?? (nodes ? 300 : 60),
       job,
       timeoutS: options.timeoutS ?? 600,
       silenceS: options.silenceS ?? 120,

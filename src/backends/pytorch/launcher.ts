@@ -1,7 +1,8 @@
 /**
- * Starts gan_ddp's launcher (`python -m gan_ddp.launcher N job.json`, gan_ddp/launcher.py), which starts the N ranks
- * as torchrun does (env:// on 127.0.0.1, a free port, each rank in its own session) and kills them all when one
- * fails, hangs past its limits, or the launcher gets SIGTERM or SIGINT. The supervisor (supervisor.ts) makes sure the
+ * Starts gan_ddp's launcher (`python -m gan_ddp.launcher [--nnodes K --node-rank I --rdzv-endpoint HOST:PORT] N
+ * job.json`, gan_ddp/launcher.py), which has torchrun's launcher API (its elastic agent, c10d rendezvous: on one
+ * machine at 127.0.0.1 and a free port) start this node's share of the N ranks, and stops them all when one fails,
+ * hangs past its limits, or the launcher gets SIGTERM or SIGINT. The supervisor (supervisor.ts) makes sure the
  * launcher itself ends: past its own limits plus a margin, or when this process gets SIGINT or SIGTERM (forwarded to
  * it, SIGKILL after a grace period), and only then lets the signal take its course.
  */
@@ -59,9 +60,23 @@ export interface GanDdpNetworkCheck {
   verdict: 'equal' | 'shard-only' | 'differs';
 }
 
+/** This node's place in a run on several machines (`--nnodes`, `--node-rank`, `--rdzv-endpoint`). */
+export interface NodePlacement {
+  /** Nodes in all; the world size is every node's ranks together, worldSize / count on each. */
+  count: number;
+  /** 0: the node that runs the harness and writes the results (it hosts the rendezvous). */
+  rank: number;
+  /** HOST:PORT of node 0's rendezvous store. */
+  endpoint: string;
+}
+
 export interface LaunchOptions {
   python: string;
   worldSize: number;
+  /** Absent: every rank on this machine. */
+  nodes?: NodePlacement;
+  /** How long the rendezvous may wait for every node, seconds (60 by default). */
+  rendezvousTimeoutS?: number;
   job: Record<string, unknown>;
   /** The launcher's limits (seconds): the whole run, and without a line from any rank. */
   timeoutS: number;
@@ -80,7 +95,8 @@ export async function launchRanks(options: LaunchOptions): Promise<LauncherOutco
   const dir = await mkdtemp(join(tmpdir(), 'gan-ddp-'));
   try {
     const jobFile = join(dir, 'job.json');
-    await writeFile(jobFile, JSON.stringify({ ...options.job, launchTimeoutS: options.timeoutS, silenceS: options.silenceS }));
+    const rendezvousTimeoutS = options.rendezvousTimeoutS ?? 60;
+    await writeFile(jobFile, JSON.stringify({ ...options.job, launchTimeoutS: options.timeoutS, silenceS: options.silenceS, rendezvousTimeoutS }));
     return await runLauncher(options, jobFile);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -91,14 +107,18 @@ async function runLauncher(options: LaunchOptions, jobFile: string): Promise<Lau
   const root = packageRoot('gan_ddp');
   const { args, pythonPath } = entryArguments({ module: 'gan_ddp.launcher', root }, process.env);
   let last = '';
+  const nodes = options.nodes;
+  const placement = nodes ? ['--nnodes', String(nodes.count), '--node-rank', String(nodes.rank), '--rdzv-endpoint', nodes.endpoint] : [];
+  // Before the ranks' first line the launcher waits on the rendezvous (its limit, then a minute to start the ranks).
+  const quietS = Math.max(options.silenceS, (options.rendezvousTimeoutS ?? 60) + 60);
   const launcher = supervise({
     command: options.python,
-    args: [...args, String(options.worldSize), jobFile],
+    args: [...args, ...placement, String(options.worldSize), jobFile],
     cwd: root,
     env: entryEnvironment(pythonPath, process.env),
     timeoutMs: (options.timeoutS + MARGIN_S) * 1000,
     // The launcher echoes every rank line it counts against its silence limit: quiet past it and the margin, it hangs.
-    silenceMs: (options.silenceS + MARGIN_S) * 1000,
+    silenceMs: (quietS + MARGIN_S) * 1000,
     onStdoutLine: (line) => {
       if (line.trim() !== '') last = line.trim();
     },

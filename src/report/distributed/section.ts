@@ -7,6 +7,7 @@
  */
 import { formatCount } from '../../format.js';
 import type { CellOk, CellResult } from '../../results/cell.js';
+import { checkLinkModel, largestError, renderLinkCheck, type LinkCheckMeasurements } from './link-check.js';
 import { fitRingModel, LINKS, PROJECTED_WORLD_SIZES, projectedStepMs, ringCommMs, type MeasuredComm } from './projection.js';
 import { describeUnit, keyId, keyOf, unitKeyId } from '../../results/key.js';
 import { groupBy } from '../tables/grouping.js';
@@ -98,13 +99,14 @@ export function renderProjection(single: readonly CellResult[], distributed: rea
  * The scenario's data-parallel section, or null where it ran at world size 1 only: one part per unit above world size
  * 1 (its key without the strategy: src/results/key.ts), beside the unit whose key differs only in its world size.
  */
-export function renderDistributedSection(cells: readonly CellResult[]): string | null {
+export function renderDistributedSection(cells: readonly CellResult[], linkCheck?: LinkCheckMeasurements): string | null {
   const distributedUnits = groupBy(
     cells.filter((cell) => keyOf(cell).worldSize > 1),
     (cell) => unitKeyId(cell),
   ).sort((a, b) => keyOf(a[0]!).worldSize - keyOf(b[0]!).worldSize);
   if (distributedUnits.length === 0) return null;
-  const besideWorldSize1 = (cell: CellResult) => keyId(cell, ['strategy', 'worldSize']);
+  // World size 1 runs on one machine: a unit on several nodes stands beside it too.
+  const besideWorldSize1 = (cell: CellResult) => keyId(cell, ['strategy', 'worldSize', 'nodes']);
   return distributedUnits
     .map((distributed) => {
       const { worldSize } = keyOf(distributed[0]!);
@@ -120,8 +122,18 @@ export function renderDistributedSection(cells: readonly CellResult[]): string |
         `#### Projection to other links, world sizes ${PROJECTED_WORLD_SIZES.map((n) => formatCount(n)).join(', ')}`,
         RING_MODEL_TEXT,
         renderModelCheck(distributed, worldSize),
+        ...(linkCheck ? [renderLinkCheck(linkCheck)] : []),
         renderProjection(single, distributed),
+        ...(linkCheck ? [measuredErrorLine(linkCheck)] : []),
       ].join('\n\n');
     })
     .join('\n\n');
+}
+
+/** Under the projection: how far the same model missed on a real, shaped link (the check above). */
+function measuredErrorLine(linkCheck: LinkCheckMeasurements): string {
+  const worst = largestError(checkLinkModel(linkCheck));
+  return worst === null
+    ? "The model's error on a shaped link: not measured."
+    : `The model's measured error on a shaped link (two nodes, tbf, above): at most ${Math.round(100 * worst)}% per strategy and rate; the projection is no closer than that.`;
 }

@@ -1,8 +1,10 @@
-"""One rank of a data-parallel measurement: `python -m gan_ddp.rank` (with src/backends/pytorch on PYTHONPATH),
-started as torchrun starts a rank (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT in the environment).
+"""One rank of a data-parallel measurement: `python -m gan_ddp.rank JOB.json` (with src/backends/pytorch on
+PYTHONPATH), started by torchrun or its API (gan_ddp.agent): RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT
+in the environment.
 
-Reads its job, one JSON object, from stdin (or from the file named by its first argument); writes JSON lines to
-stdout, each with this rank's number; logs go to stderr:
+Reads its job, one JSON object, from the file named by its first argument (or stdin); writes JSON lines to stdout,
+or, where GAN_DDP_EVENTS names a folder (gan_ddp.launcher's), to EVENTS/rank-<RANK>.jsonl, each with this rank's
+number; logs go to stderr:
 
     {"rank": 0, "event": "ready", "backend": "gloo", "device": "cpu", "torch": "1.13.0", "world_size": 2}
     {"rank": 0, "event": "progress", "strategy": "g-first", "phase": "timing"}
@@ -21,11 +23,17 @@ The job:
 
 After each strategy the ranks exchange their outcomes (all_gather_object) so that every rank's result says
 whether all ranks agreed (`ranks_agree`); a strategy that raises on every rank does not end the job.
+
+Across nodes (jobs.py): before anything runs, the ranks exchange their node's job through torch.distributed; the
+job that runs is the one of the node started with GAN_DDP_NODE_RANK=0 (the one that writes the results), a node
+whose job differs is refused, naming both; and every strategy's cells, one per rank, reach that node's first rank
+(gather_object), whose `result` event carries them all as `ranks`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from typing import Any, Optional
@@ -34,13 +42,23 @@ import torch
 import torch.distributed as dist
 
 from .env import DistEnv, destroy_process_group, init_process_group, rank_device
+from .jobs import agree_on_job
 from .measure import error_record, run_strategy
 from .strategies import STRATEGIES, DdpOptions
 
 
+_events: Any = None
+
+
 def emit(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
+    """One JSON line: to this rank's events file where the launcher named a folder, else to stdout."""
+    global _events
+    folder = os.environ.get("GAN_DDP_EVENTS")
+    if folder and _events is None:
+        _events = open(os.path.join(folder, f"rank-{os.environ.get('RANK', 'unknown')}.jsonl"), "a")
+    out = _events if _events is not None else sys.stdout
+    out.write(json.dumps(message) + "\n")
+    out.flush()
 
 
 def read_job(argv: list[str]) -> dict[str, Any]:
@@ -56,12 +74,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         env = DistEnv.from_environ()
         rank = env.rank
-        job = read_job(sys.argv[1:] if argv is None else argv)
-        torch.set_num_threads(int(job.get("threads", 1)))
-        device = rank_device(env, prefer_cuda=job.get("device", "auto") != "cpu")
-        backend = init_process_group(env, device, float(job.get("timeoutS", 60)))
+        own_job = read_job(sys.argv[1:] if argv is None else argv)
+        torch.set_num_threads(int(own_job.get("threads", 1)))
+        device = rank_device(env, prefer_cuda=own_job.get("device", "auto") != "cpu")
+        backend = init_process_group(env, device, float(own_job.get("timeoutS", 60)))
+        node_rank = os.environ.get("GAN_DDP_NODE_RANK")
+        agreed = agree_on_job(own_job, None if node_rank is None else int(node_rank), env.rank, env.world_size)
+        job, root = agreed.job, agreed.root
         emit({"rank": rank, "event": "ready", "backend": backend, "device": str(device), "torch": torch.__version__,
-              "world_size": env.world_size})
+              "world_size": env.world_size, "pid": os.getpid(), "node": node_rank, "host": agreed.host,
+              "master_port": env.master_port, "root": root})
         strategies = job.get("strategies") or list(STRATEGIES)
         if not isinstance(job.get("batchPool"), int) or job["batchPool"] < 1:
             raise ValueError("the job's batchPool must be a positive integer (the harness's pool size), "
@@ -80,7 +102,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             cell["ranks_agree"] = all(o == outcomes[0] for o in outcomes)
             if cell["ranks_agree"]:
                 cell.pop("traceback", None)  # PyTorch's message is the outcome; the traceback only where ranks differ
-            emit({"rank": rank, "event": "result", "strategy": strategy, "result": cell})
+            # Every rank's cell to the results node's first rank, through torch.distributed (other nodes' ranks
+            # are not this machine's processes).
+            cells: Optional[list[Any]] = [None] * env.world_size if env.rank == root else None
+            dist.gather_object(cell, cells, dst=root)
+            emit({"rank": rank, "event": "result", "strategy": strategy, "result": cell,
+                  **({"ranks": cells} if cells is not None else {})})
         dist.barrier()
         destroy_process_group()
         emit({"rank": rank, "event": "done"})

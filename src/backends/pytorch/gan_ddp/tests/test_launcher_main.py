@@ -14,17 +14,27 @@ from gan_ddp.launcher import PACKAGE_PARENT
 from .scenarios import TINY as SCENARIO
 
 
-def children(parent: int) -> list[int]:
-    """The `gan_ddp.rank` processes whose parent is `parent` (other engineers' ranks may run beside them)."""
-    found = []
+def children(ancestor: int) -> list[int]:
+    """The `gan_ddp.rank` processes descended from `ancestor` (the launcher starts torchrun's agent, which starts
+    the ranks; other engineers' ranks may run beside them)."""
+    parents: dict[int, int] = {}
+    ranks = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == parent and b"gan_ddp.rank" in (proc / "cmdline").read_bytes():
-                found.append(int(proc.name))
+            parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if b"gan_ddp.rank" in (proc / "cmdline").read_bytes():
+                ranks.append(int(proc.name))
         except (OSError, IndexError, ValueError):
             continue
-    return found
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == ancestor:
+                return True
+        return False
+
+    return [pid for pid in ranks if descends(pid)]
 
 
 def alive(pid: int) -> bool:

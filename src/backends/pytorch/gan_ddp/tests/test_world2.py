@@ -1,4 +1,4 @@
-"""World size 2 on gloo, the real thing: ranks started by the launcher as torchrun starts them.
+"""World size 2 on gloo, the real thing: ranks started by torchrun's launcher API (gan_ddp.agent), watched by gan_ddp.launcher.
 
 The hand-countable GAN: G = Linear(2,3) + LeakyReLU + Linear(3,2): 2*3+3 + 3*2+2 = 17 parameters, 68 bytes in
 float32; D = Linear(2,3) + LeakyReLU + Linear(3,1) + Sigmoid: 2*3+3 + 3*1+1 = 13 parameters, 52 bytes. Each is
@@ -135,15 +135,17 @@ def test_step_time_is_the_slowest_ranks(outcome: LaunchOutcome) -> None:
 
 def test_all_ranks_exited_cleanly_and_freed_the_port(outcome: LaunchOutcome) -> None:
     assert outcome.returncodes == [0, 0]
-    assert port_is_free(outcome.port)
+    assert port_is_free(outcome.port) and outcome.master_port is not None and port_is_free(outcome.master_port)
     assert_no_orphans(outcome)
 
 
 def assert_no_orphans(outcome: LaunchOutcome) -> None:
-    """No process left in any rank's session (each rank is its session's leader: its pid is the session id)."""
-    for pid in outcome.pids:
-        assert not Path(f"/proc/{pid}").exists(), f"rank process {pid} still exists"
-    sessions = set(outcome.pids)
+    """No rank left, and no process left in the agent's session (the agent leads it; torchelastic starts the ranks
+    in it)."""
+    assert outcome.agent_pid is not None and len(outcome.pids) == outcome.world_size
+    for pid in [*outcome.pids, outcome.agent_pid]:
+        assert not Path(f"/proc/{pid}").exists(), f"process {pid} still exists"
+    sessions = {outcome.agent_pid}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
