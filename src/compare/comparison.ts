@@ -16,6 +16,8 @@ export const DETERMINISTIC_METRICS = [
   'backwardCalls',
   'wastedGradientElements',
   'leakedTensors',
+  'generatorDoubleBackwards',
+  'discriminatorDoubleBackwards',
 ] as const;
 /**
  * Byte counts that are deterministic only on some backends (EXACT_BYTES_BACKENDS): tfjs's GPU and WebAssembly

@@ -114,6 +114,13 @@ export interface ObservedCounts {
    */
   generatorBatchNormUpdates?: number | null;
   discriminatorBatchNormUpdates?: number | null;
+  /**
+   * Backward passes through a network that were themselves recorded and differentiated (a gradient penalty's
+   * `create_graph=True` gradient, then the loss's backward through it); 0 without a penalty, null where not counted
+   * and in files written before the fields existed.
+   */
+  generatorDoubleBackwards?: number | null;
+  discriminatorDoubleBackwards?: number | null;
 }
 
 /** The observed step's counts of a cell that stopped: present where it got as far as its observed step, else null. */
@@ -232,6 +239,8 @@ export const NOT_OBSERVED: CountsIfObserved = {
   leakedTensors: null,
   generatorBatchNormUpdates: null,
   discriminatorBatchNormUpdates: null,
+  generatorDoubleBackwards: null,
+  discriminatorDoubleBackwards: null,
 };
 
 export const NOT_COMPARED: EquivalenceFields = { equivalentTo: null, maxParamDiff: null, equivalence: null, maxRunningStatsDiff: null };

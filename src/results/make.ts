@@ -128,6 +128,8 @@ function observedCounts(record: StepRecord, scenario: UnitMeasurements['scenario
     leakedTensors: record.leakedTensors,
     generatorBatchNormUpdates: record.generatorBatchNormUpdates,
     discriminatorBatchNormUpdates: record.discriminatorBatchNormUpdates,
+    generatorDoubleBackwards: record.generatorDoubleBackwards ?? null,
+    discriminatorDoubleBackwards: record.discriminatorDoubleBackwards ?? null,
   };
 }
 

@@ -54,6 +54,9 @@ const cellSchema = z.looseObject({
   generatorBatchNormUpdates: nullableCount.default(null),
   discriminatorBatchNormUpdates: nullableCount.default(null),
   maxRunningStatsDiff: nullableCount.default(null),
+  // Added with gradient penalties: files written before them read as null.
+  generatorDoubleBackwards: nullableCount.default(null),
+  discriminatorDoubleBackwards: nullableCount.default(null),
   // The key's later dimensions (key.ts): absent in files written before them, which take their defaults (KEY_DEFAULTS;
   // the framework from the run's versions).
   worldSize: z.number().int().positive().optional(),

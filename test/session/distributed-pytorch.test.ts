@@ -96,7 +96,7 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
     const section = renderDistributedSection(results.cells)!;
     for (const id of DISTRIBUTED_ONLY_STRATEGY_IDS) expect(section).toMatch(new RegExp(`\\| ${id} \\| — \\| [0-9.]+ \\| 2 \\| 120 \\| [0-9.]+ \\| G and D: equal \\|`));
     // The CSV's columns, for every strategy (the header line ends with them).
-    expect(renderCsv(distributed).split('\n')[0]).toMatch(/,world_size,allreduce_calls,allreduce_bytes,comm_ms,vs_world_size_1,nodes,framework,compile,precision,regularizer,ddp_broadcast_buffers,compile_ms,graph_breaks,recompiles,skipped_steps,loss_scale_last,vs_eager_fp32$/);
+    expect(renderCsv(distributed).split('\n')[0]).toMatch(/,world_size,allreduce_calls,allreduce_bytes,comm_ms,vs_world_size_1,nodes,framework,compile,precision,regularizer,ddp_broadcast_buffers,compile_ms,graph_breaks,recompiles,skipped_steps,loss_scale_last,vs_eager_fp32,g_double_backwards,d_double_backwards$/);
     const column = (header: string) => distributed.map((cell) => CSV_COLUMNS.find((candidate) => candidate.header === header)!.value(cell, undefined));
     expect(column('world_size')).toEqual(AT_WORLD_SIZE_2.map(() => 2));
     expect(column('allreduce_calls')).toEqual(AT_WORLD_SIZE_2.map((id) => EXPECTED[id]?.calls ?? null));

@@ -93,6 +93,9 @@ export const CSV_COLUMNS = [
   { header: 'skipped_steps', value: (cell) => cell.skippedSteps ?? null },
   { header: 'loss_scale_last', value: (cell) => cell.lossScales?.at(-1) ?? null },
   { header: 'vs_eager_fp32', value: (cell) => cell.vsEagerFp32 ?? null },
+  // A gradient penalty's double backward (issue 23): backward passes per network that were recorded and differentiated.
+  { header: 'g_double_backwards', value: (cell) => cell.generatorDoubleBackwards ?? null },
+  { header: 'd_double_backwards', value: (cell) => cell.discriminatorDoubleBackwards ?? null },
 ] as const satisfies readonly CsvColumn[];
 
 /** The header names, in column order. */

@@ -12,14 +12,14 @@ const HEADER_LINE =
   'g_bn_updates,d_bn_updates,d_running_stats_diff,diverged_at_step,' +
   'world_size,allreduce_calls,allreduce_bytes,comm_ms,vs_world_size_1,' +
   'nodes,framework,compile,precision,regularizer,ddp_broadcast_buffers,' +
-  'compile_ms,graph_breaks,recompiles,skipped_steps,loss_scale_last,vs_eager_fp32';
+  'compile_ms,graph_breaks,recompiles,skipped_steps,loss_scale_last,vs_eager_fp32,g_double_backwards,d_double_backwards';
 
 const fieldsOf = (line: string) => line.split(',');
 
 describe('renderCsv', () => {
   it('starts with the documented header line, extra columns last', () => {
     expect(renderCsv([]).split('\n')[0]).toBe(HEADER_LINE);
-    expect(CSV_HEADERS).toHaveLength(55);
+    expect(CSV_HEADERS).toHaveLength(57);
   });
 
   it("writes a distributed-only cell's row with its all-reduces and verdict, its uncounted passes and FLOPs empty", () => {
@@ -74,7 +74,7 @@ describe('renderCsv', () => {
     const row = csv.trimEnd().split('\n')[1]!;
     expect(row).toBe(
       'tiny,cpu,cpu (JavaScript),retain-graph,4,,,,,,,,,,,,,,,,,,single-forward,,errored,' +
-        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,,,1,,,,,1,tfjs 4.22.0,eager,fp32,none,,,,,,,',
+        '"backward failed: shape [4,1], not [4]",,simultaneous,,,,,,,,,,,1,,,,,1,tfjs 4.22.0,eager,fp32,none,,,,,,,,,',
     );
   });
 
@@ -85,21 +85,21 @@ describe('renderCsv', () => {
     // D 528 MACs per sample over G's 640.
     expect(row).toMatchObject({ sweep: 'crossover', d_to_g_macs: '0.825' });
     const ownScenario = renderCsv([makeCell('g-first')], { scenarios: [makeScenario()] }).trimEnd().split('\n');
-    expect(fieldsOf(ownScenario[1]!).slice(-23, -21)).toEqual(['', '0.825']);
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-23, -21)).toEqual(['', '']);
+    expect(fieldsOf(ownScenario[1]!).slice(-25, -23)).toEqual(['', '0.825']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-25, -23)).toEqual(['', '']);
   });
 
   it("writes BatchNorm's running-statistics updates per network and D's running-statistics divergence last, empty where unknown", () => {
     const cell = { ...makeCell('g-first'), generatorBatchNormUpdates: 1, discriminatorBatchNormUpdates: 3, maxRunningStatsDiff: 0.125 };
-    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-21, -18)).toEqual(['1', '3', '0.125']);
+    expect(fieldsOf(renderCsv([cell]).trimEnd().split('\n')[1]!).slice(-23, -20)).toEqual(['1', '3', '0.125']);
     // A file written before the fields existed has none of them.
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-21, -18)).toEqual(['', '', '']);
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).slice(-23, -20)).toEqual(['', '', '']);
   });
 
   it('writes a diverged cell with its status, its message and the step it diverged at, last, timing empty', () => {
     const diverged = makeCell('g-first', { status: 'diverged', error: 'diverged at step 12: g_loss is NaN', diverged: { step: 12, detail: 'g_loss is NaN' } });
     const row = Object.fromEntries(CSV_HEADERS.map((header, index) => [header, fieldsOf(renderCsv([diverged]).trimEnd().split('\n')[1]!)[index]]));
     expect(row).toMatchObject({ status: 'diverged', error: 'diverged at step 12: g_loss is NaN', samples: '', time_ms_mean: '', time_ratio: '', diverged_at_step: '12' });
-    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).at(-13)).toBe('');
+    expect(fieldsOf(renderCsv([makeCell('g-first')]).trimEnd().split('\n')[1]!).at(-15)).toBe('');
   });
 });
