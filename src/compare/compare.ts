@@ -187,8 +187,9 @@ function compareCell(baseline: CellResult, current: CellResult, context: CellCon
   const metrics: DeterministicMetric[] = [...DETERMINISTIC_METRICS];
   if (EXACT_BYTES_BACKENDS.includes(current.backend)) metrics.push(...BYTE_METRICS);
   for (const metric of metrics) {
-    const before = baseline[metric];
-    const after = current[metric];
+    // A count added after a file was written is absent there: null, as where it is not counted.
+    const before = baseline[metric] ?? null;
+    const after = current[metric] ?? null;
     if (before === null && after === null) continue;
     rows.push({
       ...id,
