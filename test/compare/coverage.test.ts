@@ -2,16 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { cellsOutsidePlan, type PlannedUnits } from '../../src/compare/coverage.js';
 import { keyOf } from '../../src/results/key.js';
 import { makeCell, makeRun } from './fixtures.js';
+import { TINY_UNIT_KEY } from '../fixtures/plan.js';
 
 const unit = (overrides: Partial<PlannedUnits['units'][number]> = {}): PlannedUnits['units'][number] => ({
-  scenario: 'tiny',
-  backend: 'cpu',
-  worldSize: 1,
-  nodes: 1,
-  framework: 'tfjs 4.22.0',
-  compile: 'eager',
-  precision: 'fp32',
-  regularizer: 'none',
+  ...TINY_UNIT_KEY,
   strategies: ['retain-graph'],
   distributedOnly: [],
   ...overrides,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CellResult } from '../../src/results/cell.js';
 import { failedUnitCells, failUnits, makeCells, notMeasured, type StrategyMeasurement, type UnitIdentity } from '../../src/results/make.js';
 import { unitKeyId } from '../../src/results/key.js';
+import { TINY_UNIT_KEY } from '../fixtures/plan.js';
 import type { StepRecord } from '../../src/measure/record.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import tiny from '../fixtures/tiny.js';
@@ -29,14 +30,7 @@ const record: StepRecord = {
 };
 
 const unit: UnitIdentity = {
-  scenario: 'tiny',
-  backend: 'cpu',
-  worldSize: 1,
-  nodes: 1,
-  framework: 'tfjs 4.22.0',
-  compile: 'eager',
-  precision: 'fp32',
-  regularizer: 'none',
+  ...TINY_UNIT_KEY,
   device: 'cpu (JavaScript)',
   batchSize: 4,
   reference: 'retain-graph',
