@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planRun, PlanError, resolvePlan, type LoadedScenario, type PlanEnvironment } from '../../src/run/plan.js';
+import { planRun, PlanError, type LoadedScenario, type PlanEnvironment } from '../../src/run/plan.js';
+import { resolvePlan } from '../../src/run/resolve.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import tiny from '../fixtures/tiny.js';
 
