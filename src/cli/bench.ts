@@ -25,7 +25,7 @@ import { EXIT, isFailedStatus, isMain, messageOf, runCommand, UsageError } from 
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { defaultOutputDir, RESULT_FORMATS, writeRun, type ResultFormat } from './output.js';
 import { parseChoiceList, parsePathList } from './choice-list.js';
-import { COMPILE_MODES, PRECISIONS, type CompileMode, type Precision } from '../results/key.js';
+import { COMPILE_MODES, PRECISIONS, REGULARIZERS, type CompileMode, type Precision, type Regularizer } from '../results/key.js';
 import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
 import { createProgress } from './progress.js';
 import { failUnits } from '../results/make.js';
@@ -57,6 +57,7 @@ export const BENCH_FLAGS = {
       'backend finds: GAN_BENCH_PYTHON, the project\'s .venv, then PATH)',
   },
   compile: { argument: 'modes', description: `torch.compile, comma-separated, of ${COMPILE_MODES.join(', ')}: each a cell of its own\n(default: eager; a tfjs backend's cells say it has none)` },
+  regularizer: { argument: 'list', description: `D's gradient penalty, comma-separated, of ${REGULARIZERS.join(', ')}: each a cell of its own\n(default: each scenario's own, none unless it says; gamma, every and nCritic stay the scenario's)` },
   precision: { argument: 'list', description: `comma-separated, of ${PRECISIONS.join(', ')}: each a cell of its own (default: fp32;\nmixed precision runs on pytorch only)` },
   format: { argument: 'list', description: `extra result files, comma-separated, of ${RESULT_FORMATS.join(', ')} (its\ncustomSmallerIsBetter JSON: docs/commands.md)` },
   nnodes: { argument: 'k', description: 'run --world-size N on k machines, N/k ranks each (--world-size counts all of them); with\n--node-rank and --rdzv-endpoint (docs/distributed.md)' },
@@ -89,6 +90,7 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
     'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch',
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --world-size 2',
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --compile eager,step --precision fp32,bf16',
+    'npm run bench -- scenarios/balanced.ts --backend wasm,pytorch --regularizer none,r1,r1-lazy,wgan-gp',
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --python /usr/bin/python3,.venv/bin/python',
     'npm run bench -- scenarios/ci/*.ts --backend cpu --format github-action-benchmark',
     'npm run bench -- scenarios/ci/small-d.ts --backend pytorch --world-size 2 --nnodes 2 --node-rank 0 --rdzv-endpoint node0:29400',
@@ -110,6 +112,7 @@ export interface BenchArgs {
   pythons?: string[];
   compile?: CompileMode[];
   precision?: Precision[];
+  regularizer?: Regularizer[];
   formats: ResultFormat[];
   /** Several machines (--nnodes, --node-rank, --rdzv-endpoint); undefined: one. */
   nodes?: NodesOverride;
@@ -147,6 +150,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     pythons: values.python === undefined ? undefined : parsePathList(values.python, '--python'),
     compile: values.compile === undefined ? undefined : parseChoiceList(values.compile, '--compile', COMPILE_MODES),
     precision: values.precision === undefined ? undefined : parseChoiceList(values.precision, '--precision', PRECISIONS),
+    regularizer: values.regularizer === undefined ? undefined : parseChoiceList(values.regularizer, '--regularizer', REGULARIZERS),
     formats: values.format === undefined ? [] : parseChoiceList(values.format, '--format', RESULT_FORMATS),
     nodes: parseNodes(values.nnodes, values['node-rank'], values['rdzv-endpoint']),
     out: values.out,
@@ -269,6 +273,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
       pythons: args.pythons,
       compile: args.compile,
       precision: args.precision,
+      regularizer: args.regularizer,
     });
   } catch (error) {
     if (error instanceof PlanError) throw new UsageError(error.message, { cause: error });

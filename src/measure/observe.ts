@@ -51,6 +51,8 @@ export async function observeStep(
     discriminator: gan.discriminator.parameters,
   });
   const observed = createStepRunner(gan, observer);
+  // The observed step is the first of lazy R1's interval, so that its counts and FLOPs show the regularization phase.
+  gan.lazyInterval.steps = 0;
   const updatesBefore = [gan.generator.batchNormUpdates, gan.discriminator.batchNormUpdates] as const;
   const dispatchesBefore = backend.dispatches?.();
   const profile = await profileStep(() => observed(strategy, measuredBatch));

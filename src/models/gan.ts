@@ -1,6 +1,8 @@
 /** The GAN every strategy trains: generator, discriminator, their optimizers, the loss and the data. */
 import { tf, type Tensor, type Variable } from '../tf.js';
+import { isWassersteinGp, type RegularizerConfig } from '../scenario/regularizer.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { LazyInterval } from '../strategies/regularization.js';
 import type { Batch } from '../strategies/strategy.js';
 import { createAdam, type Adam, type AdamImplementation } from './adam.js';
 import { createConvNet, type ConvNet } from './conv-net.js';
@@ -23,6 +25,10 @@ export interface Gan {
   discriminatorOptimizer: NetworkOptimizer;
   /** Which G loss the step context's `adversarialLoss` gives G's loss term (src/models/step-runner.ts). */
   generatorLoss: GeneratorLoss;
+  /** D's gradient penalty, as the step context's `regularizer` applies it (src/strategies/regularization.ts). */
+  regularizer: RegularizerConfig;
+  /** Where lazy R1 is in its interval: counts the steps this GAN took. */
+  lazyInterval: LazyInterval;
   dispose(): void;
 }
 
@@ -55,7 +61,8 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
       name: 'D',
       widths: [g.outputSize, ...d.hidden, 1],
       activation: d.activation,
-      outputActivation: 'sigmoid',
+      // WGAN-GP's critic outputs a score (PyTorch-GAN's wgan_gp.py: no sigmoid).
+      outputActivation: isWassersteinGp(scenario.regularizer.kind) ? 'linear' : 'sigmoid',
       seed: seed + 1,
       bias: d.bias,
       initialValue: d.initialValue,
@@ -68,13 +75,15 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
       ? createSgd(variables, { learningRate })
       : createAdam(variables, { ...optimizer, learningRate }, adamImplementation);
   const generatorOptimizer = optimizerFor(generator.variables, optimizer.learningRate);
-  const discriminatorOptimizer = optimizerFor(discriminator.variables, optimizer.discriminatorLearningRate ?? optimizer.learningRate);
+  const discriminatorOptimizer = createDiscriminatorOptimizer(scenario, discriminator.variables, adamImplementation);
   return {
     generator,
     discriminator,
     generatorOptimizer,
     discriminatorOptimizer,
     generatorLoss: scenario.loss.generator,
+    regularizer: scenario.regularizer,
+    lazyInterval: { steps: 0 },
     dispose() {
       generatorOptimizer.dispose();
       discriminatorOptimizer.dispose();
@@ -82,6 +91,20 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
       discriminator.dispose();
     },
   };
+}
+
+/**
+ * D's optimizer, at `discriminatorLearningRate` where set. Under lazy R1 its rate is multiplied by
+ * every / (every + 1) and Adam's betas raised to that power, as StyleGAN2-ADA's `training_loop.py` does for a
+ * lazily regularized network (`mb_ratio = reg_interval / (reg_interval + 1)`), so that the extra phase every
+ * `every` steps keeps the optimizer's average step as it was.
+ */
+function createDiscriminatorOptimizer(scenario: Scenario, variables: readonly Variable[], adamImplementation: AdamImplementation): NetworkOptimizer {
+  const { optimizer, regularizer } = scenario;
+  const ratio = regularizer.kind === 'r1-lazy' ? regularizer.every / (regularizer.every + 1) : 1;
+  const learningRate = (optimizer.discriminatorLearningRate ?? optimizer.learningRate) * ratio;
+  if (optimizer.name === 'sgd') return createSgd(variables, { learningRate });
+  return createAdam(variables, { ...optimizer, learningRate, beta1: optimizer.beta1 ** ratio, beta2: optimizer.beta2 ** ratio }, adamImplementation);
 }
 
 /**

@@ -11,6 +11,7 @@ import { Parameter } from '../autograd/parameter.js';
 import type { Gan, GanNetwork, NetworkOptimizer } from './gan.js';
 import { binaryCrossEntropy } from './loss.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
+import { createRegularization } from '../strategies/regularization.js';
 import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } from '../strategies/strategy.js';
 
 /** Hooks called as a step runs. Timed steps run with no observer; a separate step is run observed. */
@@ -97,7 +98,7 @@ function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: Step
     },
   });
 
-  return {
+  const ctx: Omit<StepContext, 'regularizer'> = {
     generator: network('generator', gan.generator),
     discriminator: network('discriminator', gan.discriminator),
     optimizerG: optimizer('generator', gan.generator, gan.generatorOptimizer),
@@ -131,6 +132,8 @@ function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: Step
       return graph.gradOf(x);
     },
   };
+  const withoutPenalty = ctx as StepContext;
+  return Object.assign(withoutPenalty, { regularizer: createRegularization(withoutPenalty, gan.regularizer, gan.lazyInterval) });
 }
 
 /**

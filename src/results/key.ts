@@ -16,8 +16,9 @@ export type CompileMode = (typeof COMPILE_MODES)[number];
 /** The arithmetic a step runs in (mixed precision under autocast). */
 export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
-/** The discriminator's gradient penalty. */
-export type Regularizer = 'none' | 'r1' | 'r1-lazy' | 'wgan-gp' | 'wgan-gp-detached';
+/** The discriminator's gradient penalty (src/scenario/regularizer.ts). */
+export { REGULARIZERS, type Regularizer } from '../scenario/regularizer.js';
+import type { Regularizer } from '../scenario/regularizer.js';
 
 /**
  * What a cell is: scenario × backend (as resolved: never `auto`) × strategy, at a world size on a number of nodes,

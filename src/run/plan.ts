@@ -8,7 +8,8 @@
  */
 import type { BackendId, ConcreteBackendId } from '../backends/index.js';
 import { shardCells, type Shard } from '../compare/shard.js';
-import { frameworkOf, KEY_DEFAULTS, type CompileMode, type Precision, type UnitKey } from '../results/key.js';
+import { frameworkOf, KEY_DEFAULTS, type CompileMode, type Precision, type Regularizer, type UnitKey } from '../results/key.js';
+import { regularizerProblems } from '../scenario/regularizer.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { SweepTag } from '../scenario/sweep.js';
 import { worldSizeProblem } from '../scenario/world-size.js';
@@ -46,6 +47,8 @@ export interface PlanOverrides {
   compile?: readonly CompileMode[];
   /** Precisions (`--precision`); absent: fp32. */
   precision?: readonly Precision[];
+  /** D's gradient penalties (`--regularizer`), each a unit of its own; absent: each scenario's own. */
+  regularizer?: readonly Regularizer[];
 }
 
 /** `--nnodes`, `--node-rank`, `--rdzv-endpoint`: the world size is every node's ranks together. */
@@ -143,6 +146,12 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
       }
     }
   }
+  for (const kind of overrides.regularizer ?? []) {
+    for (const { scenario, file } of all) {
+      const [problem] = regularizerProblems(scenario, kind);
+      if (problem) throw new PlanError(`--regularizer ${kind}: ${problem.path.join('.')} ${problem.message}, in ${file}`);
+    }
+  }
   const shard = overrides.shard ?? null;
   const scenarios = shard ? shardCells(all, ({ scenario }) => scenario.name, shard.index, shard.count) : [...all];
   if (overrides.worldSize !== undefined) {
@@ -166,23 +175,25 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
       for (const python of pythons) {
         for (const compile of overrides.compile ?? [KEY_DEFAULTS.compile]) {
           for (const precision of overrides.precision ?? [KEY_DEFAULTS.precision]) {
-            const base = {
-              scenario: scenario.name,
-              loaded,
-              backend,
-              python,
-              strategies: ids,
-              reference: referenceStrategy(ids),
-              nodes: KEY_DEFAULTS.nodes,
-              framework: (python === null ? environment.frameworks[backend] : environment.pythons?.[python]) ?? frameworkOf(backend, {}),
-              compile,
-              precision,
-              regularizer: KEY_DEFAULTS.regularizer,
-            } as const;
-            const single: RunUnit = { ...base, index: units.length, worldSize: 1, distributedOnly: [], countsFrom: null };
-            units.push(single);
-            const placed = nodes && nodes.count > 1 ? { nodes: nodes.count, rendezvous: { nodeRank: nodes.rank, endpoint: nodes.endpoint } } : {};
-            if (worldSize > 1) units.push({ ...base, ...placed, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
+            for (const regularizer of overrides.regularizer ?? [scenario.regularizer.kind]) {
+              const base = {
+                scenario: scenario.name,
+                loaded,
+                backend,
+                python,
+                strategies: ids,
+                reference: referenceStrategy(ids),
+                nodes: KEY_DEFAULTS.nodes,
+                framework: (python === null ? environment.frameworks[backend] : environment.pythons?.[python]) ?? frameworkOf(backend, {}),
+                compile,
+                precision,
+                regularizer,
+              } as const;
+              const single: RunUnit = { ...base, index: units.length, worldSize: 1, distributedOnly: [], countsFrom: null };
+              units.push(single);
+              const placed = nodes && nodes.count > 1 ? { nodes: nodes.count, rendezvous: { nodeRank: nodes.rank, endpoint: nodes.endpoint } } : {};
+              if (worldSize > 1) units.push({ ...base, ...placed, index: units.length, worldSize, distributedOnly: [...distributedOnly], countsFrom: single.index });
+            }
           }
         }
       }
@@ -196,6 +207,17 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
     backendSetting: overrides.backend === undefined ? 'per scenario' : [overrides.backend].flat().join(','),
     shard,
   };
+}
+
+/**
+ * The scenario a unit's session runs: its scenario with the unit's regularizer (the override, where one was given;
+ * gamma, every and nCritic stay the scenario's). Every session reads the regularizer from here, so the tfjs step
+ * context and the PyTorch worker see the same one.
+ */
+export function unitScenario(unit: Pick<RunUnit, 'loaded' | 'regularizer'>): Scenario {
+  const { scenario } = unit.loaded;
+  if (scenario.regularizer.kind === unit.regularizer) return scenario;
+  return { ...scenario, regularizer: { ...scenario.regularizer, kind: unit.regularizer } };
 }
 
 /** The units of one scenario of the plan, in order. */

@@ -20,7 +20,7 @@ import { createSharedChecks, startSession as startLocalSession, timeStrategies, 
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { judgeStep } from '../strategies/outcome.js';
-import type { RunPlan, RunUnit } from './plan.js';
+import { unitScenario, type RunPlan, type RunUnit } from './plan.js';
 
 export type { LoadedScenario } from './plan.js';
 
@@ -183,7 +183,8 @@ export function unitIdentity(unit: RunUnit, device: string): UnitIdentity {
  * gone) fails every cell not failed already; the session is closed whatever happened.
  */
 async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks, onEvent: RunOptions['onEvent']): Promise<UnitOutcome> {
-  const { scenario } = unit.loaded;
+  // The session gets the unit's regularizer with its scenario (the override resolved into it).
+  const scenario = unitScenario(unit);
   const ids = unit.strategies;
   const phase = (name: string) => onEvent?.({ type: 'phase', scenario, phase: name });
   let session: BackendSession;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BACKEND_IDS } from './backend-ids.js';
 import { STRATEGY_IDS } from '../strategies/ids.js';
 import { DATA_SOURCES, METRIC_IDS, METRICS_BY_SOURCE } from './metric-ids.js';
+import { NO_REGULARIZER, regularizerProblems, regularizerSchema } from './regularizer.js';
 import { CONV_LAYERS, convOutputSide } from './shapes.js';
 import { worldSizeProblem } from './world-size.js';
 
@@ -249,6 +250,11 @@ const scenarioShape = z.strictObject({
    * strategy under torch.distributed on this many ranks, each on its shard of `batchSize` (the global batch).
    */
   worldSize: positiveInt.max(1024).default(1),
+  /**
+   * D's gradient penalty (issue 23; `--regularizer` overrides its kind): none (the default), R1, lazy R1, WGAN-GP
+   * (src/scenario/regularizer.ts).
+   */
+  regularizer: regularizerSchema.default(NO_REGULARIZER),
   /** How `npm run quality` trains and evaluates this scenario; optional, and `npm run bench` ignores it. */
   quality: qualitySchema.optional(),
 });
@@ -272,6 +278,7 @@ export const scenarioSchema = scenarioShape
     const shards = worldSizeProblem(scenario.batchSize, scenario.worldSize);
     if (shards) ctx.addIssue({ code: 'custom', path: ['worldSize'], message: shards });
     checkConvolutions(scenario, ctx);
+    for (const { path, message } of regularizerProblems(scenario, scenario.regularizer.kind)) ctx.addIssue({ code: 'custom', path, message });
     checkDataSource(scenario, ctx);
     checkQuality(scenario, ctx);
   })
@@ -323,12 +330,8 @@ function checkConvolutions(scenario: RawScenario, ctx: z.RefinementCtx): void {
   }
   if (discriminator.kind === 'conv') {
     const output = walk('discriminator', data.shape as [number, number, number], discriminator.layers);
-    const last = discriminator.layers.length - 1;
     if (output && output.some((side) => side !== 1)) {
       issue(['discriminator', 'layers'], `D must end in one unit per sample ([1, 1, 1]); its output is ${shapeWords(output)}`);
-    }
-    if (discriminator.layers[last]!.activation !== 'sigmoid') {
-      issue(['discriminator', 'layers', last, 'activation'], "must be 'sigmoid': the loss is BCE on D's probability (an MLP D ends in one too)");
     }
   }
 }

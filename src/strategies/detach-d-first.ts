@@ -27,14 +27,16 @@ export const detachDiscriminatorFirst: Strategy = {
     'G(z) is recorded and kept. D trains on D(fake.detach()) and D(real); then G trains through a fresh ' +
     'D(fake) with the updated D, back-propagating to every parameter it reaches (G and D).',
   order: 'alternating-d-first',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach }, { z, realImgs, valid, fake }) {
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer }, { z, realImgs, valid, fake }) {
     const genImgs = generator(z);
     const predGen = discriminator(detach(genImgs));
-    const predReal = discriminator(realImgs);
+    const real = regularizer.real(realImgs);
+    const predReal = discriminator(real);
     optimizerD.zeroGrad();
-    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2);
+    const dLoss = regularizer.penalize(tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2), predReal, real);
     backward(dLoss);
     optimizerD.step();
+    regularizer.lazyPhase(realImgs);
     const gLoss = adversarialLoss(discriminator(genImgs), valid);
     optimizerG.zeroGrad();
     backward(gLoss);

@@ -30,15 +30,17 @@ export const frozenDiscriminator: Strategy = {
     "Strategy 2 with D's parameters switched off (requires_grad_(False)) for G's step: G's backward goes through " +
     "D to G's parameters and computes no D weight gradient, so nothing is wasted.",
   order: 'alternating-d-first',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach }, { z, realImgs, valid, fake }) {
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer }, { z, realImgs, valid, fake }) {
     const genImgs = generator(z);
     discriminator.requiresGrad_(true);
     optimizerD.zeroGrad();
     const predGen = discriminator(detach(genImgs));
-    const predReal = discriminator(realImgs);
-    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2);
+    const real = regularizer.real(realImgs);
+    const predReal = discriminator(real);
+    const dLoss = regularizer.penalize(tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2), predReal, real);
     backward(dLoss);
     optimizerD.step();
+    regularizer.lazyPhase(realImgs);
     discriminator.requiresGrad_(false);
     optimizerG.zeroGrad();
     const gLoss = adversarialLoss(discriminator(genImgs), valid);

@@ -28,17 +28,20 @@ export const generatorFirst: Strategy = {
     'G trains through D(G(z)), back-propagating to every parameter it reaches (G and D), and the graph is ' +
     'freed; then D trains on D(real) and a second forward D(fake.detach()).',
   order: 'simultaneous',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach }, { z, realImgs, valid, fake }) {
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer }, { z, realImgs, valid, fake }) {
     optimizerG.zeroGrad();
     const genImgs = generator(z);
     const gLoss = adversarialLoss(discriminator(genImgs), valid);
     backward(gLoss);
     optimizerG.step();
     optimizerD.zeroGrad();
-    const realLoss = adversarialLoss(discriminator(realImgs), valid);
+    const real = regularizer.real(realImgs);
+    const predReal = discriminator(real);
+    const realLoss = adversarialLoss(predReal, valid);
     const fakeLoss = adversarialLoss(discriminator(detach(genImgs)), fake);
-    const dLoss = tf.div(tf.add(realLoss, fakeLoss), 2);
+    const dLoss = regularizer.penalize(tf.div(tf.add(realLoss, fakeLoss), 2), predReal, real);
     backward(dLoss);
     optimizerD.step();
+    regularizer.lazyPhase(realImgs);
   },
 };

@@ -31,12 +31,13 @@ export const retainGraph: Strategy = {
     "with the graph retained; D's gradients are set aside; g_loss, from the same D output, is back-propagated " +
     'through the retained graph to every parameter (G and D); then D and G step.',
   order: 'simultaneous',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward }, { z, realImgs, valid, fake }) {
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, regularizer }, { z, realImgs, valid, fake }) {
     const genImgs = generator(z);
     const predGen = discriminator(genImgs);
-    const predReal = discriminator(realImgs);
+    const real = regularizer.real(realImgs);
+    const predReal = discriminator(real);
     optimizerD.zeroGrad();
-    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2);
+    const dLoss = regularizer.penalize(tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2), predReal, real);
     backward(dLoss, { retainGraph: true });
     const dGrads = discriminator.parameters.map((p) => p.takeGrad());
     const gLoss = adversarialLoss(predGen, valid);
@@ -45,5 +46,6 @@ export const retainGraph: Strategy = {
     discriminator.parameters.forEach((p, i) => (p.grad = dGrads[i]!));
     optimizerD.step();
     optimizerG.step();
+    regularizer.lazyPhase(realImgs);
   },
 };

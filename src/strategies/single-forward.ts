@@ -26,11 +26,12 @@ export const singleForward: Strategy = {
     "One forward G(z) -> D(fake), D(real); d_loss is differentiated for D's parameters only and g_loss for " +
     "G's only, both at the step's starting weights; then both networks step.",
   order: 'simultaneous',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, grad }, { z, realImgs, valid, fake }) {
+  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, grad, regularizer }, { z, realImgs, valid, fake }) {
     const genImgs = generator(z);
     const predGen = discriminator(genImgs);
-    const predReal = discriminator(realImgs);
-    const dLoss = tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2);
+    const real = regularizer.real(realImgs);
+    const predReal = discriminator(real);
+    const dLoss = regularizer.penalize(tf.div(tf.add(adversarialLoss(predReal, valid), adversarialLoss(predGen, fake)), 2), predReal, real);
     const gLoss = adversarialLoss(predGen, valid);
     const dGrads = grad(dLoss, discriminator.parameters, { retainGraph: true });
     const gGrads = grad(gLoss, generator.parameters);
@@ -38,5 +39,6 @@ export const singleForward: Strategy = {
     generator.parameters.forEach((p, i) => (p.grad = gGrads[i]!));
     optimizerD.step();
     optimizerG.step();
+    regularizer.lazyPhase(realImgs);
   },
 };

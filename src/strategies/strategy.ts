@@ -65,6 +65,21 @@ export interface StepContext {
   gradOf(x: Tensor): Tensor | null;
   /** `tensor.detach()`: the same values with no gradient path. */
   detach<T extends Tensor>(x: T): T;
+  /** The scenario's gradient penalty on D's step (src/strategies/regularization.ts); without one, each hook does nothing. */
+  regularizer: Regularization;
+}
+
+/**
+ * Where a strategy's D step meets the scenario's gradient penalty, at the same three places in every strategy
+ * (src/strategies/regularization.ts says what each regularizer does there).
+ */
+export interface Regularization {
+  /** Before D's forward on the real samples: R1's `real_imgs.requires_grad_()`; otherwise the samples as they are. */
+  real(realImgs: Tensor): Tensor;
+  /** D's loss with the penalty, from D's output on `real`: R1's `d_loss + gamma / 2 * r1`; otherwise `dLoss`. */
+  penalize(dLoss: Tensor, predReal: Tensor, real: Tensor): Tensor;
+  /** After D's optimizer step: lazy R1's own phase, every `every` steps; otherwise nothing. */
+  lazyPhase(realImgs: Tensor): void;
 }
 
 /**

@@ -119,3 +119,21 @@ describe('planRun with step variants', () => {
     ]);
   });
 });
+
+describe('the regularizer override', () => {
+  it("plans one unit per regularizer, each its own key, and hands the session the scenario with the unit's regularizer", async () => {
+    const { unitScenario } = await import('../../src/run/plan.js');
+    const plan = planRun([loaded('a', { regularizer: { kind: 'r1', gamma: 2 } })], { backend: ['cpu', 'pytorch'], regularizer: ['none', 'r1-lazy'] }, here);
+    expect(plan.units.map(({ backend, regularizer }) => `${backend} ${regularizer}`)).toEqual(['cpu none', 'cpu r1-lazy', 'pytorch none', 'pytorch r1-lazy']);
+    // The override picks the kind; gamma, every and nCritic stay the scenario's.
+    expect(unitScenario(plan.units[1]!).regularizer).toEqual({ kind: 'r1-lazy', gamma: 2, every: 16, nCritic: 5 });
+    // Without the override, each scenario's own.
+    expect(planRun([loaded('a', { regularizer: { kind: 'r1' } })], {}, here).units.map((unit) => unit.regularizer)).toEqual(['r1']);
+  });
+
+  it('refuses, naming the flag, the field and the file, a regularizer a scenario\'s networks cannot take', () => {
+    expect(() => planRun([loaded('a', { loss: { generator: 'minimax' } })], { regularizer: ['r1', 'wgan-gp'] }, here)).toThrow(
+      new PlanError("--regularizer wgan-gp: loss.generator cannot be 'minimax' with regularizer wgan-gp: WGAN-GP's losses replace BCE, in a.ts"),
+    );
+  });
+});

@@ -6,6 +6,7 @@ import { parseScenario } from '../../src/scenario/load.js';
 import { generatorFirst } from '../../src/strategies/g-first.js';
 import { r1Penalty } from '../../src/strategies/penalties.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
+import type { Scenario } from '../../src/scenario/schema.js';
 import { tf } from '../../src/tf.js';
 import tiny from '../fixtures/tiny.js';
 
@@ -44,8 +45,8 @@ const generatorFirstR1: Strategy = {
   },
 };
 
-async function measure(strategy: Strategy) {
-  const gan = createGan(scenario);
+async function measure(strategy: Strategy, regularizer: Scenario['regularizer'] = scenario.regularizer) {
+  const gan = createGan({ ...scenario, regularizer });
   const batches = createBatches(scenario, 2);
   try {
     const { counts, profile } = await observeStep(gan, strategy, batches[0]!, batches[1]!);
@@ -109,5 +110,34 @@ describe('g-first with R1 on the tiny GAN, counted by hand', () => {
     const plain = await measure(generatorFirst);
     expect(plain.profile.peakBytes).toBe(708);
     expect(withR1.profile.peakBytes).toBe(1320);
+  });
+
+  it("the registry's g-first under the scenario's r1 is the hand-written form above, pass for pass and FLOP for FLOP", async () => {
+    const registry = await measure(generatorFirst, { ...scenario.regularizer, kind: 'r1', gamma: GAMMA });
+    const byHand = await measure(generatorFirstR1);
+    expect(registry.counts).toEqual(byHand.counts);
+    expect(registry.flops).toBe(1312);
+  });
+
+  // Lazy R1, g-first, observed on the interval's first step: g-first's 932, then the phase: a fresh D(real) 100, the
+  // grad's input gradients 100, its backward: the double backward 200 and D(real)'s forward for D's parameters and
+  // for real 200 = 600. Total 1532; the other every - 1 steps of the interval are g-first's 932.
+  it('lazy R1 adds its own phase on the first step of the interval: one more D forward, grad, backward and D step', async () => {
+    const { counts, flops, profile } = await measure(generatorFirst, { ...scenario.regularizer, kind: 'r1-lazy', gamma: GAMMA, every: 4 });
+    expect(counts).toMatchObject({
+      generatorForwards: 1,
+      discriminatorForwards: 4,
+      // g_loss through D(fake); d_loss through D(real) and D(fake.detach()); the phase's grad through D(real). The phase's
+      // backward does not reach D(real)'s output (the penalty is a function of its recorded backward, not of the output):
+      // it is the double backward, which goes on into D(real)'s forward below the output.
+      discriminatorBackwards: 4,
+      discriminatorDoubleBackwards: 1,
+      backwardCalls: 4,
+      // D's 31 from g_loss, zeroed; real.grad's 8 from the phase's backward.
+      wastedGradientElements: 39,
+      retainedBytes: 0,
+    });
+    expect(flops).toBe(1532);
+    expect(profile.leakedTensors).toBe(0);
   });
 });

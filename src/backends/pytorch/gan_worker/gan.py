@@ -64,6 +64,10 @@ def optimizers(scenario: Scenario, generator: nn.Module, discriminator: nn.Modul
     name = optimizer.get("name", "adam")
     rate = optimizer["learningRate"]
     d_rate = optimizer.get("discriminatorLearningRate") or rate
+    # Lazy R1: D's rate times every / (every + 1) and its betas to that power (StyleGAN2-ADA's training_loop.py).
+    regularizer = scenario.get("regularizer", {})
+    ratio = regularizer["every"] / (regularizer["every"] + 1) if regularizer.get("kind") == "r1-lazy" else 1.0
+    d_rate = d_rate * ratio
     largest = torch.finfo(dtype).max
     for what, value in (("learningRate", rate), ("discriminatorLearningRate", d_rate)):
         if abs(float(value)) > largest:
@@ -73,8 +77,9 @@ def optimizers(scenario: Scenario, generator: nn.Module, discriminator: nn.Modul
         return torch.optim.SGD(generator.parameters(), lr=rate), torch.optim.SGD(discriminator.parameters(), lr=d_rate)
     if name == "adam":
         betas = (optimizer["beta1"], optimizer["beta2"])
+        d_betas = (optimizer["beta1"] ** ratio, optimizer["beta2"] ** ratio)
         return (torch.optim.Adam(generator.parameters(), lr=rate, betas=betas, eps=optimizer["epsilon"]),
-                torch.optim.Adam(discriminator.parameters(), lr=d_rate, betas=betas, eps=optimizer["epsilon"]))
+                torch.optim.Adam(discriminator.parameters(), lr=d_rate, betas=d_betas, eps=optimizer["epsilon"]))
     raise ValueError(f"unknown optimizer '{name}' (known: adam, sgd)")
 
 
@@ -97,6 +102,9 @@ class Gan:
         self.G.to(device=device, dtype=dtype)
         self.D.to(device=device, dtype=dtype)
         self.optimizer_G, self.optimizer_D = optimizers(scenario, self.G, self.D, dtype)
+        from .strategies.regularization import Regularization  # here: the strategies import this module
+
+        self.regularizer = Regularization(scenario.get("regularizer", {}))
         generator_loss = scenario.get("loss", {}).get("generator", "non-saturating")
         self.bce = AdversarialLoss(generator_loss, self.G, self.D, labels)
         self.steps = 0

@@ -97,7 +97,10 @@ def network_specs(scenario: Scenario) -> Dict[str, List[LayerSpec]]:
         discriminator = [*reshape, *conv_spec(image[0], d["layers"]), {"kind": "flatten"}]
     else:
         reshape = [{"kind": "flatten"}] if g.get("kind") == "conv" else []
-        discriminator = [*reshape, *mlp_spec([g["outputSize"], *d["hidden"], 1], d["activation"], "sigmoid")]
+        # WGAN-GP's critic outputs a score (PyTorch-GAN's wgan_gp.py: no sigmoid).
+        wasserstein = scenario.get("regularizer", {}).get("kind") in ("wgan-gp", "wgan-gp-detached")
+        output = "linear" if wasserstein else "sigmoid"
+        discriminator = [*reshape, *mlp_spec([g["outputSize"], *d["hidden"], 1], d["activation"], output)]
     return {"generator": generator, "discriminator": discriminator}
 
 

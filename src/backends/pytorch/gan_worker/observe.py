@@ -61,6 +61,14 @@ def observe_step(runtime: Runtime, gan: Gan, step: Step, warm_batch: Batch,
         torch.cuda.reset_peak_memory_stats(runtime.device)
         bytes_before = torch.cuda.memory_allocated(runtime.device)
     kind = flop_counter_kind()
+    regularizer = getattr(gan, "regularizer", None)
+    if kind == "flop-counter" and regularizer is not None and regularizer.kind != "none":
+        # FlopCounterMode raises on autograd.grad with respect to a leaf (R1's real, "A leaf node was passed to
+        # _will_engine_execute_node ..."): its formulas in the dispatch counter count the same products.
+        kind = "dispatch"
+    # The observed step is the first of lazy R1's interval, so that its counts and FLOPs show the regularization phase.
+    if regularizer is not None:
+        regularizer.steps = 0
     flop_counter = flop_counter_mode(kind) if kind == "flop-counter" else None
     with StepObserver(gan) as observer:
         with profile(activities=activities, profile_memory=not runtime.is_cuda) as prof:
@@ -88,6 +96,8 @@ def observe_step(runtime: Runtime, gan: Gan, step: Step, warm_batch: Batch,
         # profiler's), so on PyTorch 1.13 the FLOPs are counted on one more step of the same strategy and batch:
         # the same shapes, the same products.
         flop_counter = flop_counter_mode(kind)
+        if regularizer is not None:
+            regularizer.steps = 0
         with flop_counter:
             take_step(gan, step, measured_batch)
         runtime.sync()

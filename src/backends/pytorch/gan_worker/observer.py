@@ -53,7 +53,12 @@ class StepObserver:
     - retained bytes: saved_tensors_hooks wrap every tensor a graph saves; when an optimizer step starts, the
       distinct storages of the saved tensors still held are summed; the most over the step's optimizer steps;
     - BatchNorm running-statistics updates: a forward hook on every BatchNorm module counts its calls in training
-      mode (each updates its running statistics); per network, the calls over its BatchNorm modules."""
+      mode (each updates its running statistics); per network, the calls over its BatchNorm modules;
+    - double backwards (a gradient penalty's): the gradients a create_graph=True call returns for a forward's input
+      or its network's parameters get a hook; a later backward call that reaches one goes through that forward's
+      recorded backward, one double backward for its network (src/measure/counts.ts counts the same);
+    - a data tensor's gradient (R1's `real`, marked requires_grad_ and fed to D): what a backward() call
+      accumulates into its .grad is read by nothing, wasted; what autograd.grad returns for it is the caller's."""
 
     tokens = 0
     _saved_hooks: Any
@@ -78,6 +83,9 @@ class StepObserver:
         self.contributions: List[List[Any]] = []  # [param, elements, state]; the holding tensor carries the indices (TAG)
         self.retained_bytes = 0
         self.saved: "weakref.WeakSet[_Saved]" = weakref.WeakSet()
+        self.double_backwards: List[Record] = []  # {network, batchSize}
+        self.data_leaves: Set[int] = set()  # ids of the data tensors (requires_grad leaves) a forward took
+        self.data_wasted = 0
         self._call: Optional[Dict[str, Any]] = None  # the backward call in progress
         self._handles: List[Any] = []
         self._restore: List[Tuple[Any, str, Any, bool]] = []
@@ -134,6 +142,20 @@ class StepObserver:
                 output.register_hook(self._mark(record, "outputReached"))
             if x.requires_grad:
                 x.register_hook(self._mark(record, "inputReached"))
+                record["input"] = weakref.ref(x)
+                if x.is_leaf and x not in self.network_of_param and id(x) not in self.data_leaves:
+                    self.data_leaves.add(id(x))
+                    x.register_hook(self._data_leaf_hook)
+        return hook
+
+    def _data_leaf_hook(self, grad: torch.Tensor) -> None:
+        if self._call is not None and self._call["kind"] == "backward":
+            self.data_wasted += grad.numel()
+
+    def _recorded_backward_hook(self, key: Tuple[int, str, int]) -> Callable[[torch.Tensor], None]:
+        def hook(grad: torch.Tensor) -> None:
+            if self._call is not None:
+                self._call["double"].add(key)
         return hook
 
     def _batch_norm_hook(self, name: str) -> Callable[..., None]:
@@ -158,7 +180,7 @@ class StepObserver:
     def _begin_call(self, kind: str) -> None:
         if self._call is not None:
             raise RuntimeError("nested backward calls are not observed")
-        self._call = {"kind": kind, "reached": set(), "params": []}
+        self._call = {"kind": kind, "reached": set(), "params": [], "double": set()}
         self.backward_calls += 1
 
     def _end_call(self, grads_of_params: Callable[[Dict[str, Any]], List[Tuple[torch.Tensor, int, Optional[torch.Tensor]]]]) -> None:
@@ -170,6 +192,8 @@ class StepObserver:
             self.contributions.append([p, elements, "pending"])
             if holder is not None:
                 self._tag(holder).append(len(self.contributions) - 1)
+        for _, network, batch_size in sorted(call["double"]):
+            self.double_backwards.append({"network": network, "batchSize": batch_size})
         for record in self.forwards:
             if (id(record), "outputReached") not in call["reached"]:
                 continue
@@ -202,6 +226,14 @@ class StepObserver:
                 self._call = None
                 raise
             listed = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
+            # A returned gradient for a forward's input reached it (PyTorch 1.13 runs no leaf hook inside autograd.grad).
+            assert self._call is not None
+            for record in self.forwards:
+                x = record["input"]() if "input" in record else None
+                if x is not None and any(x is tensor and g is not None for tensor, g in zip(listed, result)):
+                    self._call["reached"].add((id(record), "inputReached"))
+            if kwargs.get("create_graph", False):
+                self._hook_recorded_backwards(listed, result)
 
             def computed(call: Dict[str, Any]) -> List[Tuple[torch.Tensor, int, Optional[torch.Tensor]]]:
                 return [(x, g.numel(), g) for x, g in zip(listed, result)
@@ -210,6 +242,21 @@ class StepObserver:
             self._end_call(computed)
             return result
         return grad
+
+    def _hook_recorded_backwards(self, inputs: List[torch.Tensor], grads: Any) -> None:
+        """After a create_graph=True call: each forward it went through (its output reached) whose input, or whose
+        network's parameters, it returned gradients for, recorded its backward; hook those gradients."""
+        assert self._call is not None
+        for record in self.forwards:
+            if (id(record), "outputReached") not in self._call["reached"]:
+                continue
+            x = record["input"]() if "input" in record else None
+            key = (id(record), record["network"], record["batchSize"])
+            for tensor, grad in zip(inputs, grads):
+                if grad is None or not grad.requires_grad:
+                    continue
+                if (x is not None and tensor is x) or self.network_of_param.get(tensor) == record["network"]:
+                    grad.register_hook(self._recorded_backward_hook(key))
 
     # -- optimizer steps
     def _params_of(self, optimizer: torch.optim.Optimizer) -> List[torch.Tensor]:
@@ -279,7 +326,7 @@ class StepObserver:
         def count(items: List[Record], network: str) -> int:
             return sum(1 for item in items if item["network"] == network)
 
-        wasted = sum(elements for _, elements, state in self.contributions if state != "used")
+        wasted = sum(elements for _, elements, state in self.contributions if state != "used") + self.data_wasted
         return {
             "forwards": [{"network": f["network"], "batchSize": f["batchSize"]} for f in self.forwards],
             "backwards": self.traversals,
@@ -290,6 +337,9 @@ class StepObserver:
             "backwardCalls": self.backward_calls,
             "wastedGradientElements": wasted,
             "retainedBytes": self.retained_bytes,
+            "generatorDoubleBackwards": count(self.double_backwards, "generator"),
+            "discriminatorDoubleBackwards": count(self.double_backwards, "discriminator"),
+            "doubleBackwards": self.double_backwards,
             "generatorBatchNormUpdates": self.batch_norm_updates("generator"),
             "discriminatorBatchNormUpdates": self.batch_norm_updates("discriminator"),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .regularization import regularization
 from .step import Losses, StepGan
 from ..gan import Batch
 
@@ -11,13 +12,16 @@ def step(gan: StepGan, batch: Batch) -> Losses:
     generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
+    regularizer = regularization(gan)
     gen_imgs = generator(z)  # G's graph is held from here ...
     pred_gen = discriminator(gen_imgs.detach())
-    pred_real = discriminator(real_imgs)
+    real = regularizer.real(real_imgs)
+    pred_real = discriminator(real)
     optimizer_D.zero_grad(set_to_none=True)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss = regularizer.penalize((adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2, pred_real, real)
     d_loss.backward()  # reaches D's parameters only
     optimizer_D.step()
+    regularizer.lazy_phase(gan, real_imgs)
     g_loss = adversarial_loss(discriminator(gen_imgs), valid)
     optimizer_G.zero_grad(set_to_none=True)
     g_loss.backward()  # ... to here; reaches G's and D's parameters

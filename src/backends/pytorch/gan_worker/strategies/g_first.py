@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .regularization import regularization
 from .step import Losses, StepGan
 from ..gan import Batch
 
@@ -11,15 +12,19 @@ def step(gan: StepGan, batch: Batch) -> Losses:
     generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
+    regularizer = regularization(gan)
     optimizer_G.zero_grad(set_to_none=True)
     gen_imgs = generator(z)
     g_loss = adversarial_loss(discriminator(gen_imgs), valid)
     g_loss.backward()  # reaches G's and D's parameters; the graph is freed
     optimizer_G.step()
     optimizer_D.zero_grad(set_to_none=True)  # D's gradient from g_loss is thrown away
-    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    real = regularizer.real(real_imgs)
+    pred_real = discriminator(real)
+    real_loss = adversarial_loss(pred_real, valid)
     fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
-    d_loss = (real_loss + fake_loss) / 2
+    d_loss = regularizer.penalize((real_loss + fake_loss) / 2, pred_real, real)
     d_loss.backward()
     optimizer_D.step()
+    regularizer.lazy_phase(gan, real_imgs)
     return d_loss, g_loss

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .regularization import regularization
 from .step import Losses, StepGan
 from ..gan import Batch
 
@@ -11,11 +12,13 @@ def step(gan: StepGan, batch: Batch) -> Losses:
     generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
+    regularizer = regularization(gan)
     gen_imgs = generator(z)
     pred_gen = discriminator(gen_imgs)
-    pred_real = discriminator(real_imgs)
+    real = regularizer.real(real_imgs)
+    pred_real = discriminator(real)
     optimizer_D.zero_grad(set_to_none=True)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    d_loss = regularizer.penalize((adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2, pred_real, real)
     d_loss.backward(retain_graph=True)  # reaches D's and G's parameters
     d_params = list(discriminator.parameters())
     d_grads = [p.grad for p in d_params]  # D's gradients from d_loss, set aside (the tensors, no copy)
@@ -28,4 +31,5 @@ def step(gan: StepGan, batch: Batch) -> Losses:
         p.grad = g  # D's gradient from g_loss is thrown away
     optimizer_D.step()
     optimizer_G.step()
+    regularizer.lazy_phase(gan, real_imgs)
     return d_loss, g_loss

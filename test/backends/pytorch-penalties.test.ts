@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findPython, startPytorchWorker, type StartedPytorch } from '../../src/backends/pytorch/index.js';
+import { observeStep } from '../../src/measure/observe.js';
+import { recordObservedStep, type StepRecord } from '../../src/measure/record.js';
+import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import type { Regularizer } from '../../src/scenario/regularizer.js';
+import type { Scenario } from '../../src/scenario/schema.js';
+import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
+import { tf } from '../../src/tf.js';
+
+// The worker on the machine's PyTorch (.venv's 2.x, or GAN_BENCH_PYTHON's: Debian's 1.13); skipped without one.
+const python = await findPython().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+const hasTorch = typeof python !== 'string';
+
+const COUNTED = [
+  'generatorForwards',
+  'discriminatorForwards',
+  'generatorBackwards',
+  'discriminatorBackwards',
+  'generatorDoubleBackwards',
+  'discriminatorDoubleBackwards',
+  'backwardCalls',
+  'wastedGradientElements',
+  'flops',
+] as const;
+
+async function tfjsRecord(scenario: Scenario, id: StrategyId): Promise<StepRecord> {
+  const gan = createGan(scenario);
+  const batches = createBatches(scenario, 2);
+  try {
+    return recordObservedStep(await observeStep(gan, strategies[id], batches[0]!, batches[1]!));
+  } finally {
+    disposeBatches(batches);
+    gan.dispose();
+  }
+}
+
+describe.skipIf(!hasTorch).each<Regularizer>(['r1', 'r1-lazy'])('the PyTorch worker and tfjs under %s', (kind) => {
+  let scenario: Scenario;
+  let pytorch: StartedPytorch;
+  const tfjs = new Map<StrategyId, StepRecord>();
+
+  beforeAll(async () => {
+    const loaded = await loadScenario('scenarios/ci/small-d.ts');
+    scenario = { ...loaded, regularizer: { ...loaded.regularizer, kind } };
+    await tf.setBackend('cpu');
+    for (const id of RUNNABLE_STRATEGY_IDS) tfjs.set(id, await tfjsRecord(scenario, id));
+    pytorch = await startPytorchWorker();
+    await pytorch.worker.request('setup', { scenario, strategies: [...RUNNABLE_STRATEGY_IDS], referenceStrategy: 'retain-graph', batchPool: 4 });
+  }, 120_000);
+  afterAll(async () => {
+    await pytorch?.worker.close();
+    tf.disposeVariables();
+  });
+
+  it.each(RUNNABLE_STRATEGY_IDS)('%s: FLOPs, passes, double backwards, backward calls and wasted gradients are equal', async (id) => {
+    const record = await pytorch.worker.request('observe', { strategy: id });
+    const expected = tfjs.get(id)!;
+    // Known difference, lazy R1 only: the phase's backward of the penalty alone reaches D(real)'s output in PyTorch
+    // (sigmoid_backward's double backward differentiates the saved output), which the tfjs count does not see (its
+    // recorded backward reads the engine's clone of the output): one D traversal more, for D's parameters and real.
+    // FLOPs are equal all the same: the tfjs pass computes the same products.
+    const phaseTraversal = { network: 'discriminator', batchSize: scenario.batchSize, parameterGradients: true, inputGradient: true };
+    const backwards = kind === 'r1-lazy' ? [...expected.backwards, phaseTraversal] : expected.backwards;
+    const discriminatorBackwards = expected.discriminatorBackwards + (kind === 'r1-lazy' ? 1 : 0);
+    for (const field of COUNTED) expect(record[field], field).toBe(field === 'discriminatorBackwards' ? discriminatorBackwards : expected[field]);
+    expect(record.forwards).toEqual(expected.forwards);
+    // As multisets: lazy R1's extra traversal comes wherever the strategy runs the phase.
+    const sorted = (passes: readonly unknown[]) => passes.map((pass) => JSON.stringify(pass)).sort();
+    expect(sorted(record.backwards)).toEqual(sorted(backwards));
+    expect(record.doubleBackwards).toEqual(expected.doubleBackwards);
+    // Every strategy's observed step runs R1 (or lazy R1's phase) once: one double backward through D.
+    expect(record.discriminatorDoubleBackwards).toBe(1);
+    expect(record.leakedTensors).toBe(0);
+  });
+});
