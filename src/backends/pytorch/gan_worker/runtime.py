@@ -46,6 +46,11 @@ class Runtime:
                 raise ValueError(f"{THREADS_VARIABLE} must be a positive integer, not '{self.threads_setting}'")
             torch.set_num_threads(threads)
         self.device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        if not self.threads_setting and self.device.type == "cpu":
+            # One intra-op thread unless told otherwise: what Debian's 1.13 runs by default, what gan_ddp's ranks run,
+            # and what single-threaded wasm is compared with. pip's builds default to every core, and OpenMP's
+            # threads spinning on cores that other processes share make a step's time the machine's load.
+            torch.set_num_threads(1)
         self.matmul_precision: Optional[str] = disable_tf32() if self.device.type == "cuda" else None
 
     @property
