@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import type { RunResults } from '../../src/types.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +65,33 @@ describe('bench --world-size', () => {
     expect(only.stderr).toContain('--strategies: names only distributed-only strategies; name one of retain-graph,');
     expect(existsSync(out)).toBe(false);
   }, 60_000);
+
+  it.skipIf(!hasTorch)('runs world size 2 on two nodes (two bench processes on loopback): node 0 writes every cell, the other node nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'two-nodes-'));
+    const out = join(dir, 'run');
+    // A free port for the rendezvous: bind to 0, read it, let it go.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: found } = server.address() as AddressInfo;
+        server.close(() => resolve(found));
+      });
+    });
+    const common = ['scenarios/ci/small-d.ts', '--backend', 'pytorch', '--strategies', 'g-first', '--world-size', '2', '--nnodes', '2', '--rdzv-endpoint', `127.0.0.1:${port}`];
+    const [other, first] = await Promise.all([
+      cli('bench', [...common, '--node-rank', '1', '--out', join(dir, 'never')]),
+      cli('bench', [...common, '--node-rank', '0', '--out', out]),
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).toContain('its ranks finished; node 0 writes the results');
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(results.cells.map(({ strategy, worldSize, nodes, status, allreduceCalls }) => ({ strategy, worldSize, nodes, status, allreduceCalls }))).toEqual([
+      { strategy: 'g-first', worldSize: 1, nodes: 1, status: 'ok', allreduceCalls: null },
+      // g-first's DDP step all-reduces G once and D twice (docs/distributed.md), wherever the ranks are.
+      { strategy: 'g-first', worldSize: 2, nodes: 2, status: 'ok', allreduceCalls: 3 },
+    ]);
+  }, 240_000);
 
   it.skipIf(!hasTorch)('stops every rank when the run is interrupted while they run', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'world-size-')), 'run');
