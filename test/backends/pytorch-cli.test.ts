@@ -108,6 +108,7 @@ describe('npm run bench -- --backend pytorch', () => {
       ...process.env,
       PATH: `${join(root, 'node_modules/.bin')}:${bin}`,
       GAN_BENCH_PYTHON: '',
+      GAN_BENCH_VENV: '',
     });
     expect(code, stderr).toBe(1);
     const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
@@ -129,6 +130,7 @@ describe('npm run bench -- --backend pytorch', () => {
       ...process.env,
       PATH: `${join(root, 'node_modules/.bin')}:${bin}`,
       GAN_BENCH_PYTHON: '',
+      GAN_BENCH_VENV: '',
     });
     expect(code, stderr).toBe(1);
     const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];

@@ -18,10 +18,10 @@ export interface CliResult {
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, INIT_CWD: root, ...extra });
 
 /** Runs `npm run <command> -- ...args` from the project root, without npm. */
-export function cli(command: Command, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function cli(command: Command, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((done) => {
     const [file, argv] = node(command, args);
-    execFile(file, argv, { cwd: root, env: env(extraEnv), timeout: 120_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+    execFile(file, argv, { cwd: root, env: env(extraEnv), timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
       done({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
     });
   });

@@ -129,6 +129,7 @@ describe('npm run quality -- --backend pytorch', () => {
       ...process.env,
       PATH: `${join(root, 'node_modules/.bin')}:${bin}`,
       GAN_BENCH_PYTHON: '',
+      GAN_BENCH_VENV: '',
     });
     expect(code, stderr).toBe(1);
     expect(stderr).toMatch(/\[1\/1\] ci-dirac on pytorch: not run: backend 'pytorch' is unavailable: no Python with PyTorch found/);

@@ -15,6 +15,14 @@ export const PYTHON_VARIABLE = 'GAN_BENCH_PYTHON';
 /** The project's venv, at the repository root (scripts/setup-python.sh creates it). */
 export const PROJECT_VENV = resolve(import.meta.dirname, '..', '..', '..', '.venv');
 
+/** The variable that names another venv to look in instead of the project's; set and empty: none (tests of a machine without one). */
+export const VENV_VARIABLE = 'GAN_BENCH_VENV';
+
+/** The venv the search looks in: GAN_BENCH_VENV where it is set (empty: none), else the project's. */
+function venvOf(env: NodeJS.ProcessEnv): string {
+  return env[VENV_VARIABLE] ?? PROJECT_VENV;
+}
+
 /** What to do where no Python with PyTorch is found. */
 export const INSTALL_HINT =
   '`npm run setup:python` (the project\'s venv with PyTorch, from a Python 3.11), or install PyTorch for a Python >= 3.9 ' +
@@ -68,7 +76,7 @@ function environmentKey(command: string): string {
  * GAN_BENCH_PYTHON, then the project's venv's `bin/python` where it exists, then each `python3` and `python`
  * executable on PATH (directory by directory), each environment once.
  */
-export function pythonCandidates(env: NodeJS.ProcessEnv = process.env, projectVenv: string = PROJECT_VENV): PythonCandidate[] {
+export function pythonCandidates(env: NodeJS.ProcessEnv = process.env, projectVenv: string = venvOf(env)): PythonCandidate[] {
   const candidates: PythonCandidate[] = [];
   const seen = new Set<string>();
   const add = (command: string, source: string) => {
@@ -79,8 +87,8 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env, projectVe
   };
   const chosen = env[PYTHON_VARIABLE]?.trim();
   if (chosen) add(chosen, PYTHON_VARIABLE);
-  const venvPython = join(projectVenv, 'bin', 'python');
-  if (isExecutable(venvPython)) add(venvPython, 'project venv');
+  const venvPython = projectVenv ? join(projectVenv, 'bin', 'python') : null;
+  if (venvPython !== null && isExecutable(venvPython)) add(venvPython, 'project venv');
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     for (const name of ['python3', 'python']) {
@@ -118,13 +126,13 @@ export function probePython(command: string, timeoutMs = 60_000): Promise<FoundP
  * The first candidate that imports torch. Throws BackendUnavailableError('pytorch') listing every candidate
  * tried and why it was passed over, with the install hint.
  */
-export async function findPython(env: NodeJS.ProcessEnv = process.env, projectVenv: string = PROJECT_VENV): Promise<FoundPython> {
+export async function findPython(env: NodeJS.ProcessEnv = process.env, projectVenv: string = venvOf(env)): Promise<FoundPython> {
   const tried: string[] = [];
   for (const { command, source } of pythonCandidates(env, projectVenv)) {
     const outcome = await probePython(command);
     if ('torch' in outcome) return outcome;
     tried.push(`${command} (${source}): ${outcome.problem}`);
   }
-  const searched = tried.length > 0 ? `tried ${tried.join('; ')}` : `no python3 or python on PATH, no ${projectVenv} and ${PYTHON_VARIABLE} unset`;
+  const searched = tried.length > 0 ? `tried ${tried.join('; ')}` : `no python3 or python on PATH, no ${projectVenv || 'venv'} and ${PYTHON_VARIABLE} unset`;
   throw new BackendUnavailableError('pytorch', `no Python with PyTorch found (${searched}); ${INSTALL_HINT}`);
 }
