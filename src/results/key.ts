@@ -12,8 +12,15 @@ export type KeyDimension = (typeof KEY_DIMENSIONS)[number];
 
 /** How a step is compiled (torch.compile: eager; G and D compiled as modules; the whole step compiled). */
 export type CompileMode = 'eager' | 'modules' | 'step';
-/** The arithmetic a step runs in (mixed precision under autocast). */
-export type Precision = 'fp32' | 'bf16' | 'fp16';
+/**
+ * The arithmetic a step runs in: fp32; mixed precision under autocast, bf16 without a loss scaler; fp16 with a
+ * GradScaler in the form trainers write it: `fp16` one scaler, `scaler.step` per optimizer and `scaler.update()` once
+ * per step (PyTorch's AMP examples); `fp16-update-each` one scaler updated after each optimizer's step;
+ * `fp16-per-network` one scaler per network, each stepped and updated with its own optimizer.
+ */
+export type Precision = 'fp32' | 'bf16' | 'fp16' | 'fp16-update-each' | 'fp16-per-network';
+/** Every precision, in the order a plan expands them. */
+export const PRECISIONS = ['fp32', 'bf16', 'fp16', 'fp16-update-each', 'fp16-per-network'] as const satisfies readonly Precision[];
 /** The discriminator's gradient penalty. */
 export type Regularizer = 'none' | 'r1' | 'r1-lazy' | 'wgan-gp' | 'wgan-gp-detached';
 
