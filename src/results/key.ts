@@ -13,8 +13,13 @@ export type KeyDimension = (typeof KEY_DIMENSIONS)[number];
 /** How a step is compiled (torch.compile: eager; G and D compiled as modules; the whole step compiled). */
 export const COMPILE_MODES = ['eager', 'modules', 'step'] as const;
 export type CompileMode = (typeof COMPILE_MODES)[number];
-/** The arithmetic a step runs in (mixed precision under autocast). */
-export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
+/**
+ * The arithmetic a step runs in: fp32; mixed precision under autocast, bf16 without a loss scaler; fp16 with a
+ * GradScaler in the form trainers write it: `fp16` one scaler, `scaler.step` per optimizer and `scaler.update()` once
+ * per step (PyTorch's AMP examples); `fp16-update-each` one scaler updated after each optimizer's step;
+ * `fp16-per-network` one scaler per network, each stepped and updated with its own optimizer.
+ */
+export const PRECISIONS = ['fp32', 'bf16', 'fp16', 'fp16-update-each', 'fp16-per-network'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 /** The discriminator's gradient penalty (src/scenario/regularizer.ts). */
 export { REGULARIZERS, type Regularizer } from '../scenario/regularizer.js';

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CellResult } from './cell.js';
-import { frameworkOf, keyOf } from './key.js';
+import { frameworkOf, keyOf, PRECISIONS } from './key.js';
 import type { RunResults } from './run.js';
 
 const nullableCount = z.number().nullable();
@@ -63,7 +63,7 @@ const cellSchema = z.looseObject({
   nodes: z.number().int().positive().optional(),
   framework: z.string().optional(),
   compile: z.enum(['eager', 'modules', 'step']).optional(),
-  precision: z.enum(['fp32', 'bf16', 'fp16']).optional(),
+  precision: z.enum(PRECISIONS).optional(),
   regularizer: z.enum(['none', 'r1', 'r1-lazy', 'wgan-gp', 'wgan-gp-detached']).optional(),
   // Data parallelism (issue 18): absent in files written before it, and in world size 1 cells.
   allreduceCalls: nullableCount.optional(),

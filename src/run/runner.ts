@@ -232,6 +232,7 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
         strategy.samplesMs = timing.samplesMs;
         strategy.error = timing.error;
         strategy.diverged = timing.diverged;
+        if (timing.variant) strategy.variant = { ...strategy.variant, ...timing.variant };
       }
       deviceMemory = prepared.deviceMemory();
       await checkVariant(unit, session, measured, phase);

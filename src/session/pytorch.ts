@@ -20,12 +20,13 @@ import { calibrationLayer, DEFAULT_BUDGET_MS, DEFAULT_MAX_ROUNDS, type Calibrati
 import { divergenceIn, type Divergence } from '../measure/divergence.js';
 import { classifyDifference } from '../measure/equivalence.js';
 import { networkShapes } from '../models/network-shapes.js';
+import type { Scenario } from '../scenario/schema.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { tf } from '../tf.js';
 import { encodeTrainingData, harnessInitialWeights, toCheckpoint } from './pytorch-training.js';
-import { EAGER_FP32, type BackendSession, type Checkpoint, type EquivalenceOutcome, type PreparedStrategies, type RoundOutcome, type StepVariant } from './session.js';
+import { EAGER_FP32, type BackendSession, type Checkpoint, type EquivalenceOutcome, type PreparedStrategies, type RoundOutcome, type StepVariant, type VariantCheck } from './session.js';
 import { BATCH_POOL } from './shared.js';
 
 /** Makes the tfjs backend that evaluates (and builds the initial weights) active: wasm, else cpu. */
@@ -54,12 +55,13 @@ export async function startPytorchSession(options: { python?: string; variant?: 
   const variant = options.variant ?? EAGER_FP32;
   // --python: that interpreter, as if GAN_BENCH_PYTHON named it.
   const pytorch = await startPytorchWorker(options.python === undefined ? {} : { env: { ...process.env, [PYTHON_VARIABLE]: options.python } });
-  if (variant.compile !== EAGER_FP32.compile || variant.precision !== EAGER_FP32.precision) {
-    // The worker's compile and precision support (issue 22) is not wired yet: refuse rather than run eager fp32 under another label.
-    await pytorch.worker.close().catch(() => undefined);
-    throw new Error(`compile ${variant.compile}, precision ${variant.precision}: not yet supported by the PyTorch worker`);
-  }
   const { worker } = pytorch;
+  const isDefaultVariant = variant.compile === EAGER_FP32.compile && variant.precision === EAGER_FP32.precision;
+  // Every strategy's step in observe, time and checkVariant runs under the variant (gan_worker/variant.py); a PyTorch
+  // or device that cannot run it fails each observe with the reason: errored cells, the run goes on.
+  const variantParams = isDefaultVariant ? {} : { variant: { compile: variant.compile, precision: variant.precision } };
+  // The scenario the worker's GANs are set up for under the variant (prepare's setup), which checkVariant reuses.
+  let preparedScenario: Scenario | null = null;
   try {
     await startEvaluationBackend();
   } catch (error) {
@@ -117,21 +119,24 @@ export async function startPytorchSession(options: { python?: string; variant?: 
       const pool = { referenceStrategy: referenceStrategy(ids), batchPool: BATCH_POOL };
       if (training) {
         const data = encodeTrainingData(scenario, training, BATCH_POOL);
-        await worker.request('setup', { scenario, strategies: ids, ...pool, training: { data, weights: await harnessInitialWeights(scenario) } });
+        await worker.request('setup', { scenario, strategies: ids, ...pool, ...variantParams, training: { data, weights: await harnessInitialWeights(scenario) } });
       } else {
-        await worker.request('setup', { scenario, strategies: ids, ...pool });
+        await worker.request('setup', { scenario, strategies: ids, ...pool, ...variantParams });
       }
+      preparedScenario = scenario;
       let deviceBytes: number | null = null;
       return {
         async observe(id) {
           try {
-            const record = await worker.request('observe', { strategy: id });
-            return { record, diverged: divergedOf(record) };
+            const { variant: measured, ...record } = await worker.request('observe', { strategy: id });
+            return { record, diverged: divergedOf(record), ...(measured ? { variant: measured } : {}) };
           } catch (error) {
             rethrowIfGone(error);
             // A step PyTorch refused on non-finite values leaves no record: the failure says where it diverged.
-            const diverged = error instanceof WorkerRequestError ? (error.failure.diverged ?? null) : null;
-            return diverged ? { record: null, diverged } : { record: null, error, diverged: null };
+            const failure = error instanceof WorkerRequestError ? error.failure : null;
+            const diverged = failure?.diverged ?? null;
+            const measured = failure?.variant ? { variant: failure.variant } : {};
+            return diverged ? { record: null, diverged, ...measured } : { record: null, error, diverged: null, ...measured };
           }
         },
         async timeRound(timed, plan) {
@@ -140,7 +145,8 @@ export async function startPytorchSession(options: { python?: string; variant?: 
           const outcomes = new Map<StrategyId, RoundOutcome>();
           for (const line of answer.results) {
             const id = line.strategy as StrategyId;
-            outcomes.set(id, { samplesMs: line.samplesMs, error: line.error ? failureText(line.error) : null, diverged: divergedOf(line) });
+            const measured = line.variant && Object.keys(line.variant).length > 0 ? { variant: line.variant } : {};
+            outcomes.set(id, { samplesMs: line.samplesMs, error: line.error ? failureText(line.error) : null, diverged: divergedOf(line), ...measured });
           }
           return outcomes;
         },
@@ -149,6 +155,26 @@ export async function startPytorchSession(options: { python?: string; variant?: 
         async dispose() {},
       };
     },
+    ...(isDefaultVariant
+      ? {}
+      : {
+          async checkVariant(scenario, ids, steps) {
+            const checks = new Map<StrategyId, VariantCheck>();
+            if (steps === 0 || ids.length === 0) return checks;
+            try {
+              if (preparedScenario !== scenario) {
+                await worker.request('setup', { scenario, strategies: ids, referenceStrategy: referenceStrategy(ids), batchPool: BATCH_POOL, ...variantParams });
+                preparedScenario = scenario;
+              }
+              const answer = await worker.request('checkVariant', { steps, strategies: ids });
+              for (const line of answer.results) checks.set(line.strategy as StrategyId, { maxParamDiff: line.maxParamDiff, error: line.error });
+            } catch (error) {
+              rethrowIfGone(error);
+              for (const id of ids) checks.set(id, { maxParamDiff: null, error: messageOf(error) });
+            }
+            return checks;
+          },
+        }),
     train: (request, onCheckpoint) => trainInWorker(worker, request, onCheckpoint),
     close: () => worker.close(),
   };

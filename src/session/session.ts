@@ -78,6 +78,8 @@ export interface RoundOutcome {
   error: string | null;
   /** A parameter was not finite after the round (checked outside the timed region). */
   diverged: Divergence | null;
+  /** What the session's step variant knows after the round (fp16: skipped steps so far, the loss scales after each round). */
+  variant?: VariantFields;
 }
 
 /** Device memory as the backend reports it, and whether it calls that figure an estimate. */

@@ -7,6 +7,7 @@ import { messageOf } from '../errors.js';
 import type { Divergence } from '../measure/divergence.js';
 import { roundPlan, type TimingOptions } from '../measure/timing.js';
 import type { StrategyId } from '../strategies/ids.js';
+import type { VariantFields } from '../results/cell.js';
 import type { PreparedStrategies } from './session.js';
 
 /** A strategy's samples over all rounds, and why it stopped being timed (failed, or diverged), if it did. */
@@ -14,6 +15,8 @@ export interface StrategyTiming {
   samplesMs: number[];
   error: string | null;
   diverged: Divergence | null;
+  /** What the step variant reported after the last round that said (fp16's skipped steps and loss scales). */
+  variant?: VariantFields;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function timeStrategies(
         timing.samplesMs.push(...outcome.samplesMs);
         timing.error = outcome.error;
         timing.diverged = outcome.diverged;
+        if (outcome.variant) timing.variant = { ...timing.variant, ...outcome.variant };
       }
     }
   } catch (error) {

@@ -7,11 +7,13 @@
  */
 import type { CalibrationLayer, Fp32Peak, ProductForm, RoundSamples } from '../../measure/calibration.js';
 import type { StepRecord } from '../../measure/record.js';
+import type { VariantFields } from '../../results/cell.js';
+import type { CompileMode, Precision } from '../../results/key.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { STRATEGY_IDS } from '../../strategies/ids.js';
 
 /** Bumped with every incompatible change; hello answers with the worker's. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** The strategies the worker runs: every strategy of the harness, the post's code as printed included. */
 export const PYTORCH_STRATEGY_IDS = STRATEGY_IDS;
@@ -26,6 +28,8 @@ export interface WorkerFailure {
    * refused on non-finite values, which leaves no record to answer with.
    */
   diverged?: WorkerDiverged;
+  /** `observe` under a step variant: what it measured before the step failed (its compile phase, skipped steps). */
+  variant?: ObservedVariant;
 }
 
 export interface HelloResult {
@@ -44,6 +48,8 @@ export interface HelloResult {
   /** How TF32 was turned off on CUDA; null on the CPU. */
   matmulPrecision: string | null;
   strategies: string[];
+  /** The step variants setup accepts (whether this PyTorch and device run one is observe's answer). */
+  variants: { compile: CompileMode[]; precision: Precision[] };
   /** How each measure is taken on this PyTorch and device. */
   measures: { flops: string; kernels: string; peakBytes: string };
 }
@@ -70,6 +76,11 @@ export interface SetupParams {
    * `batchPool` of these batches, instead of the seed's weights and uniform batches.
    */
   training?: { data: TrainingDataWire; weights?: InitialWeights };
+  /**
+   * How every strategy's step runs in observe, time and checkVariant (gan_worker/variant.py): torch.compile and
+   * mixed precision; default eager fp32. One this PyTorch or device cannot run fails each observe with the reason.
+   */
+  variant?: { compile: CompileMode; precision: Precision };
 }
 
 export interface SetupResult {
@@ -121,8 +132,18 @@ export interface ObserveParams {
   strategy: PytorchStrategyId;
 }
 
-/** What observe answers: the framework-neutral record of one observed step, and whether it diverged. */
-export type ObserveResult = StepRecord & { diverged: WorkerDiverged | null };
+/**
+ * What a step variant measured in `observe`: its compile phase (after a Dynamo reset, the steps until one compiles
+ * nothing new, then as many compiled ones: compileMs is the first's time beyond the second's; Dynamo's graph breaks
+ * and recompilations over them), and fp16's skipped steps so far. Null where it does not apply.
+ */
+export type ObservedVariant = Required<Pick<VariantFields, 'compileMs' | 'graphBreaks' | 'recompiles' | 'skippedSteps' | 'lossScales'>>;
+
+/**
+ * What observe answers: the framework-neutral record of one observed step, and whether it diverged; under a step
+ * variant (setup's `variant`), what the variant measured.
+ */
+export type ObserveResult = StepRecord & { diverged: WorkerDiverged | null; variant?: ObservedVariant };
 
 export interface TimeParams {
   /** The strategies to time, in this order (default: every one set up). */
@@ -134,9 +155,27 @@ export interface TimeParams {
 
 export interface TimeResults {
   /** `diverged`: after the strategy's part of the round a parameter was not finite (checked untimed). */
-  results: Array<{ strategy: PytorchStrategyId; samplesMs: number[]; error: WorkerFailure | null; diverged: WorkerDiverged | null }>;
+  results: Array<{
+    strategy: PytorchStrategyId;
+    samplesMs: number[];
+    error: WorkerFailure | null;
+    diverged: WorkerDiverged | null;
+    /** fp16 (setup's variant): skipped steps since setup, observed ones included, and the loss scales after every round so far ({} otherwise). */
+    variant?: Pick<VariantFields, 'skippedSteps' | 'lossScales'>;
+  }>;
   /** torch.cuda.memory_allocated() after the round on CUDA; null on the CPU. */
   deviceBytes: number | null;
+}
+
+export interface CheckVariantParams {
+  steps: number;
+  /** Default: every strategy set up. */
+  strategies?: readonly PytorchStrategyId[];
+}
+
+/** Per strategy: `steps` steps under setup's variant and eager in float32 from the same weights and batches. */
+export interface CheckVariantResults {
+  results: Array<{ strategy: PytorchStrategyId; maxParamDiff: number | null; error: string | null }>;
 }
 
 /**
@@ -200,6 +239,7 @@ export interface Operations {
   peak: { params: Record<string, never>; result: PeakResult };
   observe: { params: ObserveParams; result: ObserveResult };
   time: { params: TimeParams; result: TimeResults };
+  checkVariant: { params: CheckVariantParams; result: CheckVariantResults };
   train: { params: TrainParams; result: TrainResult };
   shutdown: { params: Record<string, never>; result: { bye: true } };
 }

@@ -17,10 +17,22 @@ from .runtime import Runtime
 from .strategies import Losses, Step
 
 
+def _compiler_tensor_types() -> Tuple[type, ...]:
+    """torch.compile's FakeTensors: shapes without data that its compilations keep, and free when Dynamo lets go of
+    an earlier compilation (another strategy's), not tensors a step holds."""
+    try:
+        from torch._subclasses.fake_tensor import FakeTensor
+    except ImportError:  # PyTorch 1.13 has them too; older ones none
+        return ()
+    return (FakeTensor,)
+
+
 def python_tensors() -> int:
-    """Tensors Python can reach (gc-tracked torch.Tensor objects, parameters and gradients included)."""
+    """Tensors Python can reach (gc-tracked torch.Tensor objects, parameters and gradients included; the compiler's
+    FakeTensors left out)."""
     gc.collect()
-    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), torch.Tensor))
+    fake = _compiler_tensor_types()
+    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), torch.Tensor) and not isinstance(obj, fake))
 
 
 def take_step(gan: Gan, step: Step, batch: Batch) -> Losses:

@@ -20,8 +20,10 @@ from .runtime import Runtime, blas_description, device_info
 from .strategies import STEPS, STRATEGY_IDS
 from .timing import time_round
 from .training import TrainingStream, train
+from .variant import (COMPILE_MODES, PRECISIONS, Variant, VariantStep, check_variant, compile_phase, dynamo_counts,
+                      observe_fields, rewarm, settle_scalers, unsupported)
 
-OPERATIONS = ("hello", "calibrate", "peak", "setup", "equivalence", "observe", "time", "train", "shutdown")
+OPERATIONS = ("hello", "calibrate", "peak", "setup", "equivalence", "observe", "time", "checkVariant", "train", "shutdown")
 
 Params = Mapping[str, Any]
 
@@ -36,6 +38,9 @@ class Worker:
         self.reference = ""
         self.trainees: Dict[str, Gan] = {}
         self.batches: List[Batch] = []
+        self.variant = Variant()
+        self.unsupported: Optional[str] = None  # why this PyTorch cannot run the variant: every observe fails with it
+        self.steppers: Dict[str, VariantStep] = {}
 
     def handle(self, op: str, params: Params, request_id: Any) -> Json:
         if op not in OPERATIONS:
@@ -68,6 +73,7 @@ class Worker:
             "threadsSetting": runtime.threads_setting,
             "matmulPrecision": runtime.matmul_precision,
             "strategies": STRATEGY_IDS,
+            "variants": {"compile": list(COMPILE_MODES), "precision": list(PRECISIONS)},
             "measures": {
                 "flops": "torch.utils.flop_counter.FlopCounterMode" if flops_by == "flop-counter"
                 else "torch.utils.flop_counter's formulas in a TorchDispatchMode (mm, addmm, bmm, convolution, convolution_backward)",
@@ -91,8 +97,10 @@ class Worker:
         """One GAN per strategy, all from the scenario's seed, and a pool of `batchPool` batches, on the worker's
         device; `referenceStrategy` is the equivalence check's reference. With `training` ({data, weights}), the
         GANs start from the harness's weights and the pool is the first `batchPool` batches sent (the quality run's
-        timing)."""
+        timing). `variant` ({compile, precision}, default eager fp32) is how every strategy's step runs in observe,
+        time and checkVariant; one this PyTorch or device cannot run fails each observe with the reason."""
         scenario = params["scenario"]
+        variant = Variant.of(params.get("variant"))
         strategies = list(params["strategies"])
         reference = params["referenceStrategy"]
         batch_pool = int(params["batchPool"])
@@ -104,7 +112,7 @@ class Worker:
         if batch_pool < 2:
             raise ValueError(f"batchPool must be at least 2 (observe steps on batches 0 and 1), not {batch_pool}")
         self.scenario, self.strategies, self.reference = None, [], ""
-        self.trainees, self.batches = {}, []
+        self.trainees, self.batches, self.steppers = {}, [], {}
         if self.runtime.is_cuda:
             torch.cuda.empty_cache()
         device = self.runtime.device
@@ -120,6 +128,9 @@ class Worker:
             self.batches = [stream.batch(step) for step in range(batch_pool)]
             weights = training.get("weights")
         self.trainees = {sid: Gan(scenario, device, torch.float32, labels, weights) for sid in strategies}
+        self.variant, self.unsupported = variant, unsupported(variant, device)
+        if self.unsupported is None and not variant.is_default:
+            self.steppers = {sid: VariantStep(variant, sid, gan, device) for sid, gan in self.trainees.items()}
         self.scenario, self.strategies, self.reference = scenario, strategies, reference
         generator, discriminator = next(iter(self.trainees.values())).parameter_counts()
         return {"strategies": strategies, "parameters": {"generator": generator, "discriminator": discriminator}}
@@ -143,17 +154,34 @@ class Worker:
     def observe(self, params: Params, request_id: Any) -> Json:
         """Two plain steps (warm-up, leak check) on batch 0, then one observed, profiled step on batch 1; the record
         of src/measure/record.ts with `diverged`. A step PyTorch refused on non-finite values leaves no record: the
-        request then fails with a DivergedError, whose failure carries `diverged`."""
+        request then fails with a DivergedError, whose failure carries `diverged`. Under a step variant the steps are
+        the variant's, compiled first (variant.compile_phase, after a Dynamo reset: the strategy's own counters), and
+        the answer's `variant` holds compileMs, graphBreaks, recompiles and skippedSteps (also on a failure)."""
         strategy = params["strategy"]
         gan = self._trainee(strategy)
+        if self.unsupported is not None:
+            raise RuntimeError(f"{self.variant}: {self.unsupported}")
+        stepper = self.steppers.get(strategy)
+        compiled: Optional[Json] = None
         try:
-            record, diverged = observe_step(self.runtime, gan, STEPS[strategy], self.batches[0], self.batches[1])
+            if stepper is not None and self.variant.compile != "eager":
+                compiled = compile_phase(stepper, gan, self.batches[0], self.runtime.sync)
+            if stepper is not None and stepper.scalers:
+                settle_scalers(stepper, gan, self.batches[0], self.runtime.sync)
+            record, diverged = observe_step(self.runtime, gan, stepper or STEPS[strategy], self.batches[0], self.batches[1])
         except Exception as error:
+            if stepper is not None:
+                if compiled is None and self.variant.compile != "eager":  # raised while compiling: Dynamo's counts so far
+                    compiled = {"compileMs": None, **dynamo_counts()}
+                setattr(error, "variant", observe_fields(stepper, compiled))
             refused = failed_step_divergence(gan.steps, gan.G, gan.D, self.batches[1], error)
             if refused is None:
                 raise
             raise DivergedError(refused) from error
-        return {**record, "diverged": diverged}
+        answer: Json = {**record, "diverged": diverged}
+        if stepper is not None:
+            answer["variant"] = observe_fields(stepper, compiled)
+        return answer
 
     def time(self, params: Params, request_id: Any) -> Json:
         """One interleaved round (timing.py): each strategy in turn, its result line with `diverged`."""
@@ -161,9 +189,36 @@ class Worker:
         strategies = params.get("strategies") or self.strategies
         for sid in strategies:
             self._trainee(sid)
-        results = time_round(self.trainees, strategies, self.batches, params, self.runtime.sync, self.emit, request_id)
+        for sid in strategies:
+            stepper = self.steppers.get(sid)
+            if stepper is not None:
+                try:
+                    rewarm(stepper, self.trainees[sid], self.batches, self.runtime.sync)
+                except Exception:  # noqa: BLE001 - the round's own step raises it again, as this strategy's error
+                    pass
+        steps = {sid: self.steppers.get(sid) or STEPS[sid] for sid in strategies}
+        results = time_round(self.trainees, strategies, self.batches, params, self.runtime.sync, self.emit, request_id,
+                             steps)
+        for line in results:
+            stepper = self.steppers.get(line["strategy"])
+            if stepper is not None:
+                line["variant"] = stepper.round_fields()
         device_bytes = torch.cuda.memory_allocated(self.runtime.device) if self.runtime.is_cuda else None
         return {"results": results, "deviceBytes": device_bytes}
+
+    def checkVariant(self, params: Params, request_id: Any) -> Json:
+        """Per strategy (`strategies`, default every one set up): `steps` steps under setup's variant and eager in
+        float32 from the same weights and batches, on the worker's device; {strategy, maxParamDiff, error}."""
+        scenario = self._require_setup()
+        if self.variant.is_default:
+            raise ValueError("checkVariant needs a setup with a step variant other than eager fp32")
+        strategies = params.get("strategies") or self.strategies
+        results = []
+        for sid in strategies:
+            self.emit({"id": request_id, "progress": {"phase": "checkVariant", "strategy": sid}})
+            results.append(check_variant(scenario, self.variant, self.unsupported, sid, int(params["steps"]),
+                                         self.runtime.device))
+        return {"results": results}
 
     def train(self, params: Params, request_id: Any) -> Json:
         """A quality run's training (training.py)."""

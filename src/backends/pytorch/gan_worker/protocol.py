@@ -6,7 +6,7 @@ import json
 from typing import Any, Callable, Dict, Mapping, Optional
 
 # Bumped with every incompatible change; `hello` answers with it (src/backends/pytorch/protocol.ts).
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 
 Json = Dict[str, Any]
 Emit = Callable[[Json], None]
@@ -19,6 +19,9 @@ def error_of(error: BaseException) -> Json:
     diverged = getattr(error, "diverged", None)
     if diverged is not None:
         failure["diverged"] = diverged
+    variant = getattr(error, "variant", None) or getattr(error.__cause__, "variant", None)
+    if variant is not None:  # what a step variant measured before its step failed (observe)
+        failure["variant"] = variant
     return failure
 
 

@@ -4,19 +4,22 @@ until it has enough samples and milliseconds; after its round, untimed, every pa
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Mapping, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from .divergence import diverged_at, failed_step_divergence, parameters_problem
 from .gan import Batch, Gan
 from .protocol import Emit, Json, error_of
-from .strategies import STEPS
+from .strategies import STEPS, Losses
+
+StepFn = Callable[[Gan, Batch], Losses]
 
 
 def time_strategy(gan: Gan, strategy: str, batches: Sequence[Batch], warmup: int, iterations: int, time_ms: float,
-                  sync: Callable[[], None]) -> Json:
+                  sync: Callable[[], None], step: Optional[StepFn] = None) -> Json:
     """One strategy's part of a round: {strategy, samplesMs, error, diverged}. A sample is time.perf_counter()
-    around one step, ended by `sync` (torch.cuda.synchronize() on CUDA). The strategy cycles through the pool."""
-    step = STEPS[strategy]
+    around one step, ended by `sync` (torch.cuda.synchronize() on CUDA). The strategy cycles through the pool. `step`
+    is the strategy's step under the unit's variant (variant.VariantStep), its plain step by default."""
+    step = step or STEPS[strategy]
     samples: List[float] = []
     try:
         for _ in range(warmup):
@@ -44,14 +47,16 @@ def time_strategy(gan: Gan, strategy: str, batches: Sequence[Batch], warmup: int
 
 
 def time_round(trainees: Mapping[str, Gan], strategies: Sequence[str], batches: Sequence[Batch], params: Mapping[str, Any],
-               sync: Callable[[], None], emit: Emit, request_id: Any) -> List[Dict[str, Any]]:
+               sync: Callable[[], None], emit: Emit, request_id: Any,
+               steps: Optional[Mapping[str, StepFn]] = None) -> List[Dict[str, Any]]:
     """Every strategy's part of one round, in order, with a progress line after each."""
     warmup = int(params.get("warmupSteps", 0))
     iterations = max(1, int(params["iterations"]))
     time_ms = float(params["timeMs"])
     results = []
     for strategy in strategies:
-        result = time_strategy(trainees[strategy], strategy, batches, warmup, iterations, time_ms, sync)
+        step = steps[strategy] if steps is not None else None
+        result = time_strategy(trainees[strategy], strategy, batches, warmup, iterations, time_ms, sync, step)
         results.append(result)
         emit({"id": request_id, "progress": {"phase": "time", "strategy": strategy, "samples": len(result["samplesMs"])}})
     return results
