@@ -8,6 +8,7 @@
  * A failed request is data for the strategy it concerns; a worker that is gone (crashed, or stopped after a
  * silence) is thrown on: the session is over, and its caller fails what is left.
  */
+import { freemem } from 'node:os';
 import { wasmBackend } from '../backends/wasm.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from '../backends/pytorch/index.js';
 import type { TrainParams, TrainProgress, TrainResult, WorkerFailure } from '../backends/pytorch/protocol.js';
@@ -23,6 +24,7 @@ import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { tf } from '../tf.js';
+import { pytorchMisfit, WORKER_BUDGET_VARIABLE } from './pytorch-footprint.js';
 import { encodeTrainingData, harnessInitialWeights, toCheckpoint } from './pytorch-training.js';
 import type { BackendSession, Checkpoint, EquivalenceOutcome, PreparedStrategies, RoundOutcome } from './session.js';
 import { BATCH_POOL } from './shared.js';
@@ -50,7 +52,8 @@ function rethrowIfGone(error: unknown): void {
 
 /** Starts a worker (throws BackendUnavailableError without a Python that has PyTorch). */
 export async function startPytorchSession(): Promise<BackendSession> {
-  const pytorch = await startPytorchWorker();
+  // The worker limits its own address space to what is free now (gan_worker/memory_limit.py).
+  const pytorch = await startPytorchWorker({ env: { ...process.env, [WORKER_BUDGET_VARIABLE]: String(freemem()) } });
   const { worker } = pytorch;
   try {
     await startEvaluationBackend();
@@ -63,7 +66,7 @@ export async function startPytorchSession(): Promise<BackendSession> {
     started: { provider: pytorchBackend, device: pytorch.device, passedOver: [] },
     label: `pytorch (${device})`,
     versions: { torch: pytorch.hello.torch, python: pytorch.hello.python },
-    misfit: () => null,
+    misfit: (scenario, ids) => pytorchMisfit(scenario, ids.length, pytorch.hello.device),
     async calibrate(scenario, phase): Promise<Calibration> {
       await phase("calibrating the backend (the step's products and an elementwise op)");
       const layer = calibrationLayer(networkShapes(scenario), scenario.batchSize);
