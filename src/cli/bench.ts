@@ -22,7 +22,8 @@ import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
 import { EXIT, isFailedStatus, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { defaultOutputDir, writeRun } from './output.js';
-import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
+import { resolveInput } from './paths.js';
+import { openResultsFolder } from './results-folder.js';
 import { createProgress } from './progress.js';
 import { failUnits } from '../results/make.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
@@ -232,10 +233,16 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
   for (const reason of plan.passedOver) console.error(`auto: passed over ${reason}`);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, plan);
   // A sweep's variants are named after their sweep in the default folder name.
-  const dir = args.out ?? defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]);
-  const outputs: OutputTarget[] = [{ flag: '--out', path: dir, kind: 'folder' }];
-  if (args.summary !== undefined) outputs.push({ flag: '--summary', path: args.summary, kind: 'file' });
-  await prepareOutputs(outputs);
+  const dir = await openResultsFolder({
+    command: 'bench',
+    out: args.out,
+    defaultDir: () => defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]),
+    others: args.summary === undefined ? [] : [{ flag: '--summary', path: args.summary, kind: 'file' }],
+    inputs: [
+      ...(args.baseline === undefined ? [] : [{ what: '--baseline', path: resolveInput(args.baseline, '--baseline') }]),
+      ...[...new Set(all.map(({ file }) => file))].map((file) => ({ what: 'scenario file', path: resolveInput(file, 'scenario file') })),
+    ],
+  });
 
   watch.checkBeforeRun();
   const progress = createProgress();

@@ -3,7 +3,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chartRows, chartSpecs, crossoverChartFile, crossoverChartSpecs, mergeRuns, renderCsv, renderReport, renderSvg } from '../report/index.js';
 import type { RunResults } from '../types.js';
-import { writeFilesAtomically, type OutputFile, type WriteFunction } from './write-atomic.js';
+import { writeFilesAtomically, writeTargetOf, type OutputFile, type WriteFunction } from './write-atomic.js';
 
 /** Scenario names a default folder name spells out; the others are counted (`+3-more`). */
 const NAMED_SCENARIOS = 3;
@@ -49,7 +49,7 @@ export async function writeRun(dir: string, results: RunResults, options: { writ
   await mkdir(dir, { recursive: true });
   const report = await renderReportFiles(dir, results);
   const files = [...rawResultFiles(dir, results), ...report.files];
-  await writeFilesAtomically(files, { ...options, beforeRename: () => rm(join(dir, 'report.md'), { force: true }) });
+  await writeFilesAtomically(files, { ...options, beforeRename: async () => rm(await writeTargetOf(join(dir, 'report.md')), { force: true }) });
   await removeFiles(report.stale);
   return files.map(({ path }) => path);
 }

@@ -24,6 +24,7 @@ import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { parseBackendList } from './backend-list.js';
 import { exitCodeLines, isFailedStatus, isMain, messageOf, runCommand } from './exit.js';
 import { defaultOutputDir } from './output.js';
+import { openResultsFolder } from './results-folder.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
 import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
 
@@ -211,7 +212,12 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
     console.error(`error: ${error.message}`);
     return 2;
   }
-  const dir = args.out ?? defaultOutputDir(['quality', ...names]);
+  const dir = await openResultsFolder({
+    command: 'quality',
+    out: args.out,
+    defaultDir: () => defaultOutputDir(['quality', ...names]),
+    inputs: [...new Set(scenarios.map(({ file }) => file))].map((file) => ({ what: 'scenario file', path: file })),
+  });
   const progress = createQualityProgress();
   let run;
   try {
