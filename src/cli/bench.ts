@@ -14,6 +14,7 @@ import { readRunResults, ResultsFileError } from '../results/read.js';
 import { PlanError, resolvePlan, type LoadedScenario, type RunPlan } from '../run/plan.js';
 import { runBenchmark } from '../run/runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import { checkScenarioFilesLoad } from '../scenario/load-check.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type DistributedOnlyStrategyId } from '../strategies/ids.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
@@ -140,6 +141,11 @@ function parseWorldSize(text: string): number {
  */
 async function loadScenarios(files: readonly string[], watch: ScenarioErrorWatch): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
+  try {
+    await checkScenarioFilesLoad(files.map((file) => ({ file, path: resolveInput(file, 'scenario file') })));
+  } catch (error) {
+    throw error instanceof ScenarioError ? new UsageError(messageOf(error), { cause: error }) : error;
+  }
   for (const file of files) {
     const path = resolveInput(file, 'scenario file');
     try {

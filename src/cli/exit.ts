@@ -96,7 +96,13 @@ export async function runCommand(command: string, main: (argv: readonly string[]
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
   process.exitCode = await exitCodeOf(command, main, argv);
+  // Everything is written: a timer or handle left open (a scenario file's setTimeout of a day) must not keep the
+  // command from ending. Unreferenced, so that a command that ends on its own ends at once.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }
+
+/** How long a command's process may stay after its main has returned, for its children to be reaped. */
+const EXIT_GRACE_MS = 2_000;
 
 /** Whether the module at `moduleUrl` is the script node was started with (not imported by a test). */
 export function isMain(moduleUrl: string): boolean {

@@ -65,7 +65,8 @@ export async function checkOutputs(outputs: readonly OutputTarget[], inputs: rea
       try {
         target = realPathOf(await writeTargetOf(output.path));
       } catch (error) {
-        if (!(error instanceof OutputWriteError) || error.code === 'EISDIR') continue; // the probe names a folder
+        // A folder, a missing permission, a file on the way: the probe (paths.ts) names them.
+        if (!(error instanceof OutputWriteError) || (error.code !== 'ESPECIAL' && error.code !== 'ELOOP')) continue;
         throw new UsageError(`${output.flag} ${output.path}: cannot be written: ${error.reason}`, { cause: error });
       }
       for (const input of inputs) {
@@ -85,7 +86,9 @@ export async function checkOutputs(outputs: readonly OutputTarget[], inputs: rea
         try {
           await writeTargetOf(inside);
         } catch (error) {
-          const why = (error as { code?: string }).code === 'EISDIR' ? 'a folder' : 'a device or special file';
+          const code = error instanceof OutputWriteError ? error.code : undefined;
+          if (code !== 'EISDIR' && code !== 'ESPECIAL') continue; // the probe names the folder that cannot be written
+          const why = code === 'EISDIR' ? 'a folder' : 'a device or special file';
           throw new UsageError(`${output.flag} ${output.path}: its ${name} is ${why}, where this run writes a file: remove it, or choose another folder`);
         }
       }

@@ -7,7 +7,7 @@
  * scenario failed (its rows say why), 3 when the harness itself crashed.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts/charts.js';
@@ -24,6 +24,7 @@ import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { parseBackendList } from './backend-list.js';
 import { exitCodeLines, isFailedStatus, isMain, messageOf, runCommand } from './exit.js';
 import { defaultOutputDir } from './output.js';
+import { checkScenarioFilesLoad } from '../scenario/load-check.js';
 import { openResultsFolder } from './results-folder.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
 import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
@@ -190,6 +191,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
   }
   const scenarios: LoadedScenario[] = [];
   try {
+    await checkScenarioFilesLoad(args.files.map((file) => ({ file, path: resolve(file) })));
     for (const file of args.files) scenarios.push({ scenario: await watch.loading(file, file, () => loadScenario(file)), file });
     checkQualityInput({ scenarios });
     watch.checkBeforeRun();
