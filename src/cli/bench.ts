@@ -25,6 +25,7 @@ import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js'
 import { defaultOutputDir, writeRun } from './output.js';
 import { resolveInput } from './paths.js';
 import { openResultsFolder } from './results-folder.js';
+import { checkPytorchEnvironment } from './environment.js';
 import { createProgress } from './progress.js';
 import { failUnits } from '../results/make.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
@@ -235,6 +236,7 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
     throw error;
   }
   const { scenarios } = plan;
+  if (plan.units.some((unit) => unit.backend === 'pytorch')) checkPytorchEnvironment();
   if (args.shard) console.error(`shard ${args.shard.index}/${args.shard.count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
   for (const reason of plan.passedOver) console.error(`auto: passed over ${reason}`);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, plan);

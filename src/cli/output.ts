@@ -69,6 +69,19 @@ async function removeFiles(paths: readonly string[]): Promise<void> {
 }
 
 /**
+ * A chart as SVG, or null where vega cannot draw it: a spec of thousands of cells overflows its expression parser's
+ * stack. The report then goes without that chart rather than the run without its report.
+ */
+async function renderChart(spec: Parameters<typeof renderSvg>[0]): Promise<string | null> {
+  try {
+    return await renderSvg(spec);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+}
+
+/**
  * The charts and report.md of one or several runs, rendered (report.md last), and the files in `dir` that must
  * go once they are written: charts left from an earlier run into this folder, which would describe other data.
  */
@@ -86,13 +99,20 @@ async function renderReportFiles(dir: string, runs: RunResults | RunResults[]): 
       stale.push(join(dir, file));
       continue;
     }
-    files.push({ path: join(dir, file), data: await renderSvg(spec) });
+    const svg = await renderChart(spec);
+    if (svg === null) {
+      stale.push(join(dir, file));
+      continue;
+    }
+    files.push({ path: join(dir, file), data: svg });
     charts[name] = file;
   }
   const crossoverCharts: Record<string, string> = {};
   for (const [sweep, spec] of crossoverChartSpecs(mergeRuns(list))) {
     const file = crossoverChartFile(sweep);
-    files.push({ path: join(dir, file), data: await renderSvg(spec) });
+    const svg = await renderChart(spec);
+    if (svg === null) continue;
+    files.push({ path: join(dir, file), data: svg });
     crossoverCharts[sweep] = file;
   }
   // A sweep's chart left from an earlier run into this folder would describe other data.

@@ -1,4 +1,5 @@
 /** Results are never lost: one writer per folder, no output that replaces an input, an interrupt that keeps what was measured. */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -84,5 +85,15 @@ describe('results are never lost', () => {
     const dangling = await cli('bench', [tiny, '--out', join(dir, 'link')]);
     expect(dangling.code).toBe(2);
     expect(dangling.stderr).toBe(`bench: error: --out ${join(dir, 'link')}: is a symbolic link to ${join(dir, 'nowhere')}, which does not exist: create it, or name another folder\n`);
+  });
+
+  it('goes on and exits with its own code when its output is piped into a command that closed early', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/compare.ts', 'results/baseline', 'results/baseline'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((done) => child.on('close', done));
+    expect(stderr).not.toMatch(/internal error|EPIPE/);
+    expect(code).toBe(0);
   });
 });
