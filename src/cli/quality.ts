@@ -90,6 +90,11 @@ const positiveInteger = (value: string): number => {
   return Number(value);
 };
 
+const atMost = (value: number, most: number): number => {
+  if (value > most) throw new Error(`${value} is more than ${most}, the most a scenario's quality section allows`);
+  return value;
+};
+
 /** Parses and checks argv; every error names the flag or value at fault. */
 export function parseQualityArgs(argv: readonly string[]): QualityArgs {
   let parsed;
@@ -126,8 +131,9 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
       checkQualityInput({ scenarios: [], strategies: parsedIds });
       return parsedIds;
     }),
-    seeds: check('seeds', positiveInteger),
-    steps: check('steps', positiveInteger),
+    // The scenario schema's caps (quality.seeds, quality.steps): a flag is no way around them.
+    seeds: check('seeds', (value) => atMost(positiveInteger(value), 1000)),
+    steps: check('steps', (value) => atMost(positiveInteger(value), 10_000_000)),
     out: values.out,
     help: values.help ?? false,
   };
