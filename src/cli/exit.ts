@@ -95,7 +95,7 @@ export async function runCommand(command: string, main: (argv: readonly string[]
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-  // Output piped into a command that closed early (`| head`): what it did not read is not wanted; the command goes on.
+  // Output piped into a command that closed early (head, say): what it did not read is not wanted; the command goes on.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') crash(error);
