@@ -16,6 +16,7 @@ import { PlanError, type LoadedScenario, type NodesOverride, type RunPlan } from
 import { resolvePlan } from '../run/resolve.js';
 import { runBenchmark } from '../run/runner.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import { checkScenarioFilesLoad } from '../scenario/load-check.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type DistributedOnlyStrategyId } from '../strategies/ids.js';
 import { STRATEGY_IDS, type StrategyId } from '../strategies/index.js';
 import type { RunResults } from '../types.js';
@@ -26,7 +27,9 @@ import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js'
 import { defaultOutputDir, RESULT_FORMATS, writeRun, type ResultFormat } from './output.js';
 import { parseChoiceList, parsePathList } from './choice-list.js';
 import { COMPILE_MODES, PRECISIONS, REGULARIZERS, type CompileMode, type Precision, type Regularizer } from '../results/key.js';
-import { prepareOutputs, resolveInput, type OutputTarget } from './paths.js';
+import { resolveInput } from './paths.js';
+import { openResultsFolder } from './results-folder.js';
+import { checkPytorchEnvironment } from './environment.js';
 import { createProgress } from './progress.js';
 import { failUnits } from '../results/make.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
@@ -186,6 +189,11 @@ function parseNodes(nnodes: string | undefined, nodeRank: string | undefined, en
  */
 async function loadScenarios(files: readonly string[], watch: ScenarioErrorWatch): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
+  try {
+    await checkScenarioFilesLoad(files.map((file) => ({ file, path: resolveInput(file, 'scenario file') })));
+  } catch (error) {
+    throw error instanceof ScenarioError ? new UsageError(messageOf(error), { cause: error }) : error;
+  }
   for (const file of files) {
     const path = resolveInput(file, 'scenario file');
     try {
@@ -282,14 +290,21 @@ async function benchLoaded(args: BenchArgs, all: LoadedScenario[], watch: Scenar
   // A node other than 0 runs its ranks of every world size N unit; node 0 measures the rest and writes the results.
   if (args.nodes && args.nodes.rank > 0) return (await runOtherNode(plan, args.nodes)) ? EXIT.ok : EXIT.failed;
   const { scenarios } = plan;
+  if (plan.units.some((unit) => unit.backend === 'pytorch')) checkPytorchEnvironment();
   if (args.shard) console.error(`shard ${args.shard.index}/${args.shard.count}: ${scenarios.map(({ scenario }) => scenario.name).join(', ') || 'no scenario'}`);
   for (const reason of plan.passedOver) console.error(`auto: passed over ${reason}`);
   const baseline = args.baseline === undefined ? undefined : await readBaseline(args, plan);
   // A sweep's variants are named after their sweep in the default folder name.
-  const dir = args.out ?? defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]);
-  const outputs: OutputTarget[] = [{ flag: '--out', path: dir, kind: 'folder' }];
-  if (args.summary !== undefined) outputs.push({ flag: '--summary', path: args.summary, kind: 'file' });
-  await prepareOutputs(outputs);
+  const dir = await openResultsFolder({
+    command: 'bench',
+    out: args.out,
+    defaultDir: () => defaultOutputDir([...new Set(scenarios.map(({ scenario, sweep }) => sweep?.name ?? scenario.name))]),
+    others: args.summary === undefined ? [] : [{ flag: '--summary', path: args.summary, kind: 'file' }],
+    inputs: [
+      ...(args.baseline === undefined ? [] : [{ what: '--baseline', path: resolveInput(args.baseline, '--baseline') }]),
+      ...[...new Set(all.map(({ file }) => file))].map((file) => ({ what: 'scenario file', path: resolveInput(file, 'scenario file') })),
+    ],
+  });
 
   watch.checkBeforeRun();
   const progress = createProgress();

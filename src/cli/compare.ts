@@ -8,6 +8,7 @@ import { ResultsFileError } from '../results/read.js';
 import { COMPARE_FLAGS, compareOptionsOf } from './compare-flags.js';
 import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
+import { checkOutputs } from './output-checks.js';
 import { prepareOutputs, resolveInput } from './paths.js';
 import { writeFileAtomically } from './write-atomic.js';
 
@@ -49,7 +50,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const options = compareOptionsOf(values);
   const [baselinePath, currentPath] = [resolveInput(positionals[0]!, '<baseline>'), resolveInput(positionals[1]!, '<current>')];
-  if (values.summary !== undefined) await prepareOutputs([{ flag: '--summary', path: values.summary, kind: 'file' }]);
+  if (values.summary !== undefined) {
+    const summary = [{ flag: '--summary', path: values.summary, kind: 'file' } as const];
+    await checkOutputs(summary, [{ what: '<baseline>', path: baselinePath }, { what: '<current>', path: currentPath }]);
+    await prepareOutputs(summary);
+  }
 
   let result;
   try {

@@ -95,8 +95,20 @@ export async function runCommand(command: string, main: (argv: readonly string[]
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+  // Output piped into a command that closed early (head, say): what it did not read is not wanted; the command goes on.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') crash(error);
+    });
+  }
   process.exitCode = await exitCodeOf(command, main, argv);
+  // Everything is written: a timer or handle left open (a scenario file's setTimeout of a day) must not keep the
+  // command from ending. Unreferenced, so that a command that ends on its own ends at once.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }
+
+/** How long a command's process may stay after its main has returned, for its children to be reaped. */
+const EXIT_GRACE_MS = 2_000;
 
 /** Whether the module at `moduleUrl` is the script node was started with (not imported by a test). */
 export function isMain(moduleUrl: string): boolean {

@@ -64,12 +64,26 @@ export function parseFlags<Table extends FlagTable>(
   argv: readonly string[],
 ): { values: FlagValues<Table>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: parseArgsOptions(table), allowPositionals: true, strict: true });
+    const { values, positionals, tokens } = parseArgs({ args: [...argv], options: parseArgsOptions(table), allowPositionals: true, strict: true, tokens: true });
+    refuseRepeated(table, tokens);
     return { values: values as FlagValues<Table>, positionals };
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     // parseArgs's messages name the flag but end in advice for script authors ("To specify a positional ...").
     const message = messageOf(error).split('. To specify')[0]!;
     throw new UsageError(`${message} (see --help)`, { cause: error });
+  }
+}
+
+/** A flag given twice that takes one value: parseArgs would keep the last silently, and the user meant one of them. */
+function refuseRepeated(table: FlagTable, tokens: ReadonlyArray<{ kind: string; name?: string; rawName?: string; value?: string | undefined }>): void {
+  const seen = new Map<string, string | undefined>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || table[token.name]?.multiple) continue;
+    if (seen.has(token.name) && table[token.name]?.argument !== undefined) {
+      throw new UsageError(`--${token.name} given twice ('${seen.get(token.name)}' and '${token.value}'): give it once (see --help)`);
+    }
+    seen.set(token.name, token.value);
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chartRows, chartSpecs, crossoverChartFile, crossoverChartSpecs, mergeRuns, renderCsv, renderReport, renderSvg } from '../report/index.js';
 import { GITHUB_ACTION_BENCHMARK_FILE, renderGithubActionBenchmark } from '../report/formats/github-action-benchmark.js';
 import type { RunResults } from '../types.js';
-import { writeFilesAtomically, type OutputFile, type WriteFunction } from './write-atomic.js';
+import { writeFilesAtomically, writeTargetOf, type OutputFile, type WriteFunction } from './write-atomic.js';
 
 /** Scenario names a default folder name spells out; the others are counted (`+3-more`). */
 const NAMED_SCENARIOS = 3;
@@ -55,7 +55,7 @@ export async function writeRun(dir: string, results: RunResults, options: { writ
   await mkdir(dir, { recursive: true });
   const report = await renderReportFiles(dir, results);
   const files = [...rawResultFiles(dir, results, options.formats), ...report.files];
-  await writeFilesAtomically(files, { ...options, beforeRename: () => rm(join(dir, 'report.md'), { force: true }) });
+  await writeFilesAtomically(files, { ...options, beforeRename: async () => rm(await writeTargetOf(join(dir, 'report.md')), { force: true }) });
   await removeFiles(report.stale);
   return files.map(({ path }) => path);
 }
@@ -72,6 +72,19 @@ export async function writeReport(dir: string, runs: RunResults | RunResults[], 
 
 async function removeFiles(paths: readonly string[]): Promise<void> {
   for (const path of paths) await rm(path, { force: true });
+}
+
+/**
+ * A chart as SVG, or null where vega cannot draw it: a spec of thousands of cells overflows its expression parser's
+ * stack. The report then goes without that chart rather than the run without its report.
+ */
+async function renderChart(spec: Parameters<typeof renderSvg>[0]): Promise<string | null> {
+  try {
+    return await renderSvg(spec);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
 }
 
 /**
@@ -92,13 +105,20 @@ async function renderReportFiles(dir: string, runs: RunResults | RunResults[]): 
       stale.push(join(dir, file));
       continue;
     }
-    files.push({ path: join(dir, file), data: await renderSvg(spec) });
+    const svg = await renderChart(spec);
+    if (svg === null) {
+      stale.push(join(dir, file));
+      continue;
+    }
+    files.push({ path: join(dir, file), data: svg });
     charts[name] = file;
   }
   const crossoverCharts: Record<string, string> = {};
   for (const [sweep, spec] of crossoverChartSpecs(mergeRuns(list))) {
     const file = crossoverChartFile(sweep);
-    files.push({ path: join(dir, file), data: await renderSvg(spec) });
+    const svg = await renderChart(spec);
+    if (svg === null) continue;
+    files.push({ path: join(dir, file), data: svg });
     crossoverCharts[sweep] = file;
   }
   // A sweep's chart left from an earlier run into this folder would describe other data.

@@ -7,7 +7,7 @@
  * scenario failed (its rows say why), 3 when the harness itself crashed.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts/charts.js';
@@ -25,6 +25,8 @@ import { getStrategy, type StrategyId } from '../strategies/index.js';
 import { parseBackendList } from './backend-list.js';
 import { exitCodeLines, isFailedStatus, isMain, messageOf, runCommand } from './exit.js';
 import { defaultOutputDir } from './output.js';
+import { checkScenarioFilesLoad } from '../scenario/load-check.js';
+import { openResultsFolder } from './results-folder.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
 import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
 
@@ -89,6 +91,11 @@ const positiveInteger = (value: string): number => {
   return Number(value);
 };
 
+const atMost = (value: number, most: number): number => {
+  if (value > most) throw new Error(`${value} is more than ${most}, the most a scenario's quality section allows`);
+  return value;
+};
+
 /** Parses and checks argv; every error names the flag or value at fault. */
 export function parseQualityArgs(argv: readonly string[]): QualityArgs {
   let parsed;
@@ -125,8 +132,9 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
       checkQualityInput({ scenarios: [], strategies: parsedIds });
       return parsedIds;
     }),
-    seeds: check('seeds', positiveInteger),
-    steps: check('steps', positiveInteger),
+    // The scenario schema's caps (quality.seeds, quality.steps): a flag is no way around them.
+    seeds: check('seeds', (value) => atMost(positiveInteger(value), 1000)),
+    steps: check('steps', (value) => atMost(positiveInteger(value), 10_000_000)),
     out: values.out,
     help: values.help ?? false,
   };
@@ -190,6 +198,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
   }
   const scenarios: LoadedScenario[] = [];
   try {
+    await checkScenarioFilesLoad(args.files.map((file) => ({ file, path: resolve(file) })));
     for (const file of args.files) scenarios.push({ scenario: await watch.loading(file, file, () => loadScenario(file)), file });
     checkQualityInput({ scenarios });
     watch.checkBeforeRun();
@@ -212,7 +221,12 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
     console.error(`error: ${error.message}`);
     return 2;
   }
-  const dir = args.out ?? defaultOutputDir(['quality', ...names]);
+  const dir = await openResultsFolder({
+    command: 'quality',
+    out: args.out,
+    defaultDir: () => defaultOutputDir(['quality', ...names]),
+    inputs: [...new Set(scenarios.map(({ file }) => file))].map((file) => ({ what: 'scenario file', path: file })),
+  });
   const progress = createQualityProgress();
   let run;
   try {

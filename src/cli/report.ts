@@ -9,7 +9,8 @@ import type { RunResults } from '../types.js';
 import { EXIT, isMain, messageOf, runCommand, UsageError } from './exit.js';
 import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { writeReport } from './output.js';
-import { prepareOutputs, resolveInput } from './paths.js';
+import { resolveInput } from './paths.js';
+import { openResultsFolder } from './results-folder.js';
 
 export const REPORT_FLAGS = {
   out: { argument: 'dir', description: 'where to write (default: results/report-<timestamp>)' },
@@ -45,16 +46,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (positionals.length === 0) throw new UsageError('no results given (see --help)');
   const runs: RunResults[] = [];
-  for (const path of positionals) {
+  const inputs = positionals.map((path) => ({ what: 'results', path: resolveInput(path, 'results') }));
+  for (const { path } of inputs) {
     try {
-      runs.push(await readRunResults(resolveInput(path, 'results')));
+      runs.push(await readRunResults(path));
     } catch (error) {
       if (error instanceof ResultsFileError) throw new UsageError(messageOf(error), { cause: error });
       throw error;
     }
   }
-  const dir = values.out ?? defaultReportDir();
-  await prepareOutputs([{ flag: '--out', path: dir, kind: 'folder' }]);
+  const dir = await openResultsFolder({ command: 'report', out: values.out, defaultDir: defaultReportDir, inputs });
   const merged = mergeRuns(runs);
   const labels = runs.map((run, index) => runLabel(run, index));
   const csv = renderCsv(merged.cells, { runOf: (cell) => labels[(cell as TaggedCell).run]!, scenarios: merged.scenarios });

@@ -191,8 +191,10 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
   // One group per unit (a cell's key without its strategy: src/results/key.ts) and run; each labelled by its backend
   // and whatever else tells it apart from the others (a world size, a second framework version).
   // The framework's version names a group only where one backend ran at two versions (two Pythons, say).
-  const versionsOf = (backend: string) => new Set(own.filter((cell) => cell.backend === backend).map((cell) => keyOf(cell).framework)).size;
-  const varying: KeyDimension[] = own.some((cell) => versionsOf(cell.backend) > 1) ? ['framework'] : [];
+  // Counted once per backend, not once per cell: a report of thousands of cells would take minutes.
+  const versions = new Map<string, Set<string>>();
+  for (const cell of own) versions.set(cell.backend, (versions.get(cell.backend) ?? new Set()).add(keyOf(cell).framework));
+  const varying: KeyDimension[] = [...versions.values()].some((found) => found.size > 1) ? ['framework'] : [];
   const groups: Group[] = groupBy(own, (cell) => JSON.stringify([cell.run, unitKeyId(cell), cell.device])).map((group) => {
     const { backend, device, run } = group[0]!;
     return {

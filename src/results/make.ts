@@ -247,7 +247,16 @@ export function makeCells(measurements: UnitMeasurements, worldSize1: readonly C
     if (samplesMs.length > 0 && !diverged) timing.set(strategy, { ...summarize(samplesMs), samplesMs });
   }
   const referenceMeanMs = timing.get(measurements.unit.reference)?.meanMs ?? null;
-  return measurements.strategies.map((measured) => cellOf(measured, measurements, timing.get(measured.strategy) ?? null, referenceMeanMs, worldSize1));
+  return measurements.strategies.map((measured) => withPrintableError(cellOf(measured, measurements, timing.get(measured.strategy) ?? null, referenceMeanMs, worldSize1)));
+}
+
+/**
+ * A cell whose message came from outside (a worker's exception, a scenario's error) with its control bytes (terminal
+ * escape sequences, NUL, a carriage return) written as \xNN: results.csv and the terminal show them, never obey them.
+ */
+function withPrintableError<Cell extends CellResult>(cell: Cell): Cell {
+  if (cell.error === null || !/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(cell.error)) return cell;
+  return { ...cell, error: cell.error.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) };
 }
 
 /** The cells of a unit that could not run at all (its backend did not start, its ranks never reported): each errored with `message`. */
@@ -278,6 +287,6 @@ export function failUnits(cells: readonly CellResult[], failures: readonly UnitF
     if (message === undefined) return cell;
     const { diverged: _diverged, ...rest } = cell as CellResult & { diverged?: unknown };
     const errored: CellErrored = { ...rest, status: 'errored', error: cell.error === null ? message : `${cell.error}; ${message}`, timing: null, timeRatio: null };
-    return errored;
+    return withPrintableError(errored);
   });
 }

@@ -200,6 +200,10 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
   let deviceMemory = { bytes: null as number | null, isEstimate: null as boolean | null };
   try {
     await onEvent?.({ type: 'backend-started', scenario, started: session.started });
+    // A scenario too big for the backend fails its own cells, before anything of its size is built (the pytorch
+    // worker builds every strategy's GAN for the equivalence check) or the calibration multiplies its matrices.
+    const misfit = session.misfit(scenario, ids);
+    if (misfit) throw new Error(misfit);
     for (const [id, outcome] of await session.checkEquivalence(scenario, ids, unit.reference, scenario.measure.equivalenceSteps, phase)) {
       const strategy = byId(id);
       if (!strategy) continue;
@@ -207,9 +211,6 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
       strategy.note = outcome.note;
       strategy.diverged = outcome.diverged;
     }
-    // A scenario too big for the backend fails its own cells, before the calibration multiplies matrices of its shapes.
-    const misfit = session.misfit(scenario, ids);
-    if (misfit) throw new Error(misfit);
     calibration = await session.calibrate(scenario, phase);
     const prepared = await session.prepare(scenario, ids);
     try {

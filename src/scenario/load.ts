@@ -40,19 +40,36 @@ async function importDefault(file: string): Promise<unknown> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ScenarioError(file, path === file ? 'no such file' : `no such file (looked for ${path})`);
   let module: { default?: unknown };
+  // A process.exit() in the file would end the command with nothing said (load-check.ts finds it first, in a child).
+  const exit = process.exit;
+  process.exit = ((code?: number) => {
+    throw new ScenarioError(file, `called process.exit(${code ?? ''}) while it loaded: a scenario file only exports its scenario`);
+  }) as typeof process.exit;
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  } catch (error) {
-    const reason = messageOf(error);
-    throw new ScenarioError(file, `could not be imported (does it compile?): ${reason}`, { cause: error });
+    try {
+      module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    } catch (error) {
+      if (error instanceof ScenarioError) throw error;
+      const reason = messageOf(error);
+      throw new ScenarioError(file, `could not be imported (does it compile?): ${reason}`, { cause: error });
+    }
+    // Timers of 0 or 1 ms fire in the order they were set, and a promise nobody awaited is reported before the next
+    // timer: whatever the file scheduled at once happens here, while it is still being loaded.
+    await sleep(1);
+  } finally {
+    process.exit = exit;
   }
-  // Timers of 0 or 1 ms fire in the order they were set, and a promise nobody awaited is reported before the next
-  // timer: whatever the file scheduled at once happens here, while it is still being loaded.
-  await sleep(1);
-  if (module.default === undefined) {
+  if (module.default === undefined || isEmptyModule(module)) {
     throw new ScenarioError(file, 'has no default export: write `export default defineScenario({ ... })`');
   }
   return module.default;
+}
+
+/** An empty file: what tsx imports it as (CommonJS, its `module.exports` an empty object) has nothing in it. */
+function isEmptyModule(module: Record<string, unknown>): boolean {
+  const value = module['default'];
+  const exported = Object.keys(module).filter((key) => key !== 'default' && key !== 'module.exports');
+  return exported.length === 0 && typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
 }
 
 /** Imports and validates one scenario file; a sweep's file is refused (it holds several: `loadScenarioFile`). */

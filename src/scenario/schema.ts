@@ -191,11 +191,11 @@ const qualitySchema = z.strictObject({
 
 const measureSchema = z.strictObject({
   /** Untimed steps before the clock starts: Adam's slots, kernel caches, shader compilation. */
-  warmupSteps: z.number().int().min(1).default(3),
-  /** The least number of timed steps per strategy. */
-  minSamples: positiveInt.default(20),
+  warmupSteps: z.number().int().min(1).max(100_000).default(3),
+  /** The least number of timed steps per strategy; at most a million (1e15 would time for years and overflow the samples' array). */
+  minSamples: positiveInt.max(1_000_000).default(20),
   /** Timed milliseconds per strategy to aim for; measurement stops at minSamples and this time, whichever is later. */
-  minTimeMs: z.number().nonnegative().default(2000),
+  minTimeMs: z.number().nonnegative().max(86_400_000).default(2000),
   /** Round-robin rounds: each strategy gets minTimeMs / rounds per round, so noise hits all of them alike. */
   rounds: positiveInt.max(1000).default(5),
   /**

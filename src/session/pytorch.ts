@@ -8,6 +8,7 @@
  * A failed request is data for the strategy it concerns; a worker that is gone (crashed, or stopped after a
  * silence) is thrown on: the session is over, and its caller fails what is left.
  */
+import { freemem } from 'node:os';
 import { wasmBackend } from '../backends/wasm.js';
 import { pytorchBackend, startPytorchWorker, WorkerGoneError, type PytorchWorker } from '../backends/pytorch/index.js';
 import { PYTHON_VARIABLE } from '../backends/pytorch/python.js';
@@ -25,6 +26,7 @@ import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { referenceStrategy } from '../strategies/reference.js';
 import { tf } from '../tf.js';
+import { pytorchMisfit, WORKER_BUDGET_VARIABLE } from './pytorch-footprint.js';
 import { encodeTrainingData, harnessInitialWeights, toCheckpoint } from './pytorch-training.js';
 import { EAGER_FP32, type BackendSession, type Checkpoint, type EquivalenceOutcome, type PreparedStrategies, type RoundOutcome, type StepVariant, type VariantCheck } from './session.js';
 import { BATCH_POOL } from './shared.js';
@@ -53,8 +55,10 @@ function rethrowIfGone(error: unknown): void {
 /** Starts a worker (throws BackendUnavailableError without a Python that has PyTorch). */
 export async function startPytorchSession(options: { python?: string; variant?: StepVariant } = {}): Promise<BackendSession> {
   const variant = options.variant ?? EAGER_FP32;
-  // --python: that interpreter, as if GAN_BENCH_PYTHON named it.
-  const pytorch = await startPytorchWorker(options.python === undefined ? {} : { env: { ...process.env, [PYTHON_VARIABLE]: options.python } });
+  // --python: that interpreter, as if GAN_BENCH_PYTHON named it. The worker limits its own address space to what is
+  // free now (gan_worker/memory_limit.py).
+  const env = { ...process.env, [WORKER_BUDGET_VARIABLE]: String(freemem()), ...(options.python === undefined ? {} : { [PYTHON_VARIABLE]: options.python }) };
+  const pytorch = await startPytorchWorker({ env });
   const { worker } = pytorch;
   const isDefaultVariant = variant.compile === EAGER_FP32.compile && variant.precision === EAGER_FP32.precision;
   // Every strategy's step in observe, time and checkVariant runs under the variant (gan_worker/variant.py); a PyTorch
@@ -73,7 +77,7 @@ export async function startPytorchSession(options: { python?: string; variant?: 
     started: { provider: pytorchBackend, device: pytorch.device, passedOver: [] },
     label: `pytorch (${device})`,
     versions: { torch: pytorch.hello.torch, python: pytorch.hello.python },
-    misfit: () => null,
+    misfit: (scenario, ids) => pytorchMisfit(scenario, ids.length, pytorch.hello.device),
     async calibrate(scenario, phase): Promise<Calibration> {
       await phase("calibrating the backend (the step's products and an elementwise op)");
       const layer = calibrationLayer(networkShapes(scenario), scenario.batchSize);

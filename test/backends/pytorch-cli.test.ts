@@ -98,6 +98,19 @@ describe('npm run bench -- --backend pytorch', () => {
     },
   );
 
+  it.skipIf(typeof python === 'string')('refuses a scenario too big for the machine in seconds, before the worker allocates it (no OOM killer)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-pytorch-huge-'));
+    const file = join(dir, 'huge.ts');
+    await writeFile(file, `import tiny from ${JSON.stringify(join(root, 'test/fixtures/tiny.js'))};\nexport default { ...tiny, name: 'huge', generator: { ...tiny.generator, hidden: [65536, 65536, 65536] } };\n`);
+    const started = Date.now();
+    const { code, stderr } = await bench([file, '--backend', 'pytorch', '--out', join(dir, 'run'), '--strategies', 'g-first']);
+    expect(code, stderr).toBe(1);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const rows = parse(await readFile(join(dir, 'run', 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => [row.strategy, row.status])).toEqual([['g-first', 'errored']]);
+    expect(rows[0]!.error).toMatch(/^needs about \S+ GiB \(parameters 32.0 GiB, .*\), more than the .* of (free system memory|the GPU's memory .*) pytorch can use$/);
+  });
+
   it('goes on with the other backends where one cannot start: its cells fail with the install hint, exit 1', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bench-pytorch-'));
     const out = join(dir, 'run');

@@ -70,3 +70,11 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['a.ts', '--baseline', 'b', '--allow-missing']).compare.allowMissing).toBe(true);
   });
 });
+
+describe('a flag given twice', () => {
+  it('is refused, naming both values, where it takes one value (parseArgs would keep the last silently)', () => {
+    expect(() => parseBenchArgs(['a.ts', '--out', 'x', '--out', 'y'])).toThrow(new UsageError("--out given twice ('x' and 'y'): give it once (see --help)"));
+    expect(() => parseBenchArgs(['a.ts', '--backend=cpu', '--backend', 'wasm'])).toThrow("--backend given twice ('cpu' and 'wasm')");
+    expect(parseBenchArgs(['a.ts', '--help', '--help']).help).toBe(true);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultOutputDir, writeReport } from '../../src/cli/output.js';
+import { defaultOutputDir, writeReport, writeRun } from '../../src/cli/output.js';
 import { makeCells, makeRun, makeScenario } from '../report/fixtures.js';
 
 const date = new Date('2026-11-27T13:45:02.123Z');
@@ -46,4 +46,20 @@ describe('writeReport', () => {
     await writeReport(dir, makeRun());
     expect(existsSync(join(dir, 'crossover-cross.svg'))).toBe(false);
   });
+});
+
+describe('writeRun of thousands of cells', () => {
+  it('writes the report of 1500 scenarios (6000 cells) in seconds, leaving out the charts vega cannot draw', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'output-'));
+    const base = makeRun();
+    const scenarios = Array.from({ length: 1500 }, (_, i) => ({ ...base.scenarios[0]!, name: `s${i}` }));
+    const cells = scenarios.flatMap(({ name }) => makeCells().map((cell) => ({ ...cell, scenario: name })));
+    const started = Date.now();
+    const written = await writeRun(dir, makeRun({ scenarios, cells }));
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(written).toEqual(expect.arrayContaining([join(dir, 'results.json'), join(dir, 'results.csv'), join(dir, 'report.md')]));
+    const report = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(report).toContain('s1499');
+    for (const chart of written.filter((path) => path.endsWith('.svg'))) expect(report).toContain(`](${basename(chart)})`);
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,5 +83,25 @@ describe('writeRun on a full disk', () => {
     }
     await writeRun(dir, bigger);
     expect(await readFile(join(dir, 'results.json'), 'utf8')).toContain('a longer run');
+  });
+});
+
+describe('what a write may replace', () => {
+  it('follows a symbolic link and replaces its target, keeping the link', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'target.md'), 'old');
+    await symlink(join(dir, 'target.md'), join(dir, 'summary.md'));
+    await writeFileAtomically(join(dir, 'summary.md'), 'new');
+    expect((await lstat(join(dir, 'summary.md'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(dir, 'target.md'), 'utf8')).toBe('new');
+  });
+
+  it('never replaces a device or a folder, naming the file', async () => {
+    const dir = await tmp();
+    await mkdir(join(dir, 'report.md'));
+    await expect(writeFileAtomically('/dev/null', 'x')).rejects.toThrow('/dev/null: cannot be written: it is a device or special file, not a regular file: not replaced');
+    await expect(writeFileAtomically(join(dir, 'report.md'), 'x')).rejects.toThrow(`${join(dir, 'report.md')}: cannot be written: it is a folder (EISDIR)`);
+    expect((await lstat('/dev/null')).isCharacterDevice()).toBe(true);
+    expect(await readdir(dir)).toEqual(['report.md']);
   });
 });

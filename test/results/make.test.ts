@@ -156,6 +156,15 @@ describe('failedUnitCells', () => {
   });
 });
 
+describe("a cell's message from outside", () => {
+  it('shows control bytes (an escape sequence, a carriage return, NUL) as \\xNN, keeping line breaks and tabs', () => {
+    const [cell] = failedUnitCells(unit, scenario, ['retain-graph'], 'RuntimeError: \x1b[31mred\x1b[0m\rover\x00written\n\tat line 2');
+    expect(cell!.error).toBe('RuntimeError: \\x1b[31mred\\x1b[0m\\x0dover\\x00written\n\tat line 2');
+    const [stray] = failUnits(makeCells({ unit, scenario, strategies: [reference], deviceMemory: { bytes: null, isEstimate: null } }), [{ unit: unitKeyId(unit), message: 'x\x07y' }]);
+    expect(stray!.error).toBe('x\\x07y');
+  });
+});
+
 describe('failUnits', () => {
   it("marks the failed unit's cells errored, after their own error, and leaves every other unit's alone", () => {
     const cells = makeCells({ unit, scenario, strategies: [reference, measured()], deviceMemory: { bytes: null, isEstimate: null } });

@@ -89,3 +89,12 @@ describe('scenarioFileOf', () => {
     expect(scenarioFileOf('boom', [file])).toBeNull();
   });
 });
+
+describe("the measure section's caps", () => {
+  it('refuses minSamples: 1e15, which would time for years, naming the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scenario-'));
+    const file = join(dir, 'huge-samples.ts');
+    await writeFile(file, `export default ${JSON.stringify({ ...valid, measure: { minSamples: 1e15 } })};\n`);
+    await expect(loadScenario(file)).rejects.toThrow(/invalid scenario[\s\S]*→ at measure\.minSamples/);
+  });
+});

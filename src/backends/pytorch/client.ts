@@ -60,12 +60,17 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** Node's longest timer: a longer one fires at once (with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The silence limit: GAN_BENCH_TORCH_TIMEOUT_S when set, else DEFAULT_TIMEOUT_S. */
 export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const value = env[TIMEOUT_VARIABLE];
   if (value === undefined || value.trim() === '') return DEFAULT_TIMEOUT_S * 1000;
   const seconds = Number(value);
-  if (!(seconds > 0)) throw new Error(`${TIMEOUT_VARIABLE} must be a positive number of seconds, not '${value}'`);
+  if (!(seconds > 0) || seconds * 1000 > MAX_TIMER_MS) {
+    throw new Error(`${TIMEOUT_VARIABLE} must be a number of seconds above 0 and at most ${Math.floor(MAX_TIMER_MS / 1000)} (Node's longest timer, about 24 days), not '${value}'`);
+  }
   return seconds * 1000;
 }
 

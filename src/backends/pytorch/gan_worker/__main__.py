@@ -9,6 +9,7 @@ import sys
 import traceback
 from typing import Any, Optional
 
+from .memory_limit import budget_from, limit_address_space
 from .protocol import Json, encode_line, failure_line
 
 
@@ -34,6 +35,10 @@ def main() -> int:
         from .operations import Worker  # imports torch
 
         worker = Worker(emit)
+        if not worker.runtime.is_cuda:
+            limit = limit_address_space(budget_from(os.environ))
+            if limit is not None:
+                log(f"address space limited to {limit / 2**30:.1f} GiB (RLIMIT_AS): an allocation past it fails its request")
     except Exception as error:  # noqa: BLE001 - reported on the protocol, then the worker exits
         write(failure_line(None, error))
         return 3
