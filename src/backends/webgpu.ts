@@ -3,8 +3,8 @@
  * `@tensorflow/tfjs-backend-webgpu` runs its WGSL kernels on it. Without a GPU, Dawn runs on Mesa's lavapipe
  * (a Vulkan driver on the CPU, installed by scripts/install-lavapipe.sh), reported as a fallback adapter.
  */
-import { mkdirSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import { BackendUnavailableError, type BackendMemory, type BackendProvider, type DeviceInfo } from './backend.js';
@@ -161,6 +161,25 @@ function describeAdapter(summary: WebGpuAdapterSummary): string {
   return `webgpu (${[name || 'unnamed adapter', ...notes].join(', ')})`;
 }
 
+/**
+ * Where the Vulkan loader looks for drivers on Linux (its manifest search path), or the files VK_ICD_FILENAMES /
+ * VK_DRIVER_FILES name: the driver manifests there, or none. Without one Dawn finds no adapter, and says so first in a
+ * warning of its own naming a path on Dawn's build machine; this lets the harness say it, clearly, alone.
+ */
+export function vulkanDriverManifests(env: NodeJS.ProcessEnv = process.env): string[] {
+  const named = (env['VK_DRIVER_FILES'] ?? env['VK_ICD_FILENAMES'])?.split(':').filter(Boolean);
+  if (named) return named.filter((file) => existsSync(file));
+  const dataHome = env['XDG_DATA_HOME'] || join(homedir(), '.local/share');
+  const dirs = [join(dataHome, 'vulkan/icd.d'), '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
+  return dirs.flatMap((dir) => {
+    try {
+      return readdirSync(dir).filter((file) => file.endsWith('.json')).map((file) => join(dir, file));
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** The Vulkan loader complains on every start when XDG_RUNTIME_DIR is unset: point it at a per-user temp folder. */
 function ensureXdgRuntimeDir(): void {
   if (!process.env['XDG_RUNTIME_DIR']) {
@@ -220,6 +239,10 @@ export const webgpuBackend: BackendProvider = {
   async start(): Promise<DeviceInfo> {
     ensureXdgRuntimeDir();
     const options = dawnOptions();
+    // Dawn's null device needs no driver; every other adapter on Linux is a Vulkan one.
+    if (process.platform === 'linux' && !options.includes('backend=null') && vulkanDriverManifests().length === 0) {
+      throw new BackendUnavailableError('webgpu', `no Vulkan driver is installed (no driver manifest in the Vulkan loader's search path); on a machine without a GPU ${LAVAPIPE_HINT}`);
+    }
     const gpu = await installNavigatorGpu(options);
 
     // Same request as tfjs's own backend factory makes (it asks for its own adapter and device afterwards):
