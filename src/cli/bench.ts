@@ -150,7 +150,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     strategies: strategyList?.registry,
     distributedOnly: strategyList?.distributedOnly,
     worldSize: values['world-size'] === undefined ? undefined : flagValue('world-size', () => parseWorldSize(values['world-size']!)),
-    pythons: values.python === undefined ? undefined : parsePathList(values.python, '--python'),
+    // A path (not a bare command found on PATH) is taken where the user meant it, and absolute: the ranks start elsewhere.
+    pythons: values.python === undefined ? undefined : parsePathList(values.python, '--python').map((python) => (python.includes('/') ? resolveInput(python, '--python') : python)),
     compile: values.compile === undefined ? undefined : parseChoiceList(values.compile, '--compile', COMPILE_MODES),
     precision: values.precision === undefined ? undefined : parseChoiceList(values.precision, '--precision', PRECISIONS),
     regularizer: values.regularizer === undefined ? undefined : parseChoiceList(values.regularizer, '--regularizer', REGULARIZERS),

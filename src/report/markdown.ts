@@ -6,7 +6,7 @@
  */
 import { isDistributedOnly, STRATEGY_IDS } from '../strategies/ids.js';
 import type { UpdateOrder } from '../strategies/strategy.js';
-import { describeUnit, keyOf, unitKeyId, type KeyDimension } from '../results/key.js';
+import { describeUnit, keyId, keyOf, unitKeyId, type KeyDimension } from '../results/key.js';
 import { groupBy } from './tables/grouping.js';
 import type { RunResults, ScenarioSummary } from '../results/run.js';
 import type { Calibration } from '../measure/calibration.js';
@@ -219,7 +219,9 @@ function scenarioSection(scenario: ScenarioSummary, cells: readonly TaggedCell[]
   if (!alone) {
     const columns = groups.flatMap((group): ClaimColumn[] => {
       try {
-        return [{ label: group.label, backend: group.cells[0]!.backend, framework: keyOf(group.cells[0]!).framework, claims: evaluateClaims(scenario, group.cells) }];
+        const first = group.cells[0]!;
+        const alike = JSON.stringify([first.run, keyId(first, ['strategy', 'framework'])]);
+        return [{ label: group.label, backend: first.backend, framework: keyOf(first).framework, alike, claims: evaluateClaims(scenario, group.cells) }];
       } catch {
         return []; // the group's own section says why its claims were not evaluated
       }

@@ -48,6 +48,8 @@ export interface DistributedRunOptions {
 /** What a world size N unit of the plan (src/run/plan.ts's RunUnit) says to run. */
 export interface DistributedUnit extends UnitKey {
   backend: ConcreteBackendId;
+  /** The pytorch backend's interpreter (`--python`); null: the one the backend finds. */
+  python: string | null;
   loaded: { scenario: Scenario };
   strategies: readonly StrategyId[];
   distributedOnly: readonly DistributedOnlyStrategyId[];
@@ -82,7 +84,8 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
   }
   let python: string;
   try {
-    python = (await findPython()).command;
+    // The unit's interpreter (--python), as its world size 1 cells ran on: a version's cells are that version's throughout.
+    python = unit.python ?? (await findPython()).command;
   } catch (error) {
     return failed(messageOf(error));
   }

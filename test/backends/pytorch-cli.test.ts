@@ -6,13 +6,17 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_IDS, strategies } from '../../src/strategies/index.js';
-import { findPython } from '../../src/backends/pytorch/python.js';
+import { findPython, probePython } from '../../src/backends/pytorch/python.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
 const python = await findPython().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
 if (typeof python === 'string') console.warn(`skipping the pytorch command-line test: ${python}`);
+// The two versions CI tests: Debian's 1.13 at /usr/bin/python3, 2.x in the project's venv.
+const versions = await Promise.all([probePython('/usr/bin/python3'), probePython(join(root, '.venv/bin/python'))]);
+const [oldest, newest] = versions.map((found) => ('torch' in found ? found : null));
+const twoVersions = oldest?.torch.startsWith('1.') === true && newest?.torch.startsWith('2.') === true;
 
 async function bench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string }> {
   try {
@@ -155,4 +159,31 @@ describe('npm run bench -- --backend pytorch', () => {
       expect(row.error).toContain('apt install python3-torch libopenblas0-pthread');
     }
   });
+
+  // CI tests two versions: Debian's 1.13 at /usr/bin/python3 and 2.13 in the project's venv. A BatchNorm D run on real,
+  // then generated, before one backward under DistributedDataParallel raises on 1.13 (DDP's buffer broadcast writes
+  // into what BatchNorm saved) and runs on 2.13: the difference stays visible, side by side, in one results folder.
+  it.runIf(twoVersions || process.env['CI'] === 'true')(
+    '--python with PyTorch 1.13 and 2.13 measures both into one report: at world size 2 a BatchNorm D raises on 1.13 and runs on 2.13',
+    async () => {
+      expect(twoVersions, `CI needs Debian's PyTorch 1.13 at /usr/bin/python3 and 2.x in .venv: ${JSON.stringify(versions)}`).toBe(true);
+      const out = join(await mkdtemp(join(tmpdir(), 'bench-versions-')), 'run');
+      const pythons = `/usr/bin/python3,${join(root, '.venv/bin/python')}`;
+      const { code, stderr } = await bench(['test/fixtures/tiny-dcgan.ts', '--python', pythons, '--world-size', '2', '--strategies', 'g-first', '--out', out]);
+      expect(code, stderr).toBe(0);
+      const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+      const at = (framework: string, worldSize: string) => rows.find((row) => row.framework === framework && row.world_size === worldSize)!;
+      const [v1, v2] = [`torch ${oldest!.torch}`, `torch ${newest!.torch}`];
+      expect(rows.map(({ framework, world_size }) => `${framework} ${world_size}`)).toEqual([`${v1} 1`, `${v1} 2`, `${v2} 1`, `${v2} 2`]);
+      expect(at(v1, '1').status).toBe('ok');
+      expect(at(v1, '2')).toMatchObject({ status: 'raised' });
+      expect(at(v1, '2').error).toContain('one of the variables needed for gradient computation has been modified by an inplace operation');
+      expect(at(v2, '2')).toMatchObject({ status: 'ok', ddp_broadcast_buffers: 'true' });
+      // Equal counts on both versions at world size 1 (the same step), each version's cells its own.
+      expect(at(v1, '1').flops).toBe(at(v2, '1').flops);
+      const report = await readFile(join(out, 'report.md'), 'utf8');
+      expect(report).toContain(`### The post's claims on pytorch · ${v1}, pytorch · world size 2 · ${v1}, pytorch · ${v2} and pytorch · world size 2 · ${v2}`);
+    },
+    240_000,
+  );
 });

@@ -13,8 +13,10 @@ export interface ClaimColumn {
   /** The column header: the backend, made unique with its run where several runs are merged (`cpu · run 2`). */
   label: string;
   backend: string;
-  /** The framework and version that ran it (`torch 2.13.0`): columns of one backend at two versions are compared. */
+  /** The framework and version that ran it (`torch 2.13.0`): columns alike but for it are compared. */
   framework?: string;
+  /** What the column's cells share but the framework (their key without strategy and framework); absent: the backend. */
+  alike?: string;
   claims: readonly ClaimResult[];
 }
 
@@ -100,12 +102,15 @@ export function renderClaimsSideBySide(columns: readonly ClaimColumn[]): string 
 }
 
 /**
- * Per backend measured at several framework versions (`--python`), the claims on which its columns' verdicts differ,
- * the first version's column against each other that differs; null where no backend ran at two versions.
+ * Per unit measured at several framework versions (`--python`: columns alike but for their framework), the claims on
+ * which their verdicts differ, the first version's column against each other that differs; null where none was.
  */
 export function findVersionDifferences(columns: readonly ClaimColumn[]): Disagreement[] | null {
   const byBackend = new Map<string, ClaimColumn[]>();
-  for (const column of columns) byBackend.set(column.backend, [...(byBackend.get(column.backend) ?? []), column]);
+  for (const column of columns) {
+    const alike = column.alike ?? column.backend;
+    byBackend.set(alike, [...(byBackend.get(alike) ?? []), column]);
+  }
   const versioned = [...byBackend.values()].filter((group) => new Set(group.map((column) => column.framework)).size > 1);
   if (versioned.length === 0) return null;
   const found: Disagreement[] = [];
