@@ -160,9 +160,10 @@ async function checkVariant(unit: RunUnit, session: BackendSession, measured: St
   if ((unit.compile === 'eager' && unit.precision === 'fp32') || !session.checkVariant) return;
   const healthy = measured.filter((strategy) => !strategy.error && !strategy.diverged);
   if (healthy.length === 0) return;
-  const steps = unit.loaded.scenario.measure.equivalenceSteps;
+  const scenario = unitScenario(unit);
+  const steps = scenario.measure.equivalenceSteps;
   await phase(`comparing compile ${unit.compile}, ${unit.precision} with eager fp32 (${steps} steps per strategy)`);
-  const checks = await session.checkVariant(unit.loaded.scenario, healthy.map(({ strategy }) => strategy as StrategyId), steps);
+  const checks = await session.checkVariant(scenario, healthy.map(({ strategy }) => strategy as StrategyId), steps);
   for (const strategy of healthy) {
     const check = checks.get(strategy.strategy as StrategyId);
     if (!check) continue;
