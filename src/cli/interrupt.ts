@@ -7,6 +7,7 @@
  * writer of that folder removes what it left (src/cli/folder-lock.ts).
  */
 import { constants } from 'node:os';
+import { childrenEnded, DEFAULT_GRACE_MS } from '../backends/pytorch/supervisor.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 let writing = 0;
@@ -43,7 +44,13 @@ export function onInterrupt(command: string, kept: () => string, log: (line: str
       return;
     }
     log(`${command}: interrupted (${signal}): ${kept()}`);
-    process.exit(signalExitCode(signal));
+    // The children got the signal too (src/backends/pytorch/supervisor.ts): none may outlive this process. Their
+    // supervisor kills what is left after its grace period; this waits for that, with a margin, and no longer.
+    const margin = setTimeout(() => process.exit(signalExitCode(signal)), DEFAULT_GRACE_MS + 2_000);
+    void childrenEnded().then(() => {
+      clearTimeout(margin);
+      process.exit(signalExitCode(signal));
+    });
   };
   handler = listener;
   for (const signal of SIGNALS) process.on(signal, listener);

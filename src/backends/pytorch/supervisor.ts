@@ -284,7 +284,20 @@ function installListeners(): void {
   for (const signal of SIGNALS) process.on(signal, onSignal);
 }
 
+/** Who waits for every child to have ended (childrenEnded). */
+const waiters: Array<() => void> = [];
+
+/**
+ * Resolves once no supervised child runs (at once where none does): an interrupted command waits for its children
+ * to stop (SIGTERM, then SIGKILL after their grace period) before it exits, so that none outlives it.
+ */
+export function childrenEnded(): Promise<void> {
+  if (live.size === 0) return Promise.resolve();
+  return new Promise((resolve) => waiters.push(resolve));
+}
+
 function uninstallListenersIfIdle(): void {
+  if (live.size === 0) for (const resolve of waiters.splice(0)) resolve();
   if (!listening || live.size > 0) return;
   listening = false;
   process.off('exit', onExit);
