@@ -10,17 +10,9 @@
 export const KEY_DIMENSIONS = ['scenario', 'backend', 'strategy', 'worldSize', 'nodes', 'framework', 'compile', 'precision', 'regularizer'] as const;
 export type KeyDimension = (typeof KEY_DIMENSIONS)[number];
 
-/** How a step is compiled (torch.compile: eager; G and D compiled as modules; the whole step compiled). */
-export const COMPILE_MODES = ['eager', 'modules', 'step'] as const;
-export type CompileMode = (typeof COMPILE_MODES)[number];
-/**
- * The arithmetic a step runs in: fp32; mixed precision under autocast, bf16 without a loss scaler; fp16 with a
- * GradScaler in the form trainers write it: `fp16` one scaler, `scaler.step` per optimizer and `scaler.update()` once
- * per step (PyTorch's AMP examples); `fp16-update-each` one scaler updated after each optimizer's step;
- * `fp16-per-network` one scaler per network, each stepped and updated with its own optimizer.
- */
-export const PRECISIONS = ['fp32', 'bf16', 'fp16', 'fp16-update-each', 'fp16-per-network'] as const;
-export type Precision = (typeof PRECISIONS)[number];
+/** Compile modes and precisions are the scenario's vocabulary (src/scenario/variants.ts). */
+export { COMPILE_MODES, PRECISIONS, type CompileMode, type Precision } from '../scenario/variants.js';
+import type { CompileMode, Precision } from '../scenario/variants.js';
 /** The discriminator's gradient penalty (src/scenario/regularizer.ts). */
 export { REGULARIZERS, type Regularizer } from '../scenario/regularizer.js';
 import type { Regularizer } from '../scenario/regularizer.js';

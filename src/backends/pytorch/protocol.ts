@@ -7,8 +7,7 @@
  */
 import type { CalibrationLayer, Fp32Peak, ProductForm, RoundSamples } from '../../measure/calibration.js';
 import type { StepRecord } from '../../measure/record.js';
-import type { VariantFields } from '../../results/cell.js';
-import type { CompileMode, Precision } from '../../results/key.js';
+import type { CompileMode, Precision } from '../../scenario/variants.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { STRATEGY_IDS } from '../../strategies/ids.js';
 
@@ -137,7 +136,13 @@ export interface ObserveParams {
  * nothing new, then as many compiled ones: compileMs is the first's time beyond the second's; Dynamo's graph breaks
  * and recompilations over them), and fp16's skipped steps so far. Null where it does not apply.
  */
-export type ObservedVariant = Required<Pick<VariantFields, 'compileMs' | 'graphBreaks' | 'recompiles' | 'skippedSteps' | 'lossScales'>>;
+export interface ObservedVariant {
+  compileMs: number | null;
+  graphBreaks: number | null;
+  recompiles: number | null;
+  skippedSteps: number | null;
+  lossScales: number[] | null;
+}
 
 /**
  * What observe answers: the framework-neutral record of one observed step, and whether it diverged; under a step
@@ -161,7 +166,7 @@ export interface TimeResults {
     error: WorkerFailure | null;
     diverged: WorkerDiverged | null;
     /** fp16 (setup's variant): skipped steps since setup, observed ones included, and the loss scales after every round so far ({} otherwise). */
-    variant?: Pick<VariantFields, 'skippedSteps' | 'lossScales'>;
+    variant?: Pick<ObservedVariant, 'skippedSteps' | 'lossScales'>;
   }>;
   /** torch.cuda.memory_allocated() after the round on CUDA; null on the CPU. */
   deviceBytes: number | null;
