@@ -42,7 +42,9 @@ export function gradientPenalty(
 ): Tensor {
   const interpolates = requiresGrad_(tf.add(tf.mul(alpha, real), tf.mul(tf.sub(1, alpha), fake)));
   const dInterpolates = discriminator(interpolates);
-  const ones = tf.onesLike(dInterpolates);
+  // PyTorch-GAN's `Tensor(batch, 1).fill_(1.0)`, a constant: tfjs's onesLike would be recorded as a function of D's
+  // output (its gradient zeros), and the penalty's backward would go on through D's forward for nothing.
+  const ones = tf.ones(dInterpolates.shape);
   const [gradient] = grad(dInterpolates, [interpolates], { gradOutputs: ones, createGraph: true, retainGraph: true });
   const batchSize = real.shape[0]!;
   const norms = tf.sqrt(tf.sum(tf.square(tf.reshape(gradient!, [batchSize, -1])), 1));
