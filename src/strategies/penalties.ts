@@ -1,7 +1,7 @@
 /**
  * The gradient penalties of current GAN recipes, as step helpers a strategy's D step can add to its loss. Each
  * differentiates D's output for its input with `createGraph`, so that the penalty's own backward (a double
- * backward) reaches D's parameters. Not yet a dimension of the plan: a strategy that wants one calls it.
+ * backward) reaches D's parameters. The scenario's regularizer (src/strategies/regularization.ts) calls them.
  */
 import { tf, type Tensor } from '../tf.js';
 import type { StepContext } from './strategy.js';
