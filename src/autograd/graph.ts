@@ -322,7 +322,8 @@ export class Graph {
       }),
     ) as Record<string, Tensor>;
     if (!retainGraph) this.free(filtered);
-    for (const y of ys) if (!xs.some((x) => x.id === y.id)) reached.delete(y.id);
+    // An output counts as reached, as a hook on PyTorch's root tensor fires: WGAN-GP's grad(D(x), x, grad_outputs)
+    // goes through D's pass with no loss above D's output.
     const gradients = new Map<GradInput, Tensor>();
     inputs.forEach((input, i) => {
       const gradient = values[i];

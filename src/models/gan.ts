@@ -110,7 +110,8 @@ function createDiscriminatorOptimizer(scenario: Scenario, variables: readonly Va
 /**
  * `count` batches of seeded noise and synthetic real samples (uniform in [-1, 1], the range of the
  * generator's tanh; images for a convolutional D): what is timed is the training step, so the data's values do not matter, only their
- * shapes, and every strategy gets the same ones. The caller disposes them.
+ * shapes, and every strategy gets the same ones; under WGAN-GP each batch carries its interpolation weights
+ * (`alpha`, uniform in [0, 1)). The caller disposes them.
  */
 export function createBatches(scenario: Scenario, count: number): Batch[] {
   const { batchSize, generator, discriminator, seed, data } = scenario;
@@ -119,11 +120,15 @@ export function createBatches(scenario: Scenario, count: number): Batch[] {
   // A convolutional D takes images, NHWC: data.shape [C, H, W] as [batch, H, W, C]; an MLP D flat samples.
   const [channels, height, width] = data.shape;
   const realShape = discriminator.kind === 'conv' ? [batchSize, height!, width!, channels!] : [batchSize, generator.outputSize];
+  // WGAN-GP's interpolation weights, one per sample, broadcast over it; only where the regularizer needs them.
+  const alphaShape = realShape.map((size, axis) => (axis === 0 ? size : 1));
+  const wasserstein = isWassersteinGp(scenario.regularizer.kind);
   return Array.from({ length: count }, (_, i) => ({
     z: tf.randomNormal([batchSize, generator.latentSize], 0, 1, 'float32', seed * 7919 + 2 * i),
     realImgs: tf.randomUniform(realShape, -1, 1, 'float32', seed * 7919 + 2 * i + 1),
     valid,
     fake,
+    ...(wasserstein ? { alpha: tf.randomUniform(alphaShape, 0, 1, 'float32', seed * 7919 + 1_000_003 + i) } : {}),
   }));
 }
 

@@ -83,6 +83,8 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
   if (unit.compile !== 'eager' || unit.precision !== 'fp32') {
     return failed(`compile ${unit.compile}, precision ${unit.precision}: not yet measured at a world size above 1 (gan_ddp runs eager fp32)`);
   }
+  // gan_ddp's GAN has no regularizer: its ranks would run the plain step under this unit's regularizer key.
+  if (unit.regularizer !== 'none') return failed(notMeasuredRegularizer(unit.regularizer, worldSize));
   let python: string;
   try {
     // The unit's interpreter (--python), as its world size 1 cells ran on: a version's cells are that version's throughout.
@@ -134,6 +136,11 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
     return rank0 ? measurementOf(id, rank0) : { ...notMeasured(id), error: outcome.error ?? 'gan_ddp returned no cell for it' };
   });
   return { measurements: measurementsOf(ran, strategies), versions };
+}
+
+/** A world size N cell of a regularizer gan_ddp does not run: said, not measured as the plain step under its key. */
+export function notMeasuredRegularizer(regularizer: string, worldSize: number): string {
+  return `regularizer ${regularizer}: not measured at world size ${worldSize} (gan_ddp's ranks run no gradient penalty yet)`;
 }
 
 /** The key of a unit without its strategy, as its cells carry it. */

@@ -18,6 +18,15 @@ import type { Strategy } from './strategy.js';
  *
  * Without the detach, `d_loss.backward()` would go on into G (a wasted G gradient) and free G's graph, and
  * `g_loss.backward()` would raise. The post's listing builds g_loss from `pred_gen` (detach-d-first-printed).
+ *
+ * Under WGAN-GP (src/strategies/regularization.ts), PyTorch-GAN's loop: the critic steps, then G's step through a
+ * fresh G forward and the updated D:
+ *
+ *     for _ in range(n_critic): critic_step()  # each on a fresh generator(z); wgan-gp: not detached
+ *     fake_imgs = generator(z)                 # wgan-gp: the critic's backward freed its G graph, so a fresh one
+ *     g_loss = -torch.mean(discriminator(fake_imgs))
+ *     g_loss.backward()                        # reaches D's parameters too; the next critic step zeroes them
+ *     optimizer_G.step()
  */
 export const detachDiscriminatorFirst: Strategy = {
   id: 'detach-d-first',
@@ -27,7 +36,15 @@ export const detachDiscriminatorFirst: Strategy = {
     'G(z) is recorded and kept. D trains on D(fake.detach()) and D(real); then G trains through a fresh ' +
     'D(fake) with the updated D, back-propagating to every parameter it reaches (G and D).',
   order: 'alternating-d-first',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer }, { z, realImgs, valid, fake }) {
+  step(ctx, batch) {
+    const { generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer } = ctx;
+    const { z, realImgs, valid, fake } = batch;
+    if (regularizer.critic) {
+      regularizer.criticSteps(batch);
+      backward(tf.neg(tf.mean(discriminator(generator(z)))));
+      optimizerG.step();
+      return;
+    }
     const genImgs = generator(z);
     const predGen = discriminator(detach(genImgs));
     const real = regularizer.real(realImgs);

@@ -21,6 +21,15 @@ import type { Strategy } from './strategy.js';
  *     optimizer_G.step()
  *
  * The update is strategy 2's (alternating, D first); what it saves is strategy 2's wasted D gradient.
+ *
+ * Under WGAN-GP (src/strategies/regularization.ts), the critic steps with D trainable, then G's step with D frozen:
+ *
+ *     discriminator.requires_grad_(True)
+ *     for _ in range(n_critic): critic_step()  # each on a fresh generator(z)
+ *     discriminator.requires_grad_(False)
+ *     g_loss = -torch.mean(discriminator(generator(z)))
+ *     g_loss.backward()                        # input gradients through D, no D weight gradient
+ *     optimizer_G.step()
  */
 export const frozenDiscriminator: Strategy = {
   id: 'frozen-d',
@@ -30,7 +39,17 @@ export const frozenDiscriminator: Strategy = {
     "Strategy 2 with D's parameters switched off (requires_grad_(False)) for G's step: G's backward goes through " +
     "D to G's parameters and computes no D weight gradient, so nothing is wasted.",
   order: 'alternating-d-first',
-  step({ generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer }, { z, realImgs, valid, fake }) {
+  step(ctx, batch) {
+    const { generator, discriminator, optimizerG, optimizerD, adversarialLoss, backward, detach, regularizer } = ctx;
+    const { z, realImgs, valid, fake } = batch;
+    if (regularizer.critic) {
+      discriminator.requiresGrad_(true);
+      regularizer.criticSteps(batch);
+      discriminator.requiresGrad_(false);
+      backward(tf.neg(tf.mean(discriminator(generator(z)))));
+      optimizerG.step();
+      return;
+    }
     const genImgs = generator(z);
     discriminator.requiresGrad_(true);
     optimizerD.zeroGrad();

@@ -1,7 +1,7 @@
 /**
  * The gradient penalties of current GAN recipes, as step helpers a strategy's D step can add to its loss. Each
  * differentiates D's output for its input with `createGraph`, so that the penalty's own backward (a double
- * backward) reaches D's parameters. Not yet a dimension of the plan: a strategy that wants one calls it.
+ * backward) reaches D's parameters. The scenario's regularizer (src/strategies/regularization.ts) calls them.
  */
 import { tf, type Tensor } from '../tf.js';
 import type { StepContext } from './strategy.js';
@@ -42,7 +42,9 @@ export function gradientPenalty(
 ): Tensor {
   const interpolates = requiresGrad_(tf.add(tf.mul(alpha, real), tf.mul(tf.sub(1, alpha), fake)));
   const dInterpolates = discriminator(interpolates);
-  const ones = tf.onesLike(dInterpolates);
+  // PyTorch-GAN's `Tensor(batch, 1).fill_(1.0)`, a constant: tfjs's onesLike would be recorded as a function of D's
+  // output (its gradient zeros), and the penalty's backward would go on through D's forward for nothing.
+  const ones = tf.ones(dInterpolates.shape);
   const [gradient] = grad(dInterpolates, [interpolates], { gradOutputs: ones, createGraph: true, retainGraph: true });
   const batchSize = real.shape[0]!;
   const norms = tf.sqrt(tf.sum(tf.square(tf.reshape(gradient!, [batchSize, -1])), 1));

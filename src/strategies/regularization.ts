@@ -9,16 +9,22 @@
  *     d_loss = regularizer.penalize(d_loss, pred_real, real)   # R1: d_loss + gamma / 2 * r1
  *     d_loss.backward(); optimizer_D.step()
  *     regularizer.lazy_phase(real_imgs)               # lazy R1: every `every` steps, D's own R1 step
+ *
+ * WGAN-GP replaces D's step by `nCritic` critic steps (`criticSteps`), so a strategy that fits it has a WGAN-GP loop
+ * of its own (critic steps and a generator step in the strategy's order); one that does not reaches `real` and is
+ * refused in one line.
  */
 import { tf, type Tensor } from '../tf.js';
-import { r1Penalty } from './penalties.js';
-import type { Regularization, StepContext } from './strategy.js';
+import { gradientPenalty, r1Penalty } from './penalties.js';
+import type { Batch, Regularization, StepContext } from './strategy.js';
 
 /** A scenario's `regularizer` (src/scenario/regularizer.ts), as far as the step reads it. */
 export interface PenaltyConfig {
   kind: string;
   gamma: number;
   every: number;
+  /** WGAN-GP's critic steps per generator step. */
+  nCritic: number;
 }
 
 /** Where a GAN's lazy regularization is in its interval: the phase runs on the steps where `steps % every` is 0. */
@@ -34,17 +40,26 @@ export interface LazyInterval {
  * - r1-lazy (StyleGAN2-ADA's `training/loss.py`, phase Dreg): D's main step without the penalty; every `every`
  *   steps, after it, a fresh `D(real_imgs.detach().requires_grad_())`, `r1 * gamma / 2 * every`, its own backward
  *   and D optimizer step (whose rate and betas `createGan` rescaled by every / (every + 1), as `training_loop.py`).
- * - wgan-gp and wgan-gp-detached: not wired into the strategies yet; the step raises, naming them.
+ * - wgan-gp (PyTorch-GAN's `implementations/wgan_gp/wgan_gp.py`) and wgan-gp-detached (the same with
+ *   `fake_imgs.detach()` in the critic's loss): `criticSteps` runs `nCritic` critic steps; the strategy's WGAN-GP
+ *   loop adds G's step, `g_loss = -D(G(z)).mean()`. The BCE hooks refuse: a strategy that reaches them has no
+ *   WGAN-GP loop (its one forward serves D's loss and G's loss, which cannot give nCritic critic steps per G step).
  */
 export function createRegularization(ctx: StepContext, config: PenaltyConfig, interval: LazyInterval): Regularization {
-  const { kind, gamma, every } = config;
+  const { kind, gamma, every, nCritic } = config;
   if (kind === 'wgan-gp' || kind === 'wgan-gp-detached') {
     const refuse = (): never => {
-      throw new Error(`regularizer ${kind}: its critic steps are not wired into the strategies yet`);
+      throw new Error(
+        `regularizer ${kind} does not fit this strategy: its one forward serves D's loss and G's loss, and WGAN-GP takes nCritic (${nCritic}) critic steps per generator step`,
+      );
     };
-    return { real: refuse, penalize: refuse, lazyPhase: refuse };
+    return { real: refuse, penalize: refuse, lazyPhase: refuse, critic: true, criticSteps: (batch) => criticSteps(ctx, config, batch) };
   }
   return {
+    critic: false,
+    criticSteps: () => {
+      throw new Error(`regularizer ${kind} has no critic steps`);
+    },
     real: (realImgs) => (kind === 'r1' ? ctx.requiresGrad_(realImgs) : realImgs),
     penalize(dLoss, predReal, real) {
       if (kind !== 'r1') return dLoss;
@@ -62,4 +77,36 @@ export function createRegularization(ctx: StepContext, config: PenaltyConfig, in
       optimizerD.step();
     },
   };
+}
+
+/**
+ * PyTorch-GAN's critic step, `nCritic` times on the batch's z, real samples and interpolation weights (the loader's
+ * next batch there; one batch per harness step here, so its critic steps share it):
+ *
+ *     optimizer_D.zero_grad()
+ *     fake_imgs = generator(z)
+ *     real_validity = discriminator(real_imgs)
+ *     fake_validity = discriminator(fake_imgs)         # wgan-gp-detached: discriminator(fake_imgs.detach())
+ *     gradient_penalty = compute_gradient_penalty(discriminator, real_imgs.data, fake_imgs.data)
+ *     d_loss = -torch.mean(real_validity) + torch.mean(fake_validity) + lambda_gp * gradient_penalty
+ *     d_loss.backward()                                # wgan-gp: reaches G's parameters too
+ *     optimizer_D.step()
+ *     optimizer_G.zero_grad()                          # G's gradients from d_loss are thrown away
+ */
+function criticSteps(ctx: StepContext, { kind, gamma, nCritic }: PenaltyConfig, { z, realImgs, alpha }: Batch): Tensor {
+  if (!alpha) throw new Error(`regularizer ${kind}: the batch carries no interpolation weights (alpha)`);
+  const { generator, discriminator, optimizerD, optimizerG, backward, detach } = ctx;
+  let dLoss: Tensor | undefined;
+  for (let i = 0; i < nCritic; i++) {
+    optimizerD.zeroGrad();
+    const fakeImgs = generator(z);
+    const realValidity = discriminator(realImgs);
+    const fakeValidity = discriminator(kind === 'wgan-gp-detached' ? detach(fakeImgs) : fakeImgs);
+    const penalty = gradientPenalty(ctx, realImgs, detach(fakeImgs), alpha);
+    dLoss = tf.add(tf.add(tf.neg(tf.mean(realValidity)), tf.mean(fakeValidity)), tf.mul(gamma, penalty));
+    backward(dLoss);
+    optimizerD.step();
+    optimizerG.zeroGrad();
+  }
+  return dLoss!;
 }

@@ -36,6 +36,11 @@ export interface Batch {
   valid: Tensor;
   /** All zeros, `[batchSize, 1]`: the label of generated samples. */
   fake: Tensor;
+  /**
+   * WGAN-GP's interpolation weights, one per sample (`[batchSize, 1]`, `[batchSize, 1, 1, 1]` for images), drawn
+   * with the batch where the regularizer is WGAN-GP, so that no framework's own generator decides them.
+   */
+  alpha?: Tensor;
 }
 
 /**
@@ -80,6 +85,13 @@ export interface Regularization {
   penalize(dLoss: Tensor, predReal: Tensor, real: Tensor): Tensor;
   /** After D's optimizer step: lazy R1's own phase, every `every` steps; otherwise nothing. */
   lazyPhase(realImgs: Tensor): void;
+  /**
+   * WGAN-GP (either kind): D's steps are `nCritic` critic steps, and a strategy with a WGAN-GP loop runs that loop
+   * instead of its BCE step; a strategy without one reaches `real` and gets its cell's one-line refusal.
+   */
+  readonly critic: boolean;
+  /** WGAN-GP's `nCritic` critic steps, PyTorch-GAN's, on the batch's z, real samples and alpha; D's loss of the last. */
+  criticSteps(batch: Batch): Tensor;
 }
 
 /**

@@ -85,3 +85,40 @@ def test_the_posts_strategy_1_as_printed_fails_with_pytorchs_in_place_error() ->
 
 def test_the_posts_strategy_2_as_printed_fails_with_pytorchs_freed_graph_error() -> None:
     assert printed_failure("detach-d-first-printed").startswith("Trying to backward through the graph a second time")
+
+
+def wasserstein_step(strategy: str, kind: str) -> Dict[str, Any]:
+    scenario = tiny_scenario(regularizer={"kind": kind, "gamma": 10, "every": 16, "nCritic": 5})
+    labels = make_labels(2, torch.device("cpu"))
+    gan = Gan(scenario, torch.device("cpu"), torch.float32, labels)
+    batch = make_batches(scenario, 1, labels)[0]
+    with StepObserver(gan) as observer:
+        STEPS[strategy](gan, batch)
+    counts = observer.counts()
+    return {field: counts[field] for field in (*COUNTED, "discriminatorDoubleBackwards")}
+
+
+# WGAN-GP, five critic steps and G's, on the tiny GAN (D a linear critic, Linear(1, 1), under it). Per critic step: G(z),
+# D(real), D(fake), D(interpolates); the penalty's grad through D(interpolates); d_loss through D(real) and D(fake)
+# and, under wgan-gp, G. The penalty's gradient ones . W^T does not depend on interpolates (D is linear), so the
+# penalty's backward reaches D's weight only, not D(interpolates)'s forward: no interpolates.grad. Wasted: G's 2 per
+# critic step under wgan-gp; D's 2 from g_loss (frozen-d: none), left in .grad at the step's end.
+WASSERSTEIN_COUNTS = {
+    ("detach-d-first", "wgan-gp"): (6, 16, 6, 16, 11, 5 * 2 + 2, 5),
+    ("detach-d-first", "wgan-gp-detached"): (6, 16, 1, 16, 11, 2, 5),
+    ("g-first", "wgan-gp"): (6, 16, 6, 16, 11, 5 * 2 + 2, 5),
+    ("frozen-d", "wgan-gp"): (6, 16, 6, 16, 11, 5 * 2, 5),
+}
+
+
+@pytest.mark.parametrize("strategy,kind", list(WASSERSTEIN_COUNTS))
+def test_a_wgan_gp_step_is_five_critic_steps_and_one_generator_step_counted_by_hand(strategy: str, kind: str) -> None:
+    assert tuple(wasserstein_step(strategy, kind).values()) == WASSERSTEIN_COUNTS[(strategy, kind)]
+
+
+@pytest.mark.parametrize("strategy", ["retain-graph", "single-forward"])
+def test_the_strategies_whose_one_forward_serves_both_losses_refuse_wgan_gp_in_one_line(strategy: str) -> None:
+    with pytest.raises(RuntimeError) as refusal:
+        wasserstein_step(strategy, "wgan-gp")
+    assert str(refusal.value) == ("regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and "
+                                  "G's loss, and WGAN-GP takes nCritic (5) critic steps per generator step")

@@ -64,6 +64,25 @@ describe('the Dirac-GAN, trained by the strategies unchanged, against its update
     });
   }
 
+  it('with R1 the simultaneous strategies converge to (0, 0), where without it they spiral out', async () => {
+    // From the equations: R1 adds -0.2 * 0.3 psi to psi's step (the notebook's GAN_GradPenalty(0.3)), which turns
+    // the paper's outward spiral (3.35 after 500 steps) into a contraction.
+    const firstBelow = (points: Point[]) => points.findIndex((point) => norm(point) < 0.5);
+    const [withR1, without] = ROWS.filter((row) => row.file.endsWith('dirac-r1.ts') || row.file.endsWith('dirac-paper.ts')).sort((a) => (a.file.endsWith('r1.ts') ? -1 : 1));
+    const expected = expectedTrajectory(withR1!, 'simultaneous');
+    expect(firstBelow(expected)).toBe(41);
+    expect(norm(expected.at(-1)!)).toBeCloseTo(4.78e-6, 8);
+    expect(firstBelow(expectedTrajectory(without!, 'simultaneous'))).toBe(-1);
+    const scenario = await loadScenario('scenarios/quality/dirac-r1.ts');
+    const withoutR1 = await harnessTrajectory({ ...scenario, regularizer: { ...scenario.regularizer, kind: 'none' } }, 'g-first');
+    expect(norm(withoutR1.at(-1)!)).toBeCloseTo(3.35, 2);
+    for (const strategy of SIMULTANEOUS) {
+      const points = await harnessTrajectory(scenario, strategy);
+      expect(firstBelow(points), strategy).toBe(41);
+      expect(norm(points.at(-1)!), strategy).toBeLessThan(1e-5);
+    }
+  });
+
   it('the three simultaneous strategies train the same bits', async () => {
     const scenario = await loadScenario('scenarios/quality/dirac-paper.ts');
     const [first, ...others] = await Promise.all(SIMULTANEOUS.map((id) => harnessTrajectory(scenario, id)));

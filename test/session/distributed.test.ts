@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
-import { NO_DISTRIBUTED_ENGINE, networkVerdicts, runDistributed, verdictNote } from '../../src/session/distributed.js';
+import { NO_DISTRIBUTED_ENGINE, networkVerdicts, notMeasuredRegularizer, runDistributed, verdictNote } from '../../src/session/distributed.js';
 import type { GanDdpCell } from '../../src/backends/pytorch/launcher.js';
 import { worldSizeProblem } from '../../src/scenario/world-size.js';
 import { makeCells } from '../../src/results/make.js';
@@ -31,6 +31,16 @@ describe('runDistributed', () => {
       { strategy: 'retain-graph', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
       { strategy: 'g-first', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
     ]);
+  });
+
+  it('says R1 is not measured at world size 2 rather than run the plain step under its key (gan_ddp runs no penalty)', async () => {
+    const [single, unit] = testPlan([{ scenario: tiny, file: 'tiny.ts' }], { backend: 'pytorch', strategies: ['g-first'], worldSize: 2, regularizer: ['r1'] }).units;
+    expect(single!.regularizer).toBe('r1');
+    const { measurements } = await runDistributed(unit!);
+    const [cell] = makeCells(measurements);
+    expect(cell).toMatchObject({ strategy: 'g-first', status: 'errored', worldSize: 2, regularizer: 'r1', allreduceCalls: null, timing: null });
+    expect(cell!.error).toBe("regularizer r1: not measured at world size 2 (gan_ddp's ranks run no gradient penalty yet)");
+    expect(notMeasuredRegularizer('wgan-gp', 4)).toMatch(/^regularizer wgan-gp: not measured at world size 4/);
   });
 });
 

@@ -3,7 +3,11 @@ import { countKernelFlops } from '../../src/measure/flops.js';
 import { observeStep } from '../../src/measure/observe.js';
 import { createBatches, createGan, disposeBatches } from '../../src/models/gan.js';
 import { parseScenario } from '../../src/scenario/load.js';
+import { detachDiscriminatorFirst } from '../../src/strategies/detach-d-first.js';
+import { frozenDiscriminator } from '../../src/strategies/frozen-d.js';
 import { generatorFirst } from '../../src/strategies/g-first.js';
+import { retainGraph } from '../../src/strategies/retain-graph.js';
+import { singleForward } from '../../src/strategies/single-forward.js';
 import { r1Penalty } from '../../src/strategies/penalties.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
 import type { Scenario } from '../../src/scenario/schema.js';
@@ -46,8 +50,13 @@ const generatorFirstR1: Strategy = {
 };
 
 async function measure(strategy: Strategy, regularizer: Scenario['regularizer'] = scenario.regularizer) {
+  return measureWith(strategy, regularizer);
+}
+
+/** One observed step under `regularizer`, its batches drawn for it (WGAN-GP's carry alpha). */
+async function measureWith(strategy: Strategy, regularizer: Scenario['regularizer']) {
   const gan = createGan({ ...scenario, regularizer });
-  const batches = createBatches(scenario, 2);
+  const batches = createBatches({ ...scenario, regularizer }, 2);
   try {
     const { counts, profile } = await observeStep(gan, strategy, batches[0]!, batches[1]!);
     return { counts, profile, flops: countKernelFlops(profile.kernels).flops };
@@ -139,5 +148,79 @@ describe('g-first with R1 on the tiny GAN, counted by hand', () => {
     });
     expect(flops).toBe(1532);
     expect(profile.leakedTensors).toBe(0);
+  });
+});
+
+// WGAN-GP on the tiny GAN (D 4-5-1 with a linear output under it), batch 2, nCritic 5: one harness step is five
+// critic steps and one G step. PyTorch-GAN's loop is detach-d-first's WGAN-GP form. One critic step (wgan-gp):
+//   G(z) 72; D(real), D(fake), D(interpolates) 3 x 100                                                     = 372
+//   grad(D(interpolates), interpolates, grad_outputs=ones, create_graph): input gradients only, recorded:
+//     dh = ones . W1^T [2x1].[1x5] 20, g = dPre0 . W0^T [2x5].[5x4] 80                                      = 100
+//   d_loss.backward(), one pass over:
+//     D(real), for D's parameters: dW1 [5x2].[2x1] 20, dh 20, dW0 [4x2].[2x5] 80                             = 120
+//     D(fake), not detached: D's parameters 120 and its input 80, then G's parameters 48 + 48 + 24           = 320
+//     the double backward: g = dPre0 . W0^T for both operands 80 + 80; dh = ones . W1^T for W1 only (ones is
+//       a constant, as PyTorch-GAN's fill_(1.0)) 20                                                         = 180
+//     leaky_relu_backward's derivative for its saved input is zeros (PyTorch's derivatives.yaml), which go on
+//       through D(interpolates)'s first layer: interpolates' gradient 80 and W0's 80                         = 160
+//   = 1252 per critic step. wgan-gp-detached: D(fake.detach()) for D's parameters only, no input gradient and
+//   no G backward: 1252 - 80 - 120 = 1052.
+// G's step: G(z) 72, D 100, g_loss's backward through D (D's parameters 100 + input 80 + 20) 200, G 120 = 492;
+// frozen-d's, D frozen: input gradients only 100: 392.
+describe('WGAN-GP on the tiny GAN, counted by hand', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => {
+    tf.disposeVariables();
+  });
+  const wasserstein = (kind: 'wgan-gp' | 'wgan-gp-detached') => ({ ...scenario.regularizer, kind, gamma: GAMMA, nCritic: 5 });
+
+  it("PyTorch-GAN's loop (detach-d-first's form): five critic steps, each G's gradient thrown away, then G's step", async () => {
+    const { counts, flops, profile } = await measureWith(detachDiscriminatorFirst, wasserstein('wgan-gp'));
+    expect(counts).toMatchObject({
+      generatorForwards: 6,
+      discriminatorForwards: 16,
+      // d_loss reaches G through the undetached fake in every critic step; g_loss once.
+      generatorBackwards: 6,
+      // Per critic step: the penalty's grad through D(interpolates); d_loss through D(real) and D(fake). Then g_loss.
+      discriminatorBackwards: 16,
+      discriminatorDoubleBackwards: 5,
+      backwardCalls: 11,
+      // Per critic step G's 25 (zero_grad after D's step) and interpolates.grad's 8; D's 31 from g_loss, left in
+      // .grad at the step's end (the next critic step's zero_grad throws them away).
+      wastedGradientElements: 5 * (25 + 8) + 31,
+      // Known difference from PyTorch (0 there): D(interpolates)'s output layer, which the penalty's backward does not
+      // traverse (its gradient seed is a constant), keeps its saved input h (2x5 floats, 40 bytes) in the step's
+      // graph until the step ends; PyTorch frees it with d_interpolates. Five critic steps: 200 at the last D step.
+      retainedBytes: 5 * 40,
+    });
+    expect(flops).toBe(5 * 1252 + 492);
+    expect(profile.leakedTensors).toBe(0);
+  });
+
+  it('the detached form computes no G gradient in the critic steps: 200 FLOPs and 25 wasted elements less per critic step', async () => {
+    const { counts, flops } = await measureWith(detachDiscriminatorFirst, wasserstein('wgan-gp-detached'));
+    // Retained: G's graph of a critic step's fake_imgs (z 16, h 24, tanh's output 32 bytes), held while D steps; PyTorch
+    // holds one (72: it frees the last when fake_imgs is reassigned), the step's graph all five, sharing the batch's z
+    // (16 + 5 x 56), and the five output layers' 40 bytes above. A known difference, retained bytes only.
+    expect(counts).toMatchObject({ generatorBackwards: 1, discriminatorDoubleBackwards: 5, wastedGradientElements: 5 * 8 + 31, retainedBytes: 16 + 5 * 56 + 5 * 40 });
+    expect(flops).toBe(5 * 1052 + 492);
+  });
+
+  it('g-first takes G first and the critic steps after, the same FLOPs; frozen-d computes no D gradient for G', async () => {
+    const first = await measureWith(generatorFirst, wasserstein('wgan-gp'));
+    expect(first.flops).toBe(5 * 1252 + 492);
+    // D's 31 from g_loss now thrown away by the first critic step's zero_grad, G's 25 after the last left unused.
+    expect(first.counts.wastedGradientElements).toBe(5 * (25 + 8) + 31);
+    const frozen = await measureWith(frozenDiscriminator, wasserstein('wgan-gp'));
+    expect(frozen.flops).toBe(5 * 1252 + 392);
+    expect(frozen.counts.wastedGradientElements).toBe(5 * (25 + 8));
+  });
+
+  it('retain-graph and single-forward do not fit: their cells say so in one line', async () => {
+    const refusal = "regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and G's loss, and WGAN-GP takes nCritic (5) critic steps per generator step";
+    await expect(measureWith(retainGraph, wasserstein('wgan-gp'))).rejects.toThrow(refusal);
+    await expect(measureWith(singleForward, wasserstein('wgan-gp'))).rejects.toThrow(refusal);
   });
 });

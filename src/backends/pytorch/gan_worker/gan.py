@@ -18,6 +18,20 @@ Labels = Tuple[torch.Tensor, torch.Tensor]
 Batch = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # z, real, valid, fake
 
 
+class BatchWithAlpha(Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]):
+    """A batch (z, real, valid, fake) that also carries WGAN-GP's interpolation weights, `alpha` (one per sample,
+    [batch, 1] or [batch, 1, 1, 1]): drawn with the batch, so that no framework's own generator decides them. It
+    unpacks as every batch does."""
+
+    alpha: torch.Tensor
+
+
+def with_alpha(batch: Batch, alpha: torch.Tensor) -> BatchWithAlpha:
+    found = BatchWithAlpha(batch)
+    found.alpha = alpha
+    return found
+
+
 class AdversarialLoss:
     """nn.BCELoss as the strategies call it, adversarial_loss(prediction, target). With the minimax G loss, G's term,
     D's prediction on generated samples (G's output or a detach of it: the same storage) against the `valid` label,
@@ -121,7 +135,7 @@ class Gan:
 def make_batches(scenario: Scenario, count: int, labels: Labels) -> List[Batch]:
     """`count` batches (z ~ N(0, 1), real ~ U(-1, 1), the labels), drawn on the CPU from the scenario's seed so that
     every device gets the same values, on the labels' device and dtype. Real samples are images [C, H, W] for a
-    convolutional D."""
+    convolutional D; under WGAN-GP each carries its interpolation weights (`alpha`, uniform in [0, 1))."""
     valid, fake = labels
     device, dtype = valid.device, valid.dtype
     generator = torch.Generator(device="cpu").manual_seed(int(scenario["seed"]) * 7919)
@@ -129,9 +143,14 @@ def make_batches(scenario: Scenario, count: int, labels: Labels) -> List[Batch]:
     latent = int(scenario["generator"]["latentSize"])
     conv = scenario["discriminator"].get("kind") == "conv"
     data: List[int] = list(scenario["data"]["shape"]) if conv else [int(scenario["generator"]["outputSize"])]
+    wasserstein = scenario.get("regularizer", {}).get("kind") in ("wgan-gp", "wgan-gp-detached")
     batches: List[Batch] = []
     for _ in range(count):
         z = torch.randn(batch_size, latent, generator=generator, dtype=dtype).to(device)
         real = (torch.rand(batch_size, *data, generator=generator, dtype=dtype) * 2 - 1).to(device)
-        batches.append((z, real, valid, fake))
+        if wasserstein:  # WGAN-GP's interpolation weights, drawn after the batch's samples
+            alpha = torch.rand(batch_size, *([1] * len(data)), generator=generator, dtype=dtype).to(device)
+            batches.append(with_alpha((z, real, valid, fake), alpha))
+        else:
+            batches.append((z, real, valid, fake))
     return batches

@@ -36,6 +36,7 @@ def storage_of(tensor: torch.Tensor) -> Tuple[int, int]:
 
 
 TAG = "_gan_bench_contributions"
+DATA_LEAF = "_gan_bench_data_leaf"  # a data tensor already hooked, by the observer's token
 
 
 class StepObserver:
@@ -84,7 +85,8 @@ class StepObserver:
         self.retained_bytes = 0
         self.saved: "weakref.WeakSet[_Saved]" = weakref.WeakSet()
         self.double_backwards: List[Record] = []  # {network, batchSize}
-        self.data_leaves: Set[int] = set()  # ids of the data tensors (requires_grad leaves) a forward took
+        # The data tensors (requires_grad leaves) a forward took are marked with this observer's token: an id would be
+        # reused by the next critic step's interpolates once the last one is freed, and its gradient go uncounted.
         self.data_wasted = 0
         self._call: Optional[Dict[str, Any]] = None  # the backward call in progress
         self._handles: List[Any] = []
@@ -143,8 +145,8 @@ class StepObserver:
             if x.requires_grad:
                 x.register_hook(self._mark(record, "inputReached"))
                 record["input"] = weakref.ref(x)
-                if x.is_leaf and x not in self.network_of_param and id(x) not in self.data_leaves:
-                    self.data_leaves.add(id(x))
+                if x.is_leaf and x not in self.network_of_param and getattr(x, DATA_LEAF, None) != self.token:
+                    setattr(x, DATA_LEAF, self.token)
                     x.register_hook(self._data_leaf_hook)
         return hook
 

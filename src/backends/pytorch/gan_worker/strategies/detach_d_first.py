@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from .regularization import regularization
 from .step import Losses, StepGan
 from ..gan import Batch
@@ -13,6 +15,12 @@ def step(gan: StepGan, batch: Batch) -> Losses:
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
     regularizer = regularization(gan)
+    if regularizer.critic:  # WGAN-GP: PyTorch-GAN's loop, the critic steps then G's (src/strategies/detach-d-first.ts)
+        d_loss = regularizer.critic_steps(gan, batch)
+        g_loss = -torch.mean(discriminator(generator(z)))
+        g_loss.backward()  # reaches D's parameters too; the next critic step zeroes them
+        optimizer_G.step()
+        return d_loss, g_loss
     gen_imgs = generator(z)  # G's graph is held from here ...
     pred_gen = discriminator(gen_imgs.detach())
     real = regularizer.real(real_imgs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from .regularization import regularization
 from .step import Losses, StepGan
 from ..gan import Batch
@@ -13,6 +15,14 @@ def step(gan: StepGan, batch: Batch) -> Losses:
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
     regularizer = regularization(gan)
+    if regularizer.critic:  # WGAN-GP: the critic steps, then G's with D frozen (src/strategies/frozen-d.ts)
+        discriminator.requires_grad_(True)
+        d_loss = regularizer.critic_steps(gan, batch)
+        discriminator.requires_grad_(False)
+        g_loss = -torch.mean(discriminator(generator(z)))
+        g_loss.backward()  # through D to G's parameters only
+        optimizer_G.step()
+        return d_loss, g_loss
     gen_imgs = generator(z)
     discriminator.requires_grad_(True)
     optimizer_D.zero_grad(set_to_none=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from .regularization import regularization
 from .step import Losses, StepGan
 from ..gan import Batch
@@ -13,6 +15,12 @@ def step(gan: StepGan, batch: Batch) -> Losses:
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
     regularizer = regularization(gan)
+    if regularizer.critic:  # WGAN-GP: G first, then the critic steps (src/strategies/g-first.ts)
+        optimizer_G.zero_grad(set_to_none=True)
+        g_loss = -torch.mean(discriminator(generator(z)))
+        g_loss.backward()  # reaches D's parameters too; the first critic step zeroes them
+        optimizer_G.step()
+        return regularizer.critic_steps(gan, batch), g_loss
     optimizer_G.zero_grad(set_to_none=True)
     gen_imgs = generator(z)
     g_loss = adversarial_loss(discriminator(gen_imgs), valid)
