@@ -182,7 +182,7 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
                 backend,
                 python,
                 strategies: ids,
-                reference: referenceStrategy(ids),
+                reference: referenceStrategy(ids, regularizer),
                 nodes: KEY_DEFAULTS.nodes,
                 framework: (python === null ? environment.frameworks[backend] : environment.pythons?.[python]) ?? frameworkOf(backend, {}),
                 compile,

@@ -137,3 +137,12 @@ describe('the regularizer override', () => {
     );
   });
 });
+
+describe('the reference strategy', () => {
+  it("is the post's strategy 1 where it runs, and under WGAN-GP (which it cannot run) PyTorch-GAN's own loop", () => {
+    const units = planRun([loaded('a')], { strategies: ['retain-graph', 'g-first', 'detach-d-first'], regularizer: ['none', 'wgan-gp', 'wgan-gp-detached'] }, here).units;
+    expect(units.map(({ regularizer, reference }) => `${regularizer} ${reference}`)).toEqual(['none retain-graph', 'wgan-gp detach-d-first', 'wgan-gp-detached detach-d-first']);
+    const withoutIt = planRun([loaded('a')], { strategies: ['retain-graph', 'frozen-d'], regularizer: ['wgan-gp'] }, here).units;
+    expect(withoutIt[0]!.reference).toBe('frozen-d');
+  });
+});
