@@ -90,13 +90,15 @@ describe('npm run bench', () => {
     const out = join(dir, 'run');
     const noTorch = join(dir, 'python');
     await writeFile(noTorch, '#!/bin/sh\necho "ModuleNotFoundError: No module named torch" >&2\nexit 1\n', { mode: 0o755 });
-    const [compile, precision, format, python, pythonWithoutPytorch] = await Promise.all([
+    const [compile, precision, format, python, pythonWithoutPytorch, notPython] = await Promise.all([
       bench(['test/fixtures/tiny.ts', '--out', out, '--compile', 'eager,jit']),
       bench(['test/fixtures/tiny.ts', '--out', out, '--precision', 'fp32,fp8']),
       bench(['test/fixtures/tiny.ts', '--out', out, '--format', 'junit']),
       bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'pytorch', '--python', noTorch]),
       bench(['test/fixtures/tiny.ts', '--out', out, '--python', noTorch]),
+      bench(['test/fixtures/tiny.ts', '--out', out, '--backend', 'pytorch', '--python', '/bin/true']),
     ]);
+    expect(notPython).toMatchObject({ code: 2, stderr: "bench: error: --python /bin/true: does not run as a Python with torch (asked for its version and torch's, it printed nothing)\n" });
     expect(compile).toMatchObject({ code: 2, stderr: "bench: error: --compile: unknown value 'jit' (known: eager, modules, step)\n" });
     expect(precision.code).toBe(2);
     expect(precision.stderr).toMatch(/^bench: error: --precision: unknown value 'fp8' \(known: fp32, bf16, fp16/);

@@ -112,6 +112,10 @@ export function probePython(command: string, timeoutMs = 60_000): Promise<FoundP
         return;
       }
       const [version = '', torch = ''] = stdout.trim().split('\n');
+      if (!/^\d+\.\d+\.\d+$/.test(version) || torch === '') {
+        resolve({ command, problem: `does not run as a Python with torch (asked for its version and torch's, it printed ${stdout.trim() ? JSON.stringify(stdout.trim().slice(0, 80)) : 'nothing'})` });
+        return;
+      }
       const [major = 0, minor = 0] = version.split('.').map(Number);
       if (major < MINIMUM_PYTHON[0] || (major === MINIMUM_PYTHON[0] && minor < MINIMUM_PYTHON[1])) {
         resolve({ command, problem: `Python ${version} is older than ${MINIMUM_PYTHON.join('.')}` });
