@@ -1,22 +1,24 @@
-import { describe, expect, it, vi } from 'vitest';
-import type * as GanModule from '../../src/models/gan.js';
-import { runBenchmark } from '../../src/run/runner.js';
+import { describe, expect, it } from 'vitest';
+import { runBenchmark, type StartSession } from '../../src/run/runner.js';
+import { startSession as startLocalSession } from '../../src/session/index.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import type { Scenario } from '../../src/scenario/schema.js';
 import tiny from '../fixtures/tiny.js';
 import { testPlan } from '../fixtures/plan.js';
 
-// Building the models of the scenario named 'boom' fails as an allocation does when memory runs out.
-vi.mock('../../src/models/gan.js', async (importOriginal) => {
-  const original = await importOriginal<typeof GanModule>();
+/**
+ * The real session (src/session/), handed to runBenchmark, except that preparing the scenario named 'boom' fails as an
+ * allocation does when memory runs out: no module is mocked.
+ */
+const startSession: StartSession = async (backend, options) => {
+  const session = await startLocalSession(backend, options);
   return {
-    ...original,
-    createGan: (scenario: Scenario, ...rest: unknown[]) => {
-      if (scenario.name === 'boom') throw new RangeError('Array buffer allocation failed');
-      return original.createGan(scenario, ...(rest as []));
+    ...session,
+    prepare: (scenario, ids, prepareOptions) => {
+      if (scenario.name === 'boom') return Promise.reject(new Error('could not allocate the models and batches: Array buffer allocation failed'));
+      return session.prepare(scenario, ids, prepareOptions);
     },
   };
-});
+};
 
 const scenarioNamed = (name: string) =>
   parseScenario({ ...tiny, name, measure: { ...tiny.measure, equivalenceSteps: 0 } }, `${name}.ts`);
@@ -25,6 +27,7 @@ describe('runBenchmark when a scenario cannot be built', () => {
   it("fails that scenario's cells with the allocation error and runs the next scenario", async () => {
     const completeness: Array<boolean | undefined> = [];
     const results = await runBenchmark({
+      startSession,
       plan: testPlan(
         [
           { scenario: scenarioNamed('boom'), file: 'boom.ts' },
