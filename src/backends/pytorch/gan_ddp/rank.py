@@ -118,4 +118,12 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if code != 0 and dist.is_available() and dist.is_initialized():
+        # A rank that failed with its process group still up (a refused job, say) leaves without the group's
+        # destructors: at interpreter exit they can abort ("terminate called without an active exception"), and a
+        # rank killed by SIGABRT would be blamed instead of the error it reported.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
