@@ -197,7 +197,9 @@ class VariantStep:
     def __init__(self, variant: Variant, strategy: str, gan: Gan, device: torch.device) -> None:
         self.variant, self.strategy, self.device = variant, strategy, device
         self.updates = 0
-        self.skipped_steps = 0
+        # Steps whose loss scale went down, counted on the scales' device: reading a scale (`get_scale()`, an
+        # `.item()`) every step would add a host sync inside the timed step that people's steps do not have.
+        self._skipped: Optional[torch.Tensor] = None
         self.steps = 0
         self.loss_scales: List[float] = []
         self.scalers: Dict[str, Any] = {}
@@ -238,11 +240,21 @@ class VariantStep:
     def current_scales(self) -> List[float]:
         return [float(scaler.get_scale()) for scaler in self.distinct_scalers()]
 
+    @property
+    def skipped_steps(self) -> int:
+        """Steps in which a loss scale went down (read outside timed steps: one sync)."""
+        return 0 if self._skipped is None else int(self._skipped.item())
+
+    def _scale_tensors(self) -> List[torch.Tensor]:
+        """Each scaler's scale as a device tensor, without a sync (its initial scale before its first step)."""
+        return [scaler._scale.detach().clone() if scaler._scale is not None  # pylint: disable=protected-access
+                else torch.tensor(float(scaler.get_scale()), device=self.device) for scaler in self.distinct_scalers()]
+
     def __call__(self, gan: StepGan, batch: Batch) -> Losses:
         dtype = self.variant.autocast_dtype
         if dtype is None:
             return self.step(gan, batch)
-        before = self.current_scales()
+        before = self._scale_tensors() if self.scalers else []
         self._calls = 0
         original_backward, original_grad = torch.autograd.backward, torch.autograd.grad
         torch.autograd.backward = self._backward(original_backward)  # type: ignore[assignment]
@@ -256,8 +268,9 @@ class VariantStep:
             self.scalers["G"].update()  # once per step, after the last scaler.step
             self._updated()
         self.steps += 1
-        if any(after < earlier for after, earlier in zip(self.current_scales(), before)):
-            self.skipped_steps += 1
+        if before:
+            went_down = torch.stack([after.to(earlier.device) < earlier for after, earlier in zip(self._scale_tensors(), before)]).any()
+            self._skipped = went_down.long() if self._skipped is None else self._skipped + went_down.long()
         return losses
 
     def _scale(self, outputs: Any) -> Any:
