@@ -8,10 +8,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { BackendId } from '../backends/index.js';
+import { BACKEND_IDS, type BackendId } from '../backends/index.js';
 import { renderSvg } from '../report/charts/charts.js';
-import { unitKeyId } from '../results/key.js';
+import { REGULARIZERS, unitKeyId, type Regularizer } from '../results/key.js';
 import { PlanError, type LoadedScenario, type RunPlan } from '../run/plan.js';
 import { resolvePlan } from '../run/resolve.js';
 import { renderQualityCsv } from '../quality/report/csv.js';
@@ -21,65 +20,73 @@ import { createQualityProgress } from '../quality/training/progress.js';
 import type { QualityResults } from '../quality/results.js';
 import { checkQualityInput, QualityInputError, runQuality } from '../quality/training/run.js';
 import { loadScenario } from '../scenario/load.js';
-import { getStrategy, type StrategyId } from '../strategies/index.js';
+import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../strategies/ids.js';
 import { parseBackendList } from './backend-list.js';
-import { exitCodeLines, isFailedStatus, isMain, messageOf, runCommand } from './exit.js';
+import { parseChoiceList } from './choice-list.js';
+import { isFailedStatus, isMain, messageOf, runCommand, UsageError } from './exit.js';
+import { HELP_FLAG, parseFlags, renderHelp, type CommandSpec } from './flags.js';
 import { defaultOutputDir } from './output.js';
 import { checkScenarioFilesLoad } from '../scenario/load-check.js';
 import { openResultsFolder } from './results-folder.js';
 import { ScenarioErrorWatch } from './stray-errors.js';
+import { parseStrategyList } from './strategy-list.js';
 import { writeFilesAtomically, type OutputFile } from './write-atomic.js';
 
 /** What exit code 1 means for quality (the README's exit-code table quotes it). */
 export const QUALITY_FAILURE = 'a training errored or diverged, or a scenario could not run (its rows say why)';
 
-export const USAGE = `Usage: npm run quality -- <scenario.ts...> [options]
-
-Trains every runnable strategy of each scenario from the same weights and data, seed by seed, evaluates the
-generator at checkpoints (PacGAN's mode metrics, TF-GAN's MNIST metrics, the Dirac-GAN's distance) and reports
-which strategy reaches the scenario's threshold soonest, in steps and in seconds (steps x measured ms per step).
-Writes quality.csv, quality.json, quality.md and the charts and pictures it embeds. Each scenario needs a
-\`quality\` section (see docs/quality.md and scenarios/quality/).
-
-Options:
-  --backend <list>      auto | cpu | wasm | webgpu | tensorflow | tensorflow-gpu | pytorch (default: the scenario's,
-                        auto); several, comma-separated: each scenario trains on each, and the report puts them
-                        side by side (pytorch: a Python with PyTorch, docs/pytorch.md)
-  --strategies <list>   comma-separated: retain-graph,detach-d-first,g-first,single-forward (default: the scenario's)
-  --seeds <n>           seeds per strategy (default: the scenario's quality.seeds, 5)
-  --steps <n>           training steps (default: the scenario's quality.steps)
-  --out <dir>           results folder (default: results/quality-<scenarios>-<timestamp>)
-  -h, --help            show this text
-
-Examples:
-  npm run quality -- scenarios/quality/ring.ts
-  npm run quality -- scenarios/quality/dirac-*.ts --backend cpu
-  npm run quality -- scenarios/quality/ring.ts --backend wasm,pytorch
-  npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3
-
-Exit codes:
-${exitCodeLines(QUALITY_FAILURE)
-  .map((line) => `  ${line}`)
-  .join('\n')}`;
-
-/** The flags, as data: name to parseArgs option. */
-const OPTIONS = {
-  backend: { type: 'string' },
-  strategies: { type: 'string' },
-  seeds: { type: 'string' },
-  steps: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+export const QUALITY_FLAGS = {
+  backend: {
+    argument: 'list',
+    description:
+      `one of ${BACKEND_IDS.join(' | ')} (default: the scenario's, auto);\n` +
+      'several (not auto), comma-separated: each scenario trains on each, and the report puts them side by side\n' +
+      '(pytorch: a Python with PyTorch, docs/pytorch.md)',
+  },
+  strategies: { argument: 'list', description: `comma-separated, of ${RUNNABLE_STRATEGY_IDS.join(',')} (default: the scenario's)` },
+  regularizer: {
+    argument: 'list',
+    description:
+      `D's gradient penalty, comma-separated, of ${REGULARIZERS.join(', ')}: each trains as a unit of its\n` +
+      "own, and the report puts them side by side and judges the regularizer claims (default: the scenario's, none\n" +
+      "unless it says; gamma, every and nCritic stay the scenario's)",
+  },
+  seeds: { argument: 'n', description: "seeds per strategy (default: the scenario's quality.seeds, 5)" },
+  steps: { argument: 'n', description: "training steps (default: the scenario's quality.steps)" },
+  out: { argument: 'dir', description: 'results folder (default: results/quality-<scenarios>-<timestamp>)' },
+  ...HELP_FLAG,
 } as const;
 
-/** Bad command-line input: printed with the usage text, exit code 2. */
-class UsageError extends Error {}
+export const QUALITY_COMMAND: CommandSpec<typeof QUALITY_FLAGS> = {
+  usage: 'npm run quality -- <scenario.ts...>',
+  summary: [
+    'Trains every runnable strategy of each scenario from the same weights and data, seed by seed, evaluates the',
+    "generator at checkpoints (PacGAN's mode metrics, TF-GAN's MNIST metrics, the Dirac-GAN's distance) and reports",
+    "which strategy reaches the scenario's threshold soonest, in steps and in seconds (steps x measured ms per step).",
+    'Writes quality.csv, quality.json, quality.md and the charts and pictures it embeds. Each scenario needs a',
+    '`quality` section (see docs/quality.md and scenarios/quality/).',
+  ].join('\n'),
+  flags: QUALITY_FLAGS,
+  failure: QUALITY_FAILURE,
+  examples: [
+    'npm run quality -- scenarios/quality/ring.ts',
+    'npm run quality -- scenarios/quality/dirac-*.ts --backend cpu',
+    'npm run quality -- scenarios/quality/ring.ts --backend wasm,pytorch',
+    'npm run quality -- scenarios/quality/grid.ts --strategies g-first,detach-d-first --seeds 3',
+    'npm run quality -- scenarios/quality/ring.ts --strategies g-first,detach-d-first --regularizer none,r1,r1-lazy',
+  ],
+};
+
+/** The --help text, generated from the flag table. */
+export const USAGE = renderHelp(QUALITY_COMMAND).trimEnd();
 
 export interface QualityArgs {
   files: string[];
   /** One or several backends, each scenario trained on each in this order; undefined: each scenario's own. */
   backends?: BackendId[];
   strategies?: StrategyId[];
+  /** D's gradient penalties, each a unit of its own; undefined: each scenario's own. */
+  regularizer?: Regularizer[];
   seeds?: number;
   steps?: number;
   out?: string;
@@ -96,45 +103,37 @@ const atMost = (value: number, most: number): number => {
   return value;
 };
 
-/** Parses and checks argv; every error names the flag or value at fault. */
-export function parseQualityArgs(argv: readonly string[]): QualityArgs {
-  let parsed;
+/** `--flag: message`, as a UsageError, for a value its parser rejected (one that names its flag already stays). */
+function flagValue<T>(flag: string, parse: () => T): T {
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    return parse();
   } catch (error) {
-    throw new UsageError(messageOf(error));
+    const message = messageOf(error);
+    throw new UsageError(message.startsWith(`--${flag}`) ? message : `--${flag}: ${message}`, { cause: error });
   }
-  const { values, positionals } = parsed;
-  let backends: BackendId[] | undefined;
-  if (typeof values.backend === 'string') {
-    try {
-      backends = parseBackendList(values.backend);
-    } catch (error) {
-      throw new UsageError(messageOf(error));
-    }
-  }
-  const check = <T>(flag: keyof typeof OPTIONS, parse: (value: string) => T): T | undefined => {
-    const value = values[flag];
-    if (value === undefined || typeof value !== 'string') return undefined;
-    try {
-      return parse(value);
-    } catch (error) {
-      throw new UsageError(`--${flag}: ${messageOf(error)}`);
-    }
-  };
+}
+
+/**
+ * Parses and checks argv; every error is a UsageError naming the flag or value at fault (a flag given twice too:
+ * src/cli/flags.ts).
+ */
+export function parseQualityArgs(argv: readonly string[]): QualityArgs {
+  const { values, positionals } = parseFlags(QUALITY_FLAGS, argv);
   return {
     files: positionals,
-    backends,
-    strategies: check('strategies', (value) => {
-      const ids = value.split(',').map((id) => id.trim()).filter(Boolean);
-      if (ids.length === 0) throw new Error('names no strategy');
-      const parsedIds = ids.map((id) => getStrategy(id).id);
-      checkQualityInput({ scenarios: [], strategies: parsedIds });
-      return parsedIds;
-    }),
+    backends: values.backend === undefined ? undefined : parseBackendList(values.backend),
+    strategies:
+      values.strategies === undefined
+        ? undefined
+        : flagValue('strategies', () => {
+            const ids = parseStrategyList(values.strategies!);
+            checkQualityInput({ scenarios: [], strategies: ids });
+            return ids;
+          }),
+    regularizer: values.regularizer === undefined ? undefined : parseChoiceList(values.regularizer, '--regularizer', REGULARIZERS),
     // The scenario schema's caps (quality.seeds, quality.steps): a flag is no way around them.
-    seeds: check('seeds', (value) => atMost(positiveInteger(value), 1000)),
-    steps: check('steps', (value) => atMost(positiveInteger(value), 10_000_000)),
+    seeds: values.seeds === undefined ? undefined : flagValue('seeds', () => atMost(positiveInteger(values.seeds!), 1000)),
+    steps: values.steps === undefined ? undefined : flagValue('steps', () => atMost(positiveInteger(values.steps!), 10_000_000)),
     out: values.out,
     help: values.help ?? false,
   };
@@ -161,12 +160,14 @@ async function writeRaw(dir: string, results: QualityResults): Promise<void> {
 function withStrayFailures(results: QualityResults, watch: ScenarioErrorWatch, plan: RunPlan): QualityResults {
   const failures = watch.failed();
   if (failures.length === 0) return results;
-  // A result is its plan unit's: the scenario on the backend it resolved to, at world size 1.
-  const failureOf = (scenario: string, backend: string) => {
-    const unit = plan.units.find((candidate) => candidate.scenario === scenario && candidate.backend === backend && candidate.worldSize === 1);
+  // A result is its plan unit's: the scenario on the backend it resolved to, under its regularizer, at world size 1.
+  const failureOf = ({ scenario, backend, regularizer }: QualityResults['scenarios'][number]) => {
+    const unit = plan.units.find(
+      (candidate) => candidate.scenario === scenario && candidate.backend === backend && candidate.regularizer === regularizer && candidate.worldSize === 1,
+    );
     return unit && failures.find((failure) => failure.unit === unitKeyId(unit))?.message;
   };
-  return { ...results, scenarios: results.scenarios.map((result) => ({ ...result, error: result.error ?? failureOf(result.scenario, result.backend) ?? null })) };
+  return { ...results, scenarios: results.scenarios.map((result) => ({ ...result, error: result.error ?? failureOf(result) ?? null })) };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -215,7 +216,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
 
   let plan: RunPlan;
   try {
-    plan = await resolvePlan(scenarios, { backend: args.backends, strategies: args.strategies, worldSize: 1 });
+    plan = await resolvePlan(scenarios, { backend: args.backends, strategies: args.strategies, regularizer: args.regularizer, worldSize: 1 });
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     console.error(`error: ${error.message}`);
@@ -233,6 +234,7 @@ async function qualityMain(argv: readonly string[], watch: ScenarioErrorWatch): 
     run = await runQuality({
       plan,
       strategies: args.strategies,
+      regularizer: args.regularizer,
       seeds: args.seeds,
       steps: args.steps,
       onEvent: async (event) => {

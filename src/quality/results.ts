@@ -1,10 +1,11 @@
-/** What a quality run produces: quality.json's shape, one entry per scenario x backend. */
+/** What a quality run produces: quality.json's shape, one entry per scenario x backend x regularizer. */
 import type { Divergence } from '../measure/divergence.js';
 import type { MachineInfo } from '../types.js';
 import type { ClassifierConfig } from './classifier/classifier-config.js';
 import type { StrategyId } from '../strategies/ids.js';
 import type { MetricValues } from './metrics/evaluate.js';
 import type { DataSource, MetricId } from '../scenario/metric-ids.js';
+import type { Regularizer } from '../scenario/regularizer.js';
 
 /** One checkpoint of one training: its step, the seconds that many steps take, and the metrics. */
 export interface CurvePoint {
@@ -83,6 +84,8 @@ export interface QualityScenarioResult {
   file: string;
   source: DataSource;
   backend: string;
+  /** D's gradient penalty it trained with (`--regularizer`'s, or the scenario's own). */
+  regularizer: Regularizer;
   device: string;
   /** Set when the scenario could not run at all on this backend (it failed to start, say). */
   error: string | null;
@@ -107,6 +110,12 @@ export interface QualityResults {
   /** With `torch` and `python` where the pytorch backend ran. */
   versions: { tfjs: string; node: string; torch?: string; python?: string };
   machine: MachineInfo;
-  settings: { backend: string; strategies: StrategyId[] | 'per scenario'; seeds: number | 'per scenario'; steps: number | 'per scenario' };
+  settings: {
+    backend: string;
+    strategies: StrategyId[] | 'per scenario';
+    regularizer: Regularizer[] | 'per scenario';
+    seeds: number | 'per scenario';
+    steps: number | 'per scenario';
+  };
   scenarios: QualityScenarioResult[];
 }

@@ -28,6 +28,7 @@ function result(backend: string, reachedAt: Record<StrategyId, Array<number | nu
     file: 'toy.ts',
     source: 'ring',
     backend,
+    regularizer: 'none',
     device: backend,
     error: null,
     strategies: STRATEGIES,

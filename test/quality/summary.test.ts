@@ -50,6 +50,7 @@ function result(runs: TrainingRun[]): QualityScenarioResult {
     file: 'toy.ts',
     source: 'ring',
     backend: 'cpu',
+    regularizer: 'none',
     device: 'cpu',
     error: null,
     strategies: ['retain-graph', 'detach-d-first', 'g-first'],

@@ -8,7 +8,7 @@ import { renderRows } from '../../report/tables/tables.js';
 import { strategies } from '../../strategies/index.js';
 import type { StrategyId } from '../../strategies/ids.js';
 import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type SeedComparison } from './claims.js';
-import type { Figure } from './figures.js';
+import { isFigureOf, type Figure } from './figures.js';
 import { METRIC_TITLES, type MetricId } from '../../scenario/metric-ids.js';
 import type { QualityResults, QualityScenarioResult, Threshold } from '../results.js';
 import { renderBackendsSideBySide } from './side-by-side.js';
@@ -140,7 +140,7 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   const order = orderComparison(summaries, result.threshold);
   if (order) parts.push(`- ${order}`);
   parts.push('');
-  for (const figure of figures.filter((entry) => entry.scenario === result.scenario && entry.backend === result.backend)) {
+  for (const figure of figures.filter((entry) => isFigureOf(entry, result))) {
     parts.push(`![${result.scenario}: ${figure.caption}](${figure.file})`, '');
   }
   return parts.join('\n');

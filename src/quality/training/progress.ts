@@ -1,7 +1,7 @@
 /**
- * Terminal progress for a quality run: one line per scenario (and backend, where it runs on several), phase and
- * training (scenario, seed, strategy), with the time left in the scenario once a training has finished (the mean
- * training time so far times the trainings left). MNIST says up front that it is slow.
+ * Terminal progress for a quality run: one line per scenario (and backend and regularizer, where it has several),
+ * phase and training (scenario, seed, strategy), with the time left in the scenario once a training has finished (the
+ * mean training time so far times the trainings left). MNIST says up front that it is slow.
  */
 import type { QualityEvent } from './run.js';
 
@@ -29,7 +29,9 @@ export function createQualityProgress({
     switch (event.type) {
       case 'scenario-start': {
         const { plan, scenario } = event;
-        label = `[${event.index + 1}/${event.count}] ${scenario.name}${event.backendCount > 1 ? ` on ${event.backend}` : ''}`;
+        // The backend and the regularizer where the scenario has several of them, so that every line says which unit it is.
+        const where = [event.backends > 1 ? ` on ${event.backend}` : '', event.regularizers > 1 ? `, regularizer ${event.unit.regularizer}` : ''].join('');
+        label = `[${event.index + 1}/${event.count}] ${scenario.name}${where}`;
         scenarioStart = now();
         trainingsDone = 0;
         trainingMs = 0;
@@ -39,7 +41,8 @@ export function createQualityProgress({
             : '';
         write(
           `${label}: ${plan.strategies.length} strategies x ${plan.seeds} seeds x ${plan.steps} steps, ` +
-            `${plan.checkpoints.length} checkpoints each, on backend ${event.backend}${slow}`,
+            `${plan.checkpoints.length} checkpoints each, on backend ${event.backend}` +
+            `${event.regularizers === 1 && event.unit.regularizer !== 'none' ? `, regularizer ${event.unit.regularizer}` : ''}${slow}`,
         );
         break;
       }

@@ -13,7 +13,8 @@
  */
 import { messageOf } from '../../errors.js';
 import type { BackendId, StartedBackend } from '../../backends/index.js';
-import type { LoadedScenario, RunPlan, RunUnit } from '../../run/plan.js';
+import { unitScenario, type LoadedScenario, type RunPlan, type RunUnit } from '../../run/plan.js';
+import type { Regularizer } from '../../scenario/regularizer.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { RUNNABLE_STRATEGY_IDS, type StrategyId } from '../../strategies/ids.js';
 import { runProvenance } from '../../results/run.js';
@@ -40,6 +41,8 @@ export interface QualityRunOptions {
   plan: Pick<RunPlan, 'scenarios' | 'units' | 'backendSetting'>;
   /** The strategies the run was asked for (recorded in its settings); absent: each scenario's own. */
   strategies?: readonly StrategyId[];
+  /** The regularizers the run was asked for (recorded in its settings; the plan's units carry them); absent: each scenario's own. */
+  regularizer?: readonly Regularizer[];
   /** Overrides every scenario's `quality.seeds`. */
   seeds?: number;
   /** Overrides every scenario's `quality.steps`. */
@@ -71,11 +74,14 @@ export type QualityEvent =
       count: number;
       scenario: Scenario;
       backend: BackendId;
-      /** The plan's unit: the scenario on this backend. */
+      /** The plan's unit: the scenario on this backend, under this regularizer. */
       unit: RunUnit;
-      /** The backend's index among the scenario's backends, and their number. */
+      /** The unit's index among the scenario's units, and their number. */
       backendIndex: number;
       backendCount: number;
+      /** How many backends and how many regularizers the scenario's units span (progress names each where several). */
+      backends: number;
+      regularizers: number;
       plan: QualityPlan;
     }
   | { type: 'phase'; scenario: Scenario; phase: string }
@@ -98,13 +104,13 @@ export type FinalSamples = Map<StrategyId, Float32Array>;
 
 export interface QualityRun {
   results: QualityResults;
-  /** Per scenario and backend: the key is `samplesKey(scenario, backend)`. */
+  /** Per scenario, backend and regularizer: the key is `samplesKey(result)`. */
   finalSamples: Map<string, FinalSamples>;
 }
 
-/** The key of a scenario's final samples on a backend (the backend as its result records it). */
-export function samplesKey(scenario: string, backend: string): string {
-  return `${scenario} on ${backend}`;
+/** The key of a result's final samples: its scenario on its backend (as the result records it) under its regularizer. */
+export function samplesKey({ scenario, backend, regularizer }: Pick<QualityScenarioResult, 'scenario' | 'backend' | 'regularizer'>): string {
+  return `${scenario} on ${backend} with ${regularizer}`;
 }
 
 /** Digits kept per strategy for the picture. */
@@ -153,6 +159,7 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
     settings: {
       backend: options.plan.backendSetting,
       strategies: options.strategies ? [...options.strategies] : 'per scenario',
+      regularizer: options.regularizer ? [...options.regularizer] : 'per scenario',
       seeds: options.seeds ?? 'per scenario',
       steps: options.steps ?? 'per scenario',
     },
@@ -161,15 +168,18 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   const finalSamples = new Map<string, FinalSamples>();
   for (const [index, loaded] of scenarios.entries()) {
     const units = options.plan.units.filter((unit) => unit.loaded === loaded && unit.worldSize === 1);
+    const spans = { backends: new Set(units.map((unit) => unit.backend)).size, regularizers: new Set(units.map((unit) => unit.regularizer)).size };
     for (const [backendIndex, unit] of units.entries()) {
       const { backend } = unit;
-      const plan = planFor(loaded.scenario, { ...options, strategies: unit.strategies });
-      const where = { index, count: scenarios.length, scenario: loaded.scenario, backendIndex, backendCount: units.length };
-      await onEvent?.({ type: 'scenario-start', ...where, backend, unit, plan });
+      // The unit's regularizer (--regularizer's, or the scenario's own) is the scenario every session trains.
+      const scenario = unitScenario(unit);
+      const plan = planFor(scenario, { ...options, strategies: unit.strategies });
+      const where = { index, count: scenarios.length, scenario, backendIndex, backendCount: units.length };
+      await onEvent?.({ type: 'scenario-start', ...where, ...spans, backend, unit, plan });
       const samples: FinalSamples = new Map();
-      const result = await runScenario(loaded, backend, plan, samples, options, now, results.versions);
+      const result = await runScenario({ ...loaded, scenario }, backend, plan, samples, options, now, results.versions);
       results.scenarios.push(result);
-      finalSamples.set(samplesKey(result.scenario, result.backend), samples);
+      finalSamples.set(samplesKey(result), samples);
       await onEvent?.({ type: 'scenario-end', ...where, result, results });
     }
   }
@@ -195,6 +205,7 @@ async function runScenario(
     file,
     source: scenario.data.source,
     backend,
+    regularizer: scenario.regularizer.kind,
     device: 'none',
     error: null,
     strategies: plan.strategies,
