@@ -11,7 +11,7 @@ import type { InitialWeights, TrainingDataWire, TrainProgress } from '../backend
 import { createGan } from '../models/gan.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Variable } from '../tf.js';
-import type { Checkpoint, TrainingData } from './session.js';
+import type { BatchArrays, Checkpoint, TrainingData } from './session.js';
 
 /**
  * The most base64 characters the batches of one request may take: the request is one JSON line, and V8's strings
@@ -23,15 +23,16 @@ const base64Chars = (values: number) => Math.ceil((values * 4) / 3) * 4;
 
 /**
  * Steps 0 to `steps` - 1 of `data` as the worker reads them: every step's noise and real samples, or, where the
- * real samples are rows of a table (MNIST), the table once and every step's rows. Throws, naming the sizes, where
- * they would not fit in one request.
+ * real samples are rows of a table (MNIST), the table once and every step's rows; and under WGAN-GP every step's
+ * interpolation weights. Throws, naming the sizes, where they would not fit in one request.
  */
 export function encodeTrainingData(scenario: Scenario, data: TrainingData, steps: number): TrainingDataWire {
   const rowsPerBatch = scenario.batchSize;
   const latentSize = scenario.generator.latentSize;
   const dataSize = scenario.generator.outputSize;
   const count = steps * rowsPerBatch;
-  const values = count * latentSize + (data.table ? data.table.values.length + count : count * dataSize);
+  const withAlpha = steps > 0 && data.batch(0).alpha !== undefined;
+  const values = count * latentSize + (data.table ? data.table.values.length + count : count * dataSize) + (withAlpha ? count : 0);
   if (base64Chars(values) > MAX_DATA_CHARS) {
     throw new Error(
       `the pytorch backend is sent a training's batches in one request: ${steps} steps of ${scenario.name} come to ` +
@@ -39,21 +40,30 @@ export function encodeTrainingData(scenario: Scenario, data: TrainingData, steps
     );
   }
   const z = new Float32Array(count * latentSize);
+  const alpha = withAlpha ? new Float32Array(count) : null;
+  const common = (step: number, batch: BatchArrays) => {
+    z.set(batch.z, step * rowsPerBatch * latentSize);
+    if (alpha) {
+      if (!batch.alpha) throw new Error(`step ${step}'s batch carries no interpolation weights (alpha) where step 0's did`);
+      alpha.set(batch.alpha, step * rowsPerBatch);
+    }
+  };
+  const withAlphaWire = () => (alpha ? { alpha: encodeArray(alpha) } : {});
   if (data.table) {
     const rows = new Int32Array(count);
     for (let step = 0; step < steps; step++) {
-      z.set(data.batch(step).z, step * rowsPerBatch * latentSize);
+      common(step, data.batch(step));
       rows.set(data.table.rows(step), step * rowsPerBatch);
     }
-    return { steps, z: encodeArray(z), table: encodeArray(data.table.values), rows: encodeArray(rows) };
+    return { steps, z: encodeArray(z), table: encodeArray(data.table.values), rows: encodeArray(rows), ...withAlphaWire() };
   }
   const real = new Float32Array(count * dataSize);
   for (let step = 0; step < steps; step++) {
     const batch = data.batch(step);
-    z.set(batch.z, step * rowsPerBatch * latentSize);
+    common(step, batch);
     real.set(batch.real, step * rowsPerBatch * dataSize);
   }
-  return { steps, z: encodeArray(z), real: encodeArray(real) };
+  return { steps, z: encodeArray(z), real: encodeArray(real), ...withAlphaWire() };
 }
 
 /**

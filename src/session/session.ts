@@ -28,6 +28,8 @@ export type PhaseReporter = (phase: string) => void | Promise<void>;
 export interface BatchArrays {
   z: Float32Array;
   real: Float32Array;
+  /** WGAN-GP's interpolation weights, one per sample ([batchSize]), broadcast over it; only under WGAN-GP. */
+  alpha?: Float32Array;
 }
 
 /** Real samples that are rows of a fixed table (MNIST's training digits), read in a seeded order. */

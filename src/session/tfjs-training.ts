@@ -14,13 +14,18 @@ import type { Batch } from '../strategies/strategy.js';
 import { tf, type Tensor } from '../tf.js';
 import type { BatchArrays, Checkpoint, TrainingOutcome, TrainingRequest } from './session.js';
 
-/** Batch tensors from a step's arrays; `valid` and `fake` are shared across steps. */
+/**
+ * Batch tensors from a step's arrays; `valid` and `fake` are shared across steps. WGAN-GP's `alpha`, where the
+ * arrays carry it, is [batchSize, 1], one weight per sample broadcast over it (PyTorch-GAN's [batch, 1, 1, 1] for
+ * images).
+ */
 export function toBatch(arrays: BatchArrays, latentSize: number, dataSize: number, labels: Pick<Batch, 'valid' | 'fake'>): Batch {
   const batchSize = arrays.z.length / latentSize;
   return {
     z: tf.tensor2d(arrays.z, [batchSize, latentSize]),
     realImgs: tf.tensor2d(arrays.real, [batchSize, dataSize]),
     ...labels,
+    ...(arrays.alpha ? { alpha: tf.tensor2d(arrays.alpha, [batchSize, 1]) } : {}),
   };
 }
 
@@ -81,6 +86,7 @@ export async function trainOnTfjs(
       } finally {
         batch.z.dispose();
         batch.realImgs.dispose();
+        batch.alpha?.dispose();
       }
       const diverged = await parametersDivergence(networksOf(gan), step + 1);
       if (diverged) return { diverged };

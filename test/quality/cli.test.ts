@@ -75,6 +75,8 @@ describe('npm run quality', () => {
       [['--backend', 'cpu,cpu'], /--backend: lists cpu twice/],
       [['--backend', 'auto,pytorch'], /--backend: auto picks one backend and cannot be listed with others/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
+      [['--regularizer', 'r2'], /--regularizer: unknown value 'r2'/],
+      [['--seeds', '3', '--seeds', '5'], /--seeds given twice/],
     ];
     for (const [flags, message] of cases) {
       const { code, stderr } = await quality(['scenarios/quality/ci/dirac.ts', '--out', out, ...flags]);
@@ -82,6 +84,20 @@ describe('npm run quality', () => {
       expect(stderr).toMatch(message);
     }
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('trains under WGAN-GP: the batches carry their interpolation weights, and the rows their regularizer', { timeout: 120_000 }, async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'quality-')), 'run');
+    const flags = ['--regularizer', 'wgan-gp', '--strategies', 'g-first,detach-d-first', '--seeds', '1', '--steps', '10', '--out', out];
+    const { code, stderr } = await quality(['scenarios/quality/ci/ring.ts', ...flags]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/\[1\/1\] ci-ring: 2 strategies x 1 seeds x 10 steps, 2 checkpoints each, on backend cpu, regularizer wgan-gp/);
+    expect(stderr).toMatch(/done in .*, 2\/2 trainings ok/);
+    const rows = parse(await readFile(join(out, 'quality.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((row) => row.regularizer))).toEqual(new Set(['wgan-gp']));
+    const json = JSON.parse(await readFile(join(out, 'quality.json'), 'utf8'));
+    expect(json.scenarios.map((scenario: { regularizer: string }) => scenario.regularizer)).toEqual(['wgan-gp']);
   });
 
   it('refuses a scenario without a quality section, naming the file (exit 2)', async () => {

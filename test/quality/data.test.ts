@@ -52,6 +52,24 @@ describe('training data', () => {
     expect(scenarioForSeed(scenario, 2).seed).toBe(scenario.seed + 4);
   });
 
+  it("carries WGAN-GP's interpolation weights, one per sample in [0, 1) drawn per step from the seed, only under WGAN-GP", async () => {
+    const ring = await loadScenario('scenarios/quality/ci/ring.ts');
+    const wgan = { ...ring, regularizer: { ...ring.regularizer, kind: 'wgan-gp' as const } };
+    const [a, b, other] = [createTrainingData(wgan, 0), createTrainingData(wgan, 0), createTrainingData(wgan, 1)];
+    const alpha = a.batch(3).alpha!;
+    expect(alpha).toHaveLength(ring.batchSize);
+    expect(alpha.every((value) => value >= 0 && value < 1)).toBe(true);
+    expect(new Set(alpha).size).toBe(ring.batchSize);
+    expect(b.batch(3).alpha).toEqual(alpha);
+    expect(a.batch(4).alpha).not.toEqual(alpha);
+    expect(other.batch(3).alpha).not.toEqual(alpha);
+    // A stream of their own: the noise and real samples are those of the same seed without WGAN-GP.
+    const plain = createTrainingData(ring, 0).batch(3);
+    expect(plain.alpha).toBeUndefined();
+    expect({ z: a.batch(3).z, real: a.batch(3).real }).toEqual(plain);
+    expect(createTrainingData({ ...ring, regularizer: { ...ring.regularizer, kind: 'r1' } }, 0).batch(3).alpha).toBeUndefined();
+  });
+
   it('draws ring and grid samples from their modes', async () => {
     for (const [file, mixture] of [['scenarios/quality/ci/ring.ts', RING], ['scenarios/quality/ci/grid.ts', GRID]] as const) {
       const scenario = await loadScenario(file);

@@ -119,6 +119,19 @@ describe('npm run quality -- --backend pytorch', () => {
     },
   );
 
+  it.skipIf(typeof python === 'string')(
+    "trains under WGAN-GP in PyTorch: the worker's batches carry the harness's interpolation weights",
+    { timeout: 120_000 },
+    async () => {
+      const out = join(await mkdtemp(join(tmpdir(), 'quality-pytorch-')), 'run');
+      const flags = ['--backend', 'pytorch', '--regularizer', 'wgan-gp', '--strategies', 'g-first,detach-d-first', '--seeds', '1', '--steps', '10', '--out', out];
+      const { code, stderr } = await quality(['scenarios/quality/ci/ring.ts', ...flags]);
+      expect(code, stderr).toBe(0);
+      expect(stderr).toMatch(/\[1\/1\] ci-ring: done in .*, 2\/2 trainings ok/);
+      expect(new Set((await csvRows(out)).map((row) => `${row.backend} ${row.regularizer}`))).toEqual(new Set(['pytorch wgan-gp']));
+    },
+  );
+
   it('goes on with the other backends where no Python has PyTorch: the section says why, exit 1', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'quality-pytorch-'));
     const out = join(dir, 'run');

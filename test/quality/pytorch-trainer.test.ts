@@ -106,6 +106,18 @@ withTorch("the pytorch backend's train operation against the tfjs trainer", () =
     }
   });
 
+  it("trains under WGAN-GP on the same batches and interpolation weights as tfjs: the same curves to float32 rounding", { timeout: 120_000 }, async () => {
+    const ring = await loadScenario('scenarios/quality/ci/ring.ts');
+    const scenario: Scenario = { ...ring, regularizer: { ...ring.regularizer, kind: 'wgan-gp' } };
+    for (const strategy of ['g-first', 'detach-d-first'] as const) {
+      const differences = curveDifferences(await train(pytorch, scenario, strategy, 20, 10), await train(tfjs, scenario, strategy, 20, 10));
+      expect(differences).toHaveLength(3);
+      // 20 steps are 100 critic steps (nCritic 5): a batch without its alpha fails the step, a different one differs
+      // far beyond rounding from the first checkpoint.
+      expect(Math.max(...differences), strategy).toBeLessThan(1e-5);
+    }
+  });
+
   it("reads MNIST as the training digits once and each step's rows: the same training as every batch sent whole, and as tfjs's", { timeout: 120_000 }, async () => {
     const scenario = await loadScenario('scenarios/quality/ci/mnist.ts');
     const steps = 30;

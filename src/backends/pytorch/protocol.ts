@@ -193,9 +193,10 @@ export type WireArray = string;
  * One seed's batches, steps 0 to `steps` - 1, as the harness draws them (src/quality/data.ts): `z` is
  * [steps x batchSize, latentSize]; the real samples are either `real`, [steps x batchSize, dataSize], or, where
  * they are rows of a fixed table (MNIST's training digits), `table` [rows, dataSize] once and `rows` (int32),
- * [steps x batchSize] indices into it. Batch `step` is rows [step x batchSize, (step + 1) x batchSize).
+ * [steps x batchSize] indices into it. Batch `step` is rows [step x batchSize, (step + 1) x batchSize). Under
+ * WGAN-GP `alpha`, [steps x batchSize], is each sample's interpolation weight.
  */
-export type TrainingDataWire = { steps: number; z: WireArray } & ({ real: WireArray } | { table: WireArray; rows: WireArray });
+export type TrainingDataWire = { steps: number; z: WireArray; alpha?: WireArray } & ({ real: WireArray } | { table: WireArray; rows: WireArray });
 
 /**
  * G's and D's initial values in the harness's layout (src/models/mlp.ts's `variables` order, each flattened: a

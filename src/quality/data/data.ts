@@ -2,8 +2,10 @@
  * What a quality run feeds the GAN, as plain arrays that any backend can take: per seed, the real samples and
  * noise of every training step (identical for every strategy: the same data order), and the noise the
  * checkpoints evaluate G on (fixed per seed). Every number comes from src/quality/data/random.ts, seeded by the
- * scenario's seed, the seed index and the step, so a step's batch can be made in any order.
+ * scenario's seed, the seed index and the step, so a step's batch can be made in any order. Under WGAN-GP a batch
+ * also carries its interpolation weights, as the benchmark's batches do (src/models/gan.ts `createBatches`).
  */
+import { isWassersteinGp } from '../../scenario/regularizer.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { GRID, RING, sampleMixture } from './mixtures.js';
 import { loadMnist, MNIST_PIXELS } from './mnist-data.js';
@@ -31,12 +33,23 @@ function noise(scenario: Scenario, random: Random, count: number): Float32Array 
   return values;
 }
 
-/** The training data of seed index `seedIndex`. */
+/**
+ * WGAN-GP's interpolation weights of one batch, one per sample, uniform in [0, 1): PyTorch-GAN's
+ * `Tensor(np.random.random((real_samples.size(0), 1, 1, 1)))`, drawn from a stream of their own so that the noise and
+ * real samples are the same with or without them.
+ */
+function interpolationWeights(seed: number, step: number, batchSize: number): Float32Array {
+  const random = createRandom(deriveSeed(seed, step, 'alpha'));
+  return Float32Array.from({ length: batchSize }, () => random.uniform());
+}
+
+/** The training data of seed index `seedIndex` (with `alpha` in every batch where the regularizer is WGAN-GP's). */
 export function createTrainingData(scenario: Scenario, seedIndex: number): TrainingData {
   const seed = deriveSeed(scenario.seed, seedIndex, 'data');
   const { batchSize } = scenario;
   const dataSize = scenario.generator.outputSize;
   const source = scenario.data.source;
+  const wasserstein = isWassersteinGp(scenario.regularizer.kind);
   const mnist = source === 'mnist' ? loadMnist().train : null;
   // MNIST is read in epochs: a fresh seeded permutation of the training digits for each.
   const epochs = new Map<number, Uint32Array>();
@@ -83,7 +96,7 @@ export function createTrainingData(scenario: Scenario, seedIndex: number): Train
           for (let i = 0; i < real.length; i++) real[i] = random.uniform() * 2 - 1;
           break;
       }
-      return { z, real };
+      return wasserstein ? { z, real, alpha: interpolationWeights(seed, step, batchSize) } : { z, real };
     },
     ...(mnist ? { table: { values: mnist.images, rows } } : {}),
   };

@@ -12,7 +12,7 @@ import torch
 
 from .arrays import decode_array, encode_array
 from .divergence import Diverged, all_finite, diverged_at, failed_step_divergence, loss_problem, parameters_problem
-from .gan import Batch, Gan, Labels, make_labels
+from .gan import Batch, Gan, Labels, make_labels, with_alpha
 from .models import harness_parameters
 from .protocol import Emit, Json
 from .strategies import STEPS, STRATEGY_IDS
@@ -23,8 +23,9 @@ HEARTBEAT_S = 10.0  # a progress line at least this often while training, so tha
 class TrainingStream:
     """One seed's batches as the harness sent them: every step's noise z, and the real samples as every step's values
     (`real`) or, for data drawn from a fixed table (MNIST's training digits), the table once (`table`) and every
-    step's rows (`rows`, int32). Batch `step` is rows [step * batchSize, (step + 1) * batchSize) of each: the very
-    numbers the tfjs trainer feeds."""
+    step's rows (`rows`, int32); under WGAN-GP each sample's interpolation weight (`alpha`), which the batch carries
+    as [batchSize, 1] (gan.with_alpha). Batch `step` is rows [step * batchSize, (step + 1) * batchSize) of each: the
+    very numbers the tfjs trainer feeds."""
 
     def __init__(self, data: Mapping[str, Any], scenario: Mapping[str, Any], device: torch.device, labels: Labels) -> None:
         self.batch_size = batch_size = int(scenario["batchSize"])
@@ -56,6 +57,9 @@ class TrainingStream:
                 raise ValueError(f"data.rows: a row outside the table's {self.table.shape[0]}")
         else:
             raise ValueError("data: needs `real`, or `table` and `rows`")
+        self.alpha: Optional[torch.Tensor] = None
+        if "alpha" in data:
+            self.alpha = matrix("alpha", torch.float32, 1, steps * batch_size).to(device)
 
     def batch(self, step: int) -> Batch:
         start, end = step * self.batch_size, (step + 1) * self.batch_size
@@ -65,6 +69,8 @@ class TrainingStream:
             assert self.table is not None and self.rows is not None
             real = self.table.index_select(0, self.rows[start:end])
         valid, fake = self.labels
+        if self.alpha is not None:
+            return with_alpha((self.z[start:end], real, valid, fake), self.alpha[start:end])
         return self.z[start:end], real, valid, fake
 
 
