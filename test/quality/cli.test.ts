@@ -100,6 +100,28 @@ describe('npm run quality', () => {
     expect(json.scenarios.map((scenario: { regularizer: string }) => scenario.regularizer)).toEqual(['wgan-gp']);
   });
 
+  it('trains each regularizer as a unit of its own: progress, rows, sections and pictures name it', { timeout: 120_000 }, async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'quality-')), 'run');
+    const flags = ['--regularizer', 'none,r1', '--strategies', 'g-first,detach-d-first', '--seeds', '1', '--steps', '10', '--out', out];
+    const { code, stderr } = await quality(['scenarios/quality/ci/ring.ts', ...flags]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/\[1\/1\] ci-ring, regularizer none: seed 1, g-first \(training 1\/2\)/);
+    expect(stderr).toMatch(/\[1\/1\] ci-ring, regularizer r1: done in .*, 2\/2 trainings ok/);
+    const rows = parse(await readFile(join(out, 'quality.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect([...new Set(rows.map((row) => row.regularizer))]).toEqual(['none', 'r1']);
+    const report = await readFile(join(out, 'quality.md'), 'utf8');
+    expect([...report.matchAll(/^### (.+)$/gm)].map((match) => match[1])).toEqual([
+      'ci-ring on cpu, regularizer none',
+      'ci-ring on cpu, regularizer r1',
+      'ci-ring on cpu: the regularizers side by side',
+    ]);
+    expect(report).toMatch(/\| with R1 the simultaneous and alternating updates train alike \| (holds|\*\*does not hold\*\*|inconclusive) \|/);
+    for (const picture of ['quality-ci-ring-cpu-none-points.svg', 'quality-ci-ring-cpu-r1-points.svg']) {
+      expect(report).toContain(`](${picture})`);
+      expect(existsSync(join(out, picture)), picture).toBe(true);
+    }
+  });
+
   it('refuses a scenario without a quality section, naming the file (exit 2)', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'quality-')), 'run');
     const { code, stderr } = await quality(['scenarios/quality/ci/dirac.ts', 'scenarios/ci/small-d.ts', '--out', out]);

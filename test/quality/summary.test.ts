@@ -85,6 +85,7 @@ const summaryOf = (strategy: StrategyId, seconds: number[]): StrategySummary => 
   failed: 0,
   diverged: 0,
   final: {},
+  finalValues: {},
   stepsToThreshold: seconds,
   secondsToThreshold: seconds,
   steps: meanInterval(seconds.filter(Number.isFinite)),

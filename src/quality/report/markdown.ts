@@ -11,34 +11,15 @@ import { compareSeeds, threeIsBestOnTimeToQuality, threeIsBestPerStep, type Seed
 import { isFigureOf, type Figure } from './figures.js';
 import { METRIC_TITLES, type MetricId } from '../../scenario/metric-ids.js';
 import type { QualityResults, QualityScenarioResult, Threshold } from '../results.js';
+import { renderRegularizerClaims, renderRegularizersSideBySide } from './regularizers.js';
 import { renderBackendsSideBySide } from './side-by-side.js';
-import { summarize, type Interval, type StrategySummary } from './summary.js';
+import { formatInterval, markVerdict, thresholdText, updateWords } from './format.js';
+import { summarize, type StrategySummary } from './summary.js';
 
-const DASH = '—';
-
-/** Three significant digits, or the integer itself (modes, classes, steps). */
-export const formatValue = (value: number): string => (Number.isInteger(value) ? String(value) : significant(value));
-
-/** "0.38 [0.30, 0.45]", a lone value for one seed, a dash for none. */
-export function formatInterval(interval: Interval | null | undefined, format: (value: number) => string = formatValue): string {
-  if (!interval) return DASH;
-  if (interval.n < 2) return format(interval.mean);
-  return `${format(interval.mean)} [${format(interval.low)}, ${format(interval.high)}]`;
-}
-
-/** "high-quality >= 0.5". */
-export function thresholdText({ metric, value, direction }: Threshold): string {
-  return `${metric} ${direction === 'above' ? '>=' : '<='} ${value}`;
-}
+export { formatInterval, formatValue, thresholdText } from './format.js';
 
 const formatDuration = (seconds: number) =>
   seconds < 60 ? `${significant(seconds, 2)} s` : `${Math.floor(seconds / 60)} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
-
-const UPDATE_WORDS: Record<string, string> = {
-  simultaneous: 'simultaneous',
-  'alternating-d-first': 'alternating, D first',
-  'alternating-g-first': 'alternating, G first',
-};
 
 function table(result: QualityScenarioResult, summaries: readonly StrategySummary[]): string {
   const metricHeaders = result.metrics.map((metric: MetricId) => `final ${METRIC_TITLES[metric]}`);
@@ -54,7 +35,7 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
     const failed = (summary.diverged > 0 ? `; ${summary.diverged} diverged` : '') + (summary.failed > 0 ? `; ${summary.failed} failed` : '');
     const cells = [
       summary.strategy,
-      UPDATE_WORDS[strategies[summary.strategy].order] ?? strategies[summary.strategy].order,
+      updateWords(strategies[summary.strategy].order),
       ms,
       ...result.metrics.map((metric) => formatInterval(summary.final[metric])),
       summary.reached === 0 ? 'never' : formatInterval(summary.steps),
@@ -65,8 +46,6 @@ function table(result: QualityScenarioResult, summaries: readonly StrategySummar
   }
   return renderRows(header, rows, (index) => (index < 2 ? 'left' : 'right'));
 }
-
-const VERDICT_MARK = (verdict: string) => (verdict === 'does not hold' ? '**does not hold**' : verdict);
 
 function pText(comparison: SeedComparison): string {
   return comparison.pValue === null ? 'no test' : `p = ${significant(comparison.pValue, 2)}`;
@@ -90,8 +69,18 @@ function orderComparison(summaries: readonly StrategySummary[], threshold: Thres
   );
 }
 
-function scenarioSection(result: QualityScenarioResult, figures: readonly Figure[]): string {
-  const parts: string[] = [`### ${result.scenario} on ${result.backend}`, '', result.description, ''];
+/**
+ * How a unit's section is told apart: by its regularizer where its scenario trained under several (`named`), and
+ * the regularizer claims it carries where it is the only regularizer of its scenario on its backend.
+ */
+interface SectionOptions {
+  named: boolean;
+  claims: string;
+}
+
+function scenarioSection(result: QualityScenarioResult, figures: readonly Figure[], { named, claims }: SectionOptions): string {
+  const title = `${result.scenario} on ${result.backend}${named ? `, regularizer ${result.regularizer}` : ''}`;
+  const parts: string[] = [`### ${title}`, '', result.description, ''];
   if (result.error) {
     parts.push(`Not run: ${result.error}`, '');
     return parts.join('\n');
@@ -132,7 +121,7 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   const perStep = threeIsBestPerStep(result.stepTimes);
   const onQuality = threeIsBestOnTimeToQuality(summaries, thresholdText(result.threshold));
   parts.push(
-    renderRows(["the post's claim", 'per step', 'on time to quality'], [['three is the best', VERDICT_MARK(perStep.verdict), VERDICT_MARK(onQuality.verdict)]], () => 'left'),
+    renderRows(["the post's claim", 'per step', 'on time to quality'], [['three is the best', markVerdict(perStep.verdict), markVerdict(onQuality.verdict)]], () => 'left'),
     '',
     `- Per step: ${perStep.evidence} Rule: ${perStep.rule}`,
     `- On time to quality: ${onQuality.evidence} Rule: ${onQuality.rule}`,
@@ -140,15 +129,19 @@ function scenarioSection(result: QualityScenarioResult, figures: readonly Figure
   const order = orderComparison(summaries, result.threshold);
   if (order) parts.push(`- ${order}`);
   parts.push('');
+  if (claims) parts.push(claims, '');
+  const pictureName = `${result.scenario}${named ? `, ${result.regularizer}` : ''}`;
   for (const figure of figures.filter((entry) => isFigureOf(entry, result))) {
-    parts.push(`![${result.scenario}: ${figure.caption}](${figure.file})`, '');
+    parts.push(`![${pictureName}: ${figure.caption}](${figure.file})`, '');
   }
   return parts.join('\n');
 }
 
 /**
- * The whole section: a heading, what ran where, then one part per scenario x backend, and for a scenario trained on
- * several backends their side-by-side comparison (src/quality/report/side-by-side.ts).
+ * The whole section: a heading, what ran where, then one part per scenario x backend x regularizer; for a scenario
+ * trained on a backend under several regularizers their side-by-side comparison and the regularizer claims
+ * (src/quality/report/regularizers.ts), and for a scenario trained on several backends the backends' side by side
+ * (src/quality/report/side-by-side.ts).
  */
 export function renderQualityReport(results: QualityResults, figures: readonly Figure[] = []): string {
   const { machine, versions } = results;
@@ -162,12 +155,23 @@ export function renderQualityReport(results: QualityResults, figures: readonly F
       'seeds; steps and seconds to the threshold over the seeds that reached it.',
     '',
   ];
-  // A scenario's backends one after the other, then, where it ran on several, the backends side by side.
+  // A scenario's backends one after the other, each's regularizers one after the other and then, where there are
+  // several, side by side; then, where it ran on several backends, the backends side by side.
   const names = [...new Set(results.scenarios.map((result) => result.scenario))];
   const sections = names.flatMap((name) => {
     const ofScenario = results.scenarios.filter((result) => result.scenario === name);
+    const named = new Set(ofScenario.map((result) => result.regularizer)).size > 1;
+    const backends = [...new Set(ofScenario.map((result) => result.backend))];
+    const ofBackends = backends.flatMap((backend) => {
+      const units = ofScenario.filter((result) => result.backend === backend);
+      const regularizers = renderRegularizersSideBySide(units);
+      // Where fewer than two regularizers ran here (R1 alone, say), the claims they allow close the last section.
+      const claims = regularizers ? '' : renderRegularizerClaims(units);
+      const sections = units.map((result, i) => scenarioSection(result, figures, { named, claims: i === units.length - 1 ? claims : '' }));
+      return [...sections, ...(regularizers ? [regularizers] : [])];
+    });
     const sideBySide = renderBackendsSideBySide(ofScenario);
-    return [...ofScenario.map((result) => scenarioSection(result, figures)), ...(sideBySide ? [sideBySide] : [])];
+    return [...ofBackends, ...(sideBySide ? [sideBySide] : [])];
   });
   return `${[...header, ...sections].join('\n').trimEnd()}\n`;
 }

@@ -49,6 +49,8 @@ export interface StrategySummary {
   diverged: number;
   /** The last checkpoint's value of each metric, over the completed seeds. */
   final: Partial<Record<MetricId, Interval | null>>;
+  /** The same values one per completed seed, in seed order (an undefined value left out): what claims test over seeds. */
+  finalValues: Partial<Record<MetricId, number[]>>;
   /** Per completed or diverged seed, in seed order: steps and seconds to the threshold, Infinity for never (a diverged one: never). */
   stepsToThreshold: number[];
   secondsToThreshold: number[];
@@ -64,11 +66,13 @@ export function summarize(result: QualityScenarioResult): StrategySummary[] {
     const runs = result.runs.filter((run) => run.strategy === strategy).sort((a, b) => a.seed - b.seed);
     const completed = runs.filter((run) => run.status === 'ok' && run.curve.length > 0);
     const final: StrategySummary['final'] = {};
+    const finalValues: StrategySummary['finalValues'] = {};
     for (const metric of result.metrics) {
       const values = completed
         .map((run) => run.curve.at(-1)!.values[metric])
         .filter((value): value is number => value != null && !Number.isNaN(value));
       final[metric] = meanInterval(values);
+      finalValues[metric] = values;
     }
     const diverged = runs.filter((run) => run.status === 'diverged');
     // A diverged training did not reach the threshold, whatever it passed before it diverged: it did not train.
@@ -83,6 +87,7 @@ export function summarize(result: QualityScenarioResult): StrategySummary[] {
       failed: runs.length - completed.length - diverged.length,
       diverged: diverged.length,
       final,
+      finalValues,
       stepsToThreshold,
       secondsToThreshold,
       steps: meanInterval(finite(stepsToThreshold)),
