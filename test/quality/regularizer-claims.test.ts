@@ -161,6 +161,8 @@ describe('the regularizer claims of a run', () => {
     expect(text).toMatch(/^- Rule \(StyleGAN2's claim\): Per strategy, r1-lazy against r1/m);
     expect(text).toMatch(/^- Rule \(ours to test\): Under r1, .* The contrast applies the same rule under none\.$/m);
     expect(text).toContain('- R1 changed the verdict: **does not hold** without it, holds with it.');
+    const undecided = renderRegularizersSideBySide([result('none', alike), result('r1', { 'g-first': { reachedAt: NEVER, ms: 20 }, 'detach-d-first': { reachedAt: NEVER, ms: 24 } })]);
+    expect(undecided).toContain('- Whether R1 changed it cannot be told: holds without it, inconclusive with it.');
     expect(renderRegularizersSideBySide([none])).toBe('');
     expect(renderRegularizersSideBySide([none, { ...r1, error: 'could not start' }])).toBe('');
   });

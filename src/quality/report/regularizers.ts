@@ -40,10 +40,14 @@ export function renderRegularizerClaims(results: readonly QualityScenarioResult[
     notes.push(`- Rule (ours to test): ${alike.result.rule}${contrast ? ' The contrast applies the same rule under none.' : ''}`);
     if (contrast) {
       const [withR1, without] = [alike.result.verdict, contrast.result.verdict];
+      // Only two decided verdicts say whether R1 changed anything; an inconclusive one says nothing either way.
+      const decided = withR1 !== 'inconclusive' && without !== 'inconclusive';
       notes.push(
-        withR1 === without
-          ? `- R1 did not change the verdict: ${markVerdict(withR1)} with it and without it.`
-          : `- R1 changed the verdict: ${markVerdict(without)} without it, ${markVerdict(withR1)} with it.`,
+        !decided
+          ? `- Whether R1 changed it cannot be told: ${markVerdict(without)} without it, ${markVerdict(withR1)} with it.`
+          : withR1 === without
+            ? `- R1 did not change the verdict: ${markVerdict(withR1)} with it and without it.`
+            : `- R1 changed the verdict: ${markVerdict(without)} without it, ${markVerdict(withR1)} with it.`,
       );
     }
   }
@@ -83,8 +87,9 @@ export function renderRegularizersSideBySide(results: readonly QualityScenarioRe
   return [
     `### ${first.scenario} on ${first.backend}: the regularizers side by side`,
     '',
-    "Every regularizer trained each strategy from the same initial weights on the same batches, seed for seed; each " +
-      "regularizer's steps were timed in its own interleaved rounds.",
+    'Every regularizer trained each strategy from the same initial weights on the same batches, seed for seed. Each ' +
+      "regularizer's steps were timed in its own interleaved rounds, one regularizer after the other: across " +
+      "regularizers, ms per step also differ by whatever the machine's speed did between those timings.",
     '',
     renderRows(header, rows, (index) => (index < 3 ? 'left' : 'right')),
     '',
