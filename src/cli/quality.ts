@@ -39,17 +39,17 @@ export const QUALITY_FLAGS = {
   backend: {
     argument: 'list',
     description:
-      `one of ${BACKEND_IDS.join(' | ')} (default: the scenario's, auto);\n` +
-      'several (not auto), comma-separated: each scenario trains on each, and the report puts them side by side\n' +
-      '(pytorch: a Python with PyTorch, docs/pytorch.md)',
+      `one of ${BACKEND_IDS.join(' | ')},\n` +
+      'or several (not auto), comma-separated: each scenario trains on each, and the report puts\n' +
+      "them side by side (default: the scenario's, auto; pytorch: a Python with PyTorch,\ndocs/pytorch.md)",
   },
-  strategies: { argument: 'list', description: `comma-separated, of ${RUNNABLE_STRATEGY_IDS.join(',')} (default: the scenario's)` },
+  strategies: { argument: 'list', description: `comma-separated, of ${RUNNABLE_STRATEGY_IDS.join(',')}\n(default: the scenario's)` },
   regularizer: {
     argument: 'list',
     description:
-      `D's gradient penalty, comma-separated, of ${REGULARIZERS.join(', ')}: each trains as a unit of its\n` +
-      "own, and the report puts them side by side and judges the regularizer claims (default: the scenario's, none\n" +
-      "unless it says; gamma, every and nCritic stay the scenario's)",
+      `D's gradient penalty, comma-separated, of ${REGULARIZERS.join(', ')}:\n` +
+      'each trains as a unit of its own; with several the report puts them side by side and judges\n' +
+      "the regularizer claims (default: the scenario's, none unless it says; gamma, every and\nnCritic stay the scenario's)",
   },
   seeds: { argument: 'n', description: "seeds per strategy (default: the scenario's quality.seeds, 5)" },
   steps: { argument: 'n', description: "training steps (default: the scenario's quality.steps)" },

@@ -5,6 +5,7 @@ import { BENCH_COMMAND, parseBenchArgs } from '../../src/cli/bench.js';
 import { COMPARE_COMMAND } from '../../src/cli/compare.js';
 import { UsageError } from '../../src/cli/exit.js';
 import { parseFlags, renderHelp, type CommandSpec, type FlagTable } from '../../src/cli/flags.js';
+import { QUALITY_COMMAND } from '../../src/cli/quality.js';
 import { REPORT_COMMAND } from '../../src/cli/report.js';
 import { STRATEGY_IDS } from '../../src/strategies/ids.js';
 
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   bench: BENCH_COMMAND,
   compare: COMPARE_COMMAND,
   report: REPORT_COMMAND,
+  quality: QUALITY_COMMAND,
   'gpu-check': GPU_CHECK_COMMAND,
 };
 
