@@ -21,6 +21,8 @@ import { notMeasured, type StrategyMeasurement, type UnitMeasurements } from '..
 import type { UnitKey } from '../results/key.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
+import { strategies } from '../strategies/index.js';
+import { judgeStep } from '../strategies/outcome.js';
 import { launchRanks, type GanDdpCell, type GanDdpStepsByCount, type LaunchOptions } from '../backends/pytorch/launcher.js';
 import { unitScenario } from '../run/plan.js';
 import { BATCH_POOL } from './shared.js';
@@ -198,6 +200,14 @@ function measurementOf(id: CellStrategyId, rank0: GanDdpCell): StrategyMeasureme
     // (an error, not PyTorch raising).
     const error = rank0.error ? `${rank0.error.type}: ${rank0.error.message}` : 'gan_ddp reported no timing or equivalence';
     const disagree = rank0.ranks_agree === false ? ' (the ranks did not all have this outcome)' : '';
+    // The post's code as printed must raise PyTorch's own error: judged as at world size 1 (under WGAN-GP its BCE
+    // refuses the critic's scores before that error, which is no pass). Other strategies' errors under DDP stay
+    // what PyTorch raised.
+    const printed = id in strategies ? strategies[id as StrategyId] : undefined;
+    if (rank0.status === 'raised' && printed?.raises) {
+      const judged = judgeStep(printed, error);
+      return { ...notMeasured(id), error: judged.error + disagree, raised: judged.status === 'raised' };
+    }
     return { ...notMeasured(id), error: error + disagree, raised: rank0.status === 'raised' };
   }
   const { timing, equivalence } = rank0;
