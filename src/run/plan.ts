@@ -214,7 +214,7 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
  * gamma, every and nCritic stay the scenario's). Every session reads the regularizer from here, so the tfjs step
  * context and the PyTorch worker see the same one.
  */
-export function unitScenario(unit: Pick<RunUnit, 'loaded' | 'regularizer'>): Scenario {
+export function unitScenario(unit: Pick<RunUnit, 'regularizer'> & { loaded: Pick<LoadedScenario, 'scenario'> }): Scenario {
   const { scenario } = unit.loaded;
   if (scenario.regularizer.kind === unit.regularizer) return scenario;
   return { ...scenario, regularizer: { ...scenario.regularizer, kind: unit.regularizer } };

@@ -21,7 +21,10 @@ import { notMeasured, type StrategyMeasurement, type UnitMeasurements } from '..
 import type { UnitKey } from '../results/key.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
-import { launchRanks, type GanDdpCell, type LaunchOptions } from '../backends/pytorch/launcher.js';
+import { strategies } from '../strategies/index.js';
+import { judgeStep } from '../strategies/outcome.js';
+import { launchRanks, type GanDdpCell, type GanDdpStepsByCount, type LaunchOptions } from '../backends/pytorch/launcher.js';
+import { unitScenario } from '../run/plan.js';
 import { BATCH_POOL } from './shared.js';
 
 /** The one line a tfjs backend's cell says at world size N > 1. */
@@ -66,7 +69,9 @@ export interface DistributedOutcome {
 /** One unit at world size N, measured by gan_ddp's ranks; never throws: a failure is every strategy's error. */
 export async function runDistributed(unit: DistributedUnit, options: DistributedRunOptions = {}): Promise<DistributedOutcome> {
   const { worldSize } = unit;
-  const scenario = unit.loaded.scenario;
+  // The unit's regularizer resolved into its scenario, as the world size 1 session gets it: the ranks build the
+  // worker's GAN from it and run its penalty through the worker's hooks.
+  const scenario = unitScenario(unit);
   const ids: CellStrategyId[] = [...unit.strategies, ...unit.distributedOnly];
   const measurementsOf = (device: string, strategies: StrategyMeasurement[]): UnitMeasurements => ({
     unit: { ...unitKeyOf(unit), device, batchSize: scenario.batchSize, reference: unit.reference },
@@ -82,8 +87,6 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
   if (unit.compile !== 'eager' || unit.precision !== 'fp32') {
     return failed(`compile ${unit.compile}, precision ${unit.precision}: not yet measured at a world size above 1 (gan_ddp runs eager fp32)`);
   }
-  // gan_ddp's GAN has no regularizer: its ranks would run the plain step under this unit's regularizer key.
-  if (unit.regularizer !== 'none') return failed(notMeasuredRegularizer(unit.regularizer, worldSize));
   let python: string;
   try {
     // The unit's interpreter (--python), as its world size 1 cells ran on: a version's cells are that version's throughout.
@@ -137,11 +140,6 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
   return { measurements: measurementsOf(ran, strategies), versions };
 }
 
-/** A world size N cell of a regularizer gan_ddp does not run: said, not measured as the plain step under its key. */
-export function notMeasuredRegularizer(regularizer: string, worldSize: number): string {
-  return `regularizer ${regularizer}: not measured at world size ${worldSize} (gan_ddp's ranks run no gradient penalty yet)`;
-}
-
 /** The key of a unit without its strategy, as its cells carry it. */
 function unitKeyOf(unit: DistributedUnit): UnitKey & { backend: ConcreteBackendId } {
   const { scenario, backend, worldSize, nodes, framework, compile, precision, regularizer } = unit;
@@ -180,12 +178,36 @@ export function verdictNote(worldSize: number, equivalence: NonNullable<GanDdpCe
   return parts.length === 0 ? null : `at world size ${worldSize}, ${parts.join('; ')}`;
 }
 
+/**
+ * Where the timed steps' all-reduces were not all the same (lazy R1: its phase is a backward of its own, which DDP
+ * all-reduces): each count with its steps, the phase's named; null where every step counted the same. The cell's
+ * all-reduce columns are the last timed step's.
+ */
+export function countsNote(groups: GanDdpStepsByCount[] | undefined): string | null {
+  if (!groups || groups.length < 2) return null;
+  const described = groups.map(
+    (group) =>
+      `${group.allreduce_calls} (${group.allreduce_bytes} bytes) on ${group.steps} step${group.steps === 1 ? '' : 's'}${group.lazy_phase ? " with lazy R1's phase" : ''}`,
+  );
+  return `all-reduces per timed step: ${described.join(', ')}; the cell's counts are the last timed step's`;
+}
+
 /** What rank 0 reported of one strategy (every rank's outcome agreed, or the note says not), as a measurement. */
 function measurementOf(id: CellStrategyId, rank0: GanDdpCell): StrategyMeasurement {
   const worldSize = rank0.world_size;
-  if (rank0.status === 'raised' || !rank0.timing || !rank0.equivalence) {
+  if (rank0.status !== 'ok' || !rank0.timing || !rank0.equivalence) {
+    // `refused`: the regularizer's refusal of a strategy that does not fit it, the cell's one line as at world size 1
+    // (an error, not PyTorch raising).
     const error = rank0.error ? `${rank0.error.type}: ${rank0.error.message}` : 'gan_ddp reported no timing or equivalence';
     const disagree = rank0.ranks_agree === false ? ' (the ranks did not all have this outcome)' : '';
+    // The post's code as printed must raise PyTorch's own error: judged as at world size 1 (under WGAN-GP its BCE
+    // refuses the critic's scores before that error, which is no pass). Other strategies' errors under DDP stay
+    // what PyTorch raised.
+    const printed = id in strategies ? strategies[id as StrategyId] : undefined;
+    if (rank0.status === 'raised' && printed?.raises) {
+      const judged = judgeStep(printed, error);
+      return { ...notMeasured(id), error: judged.error + disagree, raised: judged.status === 'raised' };
+    }
     return { ...notMeasured(id), error: error + disagree, raised: rank0.status === 'raised' };
   }
   const { timing, equivalence } = rank0;
@@ -202,7 +224,7 @@ function measurementOf(id: CellStrategyId, rank0: GanDdpCell): StrategyMeasureme
   return {
     ...notMeasured(id),
     samplesMs: timing.step_ms,
-    note: verdictNote(worldSize, equivalence),
+    note: [verdictNote(worldSize, equivalence), countsNote(timing.steps_by_count)].filter(Boolean).join('; ') || null,
     // Against world size 1 on the whole batch: the same strategy (a distributed-only form's own id).
     equivalence: { strategy: id as StrategyId, reference: id as StrategyId, maxParamDiff: equivalence.maxParamDiff, equivalence: equivalenceClass, maxRunningStatsDiff: runningStats },
     distributed,

@@ -104,6 +104,29 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
     expect(column('vs_world_size_1')).toEqual(AT_WORLD_SIZE_2.map((id) => (EXPECTED[id] ? `G ${EXPECTED[id].G}; D ${EXPECTED[id].D}` : null)));
   }, 240_000);
 
+  it("measures a regularizer's cells at world size 2 (its all-reduces, its update against world size 1) and says a strategy that does not fit it as world size 1 does", async () => {
+    const results = await runBenchmark({
+      plan: testPlan([{ scenario: tiny, file: 'tiny-ddp' }], { backend: 'pytorch', strategies: ['g-first', 'retain-graph', 'retain-graph-printed'], regularizer: ['r1', 'wgan-gp'] }),
+    });
+    const cell = (n: number, regularizer: string, strategy: string) => results.cells.find((c) => (c.worldSize ?? 1) === n && c.regularizer === regularizer && c.strategy === strategy)!;
+    // R1's autograd.grad all-reduces nothing; its gradient rides on d_loss's backward: g-first's 3 all-reduces, world size 1's update.
+    expect(cell(2, 'r1', 'g-first')).toMatchObject({ status: 'ok', allreduceCalls: 3, allreduceBytes: 172, distributedVerdicts: { G: 'equal', D: 'equal' } });
+    expect(cell(2, 'r1', 'retain-graph')).toMatchObject({ status: 'ok', allreduceCalls: 2, allreduceBytes: 120, distributedVerdicts: { G: 'shard-only', D: 'equal' } });
+    // WGAN-GP, 5 critic steps: G's step (G 1, D 1 wasted), each critic step D 1 and G 1 (wasted): 6 x 68 + 6 x 52 bytes.
+    expect(cell(2, 'wgan-gp', 'g-first')).toMatchObject({ status: 'ok', allreduceCalls: 12, allreduceBytes: 720, distributedVerdicts: { G: 'equal', D: 'equal' } });
+    const refused = cell(2, 'wgan-gp', 'retain-graph');
+    expect(refused.status).toBe('errored');
+    expect(refused.error).toMatch(/regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and G's loss/);
+    // As world size 1 says it; and the printed form, whose BCE refuses the critic's scores before its own error, is
+    // judged as there (not PyTorch's error as printed).
+    for (const strategy of ['retain-graph', 'retain-graph-printed']) {
+      const [one, two] = [cell(1, 'wgan-gp', strategy), cell(2, 'wgan-gp', strategy)];
+      expect({ status: two.status, error: two.error }).toEqual({ status: one.status, error: one.error });
+    }
+    expect(cell(2, 'wgan-gp', 'retain-graph-printed').status).toBe('errored');
+    expect(cell(2, 'r1', 'retain-graph-printed').status).toBe('raised');
+  }, 240_000);
+
   it('a rank killed mid-step ends the run with that rank named, keeping the strategies measured before it', async () => {
     let launcher = 0;
     const results = await runBenchmark({

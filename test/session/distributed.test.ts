@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
-import { NO_DISTRIBUTED_ENGINE, networkVerdicts, notMeasuredRegularizer, runDistributed, verdictNote } from '../../src/session/distributed.js';
+import { countsNote, NO_DISTRIBUTED_ENGINE, networkVerdicts, runDistributed, verdictNote } from '../../src/session/distributed.js';
 import type { GanDdpCell } from '../../src/backends/pytorch/launcher.js';
 import { worldSizeProblem } from '../../src/scenario/world-size.js';
 import { makeCells } from '../../src/results/make.js';
@@ -31,16 +31,6 @@ describe('runDistributed', () => {
       { strategy: 'retain-graph', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
       { strategy: 'g-first', status: 'errored', error: NO_DISTRIBUTED_ENGINE, worldSize: 2, allreduceCalls: null, timing: null },
     ]);
-  });
-
-  it('says R1 is not measured at world size 2 rather than run the plain step under its key (gan_ddp runs no penalty)', async () => {
-    const [single, unit] = testPlan([{ scenario: tiny, file: 'tiny.ts' }], { backend: 'pytorch', strategies: ['g-first'], worldSize: 2, regularizer: ['r1'] }).units;
-    expect(single!.regularizer).toBe('r1');
-    const { measurements } = await runDistributed(unit!);
-    const [cell] = makeCells(measurements);
-    expect(cell).toMatchObject({ strategy: 'g-first', status: 'errored', worldSize: 2, regularizer: 'r1', allreduceCalls: null, timing: null });
-    expect(cell!.error).toBe("regularizer r1: not measured at world size 2 (gan_ddp's ranks run no gradient penalty yet)");
-    expect(notMeasuredRegularizer('wgan-gp', 4)).toMatch(/^regularizer wgan-gp: not measured at world size 4/);
   });
 });
 
@@ -113,5 +103,17 @@ describe('worldSizeProblem', () => {
 
   it('makes a scenario whose batch its worldSize does not divide a scenario error', () => {
     expect(() => parseScenario({ ...tiny, name: 'odd', worldSize: 3 }, 'odd.ts')).toThrow(/3 does not divide the batch size 2.*worldSize/s);
+  });
+});
+
+describe('countsNote', () => {
+  it("names each count of the timed steps where they differ (lazy R1's phase steps), and nothing where they do not", () => {
+    const plain = { allreduce_calls: 3, allreduce_bytes: 172, lazy_phase: false, steps: 38 };
+    const phase = { allreduce_calls: 4, allreduce_bytes: 224, lazy_phase: true, steps: 2 };
+    expect(countsNote([plain])).toBeNull();
+    expect(countsNote(undefined)).toBeNull();
+    expect(countsNote([plain, phase])).toBe(
+      "all-reduces per timed step: 3 (172 bytes) on 38 steps, 4 (224 bytes) on 2 steps with lazy R1's phase; the cell's counts are the last timed step's",
+    );
   });
 });

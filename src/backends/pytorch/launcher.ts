@@ -25,11 +25,14 @@ export interface GanDdpCell {
   strategy: string;
   rank: number;
   world_size: number;
-  status: 'ok' | 'raised';
+  /** `refused`: the regularizer refused the strategy (WGAN-GP in a one-forward step), in the worker's words. */
+  status: 'ok' | 'raised' | 'refused';
   error?: { type: string; message: string; phase: string };
   ranks_agree?: boolean;
   timing?: {
     steady: { allreduce_calls: number; allreduce_bytes: number };
+    /** The timed steps grouped by their counts (lazy R1's phase steps apart); absent from older ranks. */
+    steps_by_count?: GanDdpStepsByCount[];
     step_ms: number[];
     comm_ms: number[];
   };
@@ -51,6 +54,14 @@ export interface GanDdpCell {
     /** After the equivalence check's steps (the scenario's optimizer); null where the cell raised, a network's null without BatchNorm. */
     runningStats: Record<'G' | 'D', { vsWorld1: number; acrossRanks: number } | null> | null;
   } | null;
+}
+
+export interface GanDdpStepsByCount {
+  allreduce_calls: number;
+  allreduce_bytes: number;
+  /** These steps ran lazy R1's phase. */
+  lazy_phase: boolean;
+  steps: number;
 }
 
 export interface GanDdpNetworkCheck {

@@ -18,8 +18,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from gan_worker.gan import Batch, Gan as WorkerGan, Labels, make_batches, make_labels
+from gan_worker.gan import Batch, Gan as WorkerGan, Labels, make_batches, make_labels, with_alpha
 from gan_worker.models import batch_norm_modules, running_statistics
+from gan_worker.strategies.regularization import Regularization
 
 from .counting import CommCounter, profiled_collectives
 from .env import shard
@@ -43,26 +44,32 @@ def rank_batches(scenario: Mapping[str, Any], world_size: int, rank: int, dtype:
     """This rank's labels and its shard of each of the `batch_pool` global batches the steps cycle through (the
     harness's pool size, sent in the job): the worker's batches (gan_worker.gan.make_batches, drawn on the CPU from
     the scenario's seed, so every rank draws the same global batch and takes its own rows of it). The shard's
-    labels are one pair shared by every batch, as the worker's: the minimax loss tells G's term by its `valid`."""
+    labels are one pair shared by every batch, as the worker's: the minimax loss tells G's term by its `valid`.
+    Under WGAN-GP each global batch carries its interpolation weights (`alpha`, one per sample, drawn with it): the
+    shard carries its rows' weights, so that the ranks together interpolate as world size 1 does on the whole batch."""
     global_batch = int(scenario["batchSize"])
     cpu = torch.device("cpu")
     pool = make_batches(scenario, batch_pool, make_labels(global_batch, cpu, dtype))
     labels = make_labels(global_batch // world_size, device, dtype)
     batches: list[Batch] = []
-    for z, real, _, _ in pool:
-        z_shard, real_shard = shard([z, real], world_size, rank)
-        batches.append((z_shard.to(device), real_shard.to(device), *labels))
+    for batch in pool:
+        z, real = batch[0], batch[1]
+        alpha: Optional[torch.Tensor] = getattr(batch, "alpha", None)
+        z_shard, real_shard, *rest = shard([z, real] if alpha is None else [z, real, alpha], world_size, rank)
+        sharded: Batch = (z_shard.to(device), real_shard.to(device), *labels)
+        batches.append(sharded if alpha is None else with_alpha(sharded, rest[0].to(device)))
     return labels, batches
 
 
 def build_gan(scenario: Mapping[str, Any], strategy: Strategy, distributed: bool, device: torch.device,
               dtype: torch.dtype, labels: Labels, options: DdpOptions = DdpOptions()) -> Gan:
     """The scenario's own GAN, made by the worker's builder (gan_worker.gan.Gan: its networks, init, biases and
-    initial values, its optimizer with D's own rate, its G loss), wrapped for `strategy` (strategies.make_gan)."""
+    initial values, its optimizer with D's own rate, its G loss, its regularizer's hooks), wrapped for `strategy`
+    (strategies.make_gan)."""
     built = WorkerGan(scenario, device, dtype, labels)
     device_ids = [device.index] if device.type == "cuda" and device.index is not None else None
     return make_gan(built.G, built.D, built.optimizer_G, built.optimizer_D, built.bce, strategy, distributed,
-                    device_ids, options)
+                    device_ids, options, built.regularizer)
 
 
 def sgd_probe(scenario: Mapping[str, Any]) -> Optional[dict[str, Any]]:
@@ -126,6 +133,7 @@ def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, wo
     samples: list[dict[str, Any]] = []
     for i in range(steps):
         batch = batches[(warmup_steps + i) % batch_pool]
+        phase = lazy_phase_due(gan.regularizer)
         inject_fault(fault, rank, strategy.id, i)
         if distributed:
             dist.barrier()
@@ -144,7 +152,8 @@ def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, wo
             dist.all_reduce(times, op=dist.ReduceOp.MAX)
         samples.append({"step_ms": times[0].item(), "slowest_rank_own_ms": times[1].item(),
                         "own_ms": own * 1e3, "comm_ms": counts["comm_ms"], "comm_ms_max": times[2].item(),
-                        "counts": counts})
+                        "allreduce_calls": counts["allreduce_calls"], "allreduce_bytes": counts["allreduce_bytes"],
+                        "lazy_phase": phase, "counts": counts})
     steady = samples[-1]["counts"] if samples else counter.summary()
     # An independent count: the backend's collective events in one more steady-state step.
     profiled = profiled_collectives(lambda: strategy.step(gan, batches[(warmup_steps + steps) % batch_pool]))
@@ -154,11 +163,28 @@ def time_strategy(strategy: Strategy, scenario: Mapping[str, Any], rank: int, wo
         "steady": {k: steady[k] for k in ("allreduce_calls", "allreduce_bytes", "allreduce_by_network",
                                           "allreduce_sizes")},
         "counts_constant": consistent,
+        "steps_by_count": steps_by_count(samples),
         "profiled_collectives": profiled,
         "samples": [{k: v for k, v in s.items() if k != "counts"} for s in samples],
         "step_ms": [s["step_ms"] for s in samples],
         "comm_ms": [s["comm_ms"] for s in samples],
     }
+
+
+def lazy_phase_due(regularizer: Regularization) -> bool:
+    """Whether the next step runs lazy R1's phase (the worker's Regularization.lazy_phase: where steps % every == 0)."""
+    return regularizer.kind == "r1-lazy" and regularizer.steps % regularizer.every == 0
+
+
+def steps_by_count(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The timed steps grouped by their all-reduce calls and bytes and whether they ran lazy R1's phase, in order of
+    first appearance: one group where every step counts the same; lazy R1's phase steps apart from the others."""
+    groups: dict[tuple[int, int, bool], dict[str, Any]] = {}
+    for s in samples:
+        key = (s["allreduce_calls"], s["allreduce_bytes"], s["lazy_phase"])
+        groups.setdefault(key, {"allreduce_calls": key[0], "allreduce_bytes": key[1], "lazy_phase": key[2],
+                                "steps": 0})["steps"] += 1
+    return list(groups.values())
 
 
 def flat_parameters(module: nn.Module) -> torch.Tensor:
@@ -285,7 +311,8 @@ def run_strategy(strategy_id: str, scenario: Mapping[str, Any], rank: int, world
                  options: DdpOptions = DdpOptions(), fault: Fault = None,
                  progress: Callable[[dict[str, Any]], None] = lambda _: None) -> dict[str, Any]:
     """One strategy's cell on this rank: status `ok` with timing, counts and equivalence; or `raised` with PyTorch's
-    error (type, message) and where (`phase`: timing or equivalence). `batch_norm` (null without BatchNorm): what
+    error (type, message) and where (`phase`: timing or equivalence); or `refused` with the regularizer's refusal (a
+    strategy that does not fit the scenario's penalty, in the worker's words). `batch_norm` (null without BatchNorm): what
     DDP did with the networks' BatchNorm buffers and where their running statistics ended up."""
     if strategy_id not in STRATEGIES:
         raise ValueError(f"unknown strategy '{strategy_id}' (known: {', '.join(STRATEGIES)})")
@@ -317,7 +344,15 @@ def run_strategy(strategy_id: str, scenario: Mapping[str, Any], rank: int, world
             cell["batch_norm"]["runningStats"] = checked.running_stats
         cell["status"] = "ok"
     except Exception as error:  # PyTorch's error is the cell's outcome, kept as it is
-        cell["status"] = "raised"
+        # The regularizer's refusal of a strategy that does not fit it (WGAN-GP in a one-forward step) is the cell's
+        # one line, as at world size 1: `refused`, not an error PyTorch raised.
+        cell["status"] = "refused" if refusal(error) else "raised"
         cell["error"] = {**error_record(error), "phase": phase}
         cell["traceback"] = traceback.format_exc()
     return cell
+
+
+def refusal(error: BaseException) -> bool:
+    """The worker's regularization hooks refusing the strategy (Regularization._refuse_wgan's words)."""
+    return isinstance(error, RuntimeError) and str(error).startswith("regularizer ") and \
+        " does not fit this strategy" in str(error)

@@ -9,12 +9,17 @@ that is the world-size-1 reference of the equivalence check.
 The post's strategies and frozen-d are the worker's own functions (gan_worker.strategies.STEPS), called with the DDP
 wrappers in place of the modules: the PyTorch code lives once. The forms only data parallelism has are here.
 zero_grad(set_to_none=True) everywhere.
+
+The scenario's regularizer (R1, lazy R1, WGAN-GP) runs through the worker's hooks (gan_worker.strategies.regularization,
+read off `Gan.regularizer`): the worker's strategies call them as they do in one process, and the forms here call the
+same hooks at the same places (a one-forward form refuses WGAN-GP in the worker's words).
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Iterable, Optional, cast
 
 import torch
@@ -24,6 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from gan_worker.gan import Batch
 from gan_worker.strategies import STEPS
+from gan_worker.strategies.regularization import Regularization, regularization
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -38,6 +44,9 @@ class Gan:
     optimizer_D: torch.optim.Optimizer
     bce: Loss  # the adversarial loss, named as the worker's strategies call it
     distributed: bool = False  # in a process group of more than one rank: the flat form all-reduces
+    # The scenario's gradient penalty, the worker's hooks (gan_worker.strategies.regularization); one per GAN: lazy
+    # R1 counts its steps.
+    regularizer: Regularization = field(default_factory=lambda: Regularization({"kind": "none"}))
 
 
 class WholeGan(nn.Module):
@@ -104,18 +113,37 @@ def flat_all_reduce(parameters: Iterable[nn.Parameter], distributed: bool) -> No
 # ----------------------------------------------------------------------------------------------------------------
 
 
+class FlatSynced:
+    """An optimizer whose step() first runs StyleGAN3's flat all-reduce of its network's gradients: what stylegan3-flat
+    hands the worker's hooks that step D themselves (lazy R1's phase, WGAN-GP's critic steps), so that their gradients
+    are synchronised as the form's own phases are."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, module: nn.Module, distributed: bool) -> None:
+        self.optimizer, self.module, self.distributed = optimizer, module, distributed
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        flat_all_reduce(self.module.parameters(), self.distributed)
+        self.optimizer.step()
+
+
 def step_single_forward_inputs(gan: Gan, batch: Batch) -> None:
     """single-forward's working form under DDP: Tensor.backward(inputs=...) (PyTorch >= 1.8) instead of
     autograd.grad. It accumulates into .grad through the AccumulateGrad nodes of `inputs` only, so each network's
     reducer fires once, on the backward meant for it: D on d_loss's, G on g_loss's; no wasted gradient, no wasted
-    all-reduce."""
+    all-reduce. The regularizer's hooks where single-forward calls them (WGAN-GP: refused, one forward)."""
     generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
+    regularizer = regularization(gan)
     gen_imgs = generator(z)
     pred_gen = discriminator(gen_imgs)
-    pred_real = discriminator(real_imgs)
-    d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2
+    real = regularizer.real(real_imgs)
+    pred_real = discriminator(real)
+    d_loss = regularizer.penalize((adversarial_loss(pred_real, valid) + adversarial_loss(pred_gen, fake)) / 2,
+                                  pred_real, real)
     g_loss = adversarial_loss(pred_gen, valid)
     optimizer_D.zero_grad(set_to_none=True)
     optimizer_G.zero_grad(set_to_none=True)
@@ -123,6 +151,29 @@ def step_single_forward_inputs(gan: Gan, batch: Batch) -> None:
     g_loss.backward(inputs=list(gan.g_module.parameters()))
     optimizer_D.step()
     optimizer_G.step()
+    regularizer.lazy_phase(gan, real_imgs)
+
+
+def critic_phases(gan: Gan, batch: Batch, sync: Callable[[nn.Module], None]) -> None:
+    """WGAN-GP in StyleGAN's phases, on g-first's data flow (so g-first's update): the G phase with PyTorch-GAN's
+    `g_loss = -D(G(z)).mean()` (D frozen, under no_sync), then the D phase, the worker's critic steps (G frozen, its
+    forwards under no_sync). `sync(network)`: the form's gradient sync after a backward (the flat all-reduce, or
+    nothing under DDP)."""
+    regularizer = regularization(gan)
+    z = batch[0]
+    gan.g_module.requires_grad_(True)
+    gan.optimizer_G.zero_grad(set_to_none=True)
+    gen_imgs = gan.G(z)
+    with no_sync(gan.D):
+        g_loss = -torch.mean(gan.D(gen_imgs))
+    g_loss.backward()
+    sync(gan.g_module)
+    gan.optimizer_G.step()
+    gan.g_module.requires_grad_(False)
+    gan.d_module.requires_grad_(True)
+    with no_sync(gan.G):
+        regularizer.critic_steps(gan, batch)
+    gan.d_module.requires_grad_(False)
 
 
 def step_stylegan2_ada(gan: Gan, batch: Batch) -> None:
@@ -130,10 +181,16 @@ def step_stylegan2_ada(gan: Gan, batch: Batch) -> None:
     trained requires_grad_(True), the other requires_grad_(False) and runs under no_sync() (misc.ddp_sync). As
     g-first's data flow: the D phase trains on the G phase's samples, detached (StyleGAN2-ADA draws new noise per
     phase and runs G again, frozen, under no_sync), so that its update is g-first's and the two compare on the same
-    work. Both networks start each step frozen, as StyleGAN2-ADA leaves them after wrapping."""
+    work. Both networks start each step frozen, as StyleGAN2-ADA leaves them after wrapping. The regularizer's hooks
+    in the D phase (R1 in Dmain; lazy R1's phase after it, StyleGAN2-ADA's Dreg, D's own forward and backward);
+    WGAN-GP: `critic_phases`."""
     generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
+    regularizer = regularization(gan)
+    if regularizer.critic:
+        critic_phases(gan, batch, lambda _: None)
+        return
     # Gmain
     gan.g_module.requires_grad_(True)
     optimizer_G.zero_grad(set_to_none=True)
@@ -147,21 +204,31 @@ def step_stylegan2_ada(gan: Gan, batch: Batch) -> None:
     # Dmain
     gan.d_module.requires_grad_(True)
     optimizer_D.zero_grad(set_to_none=True)
-    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    real = regularizer.real(real_imgs)
+    pred_real = discriminator(real)
+    real_loss = adversarial_loss(pred_real, valid)
     fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
-    d_loss = (real_loss + fake_loss) / 2
+    d_loss = regularizer.penalize((real_loss + fake_loss) / 2, pred_real, real)
     d_loss.backward()
     optimizer_D.step()
+    regularizer.lazy_phase(gan, real_imgs)  # Dreg
     gan.d_module.requires_grad_(False)
 
 
 def step_stylegan3_flat(gan: Gan, batch: Batch) -> None:
     """StyleGAN3's form (training/training_loop.py): no DDP wrapper at all; per phase, the trained network's
     gradients in one flat tensor, one all_reduce, divided by the world size (flat_all_reduce). The phases and data
-    flow of stylegan2-ada (so g-first's update)."""
+    flow of stylegan2-ada (so g-first's update), with its regularizer hooks; the hooks that step D themselves (lazy
+    R1's phase, WGAN-GP's critic steps) step it through `FlatSynced`: one flat all-reduce per phase or critic step."""
     generator, discriminator, adversarial_loss = gan.G, gan.D, gan.bce
     optimizer_G, optimizer_D = gan.optimizer_G, gan.optimizer_D
     z, real_imgs, valid, fake = batch
+    regularizer = regularization(gan)
+    synced = dataclasses.replace(gan, optimizer_D=cast(torch.optim.Optimizer,
+                                                       FlatSynced(optimizer_D, gan.d_module, gan.distributed)))
+    if regularizer.critic:
+        critic_phases(synced, batch, lambda network: flat_all_reduce(network.parameters(), gan.distributed))
+        return
     gan.g_module.requires_grad_(True)
     optimizer_G.zero_grad(set_to_none=True)
     gen_imgs = generator(z)
@@ -172,12 +239,15 @@ def step_stylegan3_flat(gan: Gan, batch: Batch) -> None:
     gan.g_module.requires_grad_(False)
     gan.d_module.requires_grad_(True)
     optimizer_D.zero_grad(set_to_none=True)
-    real_loss = adversarial_loss(discriminator(real_imgs), valid)
+    real = regularizer.real(real_imgs)
+    pred_real = discriminator(real)
+    real_loss = adversarial_loss(pred_real, valid)
     fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
-    d_loss = (real_loss + fake_loss) / 2
+    d_loss = regularizer.penalize((real_loss + fake_loss) / 2, pred_real, real)
     d_loss.backward()
     flat_all_reduce(gan.d_module.parameters(), gan.distributed)
     optimizer_D.step()
+    regularizer.lazy_phase(synced, real_imgs)
     gan.d_module.requires_grad_(False)
 
 
@@ -249,13 +319,14 @@ class DdpOptions:
 
 def make_gan(generator: nn.Module, discriminator: nn.Module, optimizer_G: torch.optim.Optimizer,
              optimizer_D: torch.optim.Optimizer, loss: Loss, strategy: Strategy, distributed: bool,
-             device_ids: Optional[list[int]] = None, options: DdpOptions = DdpOptions()) -> Gan:
+             device_ids: Optional[list[int]] = None, options: DdpOptions = DdpOptions(),
+             regularizer: Optional[Regularization] = None) -> Gan:
     """The GAN a strategy's step runs on, from the networks, optimizers and loss the worker's builder made
     (gan_worker.gan.Gan): for a DDP form when `distributed`, G and D each in its own DDP wrapper (or both in one,
     `options.wrap == "whole"`; device_ids for one GPU per rank; bucket_cap_mb DDP's default 25 unless given), else
     plain. Wrapping broadcasts rank 0's parameters and buffers to every rank (DDP's constructor); the optimizers
     hold the networks' own parameters, as people construct them (frozen ones included: a parameter without .grad
-    is skipped by step())."""
+    is skipped by step()). `regularizer`: the worker's hooks for the scenario's penalty (none by default)."""
     G: nn.Module = generator
     D: nn.Module = discriminator
     if strategy.ddp and distributed:
@@ -273,4 +344,5 @@ def make_gan(generator: nn.Module, discriminator: nn.Module, optimizer_G: torch.
     if strategy.frozen_between_steps:
         generator.requires_grad_(False)
         discriminator.requires_grad_(False)
-    return Gan(G, D, generator, discriminator, optimizer_G, optimizer_D, loss, distributed)
+    return Gan(G, D, generator, discriminator, optimizer_G, optimizer_D, loss, distributed,
+               regularizer if regularizer is not None else Regularization({"kind": "none"}))

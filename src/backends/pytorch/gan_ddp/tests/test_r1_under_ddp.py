@@ -1,6 +1,5 @@
-"""What DDP does with R1's gradient (issue 23's question), measured directly: gan_ddp's GAN runs no gradient penalty
-yet, so its cells of a regularizer say "not measured at world size N" (src/session/distributed.ts); this is the
-finding they will build on.
+"""What DDP does with R1's gradient (issue 23's question), measured directly on a bare D, outside gan_ddp's GAN (whose
+ranks run the scenario's penalty through the worker's hooks: test_regularizers_world2.py counts and checks them).
 
 R1 as the worker takes it (gan_worker/strategies/regularization.py): D(real.requires_grad_()),
 g = autograd.grad(pred.sum(), real, create_graph=True) (its inputs are the data only: no AccumulateGrad node runs,
