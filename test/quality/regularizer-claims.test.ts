@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { QualityResults, QualityScenarioResult, TrainingRun } from '../../src/quality/results.js';
+import type { QualityResults, QualityScenarioResult } from '../../src/quality/results.js';
 import { renderQualityReport } from '../../src/quality/report/markdown.js';
 import { lazyR1CostsLess, regularizerClaims, updatesTrainAlike } from '../../src/quality/report/regularizer-claims.js';
 import { renderRegularizersSideBySide } from '../../src/quality/report/regularizers.js';
 import { renderBackendsSideBySide } from '../../src/quality/report/side-by-side.js';
 import type { Regularizer } from '../../src/scenario/regularizer.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
-
-/** One seed: high-quality 0.1 until `reachedAt` (checkpoints every 100 steps to 400), 0.9 from there; `final` at step 400 where given. */
-const run = (strategy: StrategyId, seed: number, reachedAt: number | null, msPerStep: number, final?: number): TrainingRun => ({
-  strategy,
-  seed,
-  status: 'ok',
-  error: null,
-  curve: [0, 100, 200, 300, 400].map((step) => ({
-    step,
-    seconds: (step * msPerStep) / 1000,
-    values: { 'high-quality': step === 400 && final !== undefined ? final : reachedAt !== null && step >= reachedAt ? 0.9 : 0.1 },
-  })),
-});
+import { stepTime, toyResult, trainingRun } from './fixtures.js';
 
 /** A strategy's seeds: when each reached the threshold (null: never), its ms per step, and optionally each seed's final value. */
 interface Trained {
@@ -29,27 +17,13 @@ interface Trained {
 
 function result(regularizer: Regularizer, trained: Partial<Record<StrategyId, Trained>>, backend = 'cpu'): QualityScenarioResult {
   const ids = Object.keys(trained) as StrategyId[];
-  return {
-    scenario: 'toy',
-    description: 'toy',
-    file: 'toy.ts',
-    source: 'ring',
+  return toyResult({
     backend,
     regularizer,
-    device: backend,
-    error: null,
     strategies: ids,
-    steps: 400,
-    seeds: 5,
-    evaluateEvery: 100,
-    samples: 10,
-    metrics: ['high-quality'],
-    threshold: { metric: 'high-quality', value: 0.5, direction: 'above' },
-    stepTimes: ids.map((id) => ({ strategy: id, meanMs: trained[id]!.ms, rmePct: 1, samples: 30, error: null })),
-    classifier: null,
-    runs: ids.flatMap((id) => trained[id]!.reachedAt.map((at, seed) => run(id, seed, at, trained[id]!.ms, trained[id]!.finals?.[seed]))),
-    wallSeconds: 1,
-  };
+    stepTimes: ids.map((id) => stepTime(id, trained[id]!.ms)),
+    runs: ids.flatMap((id) => trained[id]!.reachedAt.map((at, seed) => trainingRun(id, seed, at, trained[id]!.ms, { final: trained[id]!.finals?.[seed] }))),
+  });
 }
 
 const SOON = [100, 100, 200, 200, 300];

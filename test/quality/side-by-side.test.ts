@@ -1,48 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { QualityScenarioResult, StepTime, TrainingRun } from '../../src/quality/results.js';
+import type { QualityScenarioResult } from '../../src/quality/results.js';
 import { renderQualityReport } from '../../src/quality/report/markdown.js';
 import { renderBackendsSideBySide, sameStepToThreshold } from '../../src/quality/report/side-by-side.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
+import { stepTime, toyResult, trainingRun } from './fixtures.js';
 
 const STRATEGIES: StrategyId[] = ['retain-graph', 'detach-d-first', 'g-first'];
 
-/** A run that first meets high-quality >= 0.5 at `reachedAt` (checkpoints every 100 steps), or never. */
-const run = (strategy: StrategyId, seed: number, reachedAt: number | null, msPerStep: number): TrainingRun => ({
-  strategy,
-  seed,
-  status: 'ok',
-  error: null,
-  curve: [0, 100, 200, 300].map((step) => ({
-    step,
-    seconds: (step * msPerStep) / 1000,
-    values: { 'high-quality': reachedAt !== null && step >= reachedAt ? 0.9 : 0.1 },
-  })),
-});
-
-const time = (strategy: StrategyId, meanMs: number): StepTime => ({ strategy, meanMs, rmePct: 1, samples: 30, error: null });
-
 function result(backend: string, reachedAt: Record<StrategyId, Array<number | null>>, ms: Record<StrategyId, number>): QualityScenarioResult {
-  return {
-    scenario: 'toy',
-    description: 'toy',
-    file: 'toy.ts',
-    source: 'ring',
+  return toyResult({
     backend,
-    regularizer: 'none',
-    device: backend,
-    error: null,
     strategies: STRATEGIES,
     steps: 300,
     seeds: 2,
-    evaluateEvery: 100,
-    samples: 10,
-    metrics: ['high-quality'],
-    threshold: { metric: 'high-quality', value: 0.5, direction: 'above' },
-    stepTimes: STRATEGIES.map((id) => time(id, ms[id])),
-    classifier: null,
-    runs: STRATEGIES.flatMap((id) => reachedAt[id]!.map((step, seed) => run(id, seed, step, ms[id]))),
-    wallSeconds: 1,
-  };
+    stepTimes: STRATEGIES.map((id) => stepTime(id, ms[id])),
+    runs: STRATEGIES.flatMap((id) => reachedAt[id]!.map((step, seed) => trainingRun(id, seed, step, ms[id], { lastStep: 300 }))),
+  });
 }
 
 const reached = { 'retain-graph': [100, null], 'detach-d-first': [100, 200], 'g-first': [100, null] } as Record<StrategyId, Array<number | null>>;

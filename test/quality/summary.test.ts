@@ -4,6 +4,7 @@ import { formatInterval, thresholdText } from '../../src/quality/report/markdown
 import type { QualityScenarioResult, StepTime, Threshold, TrainingRun } from '../../src/quality/results.js';
 import { firstReaching, meanInterval, meetsThreshold, summarize, type StrategySummary } from '../../src/quality/report/summary.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
+import { toyResult, trainingRun } from './fixtures.js';
 
 const above: Threshold = { metric: 'high-quality', value: 0.5, direction: 'above' };
 const below: Threshold = { metric: 'reverse-kl', value: 0.1, direction: 'below' };
@@ -31,41 +32,9 @@ describe('intervals and thresholds', () => {
   });
 });
 
-const run = (strategy: StrategyId, seed: number, reachedAt: number | null, msPerStep: number): TrainingRun => ({
-  strategy,
-  seed,
-  status: 'ok',
-  error: null,
-  curve: [0, 100, 200, 300, 400].map((step) => ({
-    step,
-    seconds: (step * msPerStep) / 1000,
-    values: { 'high-quality': reachedAt !== null && step >= reachedAt ? 0.9 : 0.1 },
-  })),
-});
+const run = (strategy: StrategyId, seed: number, reachedAt: number | null, msPerStep: number): TrainingRun => trainingRun(strategy, seed, reachedAt, msPerStep);
 
-function result(runs: TrainingRun[]): QualityScenarioResult {
-  return {
-    scenario: 'toy',
-    description: 'toy',
-    file: 'toy.ts',
-    source: 'ring',
-    backend: 'cpu',
-    regularizer: 'none',
-    device: 'cpu',
-    error: null,
-    strategies: ['retain-graph', 'detach-d-first', 'g-first'],
-    steps: 400,
-    seeds: 5,
-    evaluateEvery: 100,
-    samples: 10,
-    metrics: ['high-quality'],
-    threshold: above,
-    stepTimes: [],
-    classifier: null,
-    runs,
-    wallSeconds: 1,
-  };
-}
+const result = (runs: TrainingRun[]): QualityScenarioResult => toyResult({ threshold: above, runs });
 
 describe('per-strategy summaries', () => {
   it('steps and seconds to the threshold per seed, never as Infinity, the interval over those that reached it', () => {
