@@ -9,6 +9,7 @@ import { Graph, type BackwardResult } from '../autograd/graph.js';
 import type { GradInput } from '../autograd/leaf.js';
 import { Parameter } from '../autograd/parameter.js';
 import type { Gan, GanNetwork, NetworkOptimizer } from './gan.js';
+import { logitOf } from './logit.js';
 import { binaryCrossEntropy } from './loss.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { createRegularization } from '../strategies/regularization.js';
@@ -131,6 +132,7 @@ function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: Step
     gradOf(x) {
       return graph.gradOf(x);
     },
+    logitOf,
   };
   const withoutPenalty = ctx as StepContext;
   return Object.assign(withoutPenalty, { regularizer: createRegularization(withoutPenalty, gan.regularizer, gan.lazyInterval) });

@@ -2,8 +2,8 @@
 three hooks every strategy calls at the same places, each a no-op where the regularizer does not act.
 
     real = regularizer.real(real_imgs)                          # R1: real_imgs.requires_grad_()
-    pred_real = discriminator(real)
-    d_loss = regularizer.penalize(d_loss, pred_real, real)      # R1: d_loss + gamma / 2 * r1
+    pred_real = discriminator(real)                             # R1: logit_of(pred_real), the sigmoid's input
+    d_loss = regularizer.penalize(d_loss, pred_real, real)      # R1: d_loss + gamma / 2 * r1 on the logit
     d_loss.backward(); optimizer_D.step()
     regularizer.lazy_phase(real_imgs)                           # lazy R1: every `every` steps, D's own R1 step
 
@@ -19,6 +19,8 @@ from typing import Any, Mapping
 
 import torch
 
+from ..models import logit_of
+
 
 def gradient_penalty(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     """PyTorch-GAN's compute_gradient_penalty (implementations/wgan_gp/wgan_gp.py), alpha handed in
@@ -33,8 +35,9 @@ def gradient_penalty(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 
 def r1_penalty(pred_real: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """GAN_stability's compute_grad2, averaged over the batch (src/strategies/penalties.ts's r1Penalty)."""
-    grad_dout, = torch.autograd.grad(outputs=pred_real.sum(), inputs=real, create_graph=True, retain_graph=True)
+    """GAN_stability's compute_grad2, averaged over the batch (src/strategies/penalties.ts's r1Penalty), on D's
+    logit as its D outputs: the pre-sigmoid tensor of the forward that gave pred_real (models.keep_logit)."""
+    grad_dout, = torch.autograd.grad(outputs=logit_of(pred_real).sum(), inputs=real, create_graph=True, retain_graph=True)
     return grad_dout.pow(2).reshape(real.size(0), -1).sum(1).mean()
 
 
@@ -87,7 +90,8 @@ class Regularization:
 
     def lazy_phase(self, gan: Any, real_imgs: torch.Tensor) -> None:
         """StyleGAN2-ADA's Dreg phase (training/loss.py): a fresh D forward on real_imgs.detach().requires_grad_(),
-        r1 * gamma / 2 * every, its own backward and D step (D's optimizer rescaled by every / (every + 1))."""
+        R1 on its logit, r1 * gamma / 2 * every, its own backward and D step (D's optimizer rescaled by every /
+        (every + 1); D's output bias gets no gradient from the penalty, and the optimizer skips it)."""
         self._refuse_wgan()
         if self.kind != "r1-lazy":
             return
