@@ -27,6 +27,14 @@ export interface PenaltyConfig {
   nCritic: number;
 }
 
+/**
+ * A cell of the post's code as printed under a regularizer (src/strategies/ids.ts's AS_PRINTED_STRATEGY_IDS): the
+ * listings have no gradient penalty form, so the step is not run. The worker's `regularization.py` says the same.
+ */
+export function asPrintedRefusal(kind: string): string {
+  return `regularizer ${kind} does not apply to the post's code as printed, which has no gradient penalty form`;
+}
+
 /** Where a GAN's lazy regularization is in its interval: the phase runs on the steps where `steps % every` is 0. */
 export interface LazyInterval {
   steps: number;

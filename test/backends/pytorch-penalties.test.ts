@@ -7,7 +7,8 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { isWassersteinGp, type Regularizer } from '../../src/scenario/regularizer.js';
 import { messageOf } from '../../src/errors.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { RUNNABLE_STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
+import { AS_PRINTED_STRATEGY_IDS, RUNNABLE_STRATEGY_IDS, STRATEGY_IDS, strategies, type StrategyId } from '../../src/strategies/index.js';
+import { judgeStep } from '../../src/strategies/outcome.js';
 import { tf } from '../../src/tf.js';
 
 // The worker on the machine's PyTorch (.venv's 2.x, or GAN_BENCH_PYTHON's: Debian's 1.13); skipped without one.
@@ -56,9 +57,9 @@ describe.skipIf(!hasTorch).each(CASES)('the PyTorch worker and tfjs under $kind 
     const loaded = await loadScenario(file);
     scenario = { ...loaded, regularizer: { ...loaded.regularizer, kind } };
     await tf.setBackend('cpu');
-    for (const id of RUNNABLE_STRATEGY_IDS) tfjs.set(id, await tfjsRecord(scenario, id).catch((error: unknown) => messageOf(error)));
+    for (const id of STRATEGY_IDS) tfjs.set(id, await tfjsRecord(scenario, id).catch((error: unknown) => messageOf(error)));
     pytorch = await startPytorchWorker();
-    await pytorch.worker.request('setup', { scenario, strategies: [...RUNNABLE_STRATEGY_IDS], referenceStrategy: 'retain-graph', batchPool: 4 });
+    await pytorch.worker.request('setup', { scenario, strategies: [...STRATEGY_IDS], referenceStrategy: 'retain-graph', batchPool: 4 });
   }, 120_000);
   afterAll(async () => {
     await pytorch?.worker.close();
@@ -85,5 +86,18 @@ describe.skipIf(!hasTorch).each(CASES)('the PyTorch worker and tfjs under $kind 
     // step one per critic step.
     expect(record.discriminatorDoubleBackwards).toBe(wasserstein ? 5 : 1);
     expect(record.leakedTensors).toBe(0);
+  });
+
+  it.each(AS_PRINTED_STRATEGY_IDS)("%s, the post's code as printed, is refused in the same one line on both backends", async (id) => {
+    const refusal = `regularizer ${kind} does not apply to the post's code as printed, which has no gradient penalty form`;
+    expect(tfjs.get(id)).toBe(refusal);
+    const error = await pytorch.worker.request('observe', { strategy: id }).then(
+      () => null,
+      (failure: unknown) => failure,
+    );
+    expect(messageOf(error)).toBe(`RuntimeError: ${refusal}`);
+    // The cell, as the runner judges it: the same sentence from either backend.
+    expect(judgeStep(strategies[id], error, kind)).toEqual({ status: 'errored', error: refusal });
+    expect(judgeStep(strategies[id], new Error(tfjs.get(id) as string), kind)).toEqual({ status: 'errored', error: refusal });
   });
 });

@@ -160,3 +160,14 @@ def test_d_keeps_the_logit_of_each_forward_under_r1_only() -> None:
     gan = Gan(tiny_scenario(), torch.device("cpu"), torch.float32, labels)
     with pytest.raises(RuntimeError, match="kept no logit"):
         logit_of(gan.D(x))
+
+
+@pytest.mark.parametrize("kind", ["r1", "r1-lazy", "wgan-gp", "wgan-gp-detached"])
+@pytest.mark.parametrize("strategy", ["retain-graph-printed", "detach-d-first-printed"])
+def test_the_posts_printed_code_is_refused_under_a_regularizer_in_one_line(strategy: str, kind: str) -> None:
+    # The listings call no regularizer hook: run, they would be their plain step under the regularizer's key (under
+    # WGAN-GP, BCE on the critic's scores). src/models/step-runner.ts refuses them in the same words.
+    with pytest.raises(RuntimeError) as refusal:
+        wasserstein_step(strategy, kind)
+    assert str(refusal.value) == (f"regularizer {kind} does not apply to the post's code as printed, which has no "
+                                  "gradient penalty form")

@@ -15,6 +15,7 @@ step to step, and GAN_stability's `x_real.requires_grad_()` marks a batch it nev
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import torch
@@ -106,6 +107,24 @@ class Regularization:
 
 
 NO_REGULARIZATION = Regularization({"kind": "none"})
+
+
+def as_printed_refusal(kind: str) -> str:
+    """src/strategies/regularization.ts's asPrintedRefusal, word for word."""
+    return f"regularizer {kind} does not apply to the post's code as printed, which has no gradient penalty form"
+
+
+def as_printed(step: Any) -> Any:
+    """The post's listing as printed (a `-printed` strategy) under the GAN's regularizer: it calls no hook, so under
+    one it would run its plain step; refused in one line instead (src/models/step-runner.ts does the same). The
+    listing itself is the wrapper's `__wrapped__` (what a compiled step compiles: variant.py)."""
+    @functools.wraps(step)
+    def run(gan: Any, batch: Any) -> Any:
+        kind = regularization(gan).kind
+        if kind != "none":
+            raise RuntimeError(as_printed_refusal(kind))
+        return step(gan, batch)
+    return run
 
 
 def regularization(gan: Any) -> Regularization:
