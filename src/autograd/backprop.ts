@@ -5,7 +5,7 @@
  * computed only where that input depends on a requested variable, as PyTorch's autograd does.
  */
 import { tf, type Tensor } from '../tf.js';
-import type { TapeNode } from './engine.js';
+import { withRecording, type TapeNode } from './engine.js';
 
 /** The nodes that lie on a path from one of `xs` to one of `ys`, each with only the inputs that depend on an x. */
 export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly Tensor[], ys: readonly Tensor[]): TapeNode[] {
@@ -40,9 +40,11 @@ export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly Tensor[],
 
 /**
  * Walks `filtered` backwards, seeding `gradients` (tensor id to gradient) and accumulating into it.
- * Must run inside a tidy scope: intermediate gradients are disposed as they are summed.
+ * Must run inside a tidy scope: intermediate gradients are disposed as they are summed. `discarded` names, per node
+ * id, inputs off the path whose gradient is computed all the same and thrown away, unrecorded: what PyTorch computes
+ * where one derivative formula gives every input's gradient (see Graph's convolution backwards).
  */
-export function backpropagate(gradients: Map<number, Tensor>, filtered: readonly TapeNode[]): void {
+export function backpropagate(gradients: Map<number, Tensor>, filtered: readonly TapeNode[], discarded: ReadonlyMap<number, readonly string[]> = new Map()): void {
   for (let i = filtered.length - 1; i >= 0; i--) {
     const node = filtered[i]!;
     const dys = node.outputs.map((output) => gradients.get(output.id) ?? null);
@@ -71,6 +73,10 @@ export function backpropagate(gradients: Map<number, Tensor>, filtered: readonly
         gradients.set(input.id, tf.add(previous, dx));
         previous.dispose();
       }
+    }
+    for (const name of discarded.get(node.id) ?? []) {
+      const gradientOf = inputGradients[name];
+      if (gradientOf) withRecording(null, () => tf.dispose(tf.tidy(gradientOf)));
     }
   }
 }

@@ -63,6 +63,17 @@ function isView(node: TapeNode): boolean {
   return VIEW_KERNELS.has(node.kernelName) || isSaveClone(node);
 }
 
+/**
+ * A convolution's gradient kernels, as a `createGraph` pass records them: Conv2DBackpropInput (a convolution's input
+ * gradient), Conv2DBackpropFilter (its filter gradient), Conv2D (a transposed convolution's input gradient). PyTorch
+ * records one `convolution_backward` for them, whose derivative (`_convolution_double_backward`) computes the
+ * gradient for the incoming gradient, `ggO = conv(ggI, w) + conv(x, ggW)`, and `gW = conv(ggI, gO)` and
+ * `gI = convT(gO, ggW)` wherever ggI and ggW are defined, whether the backward needs them or not: a double backward
+ * through such a node computes every input's gradient here too (R1 from a convolutional D's logit: the last
+ * layer's incoming gradient is the seed, a constant, and its `ggO` is computed and thrown away on both backends).
+ */
+const CONVOLUTION_GRADIENTS = new Set(['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Conv2D']);
+
 /** What a shape-only gradient reads of a saved tensor. */
 function shapeOf(tensor: Tensor): Tensor {
   return { shape: tensor.shape, rank: tensor.rank, dtype: tensor.dtype, size: tensor.size } as unknown as Tensor;
@@ -125,6 +136,10 @@ export class Graph {
   private readonly pendingClones: TapeNode[] = [];
   /** Data tensors marked with `requiresGrad_()`, by tensor id. */
   private readonly dataLeaves = new Map<number, DataLeaf>();
+  /** A `createGraph` pass is recording its gradient functions. */
+  private recordingBackward = false;
+  /** The convolution gradients `createGraph` passes recorded (CONVOLUTION_GRADIENTS), by node id, with their inputs' names. */
+  private readonly convolutionBackwards = new Map<number, readonly string[]>();
   private disposed = false;
 
   /** `parameters`: the leaves `backward()` differentiates for (those whose `requiresGrad` is set). */
@@ -252,6 +267,7 @@ export class Graph {
     this.nodes.length = 0;
     this.states.clear();
     this.derived.clear();
+    this.convolutionBackwards.clear();
     this.parameterValues.clear();
   }
 
@@ -298,29 +314,42 @@ export class Graph {
     const gradientIds = new Map<number, number>();
     // Without createGraph the pass records nothing (the gradients are constants, as PyTorch's); with it, every
     // gradient function's kernels are recorded onto this graph, kept where they depend on something that requires grad.
-    const values = withRecording(createGraph ? this.nodes : null, () =>
-      tf.tidy(() => {
-        const accumulated = new Map<number, Tensor>();
-        ys.forEach((y, i) => {
-          const seed = seeds[i];
-          // The seed is the pass's own tensor (backpropagate frees what it sums): the user's vector is cloned, recorded.
-          const start = seed === undefined ? this.noGrad(() => tf.onesLike(y)) : tf.clone(seed);
-          const previous = accumulated.get(y.id);
-          accumulated.set(y.id, previous ? tf.add(previous, start) : start);
-        });
-        backpropagate(accumulated, filtered);
-        for (const [id, gradient] of accumulated) {
-          reached.add(id);
-          if (createGraph) gradientIds.set(id, gradient.id);
-        }
-        const kept: Record<string, Tensor> = {};
-        xs.forEach((x, i) => {
-          const gradient = accumulated.get(x.id);
-          if (gradient) kept[i] = gradient;
-        });
-        return kept;
-      }),
-    ) as Record<string, Tensor>;
+    // A recorded convolution gradient's inputs off the path: PyTorch's double backward computes their gradients too.
+    const discarded = new Map<number, string[]>();
+    for (const node of filtered) {
+      const names = this.convolutionBackwards.get(node.id);
+      const off = names?.filter((name) => !(name in node.inputs)) ?? [];
+      if (off.length > 0) discarded.set(node.id, off);
+    }
+    this.recordingBackward = createGraph;
+    let values: Record<string, Tensor>;
+    try {
+      values = withRecording(createGraph ? this.nodes : null, () =>
+        tf.tidy(() => {
+          const accumulated = new Map<number, Tensor>();
+          ys.forEach((y, i) => {
+            const seed = seeds[i];
+            // The seed is the pass's own tensor (backpropagate frees what it sums): the user's vector is cloned, recorded.
+            const start = seed === undefined ? this.noGrad(() => tf.onesLike(y)) : tf.clone(seed);
+            const previous = accumulated.get(y.id);
+            accumulated.set(y.id, previous ? tf.add(previous, start) : start);
+          });
+          backpropagate(accumulated, filtered, discarded);
+          for (const [id, gradient] of accumulated) {
+            reached.add(id);
+            if (createGraph) gradientIds.set(id, gradient.id);
+          }
+          const kept: Record<string, Tensor> = {};
+          xs.forEach((x, i) => {
+            const gradient = accumulated.get(x.id);
+            if (gradient) kept[i] = gradient;
+          });
+          return kept;
+        }),
+      ) as Record<string, Tensor>;
+    } finally {
+      this.recordingBackward = false;
+    }
     if (!retainGraph) this.free(filtered);
     // An output counts as reached, as a hook on PyTorch's root tensor fires: WGAN-GP's grad(D(x), x, grad_outputs)
     // goes through D's pass with no loss above D's output.
@@ -367,6 +396,7 @@ export class Graph {
       return false;
     }
     for (const output of node.outputs) this.derived.add(output.id);
+    if (this.recordingBackward && CONVOLUTION_GRADIENTS.has(node.kernelName)) this.convolutionBackwards.set(node.id, Object.keys(node.inputs));
     if (!node.saved || node.saved.length === 0) return true;
     if (SHAPE_ONLY_GRADIENTS.has(node.kernelName)) {
       node.saved.forEach((tensor, i) => {

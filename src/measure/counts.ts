@@ -6,11 +6,14 @@
  *
  * A gradient penalty adds a pass kind: a `createGraph` pass records its own backward through a network, and a
  * later backward that reaches what it computed traverses that recorded backward: a double backward (a backward of
- * a backward), counted per network apart from the plain backward passes.
+ * a backward), counted per network apart from the plain backward passes. A pass through a network is one that
+ * reaches its forward's output, or the logit the forward kept (R1 differentiates D's logit: every layer but the
+ * sigmoid); the PyTorch worker's observer counts the same.
  */
 import type { BackwardResult } from '../autograd/graph.js';
 import type { GradInput } from '../autograd/leaf.js';
 import { Parameter } from '../autograd/parameter.js';
+import { keptLogit } from '../models/logit.js';
 import type { StepObserver } from '../models/step-runner.js';
 import type { NetworkName } from '../strategies/strategy.js';
 import type { Tensor } from '../tf.js';
@@ -67,6 +70,8 @@ interface RecordedForward {
   network: NetworkName;
   inputId: number;
   outputId: number;
+  /** The logit the forward kept (src/models/logit.ts), where it is not the output: R1 starts from it. */
+  logitId?: number;
   batchSize: number;
 }
 
@@ -107,7 +112,8 @@ export function createCountingObserver(parametersOf: Record<NetworkName, readonl
   const observer: StepObserver = {
     forward(network, input, output) {
       const batchSize = input.shape[0] ?? 1;
-      recorded.push({ network, inputId: input.id, outputId: output.id, batchSize });
+      const logit = keptLogit(output);
+      recorded.push({ network, inputId: input.id, outputId: output.id, ...(logit && logit !== output ? { logitId: logit.id } : {}), batchSize });
       counts.forwards.push({ network, batchSize });
       if (network === 'generator') counts.generatorForwards++;
       else counts.discriminatorForwards++;
@@ -123,7 +129,8 @@ export function createCountingObserver(parametersOf: Record<NetworkName, readonl
       const parameters = requested.filter((input): input is Parameter => input instanceof Parameter);
       const requestedNetworks = new Set(parameters.map((parameter) => networkOf.get(parameter)));
       for (const pass of recorded) {
-        if (!result.reached.has(pass.outputId)) continue;
+        // A pass from D's logit (R1's grad) goes through every layer of D but its sigmoid: a pass through D.
+        if (!result.reached.has(pass.outputId) && !(pass.logitId !== undefined && result.reached.has(pass.logitId))) continue;
         if (pass.network === 'generator') counts.generatorBackwards++;
         else counts.discriminatorBackwards++;
         counts.backwards.push({

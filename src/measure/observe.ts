@@ -44,6 +44,9 @@ export async function observeStep(
   backend: ObservedBackend = { sync: async () => {} },
 ): Promise<ObservedStep> {
   const sync = () => backend.sync();
+  // Both steps are the first of lazy R1's interval, so that the observed step's counts and FLOPs show the
+  // regularization phase and its leak check compares like steps (the phase leaves D's output bias without a .grad).
+  gan.lazyInterval.steps = 0;
   createStepRunner(gan)(strategy, warmBatch);
   await sync();
   const { observer, counts } = createCountingObserver({
@@ -51,7 +54,6 @@ export async function observeStep(
     discriminator: gan.discriminator.parameters,
   });
   const observed = createStepRunner(gan, observer);
-  // The observed step is the first of lazy R1's interval, so that its counts and FLOPs show the regularization phase.
   gan.lazyInterval.steps = 0;
   const updatesBefore = [gan.generator.batchNormUpdates, gan.discriminator.batchNormUpdates] as const;
   const dispatchesBefore = backend.dispatches?.();

@@ -25,9 +25,9 @@ export type AdamImplementation = 'foreach' | 'for-loop';
 
 export interface Adam {
   readonly implementation: AdamImplementation;
-  /** One optimizer step for every variable of the network; `grads` must hold a gradient for each. */
+  /** One optimizer step for every variable of the network that has a gradient in `grads` (the others are skipped). */
   step(grads: ReadonlyMap<Variable, Tensor>): void;
-  /** Steps taken so far. */
+  /** Steps taken so far (that stepped at least one variable). */
   readonly steps: number;
   dispose(): void;
 }
@@ -70,9 +70,11 @@ export function createAdam(
     epsilon: tf.keep(tf.scalar(epsilon)),
   }));
   let steps = 0;
+  /** Each variable's steps (PyTorch's per-parameter `state['step']`): a variable without a gradient is not stepped. */
+  const parameterSteps = variables.map(() => 0);
 
-  /** The update of one parameter tensor: returns its new values and assigns the new moments. */
-  const update = (value: Tensor, grad: Tensor, { m, v }: Moments, scalars: StepScalars) => {
+  /** The update of one parameter tensor: its new values and moments (the caller assigns them). */
+  const update = (value: Tensor, grad: Tensor, { m, v }: { m: Tensor; v: Tensor }, scalars: StepScalars) => {
     // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     // denom = exp_avg_sq.sqrt() / sqrt(bias_correction2) + eps; param.addcdiv_(exp_avg, denom, value=-step_size)
     if (scalars.fused) {
@@ -80,17 +82,49 @@ export function createAdam(
       const second: AdamMomentAttrs = { beta: beta2, squareGradient: true };
       const newM = runKernel(ADAM_MOMENT_KERNEL, { moment: m, grad }, first);
       const newV = runKernel(ADAM_MOMENT_KERNEL, { moment: v, grad }, second);
-      m.assign(newM);
-      v.assign(newV);
       const attrs: AdamUpdateAttrs = { stepSize: scalars.stepSize, sqrtBiasCorrection2: scalars.sqrtBiasCorrection2, epsilon };
-      return runKernel(ADAM_UPDATE_KERNEL, { param: value, m: newM, v: newV }, attrs);
+      return { value: runKernel(ADAM_UPDATE_KERNEL, { param: value, m: newM, v: newV }, attrs), m: newM, v: newV };
     }
     const newM = tf.add(tf.mul(m, constants.beta1), tf.mul(grad, constants.oneMinusBeta1));
     const newV = tf.add(tf.mul(v, constants.beta2), tf.mul(tf.square(grad), constants.oneMinusBeta2));
     const denominator = tf.add(tf.div(tf.sqrt(newV), scalars.sqrtBiasCorrection2), constants.epsilon);
-    m.assign(newM);
-    v.assign(newV);
-    return tf.sub(value, tf.mul(tf.div(newM, denominator), scalars.stepSize));
+    return { value: tf.sub(value, tf.mul(tf.div(newM, denominator), scalars.stepSize)), m: newM, v: newV };
+  };
+  /** The bias corrections of a parameter's `step`-th step, made once per optimizer step in its outer scope. */
+  const scalarCache = new Map<number, StepScalars>();
+  const scalarsAt = (step: number): StepScalars => {
+    const cached = scalarCache.get(step);
+    if (cached) return cached;
+    const [sqrtBiasCorrection2, stepSize] = [Math.sqrt(1 - beta2 ** step), learningRate / (1 - beta1 ** step)];
+    const scalars: StepScalars = hasKernels(ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL)
+      ? { fused: true, sqrtBiasCorrection2, stepSize }
+      : { fused: false, sqrtBiasCorrection2: tf.scalar(sqrtBiasCorrection2), stepSize: tf.scalar(stepSize) };
+    scalarCache.set(step, scalars);
+    return scalars;
+  };
+  const flat = (tensor: Tensor) => tf.reshape(tensor, [-1]);
+  /** Where each variable's elements start in foreach's flat moments. */
+  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+
+  /**
+   * foreach over the variables `indices` (consecutive in the flat moments, all at step `step`): one update of their
+   * concatenation. With every variable it is the whole flat vector; otherwise the moments' slice.
+   */
+  const foreachRun = (indices: readonly number[], grads: readonly Tensor[], step: number) => {
+    const [m, v] = [moments[0]!.m, moments[0]!.v];
+    const whole = indices.length === variables.length;
+    const start = offsets[indices[0]!]!;
+    const length = indices.reduce((total, i) => total + sizes[i]!, 0);
+    const run = indices.map((i) => variables[i]!);
+    const updated = update(
+      tf.concat(run.map(flat)),
+      tf.concat(indices.map((i) => flat(grads[i]!))),
+      whole ? { m, v } : { m: tf.slice(m, start, length), v: tf.slice(v, start, length) },
+      scalarsAt(step),
+    );
+    const pieces = tf.split(updated.value, indices.map((i) => sizes[i]!));
+    run.forEach((variable, j) => variable.assign(tf.reshape(pieces[j]!, variable.shape)));
+    return { start, length, m: updated.m, v: updated.v };
   };
 
   return {
@@ -99,32 +133,55 @@ export function createAdam(
       return steps;
     },
     step(grads) {
-      const ordered = variables.map((variable) => {
-        const grad = grads.get(variable);
-        if (!grad) throw new Error(`Adam: no gradient for ${variable.name}`);
-        return grad;
-      });
+      // PyTorch's Adam skips a parameter whose .grad is None (no update, no moment decay) and counts steps per
+      // parameter: lazy R1's phase leaves D's output bias without a gradient (the penalty does not depend on it).
+      const ordered = variables.map((variable) => grads.get(variable));
+      const stepped = variables.flatMap((_, i) => (ordered[i] ? [i] : []));
+      if (stepped.length === 0) return;
       steps++;
+      for (const i of stepped) parameterSteps[i]!++;
+      scalarCache.clear();
       tf.tidy(() => {
-        const [sqrtBiasCorrection2, stepSize] = [Math.sqrt(1 - beta2 ** steps), learningRate / (1 - beta1 ** steps)];
-        const scalars: StepScalars = hasKernels(ADAM_MOMENT_KERNEL, ADAM_UPDATE_KERNEL)
-          ? { fused: true, sqrtBiasCorrection2, stepSize }
-          : { fused: false, sqrtBiasCorrection2: tf.scalar(sqrtBiasCorrection2), stepSize: tf.scalar(stepSize) };
-        const flat = (tensor: Tensor) => tf.reshape(tensor, [-1]);
+        for (const i of stepped) scalarsAt(parameterSteps[i]!); // in this scope, before the per-variable scopes
         if (implementation === 'foreach') {
-          const updated = update(
-            tf.concat(variables.map(flat)),
-            tf.concat(ordered.map(flat)),
-            moments[0]!,
-            scalars,
-          );
-          const pieces = tf.split(updated, sizes);
-          variables.forEach((variable, i) => variable.assign(tf.reshape(pieces[i]!, variable.shape)));
+          // Runs of consecutive variables with a gradient at one step count: the whole vector where every variable
+          // has a gradient and all are at the same step (every step but after a skip); the moments' slices otherwise.
+          const runs: number[][] = [];
+          for (const i of stepped) {
+            const run = runs.at(-1);
+            const previous = run?.at(-1);
+            if (run && previous === i - 1 && parameterSteps[previous] === parameterSteps[i]) run.push(i);
+            else runs.push([i]);
+          }
+          const done = runs.map((run) => foreachRun(run, ordered as Tensor[], parameterSteps[run[0]!]!));
+          if (done.length === 1 && done[0]!.length === sizes.reduce((a, b) => a + b, 0)) {
+            moments[0]!.m.assign(done[0]!.m);
+            moments[0]!.v.assign(done[0]!.v);
+            return;
+          }
+          // Reassemble the flat moments: the updated runs, the skipped variables' moments as they were.
+          for (const key of ['m', 'v'] as const) {
+            const whole = moments[0]![key];
+            const parts: Tensor[] = [];
+            let at = 0;
+            for (const run of done) {
+              if (run.start > at) parts.push(tf.slice(whole, at, run.start - at));
+              parts.push(run[key]);
+              at = run.start + run.length;
+            }
+            if (at < whole.size) parts.push(tf.slice(whole, at, whole.size - at));
+            whole.assign(tf.concat(parts));
+          }
         } else {
           // A scope per variable frees its temporaries before the next one's (PyTorch updates in place).
-          variables.forEach((variable, i) => {
-            tf.tidy(() => variable.assign(update(variable, ordered[i]!, moments[i]!, scalars)));
-          });
+          for (const i of stepped) {
+            tf.tidy(() => {
+              const updated = update(variables[i]!, ordered[i]!, moments[i]!, scalarsAt(parameterSteps[i]!));
+              moments[i]!.m.assign(updated.m);
+              moments[i]!.v.assign(updated.v);
+              variables[i]!.assign(updated.value);
+            });
+          }
         }
       });
     },

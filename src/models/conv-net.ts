@@ -11,9 +11,10 @@ import { Parameter } from '../autograd/parameter.js';
 // The cpu backend's filter gradient in tfjs's arithmetic without its per-element index computations.
 import '../kernels/cpu-conv-filter-gradient.js';
 import type { ConvLayerSpec, NetworkInit } from '../scenario/schema.js';
-import { tf, type Variable } from '../tf.js';
+import { tf, type Tensor, type Variable } from '../tf.js';
 import { activate } from './activation.js';
 import { batchNorm2d, type BatchNormState } from './batchnorm.js';
+import { keepLogit as keepLogitOf } from './logit.js';
 import type { NetworkModule } from './network.js';
 import { convOutputSide, type ConvShape } from '../scenario/shapes.js';
 
@@ -32,6 +33,8 @@ export interface ConvNetOptions {
    * unit per sample, as the MLP's). Default: the last layer's NHWC output.
    */
   flattenOutput?: boolean;
+  /** Keep each output's logit (src/models/logit.ts): the last layer's input to its activation, flattened as the output is. */
+  keepLogit?: boolean;
 }
 
 /** The layers' shapes, from the input shape through each layer (PyTorch's output-size formulas). */
@@ -87,7 +90,7 @@ interface LayerState {
  * bias, which weights_init leaves alone, keeps PyTorch's default), seeded; running statistics start at mean 0 and
  * variance 1. tfjs's filters: [k, k, in, out] for a convolution, [k, k, out, in] for a transposed one.
  */
-export function createConvNet({ name, inputShape, layers: specs, init, seed, flattenOutput = false }: ConvNetOptions): ConvNet {
+export function createConvNet({ name, inputShape, layers: specs, init, seed, flattenOutput = false, keepLogit = false }: ConvNetOptions): ConvNet {
   const prefix = `${name}${instances++}`; // tfjs variable names are global to the engine
   const shapes = convShapes(inputShape, specs);
   const variables: Variable[] = [];
@@ -147,9 +150,10 @@ export function createConvNet({ name, inputShape, layers: specs, init, seed, fla
       return batchNormUpdates;
     },
     apply(input) {
-      return tf.tidy(() => {
+      const { output, logit } = tf.tidy(() => {
         const batch = input.shape[0]!;
         let x = input.rank === 4 ? input : tf.reshape(input, [batch, inHeight, inWidth, inChannels]);
+        let pre = x;
         for (const { shape, spec, kernel, bias, batchNorm } of states) {
           x =
             shape.layer === 'conv2d'
@@ -162,10 +166,15 @@ export function createConvNet({ name, inputShape, layers: specs, init, seed, fla
             batchNormUpdates++;
             x = y;
           }
+          pre = x;
           x = activate(x, spec.activation);
         }
-        return flattenOutput ? tf.reshape(x, [batch, -1]) : x;
+        const flatten = (tensor: Tensor) => (flattenOutput ? tf.reshape(tensor, [batch, -1]) : tensor);
+        const out = flatten(x);
+        // The logit as PyTorch's nn.Flatten leaves it (a view); a linear output is its own logit.
+        return { output: out, logit: keepLogit && pre !== x ? flatten(pre) : out };
       });
+      return keepLogit ? keepLogitOf(output, logit) : output;
     },
     copyFrom(other) {
       variables.forEach((variable, i) => variable.assign(other.variables[i]!));

@@ -1,6 +1,6 @@
 /** The GAN every strategy trains: generator, discriminator, their optimizers, the loss and the data. */
 import { tf, type Tensor, type Variable } from '../tf.js';
-import { isWassersteinGp, type RegularizerConfig } from '../scenario/regularizer.js';
+import { isR1, isWassersteinGp, type RegularizerConfig } from '../scenario/regularizer.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { LazyInterval } from '../strategies/regularization.js';
 import type { Batch } from '../strategies/strategy.js';
@@ -53,9 +53,11 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
           bias: g.bias,
           initialValue: g.initialValue,
         });
+  // R1 differentiates D's logit: D keeps it (src/models/logit.ts), and an MLP D's output layer then runs unfused.
+  const keepLogit = isR1(scenario.regularizer.kind);
   let discriminator: GanNetwork;
   if (d.kind === 'conv') {
-    discriminator = createConvNet({ name: 'D', inputShape: image, layers: d.layers, init: d.init, seed: seed + 1, flattenOutput: true });
+    discriminator = createConvNet({ name: 'D', inputShape: image, layers: d.layers, init: d.init, seed: seed + 1, flattenOutput: true, keepLogit });
   } else {
     const mlp = createMlp({
       name: 'D',
@@ -66,6 +68,7 @@ export function createGan(scenario: Scenario, adamImplementation: AdamImplementa
       seed: seed + 1,
       bias: d.bias,
       initialValue: d.initialValue,
+      keepLogit,
     });
     // A convolutional G's images reach an MLP D flattened (NHWC order; the values are the same set).
     discriminator = g.kind === 'conv' ? { ...mlp, apply: (x) => mlp.apply(x.rank > 2 ? tf.reshape(x, [x.shape[0]!, -1]) : x) } : mlp;

@@ -1,8 +1,10 @@
 /** A multi-layer perceptron built from plain TensorFlow.js ops, so that every kernel it runs is visible. */
 import { Parameter } from '../autograd/parameter.js';
-import { tf, type Variable } from '../tf.js';
+import { tf, type Tensor, type Variable } from '../tf.js';
 import type { Activation } from '../scenario/schema.js';
+import { activate } from './activation.js';
 import { dense } from './dense.js';
+import { keepLogit as keepLogitOf } from './logit.js';
 import type { NetworkModule } from './network.js';
 import type { DenseShape } from '../scenario/shapes.js';
 
@@ -22,6 +24,12 @@ export interface MlpOptions {
   bias?: boolean;
   /** Every weight and bias starts at this value instead of the seeded `nn.Linear` initialisation. */
   initialValue?: number;
+  /**
+   * Keep each output's logit (src/models/logit.ts): the last layer runs as a linear layer and its activation as its
+   * own kernel after it, as PyTorch's `nn.Linear` and `nn.Sigmoid` do, instead of one fused kernel that never
+   * materialises the pre-activation. Default false.
+   */
+  keepLogit?: boolean;
 }
 
 let instances = 0;
@@ -31,7 +39,7 @@ let instances = 0;
  * (weights and biases uniform in +-1/sqrt(fan_in)), seeded so that every strategy starts from the same weights;
  * or with every value at `initialValue`.
  */
-export function createMlp({ name, widths, activation, outputActivation, seed, bias = true, initialValue }: MlpOptions): Mlp {
+export function createMlp({ name, widths, activation, outputActivation, seed, bias = true, initialValue, keepLogit = false }: MlpOptions): Mlp {
   // tfjs variable names are global to the engine, so each instance gets its own prefix.
   const prefix = `${name}${instances++}`;
   const layers: DenseShape[] = [];
@@ -70,13 +78,21 @@ export function createMlp({ name, widths, activation, outputActivation, seed, bi
     buffers: [],
     batchNormUpdates: 0,
     apply(input) {
-      return tf.tidy(() => {
+      const { output, logit } = tf.tidy(() => {
         let x = input;
+        let pre: Tensor | undefined;
         layerVariables.forEach(({ kernel, bias: b }, i) => {
-          x = dense(x, kernel, b, i === layers.length - 1 ? outputActivation : activation);
+          const last = i === layers.length - 1;
+          if (last && keepLogit) {
+            pre = dense(x, kernel, b, 'linear');
+            x = activate(pre, outputActivation);
+          } else {
+            x = dense(x, kernel, b, last ? outputActivation : activation);
+          }
         });
-        return x;
+        return { output: x, logit: pre ?? x };
       });
+      return keepLogit ? keepLogitOf(output, logit) : output;
     },
     copyFrom(other) {
       variables.forEach((variable, i) => variable.assign(other.variables[i]!));

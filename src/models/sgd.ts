@@ -11,7 +11,7 @@ export interface SgdOptions {
 }
 
 export interface Sgd {
-  /** One optimizer step for every variable of the network; `grads` must hold a gradient for each. */
+  /** One optimizer step for every variable of the network that has a gradient in `grads` (the others are skipped). */
   step(grads: ReadonlyMap<Variable, Tensor>): void;
   /** Steps taken so far. */
   readonly steps: number;
@@ -27,15 +27,16 @@ export function createSgd(variables: readonly Variable[], { learningRate }: SgdO
       return steps;
     },
     step(grads) {
-      const ordered = variables.map((variable) => {
+      // PyTorch's SGD skips a parameter whose .grad is None (lazy R1's phase leaves D's output bias without one).
+      const stepped = variables.flatMap((variable) => {
         const grad = grads.get(variable);
-        if (!grad) throw new Error(`SGD: no gradient for ${variable.name}`);
-        return grad;
+        return grad ? [{ variable, grad }] : [];
       });
+      if (stepped.length === 0) return;
       steps++;
-      variables.forEach((variable, i) => {
-        tf.tidy(() => variable.assign(tf.sub(variable, tf.mul(ordered[i]!, rate))));
-      });
+      for (const { variable, grad } of stepped) {
+        tf.tidy(() => variable.assign(tf.sub(variable, tf.mul(grad, rate))));
+      }
     },
     dispose() {
       rate.dispose();

@@ -9,9 +9,11 @@ import { Graph, type BackwardResult } from '../autograd/graph.js';
 import type { GradInput } from '../autograd/leaf.js';
 import { Parameter } from '../autograd/parameter.js';
 import type { Gan, GanNetwork, NetworkOptimizer } from './gan.js';
+import { logitOf } from './logit.js';
 import { binaryCrossEntropy } from './loss.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
-import { createRegularization } from '../strategies/regularization.js';
+import { isAsPrinted } from '../strategies/ids.js';
+import { asPrintedRefusal, createRegularization } from '../strategies/regularization.js';
 import type { Batch, Network, NetworkName, Optimizer, StepContext, Strategy } from '../strategies/strategy.js';
 
 /** Hooks called as a step runs. Timed steps run with no observer; a separate step is run observed. */
@@ -42,6 +44,8 @@ export function createStepRunner(
 ): StepRunner {
   const parameters = [...gan.generator.parameters, ...gan.discriminator.parameters];
   return (strategy, batch) => {
+    // The post's listings as printed call no regularizer hook: under one they would run their plain step.
+    if (isAsPrinted(strategy.id) && gan.regularizer.kind !== 'none') throw new Error(asPrintedRefusal(gan.regularizer.kind));
     const graph = new Graph(parameters);
     const gradsBefore = heldGrads(parameters);
     try {
@@ -131,6 +135,7 @@ function createStepContext(gan: Gan, graph: Graph, batch: Batch, observer?: Step
     gradOf(x) {
       return graph.gradOf(x);
     },
+    logitOf,
   };
   const withoutPenalty = ctx as StepContext;
   return Object.assign(withoutPenalty, { regularizer: createRegularization(withoutPenalty, gan.regularizer, gan.lazyInterval) });

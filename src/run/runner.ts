@@ -223,7 +223,7 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
         strategy.diverged ??= observed.diverged;
         const leaked = observed.record && observed.record.leakedTensors !== 0 ? new Error(`leaked ${observed.record.leakedTensors} tensors in one step`) : undefined;
         // Judged against what its strategy must do (train, or raise PyTorch's error as the post's printed code does).
-        const judged = judgeStep(strategies[strategy.strategy as StrategyId], observed.error ?? leaked);
+        const judged = judgeStep(strategies[strategy.strategy as StrategyId], observed.error ?? leaked, unit.regularizer);
         strategy.error = judged.error;
         strategy.raised = judged.status === 'raised';
       }

@@ -13,6 +13,14 @@ export function isWassersteinGp(kind: Regularizer): boolean {
   return kind === 'wgan-gp' || kind === 'wgan-gp-detached';
 }
 
+/**
+ * Whether a regularizer is R1's (every step or lazy): it differentiates D's logit (GAN_stability's `compute_grad2`
+ * on a D that outputs logits), so D keeps the pre-sigmoid tensor of each forward (src/models/logit.ts).
+ */
+export function isR1(kind: Regularizer): boolean {
+  return kind === 'r1' || kind === 'r1-lazy';
+}
+
 export const regularizerSchema = z.strictObject({
   /** 'none' (the default), R1 every step, lazy R1, WGAN-GP (fake not detached, as PyTorch-GAN) or with fake.detach(). */
   kind: z.enum(REGULARIZERS).default('none'),

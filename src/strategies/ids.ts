@@ -7,6 +7,11 @@ export const RUNNABLE_STRATEGY_IDS = ['retain-graph', 'detach-d-first', 'g-first
 /** The post's strategies 1 and 2 exactly as printed: PyTorch raises an error running them, and so do these. */
 export const AS_PRINTED_STRATEGY_IDS = ['retain-graph-printed', 'detach-d-first-printed'] as const;
 
+/** Whether a strategy is one of the post's listings as printed. */
+export function isAsPrinted(id: string): boolean {
+  return (AS_PRINTED_STRATEGY_IDS as readonly string[]).includes(id);
+}
+
 /** Every strategy id, in the order reports list them. */
 export const STRATEGY_IDS = [...RUNNABLE_STRATEGY_IDS, ...AS_PRINTED_STRATEGY_IDS] as const;
 export type StrategyId = (typeof STRATEGY_IDS)[number];

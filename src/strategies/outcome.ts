@@ -5,6 +5,7 @@
  */
 import { autogradErrorKind } from '../autograd/errors.js';
 import type { Strategy } from './strategy.js';
+import { asPrintedRefusal } from './regularization.js';
 import { messageOf } from '../errors.js';
 
 export type StepOutcome =
@@ -13,10 +14,19 @@ export type StepOutcome =
   | { status: 'raised'; error: string }
   | { status: 'errored'; error: string };
 
-/** Judges a step that threw `error`, or, with `error` undefined, a step that ran to the end. */
-export function judgeStep(strategy: Strategy, error?: unknown): StepOutcome {
+/**
+ * Judges a step that threw `error`, or, with `error` undefined, a step that ran to the end, under the unit's
+ * `regularizer`. The post's code as printed under a regularizer must be refused (both backends refuse it): its cell
+ * is that one sentence, whatever prefix the backend's error has.
+ */
+export function judgeStep(strategy: Strategy, error?: unknown, regularizer = 'none'): StepOutcome {
   const message = error === undefined ? null : messageOf(error);
   const expected = strategy.raises;
+  if (expected && regularizer !== 'none') {
+    const refusal = asPrintedRefusal(regularizer);
+    if (message?.includes(refusal)) return { status: 'errored', error: refusal };
+    return { status: 'errored', error: `expected "${refusal}", ${message === null ? 'but the step ran to the end' : `got: ${message}`}` };
+  }
   if (!expected) return message === null ? { status: 'ok', error: null } : { status: 'errored', error: message };
   if (message === null) {
     return { status: 'errored', error: `expected PyTorch's ${expected.kind} error in ${expected.at}, but the step ran to the end` };

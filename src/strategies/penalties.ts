@@ -1,22 +1,25 @@
 /**
  * The gradient penalties of current GAN recipes, as step helpers a strategy's D step can add to its loss. Each
- * differentiates D's output for its input with `createGraph`, so that the penalty's own backward (a double
- * backward) reaches D's parameters. The scenario's regularizer (src/strategies/regularization.ts) calls them.
+ * differentiates D (R1 its logit, WGAN-GP its critic's score) for its input with `createGraph`, so that the
+ * penalty's own backward (a double backward) reaches D's parameters. The scenario's regularizer
+ * (src/strategies/regularization.ts) calls them.
  */
 import { tf, type Tensor } from '../tf.js';
 import type { StepContext } from './strategy.js';
 
 /**
  * R1 (Mescheder et al. 2018), GAN_stability's `compute_grad2` averaged over the batch, for `real` marked with
- * `requiresGrad_` before D ran on it:
+ * `requiresGrad_` before D ran on it. GAN_stability's D outputs logits (its loss is BCE with logits), so `d_out` is
+ * D's logit: here the pre-sigmoid tensor of the forward that produced `realOutput` (the context's `logitOf`), whose
+ * sigmoid the step's D loss reads:
  *
  *     grad_dout = autograd.grad(outputs=d_out.sum(), inputs=x_in, create_graph=True, retain_graph=True)[0]
  *     r1 = grad_dout.pow(2).reshape(batch_size, -1).sum(1).mean()
  *
  * A step adds `gamma / 2 * r1` to D's loss and back-propagates the sum once.
  */
-export function r1Penalty({ grad }: Pick<StepContext, 'grad'>, realOutput: Tensor, real: Tensor): Tensor {
-  const [gradient] = grad(tf.sum(realOutput), [real], { createGraph: true, retainGraph: true });
+export function r1Penalty({ grad, logitOf }: Pick<StepContext, 'grad' | 'logitOf'>, realOutput: Tensor, real: Tensor): Tensor {
+  const [gradient] = grad(tf.sum(logitOf(realOutput)), [real], { createGraph: true, retainGraph: true });
   const batchSize = real.shape[0]!;
   return tf.mean(tf.sum(tf.reshape(tf.square(gradient!), [batchSize, -1]), 1));
 }

@@ -5,8 +5,8 @@
  * `strategies/regularization.py` mirrors this file):
  *
  *     real = regularizer.real(real_imgs)              # R1: real_imgs.requires_grad_()
- *     pred_real = discriminator(real)
- *     d_loss = regularizer.penalize(d_loss, pred_real, real)   # R1: d_loss + gamma / 2 * r1
+ *     pred_real = discriminator(real)                 # R1: D keeps the sigmoid's input, its logit
+ *     d_loss = regularizer.penalize(d_loss, pred_real, real)   # R1: d_loss + gamma / 2 * r1 on the logit
  *     d_loss.backward(); optimizer_D.step()
  *     regularizer.lazy_phase(real_imgs)               # lazy R1: every `every` steps, D's own R1 step
  *
@@ -27,6 +27,14 @@ export interface PenaltyConfig {
   nCritic: number;
 }
 
+/**
+ * A cell of the post's code as printed under a regularizer (src/strategies/ids.ts's AS_PRINTED_STRATEGY_IDS): the
+ * listings have no gradient penalty form, so the step is not run. The worker's `regularization.py` says the same.
+ */
+export function asPrintedRefusal(kind: string): string {
+  return `regularizer ${kind} does not apply to the post's code as printed, which has no gradient penalty form`;
+}
+
 /** Where a GAN's lazy regularization is in its interval: the phase runs on the steps where `steps % every` is 0. */
 export interface LazyInterval {
   steps: number;
@@ -34,12 +42,14 @@ export interface LazyInterval {
 
 /**
  * The hooks for `config` over the step context `ctx`.
- * - r1 (GAN_stability's `train.py`, every step): D's output on `real_imgs.requires_grad_()` from the forward d_loss
- *   uses; `r1 = grad(pred_real.sum(), real, create_graph=True)` squared, summed per sample, averaged; one backward
- *   of `d_loss + gamma / 2 * r1` (which also fills `real.grad`, read by nothing).
+ * - r1 (GAN_stability's `train.py`, every step): D's logit on `real_imgs.requires_grad_()` from the forward d_loss
+ *   uses (GAN_stability's D outputs logits: here the sigmoid's input, which D keeps under R1);
+ *   `r1 = grad(logit_real.sum(), real, create_graph=True)` squared, summed per sample, averaged; one backward of
+ *   `d_loss + gamma / 2 * r1` (which also fills `real.grad`, read by nothing).
  * - r1-lazy (StyleGAN2-ADA's `training/loss.py`, phase Dreg): D's main step without the penalty; every `every`
- *   steps, after it, a fresh `D(real_imgs.detach().requires_grad_())`, `r1 * gamma / 2 * every`, its own backward
- *   and D optimizer step (whose rate and betas `createGan` rescaled by every / (every + 1), as `training_loop.py`).
+ *   steps, after it, a fresh `D(real_imgs.detach().requires_grad_())`, R1 on its logit, `r1 * gamma / 2 * every`,
+ *   its own backward and D optimizer step (whose rate and betas `createGan` rescaled by every / (every + 1), as
+ *   `training_loop.py`; the penalty gives D's output bias no gradient, and the optimizer skips it, as PyTorch's).
  * - wgan-gp (PyTorch-GAN's `implementations/wgan_gp/wgan_gp.py`) and wgan-gp-detached (the same with
  *   `fake_imgs.detach()` in the critic's loss): `criticSteps` runs `nCritic` critic steps; the strategy's WGAN-GP
  *   loop adds G's step, `g_loss = -D(G(z)).mean()`. The BCE hooks refuse: a strategy that reaches them has no

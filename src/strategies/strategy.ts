@@ -68,6 +68,12 @@ export interface StepContext {
   requiresGrad_<T extends Tensor>(x: T): T;
   /** `x.grad` of a data tensor marked with `requiresGrad_` in this step: what backward calls accumulated, or null. */
   gradOf(x: Tensor): Tensor | null;
+  /**
+   * D's logit for its output `x`: the pre-sigmoid tensor of the forward that produced `x` (the output itself for a
+   * linear D), which a D that keeps it puts on its output in the worker (`logit_of(x)`); R1 differentiates it
+   * (src/models/logit.ts). Throws where D keeps none (its regularizer is not R1).
+   */
+  logitOf(x: Tensor): Tensor;
   /** `tensor.detach()`: the same values with no gradient path. */
   detach<T extends Tensor>(x: T): T;
   /** The scenario's gradient penalty on D's step (src/strategies/regularization.ts); without one, each hook does nothing. */

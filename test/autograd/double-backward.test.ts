@@ -4,6 +4,8 @@ import { Graph } from '../../src/autograd/graph.js';
 import { Parameter } from '../../src/autograd/parameter.js';
 import { activate } from '../../src/models/activation.js';
 import { dense } from '../../src/models/dense.js';
+import { countKernelFlops } from '../../src/measure/flops.js';
+import { profileStep } from '../../src/measure/memory.js';
 import { binaryCrossEntropy } from '../../src/models/loss.js';
 import { tf, type Tensor } from '../../src/tf.js';
 
@@ -181,6 +183,27 @@ describe('createGraph: a backward of a backward', () => {
     graph.dispose();
     for (const p of weights) p.grad = null;
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("computes a convolution's gradient for a constant incoming gradient in the double backward, as PyTorch", async () => {
+    // PyTorch's convolution double backward (_convolution_double_backward) computes ggO = conv(ggI, w) whether or
+    // not the incoming gradient needs one. Measured with FlopCounterMode (PyTorch 1.13 and 2.13 alike): x [2, 2, 2, 2]
+    // requiring grad, w [1, 2, 2, 2]; g, = autograd.grad(conv2d(x, w).sum(), x, create_graph=True);
+    // g.pow(2).sum().backward() costs 64 FLOPs, two convolutions of 2 x 2 x 8 = 32: gW = conv(ggI, gO) and ggO,
+    // thrown away (gO is sum's gradient, a constant). Here the same shapes, NHWC.
+    const w = parameter(values([2, 2, 2, 1], 4.1), 'w');
+    const graph = new Graph([w]);
+    const x = values([2, 2, 2, 2], 4.2, 0.9) as tf.Tensor4D;
+    let penalty: Tensor | undefined;
+    graph.record(() => {
+      graph.requiresGrad_(x);
+      const [g] = graph.grad(tf.sum(tf.conv2d(x, w.variable as tf.Tensor4D, 1, 'valid')), [x], { createGraph: true }).gradients.values();
+      penalty = tf.sum(tf.square(g!));
+    });
+    const { kernels } = await profileStep(() => graph.record(() => graph.backward(penalty!)));
+    expect(countKernelFlops(kernels).flops).toBe(64);
+    expect(kernels.map(({ name }) => name).filter((name) => name.startsWith('Conv2D')).sort()).toEqual(['Conv2D', 'Conv2DBackpropFilter']);
+    graph.dispose();
   });
 });
 

@@ -44,6 +44,49 @@ describe('Adam', () => {
     reference.dispose();
   });
 
+  it.each(['foreach', 'for-loop'] as const)(
+    "skips a variable without a gradient, as PyTorch skips a .grad of None: it stays, and counts its own steps (%s)",
+    async (implementation) => {
+      // Lazy R1's phase leaves D's output bias without a gradient. torch.optim.Adam keeps `state['step']` per
+      // parameter: a tf.train.adam per variable, applied only where that variable has a gradient, is the reference.
+      const init = [tf.randomNormal([4, 3], 0, 1, 'float32', 1), tf.randomNormal([3], 0, 1, 'float32', 2), tf.randomNormal([3, 1], 0, 1, 'float32', 3), tf.randomNormal([1], 0, 1, 'float32', 4)];
+      const ours = init.map((value, i) => tf.variable(value.clone(), true, `skip-ours-${implementation}-${i}`));
+      const theirs = init.map((value, i) => tf.variable(value.clone(), true, `skip-theirs-${implementation}-${i}`));
+      const adam = createAdam(ours, options, implementation);
+      const references = theirs.map(() => tf.train.adam(options.learningRate, options.beta1, options.beta2, options.epsilon));
+      // Which variables have a gradient at each step: all; the last one skipped twice, then a middle one; all.
+      const present = [[0, 1, 2, 3], [0, 1, 2], [0, 1, 2], [0, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]];
+      for (const [step, indices] of present.entries()) {
+        const grads = init.map((value, i) => tf.randomNormal(value.shape, 0, 1, 'float32', 10 * step + i));
+        adam.step(new Map(indices.map((i) => [ours[i]!, grads[i]!])));
+        for (const i of indices) references[i]!.applyGradients({ [theirs[i]!.name]: grads[i]! } as unknown as Record<string, Variable>);
+        tf.dispose(grads);
+      }
+      expect(adam.steps).toBe(present.length);
+      for (let i = 0; i < ours.length; i++) {
+        const difference = tf.max(tf.abs(tf.sub(ours[i]!, theirs[i]!)));
+        expect((await difference.data())[0], `variable ${i}`).toBeLessThan(1e-6);
+      }
+      // Without any gradient a step is no step.
+      adam.step(new Map());
+      expect(adam.steps).toBe(present.length);
+      adam.dispose();
+      for (const reference of references) reference.dispose();
+    },
+  );
+
+  it.each(['foreach', 'for-loop'] as const)('leaves no tensor behind after a step, also one that skips a variable (%s)', (implementation) => {
+    const [w, b] = [tf.variable(tf.ones([2, 2]), true, `adam-skip-leak-${implementation}`), tf.variable(tf.ones([2]), true, `adam-skip-leak-b-${implementation}`)];
+    const adam = createAdam([w, b], options, implementation);
+    const [gw, gb] = [tf.ones([2, 2]), tf.ones([2])];
+    adam.step(new Map([[w, gw]]));
+    const before = tf.memory().numTensors;
+    adam.step(new Map([[w, gw]]));
+    adam.step(new Map([[w, gw], [b, gb]]));
+    expect(tf.memory().numTensors).toBe(before);
+    adam.dispose();
+  });
+
   it.each(['foreach', 'for-loop'] as const)('leaves no tensor behind after a step (%s)', (implementation) => {
     const w = tf.variable(tf.ones([2, 2]), true, `adam-leak-${implementation}`);
     const adam = createAdam([w], options, implementation);

@@ -122,3 +122,52 @@ def test_the_strategies_whose_one_forward_serves_both_losses_refuse_wgan_gp_in_o
         wasserstein_step(strategy, "wgan-gp")
     assert str(refusal.value) == ("regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and "
                                   "G's loss, and WGAN-GP takes nCritic (5) critic steps per generator step")
+
+
+def r1_step(strategy: str, kind: str) -> Dict[str, Any]:
+    return wasserstein_step(strategy, kind)
+
+
+# R1 on the tiny GAN (D: Linear(1, 1) -> Sigmoid), g-first. r1: G(z); D(G(z)), D(real), D(G(z).detach()); g_loss
+# through D and G; R1's grad from D(real)'s logit (its Linear's output, not the sigmoid's), through D; d_loss + gamma/2
+# r1 through D(real), D(detached) and the recorded backward (one double backward). Wasted: D's 2 from g_loss
+# (zero_grad), real.grad's 2. r1-lazy: no R1 in D's step; on the interval's first step the phase's fresh D(real), its
+# grad from the logit, and its backward, the double backward alone: R1's gradient ones . W^T does not depend on real,
+# so neither D(real)'s forward nor real is reached (no real.grad), and D's bias gets no gradient (Adam skips it).
+R1_COUNTS = {
+    ("g-first", "r1"): (1, 3, 1, 4, 3, 2 + 2, 1),
+    ("g-first", "r1-lazy"): (1, 4, 1, 4, 4, 2, 1),
+}
+
+
+@pytest.mark.parametrize("strategy,kind", list(R1_COUNTS))
+def test_r1_differentiates_d_s_logit_counted_by_hand(strategy: str, kind: str) -> None:
+    assert tuple(r1_step(strategy, kind).values()) == R1_COUNTS[(strategy, kind)]
+
+
+def test_d_keeps_the_logit_of_each_forward_under_r1_only() -> None:
+    from gan_worker.models import logit_of
+
+    labels = make_labels(2, torch.device("cpu"))
+    x = torch.tensor([[0.5], [-1.0]])
+    for kind in ("r1", "r1-lazy"):
+        regularizer = {"kind": kind, "gamma": 10, "every": 16, "nCritic": 5}
+        gan = Gan(tiny_scenario(regularizer=regularizer), torch.device("cpu"), torch.float32, labels)
+        output = gan.D(x)
+        logit = logit_of(output)
+        assert type(logit.grad_fn).__name__.startswith("Addmm")  # the Linear's output: no second forward
+        assert torch.equal(torch.sigmoid(logit), output)
+    gan = Gan(tiny_scenario(), torch.device("cpu"), torch.float32, labels)
+    with pytest.raises(RuntimeError, match="kept no logit"):
+        logit_of(gan.D(x))
+
+
+@pytest.mark.parametrize("kind", ["r1", "r1-lazy", "wgan-gp", "wgan-gp-detached"])
+@pytest.mark.parametrize("strategy", ["retain-graph-printed", "detach-d-first-printed"])
+def test_the_posts_printed_code_is_refused_under_a_regularizer_in_one_line(strategy: str, kind: str) -> None:
+    # The listings call no regularizer hook: run, they would be their plain step under the regularizer's key (under
+    # WGAN-GP, BCE on the critic's scores). src/models/step-runner.ts refuses them in the same words.
+    with pytest.raises(RuntimeError) as refusal:
+        wasserstein_step(strategy, kind)
+    assert str(refusal.value) == (f"regularizer {kind} does not apply to the post's code as printed, which has no "
+                                  "gradient penalty form")

@@ -6,15 +6,16 @@
  * -sigmoid(psi theta) psi. Simultaneous: both gradients at the step's start; alternating: D steps first, G's
  * gradient through the new psi. Shared by the tfjs and the PyTorch tests of the issue's table.
  *
- * With R1 (the regularizer's `d_loss + gamma / 2 * r1`, r1 the squared gradient of D's output for its real input):
- * D's output is sigmoid(psi x), its gradient at the data, 0, is psi sigmoid'(0) = psi / 4, so r1 = psi^2 / 16 and
- * the penalty adds gamma psi / 16 to D's gradient of the mean loss; a 'sum' row is the mean at twice the rate, so
- * gamma psi / 8 at this rate. GAN_stability takes R1 on the logit psi x (r1 = psi^2): 16 times the harness's.
+ * With R1 (the regularizer's `d_loss + gamma / 2 * r1`, r1 the squared gradient of D's logit for its real input, as
+ * GAN_stability takes it): D's logit is psi x, its gradient psi wherever the data is, so r1 = psi^2 and the penalty
+ * adds gamma psi to D's gradient of the mean loss; a 'sum' row is the mean at twice the rate, so 2 gamma psi at this
+ * rate: the notebook's GAN_GradPenalty(0.3) is gamma 0.15.
  */
 import { expect } from 'vitest';
 import type { StrategyId } from '../../src/strategies/ids.js';
 
 export type Point = readonly [theta: number, psi: number];
+/** G's and D's losses; `r1`: R1's gamma on D's logit (none where absent). */
 export type Losses = { generatorLoss: 'minimax' | 'non-saturating'; dLoss: 'sum' | 'mean'; r1?: number };
 export type Order = 'simultaneous' | 'alternating';
 
@@ -23,7 +24,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export function update({ generatorLoss, dLoss, r1 = 0 }: Losses, order: Order, [theta, psi]: Point): Point {
   const scale = dLoss === 'sum' ? 2 : 1;
-  const dGrad = (sigmoid(psi * theta) * theta * 0.5 + (r1 * psi) / 16) * scale;
+  const dGrad = (sigmoid(psi * theta) * theta * 0.5 + r1 * psi) * scale;
   const newPsi = psi - RATE * dGrad;
   const seenPsi = order === 'alternating' ? newPsi : psi;
   const gGrad = generatorLoss === 'minimax' ? -sigmoid(seenPsi * theta) * seenPsi : -sigmoid(-seenPsi * theta) * seenPsi;
@@ -49,8 +50,8 @@ export const ROWS = [
   { file: 'scenarios/quality/dirac-paper.ts', generatorLoss: 'minimax', dLoss: 'sum', simultaneous: 3.35, alternating: [1.34, 1.42] },
   { file: 'scenarios/quality/dirac-minimax-mean.ts', generatorLoss: 'minimax', dLoss: 'mean', simultaneous: 2.78, alternating: [1.2, 1.68] },
   { file: 'scenarios/quality/dirac-post.ts', generatorLoss: 'non-saturating', dLoss: 'mean', simultaneous: 0.65, simultaneousMin: 0.46, alternatingFinal: 0.39, alternatingMin: 0.28 },
-  // The paper's loss with R1 at the notebook's strength (gamma 2.4 on D's sigmoid: scenarios/quality/dirac-r1.ts).
-  { file: 'scenarios/quality/dirac-r1.ts', generatorLoss: 'minimax', dLoss: 'sum', r1: 2.4, simultaneous: 4.8e-6, simultaneousMin: 4.7e-6, alternatingFinal: 3.0e-7, alternatingMin: 3.0e-7 },
+  // The paper's loss with R1 at the notebook's strength (gamma 0.15 on D's logit: scenarios/quality/dirac-r1.ts).
+  { file: 'scenarios/quality/dirac-r1.ts', generatorLoss: 'minimax', dLoss: 'sum', r1: 0.15, simultaneous: 4.8e-6, simultaneousMin: 4.7e-6, alternatingFinal: 3.0e-7, alternatingMin: 3.0e-7 },
 ] as const;
 export type Row = (typeof ROWS)[number];
 

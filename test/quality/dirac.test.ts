@@ -5,7 +5,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 import { tf } from '../../src/tf.js';
-import { expectedTrajectory, expectRowReproduced, norm, range, ROWS, SIMULTANEOUS, type Point } from './dirac-equations.js';
+import { expectedTrajectory, expectRowReproduced, norm, range, ROWS, SIMULTANEOUS, update, type Point } from './dirac-equations.js';
 
 /** The harness's trajectory: the scenario trained by one strategy, theta and psi read at every step. */
 async function harnessTrajectory(scenario: Scenario, strategy: StrategyId): Promise<Point[]> {
@@ -69,6 +69,12 @@ describe('the Dirac-GAN, trained by the strategies unchanged, against its update
     // the paper's outward spiral (3.35 after 500 steps) into a contraction.
     const firstBelow = (points: Point[]) => points.findIndex((point) => norm(point) < 0.5);
     const [withR1, without] = ROWS.filter((row) => row.file.endsWith('dirac-r1.ts') || row.file.endsWith('dirac-paper.ts')).sort((a) => (a.file.endsWith('r1.ts') ? -1 : 1));
+    // By hand, the first step from (1, 1): the notebook's psi - 0.2 (sigmoid(psi theta) theta + 0.3 psi) = 1 - 0.2
+    // (0.7310585786 + 0.3) = 0.7937882843, and the minimax G's theta + 0.2 sigmoid(psi theta) psi = 1.1462117157;
+    // the harness's gamma 0.15 on the logit, D's mean loss at 0.4, gives the same.
+    const [theta1, psi1] = update(withR1!, 'simultaneous', [1, 1]);
+    expect(theta1).toBeCloseTo(1.1462117157, 9);
+    expect(psi1).toBeCloseTo(0.7937882843, 9);
     const expected = expectedTrajectory(withR1!, 'simultaneous');
     expect(firstBelow(expected)).toBe(41);
     expect(norm(expected.at(-1)!)).toBeCloseTo(4.78e-6, 8);

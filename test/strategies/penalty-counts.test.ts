@@ -12,6 +12,7 @@ import { r1Penalty } from '../../src/strategies/penalties.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { tf } from '../../src/tf.js';
+import tinyConv from '../fixtures/tiny-conv.js';
 import tiny from '../fixtures/tiny.js';
 
 const scenario = parseScenario(tiny, 'test/fixtures/tiny.ts');
@@ -19,14 +20,15 @@ const GAMMA = 10;
 
 /**
  * The post's strategy 3 (g-first) with R1 on D's step, as GAN_stability adds it (not in the registry: the
- * regularizer is a dimension of the plan, wired elsewhere):
+ * regularizer is a dimension of the plan, wired elsewhere), R1 on D's logit (`logit_real`: the sigmoid's input in
+ * the forward that gave pred_real, which D keeps under R1):
  *
  *     ...G's step as g-first...
  *     optimizer_D.zero_grad()
  *     real_imgs.requires_grad_()
- *     pred_real = discriminator(real_imgs)
+ *     pred_real = discriminator(real_imgs)     # logit_real: its sigmoid's input
  *     d_loss = (adversarial_loss(pred_real, valid) + adversarial_loss(discriminator(gen_imgs.detach()), fake)) / 2
- *     g, = autograd.grad(pred_real.sum(), real_imgs, create_graph=True, retain_graph=True)
+ *     g, = autograd.grad(logit_real.sum(), real_imgs, create_graph=True, retain_graph=True)
  *     r1 = g.pow(2).reshape(batch_size, -1).sum(1).mean()
  *     (d_loss + gamma / 2 * r1).backward()
  *     optimizer_D.step()
@@ -48,6 +50,9 @@ const generatorFirstR1: Strategy = {
     optimizerD.step();
   },
 };
+
+/** The scenario's regularizer with R1 (its D keeps the logit R1 differentiates). */
+const R1: Scenario['regularizer'] = { ...scenario.regularizer, kind: 'r1', gamma: GAMMA };
 
 async function measure(strategy: Strategy, regularizer: Scenario['regularizer'] = scenario.regularizer) {
   return measureWith(strategy, regularizer);
@@ -71,16 +76,19 @@ async function measureWith(strategy: Strategy, regularizer: Scenario['regularize
 // g_loss's backward D(fake) 200 (weights 100 + inputs 80 + 20) + G 120 = 492.
 // D's step:
 //   forwards D(real) 100 + D(fake.detach()) 100                                                     = 200
-//   grad(pred_real.sum(), real, create_graph): input gradients only, recorded as it runs:
-//     layer 1 dPre1 . W1^T [2x1].[1x5] 2*2*1*5 = 20, layer 0 dPre0 . W0^T [2x5].[5x4] 2*2*5*4 = 80 = 100
+//   grad(logit_real.sum(), real, create_graph), from the logit (below the sigmoid): input gradients only, recorded
+//   as it runs: layer 1 dPre1 . W1^T [2x1].[1x5] 2*2*1*5 = 20, where dPre1 is sum's gradient, ones, a constant (no
+//   sigmoid derivative between the logit and the sum); layer 0 dPre0 . W0^T [2x5].[5x4] 2*2*5*4 = 80     = 100
 //   (d_loss + gamma/2 r1).backward(), one pass over:
-//     the recorded backward (the double backward): each recorded product differentiated for both operands,
-//       g = dPre0 . W0^T: d dPre0 = gg . W0 [2x4].[4x5] 80, d W0 = gg^T . dPre0 [4x2].[2x5] 80;
-//       dh = dPre1 . W1^T: d dPre1 = gg . W1 [2x5].[5x1] 20, d W1 = gg^T . dPre1 [5x2].[2x1] 20        = 200
+//     the recorded backward (the double backward): each recorded product differentiated for the operands that
+//     require grad, g = dPre0 . W0^T for both: d dPre0 = gg . W0 [2x4].[4x5] 80, d W0 = gg^T . dPre0 [4x2].[2x5]
+//       80; dh = ones . W1^T for W1 only: d W1 = gg^T . ones [5x2].[2x1] 20                            = 180
 //     D(real)'s forward, for D's parameters and for real (it requires grad): weights 100 + inputs 80 + 20 = 200
+//       (leaky_relu_backward's zeros for its saved output join d_loss's gradient there: no product of their own)
 //     D(fake.detach()), for D's parameters: weights 100 + layer-1 input 20                              = 120
-// Total 492 + 200 + 100 + 520 = 1312 FLOPs, against g-first's 932: R1 adds the grad's 100, the double backward's
-// 200 and real's input gradient 80.
+// Total 492 + 200 + 100 + 500 = 1292 FLOPs, against g-first's 932: R1 adds the grad's 100, the double backward's
+// 180 and real's input gradient 80. (1312 when R1 differentiated D's sigmoid output: dPre1 was then sigmoid's
+// derivative, a function of the logit, and the double backward took d dPre1 = gg . W1 [2x5].[5x1], 20 more.)
 describe('g-first with R1 on the tiny GAN, counted by hand', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -90,12 +98,13 @@ describe('g-first with R1 on the tiny GAN, counted by hand', () => {
   });
 
   it('makes exactly the hand-counted passes, double backward, wasted gradients and FLOPs', async () => {
-    const { counts, flops, profile } = await measure(generatorFirstR1);
+    const { counts, flops, profile } = await measure(generatorFirstR1, R1);
     expect(counts).toMatchObject({
       generatorForwards: 1,
       discriminatorForwards: 3,
       generatorBackwards: 1,
-      // g_loss through D(fake); the R1 grad through D(real); the final backward through D(real) and D(fake.detach()).
+      // g_loss through D(fake); the R1 grad from D(real)'s logit, through every layer of D but the sigmoid; the final
+      // backward through D(real) and D(fake.detach()).
       discriminatorBackwards: 4,
       generatorDoubleBackwards: 0,
       discriminatorDoubleBackwards: 1,
@@ -108,46 +117,84 @@ describe('g-first with R1 on the tiny GAN, counted by hand', () => {
       // Each backward freed everything it had recorded (the final one, retain_graph False, the recorded backward too).
       retainedBytes: 0,
     });
-    expect(flops).toBe(1312);
+    expect(flops).toBe(1292);
     expect(profile.leakedTensors).toBe(0);
   });
 
   it("peaks higher than g-first, by the graph create_graph keeps (measured on cpu, pinned)", async () => {
-    // Measured, not derived: the D(real) graph and its recorded backward (176 bytes held after the grad, 208 with
-    // the penalty's square: test/autograd/double-backward.test.ts derives those) plus the step's transient tensors.
-    const withR1 = await measure(generatorFirstR1);
+    // Measured, not derived: the D(real) graph and its recorded backward, plus the step's transient tensors (1320
+    // with R1 on the sigmoid output, whose recorded backward also held sigmoid_backward's operands).
+    const withR1 = await measure(generatorFirstR1, R1);
     const plain = await measure(generatorFirst);
     expect(plain.profile.peakBytes).toBe(708);
-    expect(withR1.profile.peakBytes).toBe(1320);
+    expect(withR1.profile.peakBytes).toBe(1312);
   });
 
   it("the registry's g-first under the scenario's r1 is the hand-written form above, pass for pass and FLOP for FLOP", async () => {
-    const registry = await measure(generatorFirst, { ...scenario.regularizer, kind: 'r1', gamma: GAMMA });
-    const byHand = await measure(generatorFirstR1);
+    const registry = await measure(generatorFirst, R1);
+    const byHand = await measure(generatorFirstR1, R1);
     expect(registry.counts).toEqual(byHand.counts);
-    expect(registry.flops).toBe(1312);
+    expect(registry.flops).toBe(1292);
   });
 
   // Lazy R1, g-first, observed on the interval's first step: g-first's 932, then the phase: a fresh D(real) 100, the
-  // grad's input gradients 100, its backward: the double backward 200 and D(real)'s forward for D's parameters and
-  // for real 200 = 600. Total 1532; the other every - 1 steps of the interval are g-first's 932.
+  // grad's input gradients from its logit 100, its backward: the double backward 180 (as above) and, through
+  // leaky_relu_backward's zeros for its saved output, D(real)'s first layer for W0 [4x2].[2x5] 80 and for real
+  // [2x5].[5x4] 80 = 160 (nothing reaches the logit: D(real)'s output layer is not traversed, as in PyTorch) = 540.
+  // Total 1472; the other every - 1 steps of the interval are g-first's 932. (1532 with R1 on the sigmoid output,
+  // whose derivative led the backward into the output layer: 20 more in the double backward, 40 in the layer.)
   it('lazy R1 adds its own phase on the first step of the interval: one more D forward, grad, backward and D step', async () => {
     const { counts, flops, profile } = await measure(generatorFirst, { ...scenario.regularizer, kind: 'r1-lazy', gamma: GAMMA, every: 4 });
     expect(counts).toMatchObject({
       generatorForwards: 1,
       discriminatorForwards: 4,
-      // g_loss through D(fake); d_loss through D(real) and D(fake.detach()); the phase's grad through D(real). The phase's
-      // backward does not reach D(real)'s output (the penalty is a function of its recorded backward, not of the output):
-      // it is the double backward, which goes on into D(real)'s forward below the output.
+      // g_loss through D(fake); d_loss through D(real) and D(fake.detach()); the phase's grad from D(real)'s logit. The
+      // phase's backward reaches neither D(real)'s output nor its logit (the penalty is a function of its recorded
+      // backward): it is the double backward, which goes on into D(real)'s first layer.
       discriminatorBackwards: 4,
       discriminatorDoubleBackwards: 1,
       backwardCalls: 4,
       // D's 31 from g_loss, zeroed; real.grad's 8 from the phase's backward.
       wastedGradientElements: 39,
-      retainedBytes: 0,
+      // Known difference from PyTorch (0 there): the phase's D(real) output layer, which its backward does not
+      // traverse, keeps its saved input h (2x5 floats, 40 bytes) and the sigmoid's output (2x1, 8) in the step's graph
+      // until the step ends, as WGAN-GP's D(interpolates) below; PyTorch frees them with D(real)'s output.
+      retainedBytes: 48,
     });
-    expect(flops).toBe(1532);
+    expect(flops).toBe(1472);
     expect(profile.leakedTensors).toBe(0);
+  });
+});
+
+// g-first with R1 on the tiny conv GAN (test/fixtures/tiny-conv.ts; per-layer FLOPs as test/strategies/conv-counts.test.ts
+// derives them: D1 128, D2 32 per product at batch 2). g-first alone: 1696. R1 adds:
+//   grad(logit_real.sum(), real, create_graph): D2's input gradient 32 (from the seed, a constant), D1's 128      = 160
+//   the double backward: D1's recorded input gradient (Conv2DBackpropInput(dPre1, W1)) for both operands 128 + 128;
+//     D2's (Conv2DBackpropInput(ones, W2)) for W2 32 and, as PyTorch's convolution double backward computes
+//     ggO = conv(ggI, w) whatever needs it, for its incoming gradient, the constant: 32, thrown away             = 320
+//   real's input gradient in d_loss's backward through D(real): 128                                              = 128
+// Total 1696 + 608 = 2304 (2272 without the thrown-away ggO, which PyTorch's count has).
+describe('g-first with R1 on the tiny conv GAN, counted by hand', () => {
+  const convScenario = parseScenario(tinyConv, 'test/fixtures/tiny-conv.ts');
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterEach(() => {
+    tf.disposeVariables();
+  });
+
+  it("computes the last layer's gradient for its constant incoming gradient in the double backward, as PyTorch", async () => {
+    const gan = createGan({ ...convScenario, regularizer: { ...convScenario.regularizer, kind: 'r1', gamma: GAMMA } });
+    const batches = createBatches(convScenario, 2);
+    try {
+      const { counts, profile } = await observeStep(gan, generatorFirst, batches[0]!, batches[1]!);
+      expect(countKernelFlops(profile.kernels).flops).toBe(2304);
+      expect(counts).toMatchObject({ discriminatorBackwards: 4, discriminatorDoubleBackwards: 1, backwardCalls: 3 });
+      expect(profile.leakedTensors).toBe(0);
+    } finally {
+      disposeBatches(batches);
+      gan.dispose();
+    }
   });
 });
 

@@ -93,6 +93,33 @@ describe('detach and retain_graph do in the strategies what they do in PyTorch',
     expect(judgeStep(strategies['g-first'], new Error('boom'))).toEqual({ status: 'errored', error: 'boom' });
     expect(judgeStep(strategies['g-first'])).toEqual({ status: 'ok', error: null });
   });
+
+  it.each(['r1', 'r1-lazy', 'wgan-gp', 'wgan-gp-detached'] as const)(
+    "under %s the post's printed code is refused in one line, the same whichever backend refused it",
+    (kind) => {
+      const refusal = `regularizer ${kind} does not apply to the post's code as printed, which has no gradient penalty form`;
+      const regularized = { ...scenario, regularizer: { ...scenario.regularizer, kind } };
+      for (const id of ['retain-graph-printed', 'detach-d-first-printed'] as const) {
+        const gan = createGan(regularized);
+        const batches = createBatches(regularized, 1);
+        let thrown: unknown;
+        try {
+          createStepRunner(gan)(strategies[id], batches[0]!);
+        } catch (error) {
+          thrown = error;
+        } finally {
+          disposeBatches(batches);
+          gan.dispose();
+        }
+        expect((thrown as Error).message).toBe(refusal);
+        expect(judgeStep(strategies[id], thrown, kind)).toEqual({ status: 'errored', error: refusal });
+        // The worker's refusal arrives with its Python type in front; the cell says the same sentence.
+        expect(judgeStep(strategies[id], new Error(`RuntimeError: ${refusal}`), kind)).toEqual({ status: 'errored', error: refusal });
+        // Running the listing's plain step under the regularizer's key would be a failure, not its outcome.
+        expect(judgeStep(strategies[id], new Error(`${FREED} ...`), kind).error).toMatch(/^expected "regularizer .*", got: Trying/);
+      }
+    },
+  );
 });
 
 describe("the post's printed code raises PyTorch's errors on every tfjs backend", () => {

@@ -10,7 +10,7 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from .models import Scenario, build_network, load_harness_weights, network_specs
+from .models import Scenario, build_network, keep_logit, load_harness_weights, network_specs
 
 ON_GENERATED = "_gan_bench_on_generated"  # marks D's predictions on generated samples (the minimax G loss)
 
@@ -110,6 +110,8 @@ class Gan:
         self.G = build_network(specs["generator"], scenario["generator"])
         torch.manual_seed(seed + 1)
         self.D = build_network(specs["discriminator"], scenario["discriminator"])
+        if scenario.get("regularizer", {}).get("kind") in ("r1", "r1-lazy"):
+            keep_logit(self.D)  # R1 differentiates D's logit (src/models/gan.ts keeps it too)
         if weights is not None:
             load_harness_weights(self.G, weights["generator"], "generator")
             load_harness_weights(self.D, weights["discriminator"], "discriminator")

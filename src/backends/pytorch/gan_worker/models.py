@@ -140,6 +140,49 @@ def build_network(spec: Sequence[LayerSpec], options: Mapping[str, Any]) -> nn.S
     return network
 
 
+# D's output tensor's attribute: the pre-sigmoid tensor of the forward that produced it (not `logit`, which would
+# shadow Tensor.logit, the inverse sigmoid)
+LOGIT = "_gan_bench_logit"
+IS_LOGIT = "_gan_bench_is_logit"  # marks an output that is its own logit (a linear D)
+
+
+def keep_logit(network: nn.Sequential) -> None:
+    """D keeps its logit (src/models/logit.ts): each forward puts on its output, as an attribute (LOGIT), the input
+    of D's last nn.Sigmoid in that forward, passed through the layers after it (nn.Flatten: a view), so that R1
+    differentiates the logit GAN_stability's D outputs without a second forward or a logit recomputed from the
+    probability. A D without a sigmoid (a linear critic) marks its output as its own logit."""
+    layers = list(network)
+    last = max((i for i, layer in enumerate(layers) if isinstance(layer, nn.Sigmoid)), default=None)
+    if last is None:
+        network.register_forward_hook(lambda module, inputs, output: setattr(output, IS_LOGIT, True))
+        return
+    after = layers[last + 1:]
+    seen: List[torch.Tensor] = []  # the sigmoid's input in the forward now running
+
+    def sigmoid_input(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        seen[:] = [inputs[0]]
+
+    def keep(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        logit = seen.pop()
+        for layer in after:
+            logit = layer(logit)
+        setattr(output, LOGIT, logit)
+
+    layers[last].register_forward_hook(sigmoid_input)
+    network.register_forward_hook(keep)
+
+
+def logit_of(output: torch.Tensor) -> torch.Tensor:
+    """The logit keep_logit put on D's output `output` (the output itself for a linear D)."""
+    if getattr(output, IS_LOGIT, False):
+        return output
+    logit = getattr(output, LOGIT, None)
+    if logit is None:
+        raise RuntimeError("this output's forward kept no logit: D keeps its pre-sigmoid logit only under an R1 "
+                           "regularizer (keep_logit)")
+    return logit  # type: ignore[no-any-return]
+
+
 def batch_norm_modules(network: nn.Module) -> List[nn.Module]:
     return [m for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 

@@ -56,7 +56,13 @@ def observe_step(runtime: Runtime, gan: Gan, step: Step, warm_batch: Batch,
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if runtime.is_cuda else [])
 
+    regularizer = getattr(gan, "regularizer", None)
+
     def plain_step() -> None:
+        # Like the observed step, the first of lazy R1's interval: the leak check compares like steps (the phase
+        # leaves D's output bias without a .grad, which a step without it gives one).
+        if regularizer is not None:
+            regularizer.steps = 0
         if runtime.is_cuda:
             take_step(gan, step, warm_batch)
         else:
@@ -73,7 +79,6 @@ def observe_step(runtime: Runtime, gan: Gan, step: Step, warm_batch: Batch,
         torch.cuda.reset_peak_memory_stats(runtime.device)
         bytes_before = torch.cuda.memory_allocated(runtime.device)
     kind = flop_counter_kind()
-    regularizer = getattr(gan, "regularizer", None)
     if kind == "flop-counter" and regularizer is not None and regularizer.kind != "none":
         # FlopCounterMode raises on autograd.grad with respect to a leaf (R1's real, "A leaf node was passed to
         # _will_engine_execute_node ..."): its formulas in the dispatch counter count the same products.

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Literal, Optional, Set, Tuple
 import torch
 
 from .gan import Gan
-from .models import batch_norm_modules
+from .models import LOGIT, batch_norm_modules
 
 Record = Dict[str, Any]
 
@@ -43,8 +43,8 @@ class StepObserver:
     """Hooks one GAN for one step. Counts, in PyTorch's own terms:
     - forwards: a forward hook on G and D;
     - backward calls: torch.autograd.backward (what Tensor.backward calls) and torch.autograd.grad, wrapped;
-    - backward passes: a hook on each forward's output tensor; a backward call that reaches it is one pass through
-      that network, with parameterGradients = that network's parameters received a gradient in the call and
+    - backward passes: a hook on each forward's output tensor (and on the logit D keeps under R1, from which R1's
+      grad starts); a backward call that reaches either is one pass through that network, with parameterGradients = that network's parameters received a gradient in the call and
       inputGradient = the forward's input received one (a hook on the input tensor);
     - wasted gradient elements: every parameter gradient a backward call computes (parameter hooks for backward(),
       the returned tensors for autograd.grad) is written down on the tensor that holds it (an attribute: PyTorch
@@ -142,6 +142,10 @@ class StepObserver:
             self.forwards.append(record)
             if output.requires_grad:
                 output.register_hook(self._mark(record, "outputReached"))
+            # R1 starts from D's logit (models.keep_logit): a pass from it goes through every layer but the sigmoid.
+            logit = getattr(output, LOGIT, None)
+            if isinstance(logit, torch.Tensor) and logit.requires_grad:
+                logit.register_hook(self._mark(record, "outputReached"))
             if x.requires_grad:
                 x.register_hook(self._mark(record, "inputReached"))
                 record["input"] = weakref.ref(x)

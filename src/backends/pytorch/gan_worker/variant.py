@@ -26,6 +26,7 @@ import torch
 from .gan import Batch, Gan
 from .runtime import torch_version
 from .strategies import STEPS, Losses, Step
+from .strategies.regularization import as_printed
 from .strategies.step import StepGan
 
 COMPILE_MODES = ("eager", "modules", "step")
@@ -210,7 +211,10 @@ class VariantStep:
             gan.G = torch.compile(gan.G)  # type: ignore[assignment]
             gan.D = torch.compile(gan.D)  # type: ignore[assignment]
         elif variant.compile == "step":
-            step = torch.compile(step)
+            # A printed listing's refusal under a regularizer stays outside the compiled step: traced, its check
+            # would add a graph break to the listing's own.
+            listing = getattr(step, "__wrapped__", None)
+            step = as_printed(torch.compile(listing)) if listing is not None else torch.compile(step)
         self.step = step
         if variant.precision in SCALED:
             if variant.precision == "fp16-per-network":

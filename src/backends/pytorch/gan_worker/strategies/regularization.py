@@ -2,8 +2,8 @@
 three hooks every strategy calls at the same places, each a no-op where the regularizer does not act.
 
     real = regularizer.real(real_imgs)                          # R1: real_imgs.requires_grad_()
-    pred_real = discriminator(real)
-    d_loss = regularizer.penalize(d_loss, pred_real, real)      # R1: d_loss + gamma / 2 * r1
+    pred_real = discriminator(real)                             # R1: logit_of(pred_real), the sigmoid's input
+    d_loss = regularizer.penalize(d_loss, pred_real, real)      # R1: d_loss + gamma / 2 * r1 on the logit
     d_loss.backward(); optimizer_D.step()
     regularizer.lazy_phase(real_imgs)                           # lazy R1: every `every` steps, D's own R1 step
 
@@ -15,9 +15,12 @@ step to step, and GAN_stability's `x_real.requires_grad_()` marks a batch it nev
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import torch
+
+from ..models import logit_of
 
 
 def gradient_penalty(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -33,8 +36,9 @@ def gradient_penalty(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 
 def r1_penalty(pred_real: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """GAN_stability's compute_grad2, averaged over the batch (src/strategies/penalties.ts's r1Penalty)."""
-    grad_dout, = torch.autograd.grad(outputs=pred_real.sum(), inputs=real, create_graph=True, retain_graph=True)
+    """GAN_stability's compute_grad2, averaged over the batch (src/strategies/penalties.ts's r1Penalty), on D's
+    logit as its D outputs: the pre-sigmoid tensor of the forward that gave pred_real (models.keep_logit)."""
+    grad_dout, = torch.autograd.grad(outputs=logit_of(pred_real).sum(), inputs=real, create_graph=True, retain_graph=True)
     return grad_dout.pow(2).reshape(real.size(0), -1).sum(1).mean()
 
 
@@ -87,7 +91,8 @@ class Regularization:
 
     def lazy_phase(self, gan: Any, real_imgs: torch.Tensor) -> None:
         """StyleGAN2-ADA's Dreg phase (training/loss.py): a fresh D forward on real_imgs.detach().requires_grad_(),
-        r1 * gamma / 2 * every, its own backward and D step (D's optimizer rescaled by every / (every + 1))."""
+        R1 on its logit, r1 * gamma / 2 * every, its own backward and D step (D's optimizer rescaled by every /
+        (every + 1); D's output bias gets no gradient from the penalty, and the optimizer skips it)."""
         self._refuse_wgan()
         if self.kind != "r1-lazy":
             return
@@ -102,6 +107,24 @@ class Regularization:
 
 
 NO_REGULARIZATION = Regularization({"kind": "none"})
+
+
+def as_printed_refusal(kind: str) -> str:
+    """src/strategies/regularization.ts's asPrintedRefusal, word for word."""
+    return f"regularizer {kind} does not apply to the post's code as printed, which has no gradient penalty form"
+
+
+def as_printed(step: Any) -> Any:
+    """The post's listing as printed (a `-printed` strategy) under the GAN's regularizer: it calls no hook, so under
+    one it would run its plain step; refused in one line instead (src/models/step-runner.ts does the same). The
+    listing itself is the wrapper's `__wrapped__` (what a compiled step compiles: variant.py)."""
+    @functools.wraps(step)
+    def run(gan: Any, batch: Any) -> Any:
+        kind = regularization(gan).kind
+        if kind != "none":
+            raise RuntimeError(as_printed_refusal(kind))
+        return step(gan, batch)
+    return run
 
 
 def regularization(gan: Any) -> Regularization:
