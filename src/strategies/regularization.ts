@@ -48,8 +48,8 @@ export interface LazyInterval {
  *   `d_loss + gamma / 2 * r1` (which also fills `real.grad`, read by nothing).
  * - r1-lazy (StyleGAN2-ADA's `training/loss.py`, phase Dreg): D's main step without the penalty; every `every`
  *   steps, after it, a fresh `D(real_imgs.detach().requires_grad_())`, R1 on its logit, `r1 * gamma / 2 * every`,
- *   its own backward and D optimizer step (whose rate and betas `createGan` rescaled by every / (every + 1), as
- *   `training_loop.py`; the penalty gives D's output bias no gradient, and the optimizer skips it, as PyTorch's).
+ *   its own backward of StyleGAN2-ADA's `(real_logits * 0 + loss_Dr1).mean().mul(every)` and D optimizer step (whose
+ *   rate and betas `createGan` rescaled by every / (every + 1), as `training_loop.py`).
  * - wgan-gp (PyTorch-GAN's `implementations/wgan_gp/wgan_gp.py`) and wgan-gp-detached (the same with
  *   `fake_imgs.detach()` in the critic's loss): `criticSteps` runs `nCritic` critic steps; the strategy's WGAN-GP
  *   loop adds G's step, `g_loss = -D(G(z)).mean()`. The BCE hooks refuse: a strategy that reaches them has no
@@ -82,8 +82,11 @@ export function createRegularization(ctx: StepContext, config: PenaltyConfig, in
       const { discriminator, optimizerD, backward, detach, requiresGrad_ } = ctx;
       optimizerD.zeroGrad();
       const real = requiresGrad_(detach(realImgs));
-      const r1 = r1Penalty(ctx, discriminator(real), real);
-      backward(tf.mul(r1, (gamma / 2) * every));
+      const output = discriminator(real);
+      const r1 = r1Penalty(ctx, output, real);
+      // StyleGAN2-ADA's (real_logits * 0 + loss_Dr1).mean().mul(gain): the zero term's backward through D gives
+      // every D parameter a gradient (the penalty alone leaves the output bias none, and DDP's reducer waiting).
+      backward(tf.mul(tf.add(tf.mean(tf.mul(ctx.logitOf(output), 0)), tf.mul(r1, gamma / 2)), every));
       optimizerD.step();
     },
   };

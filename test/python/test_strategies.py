@@ -132,11 +132,12 @@ def r1_step(strategy: str, kind: str) -> Dict[str, Any]:
 # through D and G; R1's grad from D(real)'s logit (its Linear's output, not the sigmoid's), through D; d_loss + gamma/2
 # r1 through D(real), D(detached) and the recorded backward (one double backward). Wasted: D's 2 from g_loss
 # (zero_grad), real.grad's 2. r1-lazy: no R1 in D's step; on the interval's first step the phase's fresh D(real), its
-# grad from the logit, and its backward, the double backward alone: R1's gradient ones . W^T does not depend on real,
-# so neither D(real)'s forward nor real is reached (no real.grad), and D's bias gets no gradient (Adam skips it).
+# grad from the logit, and its backward of StyleGAN2-ADA's (logit * 0 + gamma / 2 * r1).mean() * every: the double
+# backward (R1's gradient ones . W^T does not depend on real) and, from the zero term, D(real)'s forward, which reaches
+# real (real.grad's 2, wasted) and gives D's bias its zero gradient.
 R1_COUNTS = {
     ("g-first", "r1"): (1, 3, 1, 4, 3, 2 + 2, 1),
-    ("g-first", "r1-lazy"): (1, 4, 1, 4, 4, 2, 1),
+    ("g-first", "r1-lazy"): (1, 4, 1, 5, 4, 2 + 2, 1),
 }
 
 

@@ -138,30 +138,30 @@ describe('g-first with R1 on the tiny GAN, counted by hand', () => {
   });
 
   // Lazy R1, g-first, observed on the interval's first step: g-first's 932, then the phase: a fresh D(real) 100, the
-  // grad's input gradients from its logit 100, its backward: the double backward 180 (as above) and, through
-  // leaky_relu_backward's zeros for its saved output, D(real)'s first layer for W0 [4x2].[2x5] 80 and for real
-  // [2x5].[5x4] 80 = 160 (nothing reaches the logit: D(real)'s output layer is not traversed, as in PyTorch) = 540.
-  // Total 1472; the other every - 1 steps of the interval are g-first's 932. (1532 with R1 on the sigmoid output,
-  // whose derivative led the backward into the output layer: 20 more in the double backward, 40 in the layer.)
+  // grad's input gradients from its logit 100, its backward of (logit * 0 + gamma / 2 * r1).mean() * every: the double
+  // backward 180 (as above); from the logit's zeros (StyleGAN2-ADA's real_logits * 0), D(real)'s output layer for W1
+  // [5x2].[2x1] 20 and for h [2x1].[1x5] 20; then D(real)'s first layer, where both paths meet, for W0 [4x2].[2x5]
+  // 80 and for real [2x5].[5x4] 80 = 580. Total 1512; the other every - 1 steps of the interval are g-first's 932.
+  // (1472 without the zero term, which left D's output bias without a gradient; 1532 with R1 on the sigmoid output.)
   it('lazy R1 adds its own phase on the first step of the interval: one more D forward, grad, backward and D step', async () => {
     const { counts, flops, profile } = await measure(generatorFirst, { ...scenario.regularizer, kind: 'r1-lazy', gamma: GAMMA, every: 4 });
     expect(counts).toMatchObject({
       generatorForwards: 1,
       discriminatorForwards: 4,
-      // g_loss through D(fake); d_loss through D(real) and D(fake.detach()); the phase's grad from D(real)'s logit. The
-      // phase's backward reaches neither D(real)'s output nor its logit (the penalty is a function of its recorded
-      // backward): it is the double backward, which goes on into D(real)'s first layer.
-      discriminatorBackwards: 4,
+      // g_loss through D(fake); d_loss through D(real) and D(fake.detach()); the phase's grad from D(real)'s logit; the
+      // phase's backward from D(real)'s logit (StyleGAN2-ADA's real_logits * 0), which meets the double backward's
+      // gradient in D(real)'s first layer.
+      discriminatorBackwards: 5,
       discriminatorDoubleBackwards: 1,
       backwardCalls: 4,
       // D's 31 from g_loss, zeroed; real.grad's 8 from the phase's backward.
       wastedGradientElements: 39,
-      // Known difference from PyTorch (0 there): the phase's D(real) output layer, which its backward does not
-      // traverse, keeps its saved input h (2x5 floats, 40 bytes) and the sigmoid's output (2x1, 8) in the step's graph
-      // until the step ends, as WGAN-GP's D(interpolates) below; PyTorch frees them with D(real)'s output.
-      retainedBytes: 48,
+      // Known difference from PyTorch (0 there): the phase's D(real) sigmoid output (2x1 floats, 8 bytes), which its
+      // backward does not traverse, stays in the step's graph until the step ends, as WGAN-GP's D(interpolates) below;
+      // PyTorch frees it with D(real)'s output.
+      retainedBytes: 8,
     });
-    expect(flops).toBe(1472);
+    expect(flops).toBe(1512);
     expect(profile.leakedTensors).toBe(0);
   });
 });

@@ -91,8 +91,8 @@ class Regularization:
 
     def lazy_phase(self, gan: Any, real_imgs: torch.Tensor) -> None:
         """StyleGAN2-ADA's Dreg phase (training/loss.py): a fresh D forward on real_imgs.detach().requires_grad_(),
-        R1 on its logit, r1 * gamma / 2 * every, its own backward and D step (D's optimizer rescaled by every /
-        (every + 1); D's output bias gets no gradient from the penalty, and the optimizer skips it)."""
+        R1 on its logit, the backward of (real_logits * 0 + r1 * gamma / 2).mean() * every and D's step (D's optimizer
+        rescaled by every / (every + 1))."""
         self._refuse_wgan()
         if self.kind != "r1-lazy":
             return
@@ -101,8 +101,11 @@ class Regularization:
             return
         gan.optimizer_D.zero_grad(set_to_none=True)
         real = real_imgs.detach().requires_grad_()
-        r1 = r1_penalty(gan.D(real), real)
-        (r1 * (self.gamma / 2 * self.every)).backward()
+        output = gan.D(real)
+        r1 = r1_penalty(output, real)
+        # StyleGAN2-ADA's (real_logits * 0 + loss_Dr1).mean().mul(gain): the zero term's backward through D gives
+        # every D parameter a gradient (the penalty alone leaves the output bias none, and DDP's reducer waiting).
+        (((logit_of(output) * 0).mean() + r1 * (self.gamma / 2)) * self.every).backward()
         gan.optimizer_D.step()
 
 
