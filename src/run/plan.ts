@@ -9,7 +9,7 @@
 import type { BackendId, ConcreteBackendId } from '../backends/index.js';
 import { shardCells, type Shard } from '../compare/shard.js';
 import { frameworkOf, KEY_DEFAULTS, type CompileMode, type Precision, type Regularizer, type UnitKey } from '../results/key.js';
-import { regularizerProblems } from '../scenario/regularizer.js';
+import { regularizerProblems, withRegularizer } from '../scenario/regularizer.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { SweepTag } from '../scenario/sweep.js';
 import { worldSizeProblem } from '../scenario/world-size.js';
@@ -215,9 +215,7 @@ export function planRun(all: readonly LoadedScenario[], overrides: PlanOverrides
  * context and the PyTorch worker see the same one.
  */
 export function unitScenario(unit: Pick<RunUnit, 'regularizer'> & { loaded: Pick<LoadedScenario, 'scenario'> }): Scenario {
-  const { scenario } = unit.loaded;
-  if (scenario.regularizer.kind === unit.regularizer) return scenario;
-  return { ...scenario, regularizer: { ...scenario.regularizer, kind: unit.regularizer } };
+  return withRegularizer(unit.loaded.scenario, unit.regularizer);
 }
 
 /** The units of one scenario of the plan, in order. */

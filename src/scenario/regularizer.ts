@@ -44,6 +44,12 @@ export type RegularizerConfig = z.output<typeof regularizerSchema>;
 /** What a scenario says when it declares no regularizer. */
 export const NO_REGULARIZER: RegularizerConfig = { kind: 'none', gamma: 10, every: 16, nCritic: 5 };
 
+/** A scenario with its regularizer's kind set to `kind` (`--regularizer`'s override), keeping its gamma, every, nCritic. */
+export function withRegularizer<S extends { regularizer: RegularizerConfig }>(scenario: S, kind: Regularizer): S {
+  if (scenario.regularizer.kind === kind) return scenario;
+  return { ...scenario, regularizer: { ...scenario.regularizer, kind } };
+}
+
 /** The parts of a scenario a regularizer's applicability depends on. */
 export interface RegularizedNetworks {
   discriminator:

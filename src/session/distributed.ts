@@ -20,11 +20,11 @@ import type { DistributedFields, DistributedVerdict } from '../results/cell.js';
 import { notMeasured, type StrategyMeasurement, type UnitMeasurements } from '../results/make.js';
 import type { UnitKey } from '../results/key.js';
 import type { Scenario } from '../scenario/schema.js';
+import { withRegularizer, type Regularizer } from '../scenario/regularizer.js';
 import { DISTRIBUTED_ONLY_STRATEGY_IDS, type CellStrategyId, type DistributedOnlyStrategyId, type StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { judgeStep } from '../strategies/outcome.js';
 import { launchRanks, type GanDdpCell, type GanDdpStepsByCount, type LaunchOptions } from '../backends/pytorch/launcher.js';
-import { unitScenario } from '../run/plan.js';
 import { BATCH_POOL } from './shared.js';
 
 /** The one line a tfjs backend's cell says at world size N > 1. */
@@ -71,7 +71,7 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
   const { worldSize } = unit;
   // The unit's regularizer resolved into its scenario, as the world size 1 session gets it: the ranks build the
   // worker's GAN from it and run its penalty through the worker's hooks.
-  const scenario = unitScenario(unit);
+  const scenario = withRegularizer(unit.loaded.scenario, unit.regularizer);
   const ids: CellStrategyId[] = [...unit.strategies, ...unit.distributedOnly];
   const measurementsOf = (device: string, strategies: StrategyMeasurement[]): UnitMeasurements => ({
     unit: { ...unitKeyOf(unit), device, batchSize: scenario.batchSize, reference: unit.reference },
@@ -135,7 +135,7 @@ export async function runDistributed(unit: DistributedUnit, options: Distributed
   // What every rank finished is kept; the strategies after a failure carry the failure.
   const strategies = ids.map((id) => {
     const rank0 = outcome.results[id]?.[0];
-    return rank0 ? measurementOf(id, rank0) : { ...notMeasured(id), error: outcome.error ?? 'gan_ddp returned no cell for it' };
+    return rank0 ? measurementOf(id, rank0, unit.regularizer) : { ...notMeasured(id), error: outcome.error ?? 'gan_ddp returned no cell for it' };
   });
   return { measurements: measurementsOf(ran, strategies), versions };
 }
@@ -193,19 +193,18 @@ export function countsNote(groups: GanDdpStepsByCount[] | undefined): string | n
 }
 
 /** What rank 0 reported of one strategy (every rank's outcome agreed, or the note says not), as a measurement. */
-function measurementOf(id: CellStrategyId, rank0: GanDdpCell): StrategyMeasurement {
+function measurementOf(id: CellStrategyId, rank0: GanDdpCell, regularizer: Regularizer): StrategyMeasurement {
   const worldSize = rank0.world_size;
   if (rank0.status !== 'ok' || !rank0.timing || !rank0.equivalence) {
     // `refused`: the regularizer's refusal of a strategy that does not fit it, the cell's one line as at world size 1
     // (an error, not PyTorch raising).
     const error = rank0.error ? `${rank0.error.type}: ${rank0.error.message}` : 'gan_ddp reported no timing or equivalence';
     const disagree = rank0.ranks_agree === false ? ' (the ranks did not all have this outcome)' : '';
-    // The post's code as printed must raise PyTorch's own error: judged as at world size 1 (under WGAN-GP its BCE
-    // refuses the critic's scores before that error, which is no pass). Other strategies' errors under DDP stay
-    // what PyTorch raised.
+    // The post's code as printed must raise PyTorch's own error, and under a regularizer be refused: judged as at
+    // world size 1, by the same function. Other strategies' errors under DDP stay what PyTorch raised.
     const printed = id in strategies ? strategies[id as StrategyId] : undefined;
     if (rank0.status === 'raised' && printed?.raises) {
-      const judged = judgeStep(printed, error);
+      const judged = judgeStep(printed, error, regularizer);
       return { ...notMeasured(id), error: judged.error + disagree, raised: judged.status === 'raised' };
     }
     return { ...notMeasured(id), error: error + disagree, raised: rank0.status === 'raised' };
