@@ -97,6 +97,11 @@ export interface QualityScenarioResult {
   metrics: MetricId[];
   threshold: Threshold;
   stepTimes: StepTime[];
+  /**
+   * The regularizers whose steps were timed in the same interleaved rounds as this result's (its own included): the
+   * backend's regularizers where the run had several, so their ms per step compare; just its own where timed alone.
+   */
+  timedWith: Regularizer[];
   classifier: ClassifierInfo | null;
   runs: TrainingRun[];
   /** Wall-clock seconds the scenario took here, timing, training and evaluation included. */

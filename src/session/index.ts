@@ -7,7 +7,7 @@ import { startTfjsSession } from './tfjs.js';
 
 export * from './session.js';
 export { BATCH_POOL, createSharedChecks, type SharedChecks } from './shared.js';
-export { timeStrategies, type StrategyTiming } from './timing.js';
+export { timeSetups, timeStrategies, type StrategyTiming, type TimedSetup } from './timing.js';
 
 export interface StartSessionOptions {
   /** What the run's sessions share (createSharedChecks: one per run); a fresh one where not given. */

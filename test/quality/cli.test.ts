@@ -107,6 +107,11 @@ describe('npm run quality', () => {
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/\[1\/1\] ci-ring, regularizer none: seed 1, g-first \(training 1\/2\)/);
     expect(stderr).toMatch(/\[1\/1\] ci-ring, regularizer r1: done in .*, 2\/2 trainings ok/);
+    // Both regularizers timed in the same rounds, in the first unit's session; the second takes its times from there.
+    expect(stderr).toMatch(/\[1\/1\] ci-ring, regularizer none: timing each strategy's step under none, r1, in the same interleaved rounds/);
+    expect(stderr).toMatch(/\[1\/1\] ci-ring, regularizer r1: step times from the timing of none, r1 together/);
+    const json = JSON.parse(await readFile(join(out, 'quality.json'), 'utf8'));
+    expect(json.scenarios.map((scenario: { timedWith: string[] }) => scenario.timedWith)).toEqual([['none', 'r1'], ['none', 'r1']]);
     const rows = parse(await readFile(join(out, 'quality.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect([...new Set(rows.map((row) => row.regularizer))]).toEqual(['none', 'r1']);
     const report = await readFile(join(out, 'quality.md'), 'utf8');
@@ -116,6 +121,7 @@ describe('npm run quality', () => {
       'ci-ring on cpu: the regularizers side by side',
     ]);
     expect(report).toMatch(/\| with R1 the simultaneous and alternating updates train alike \| (holds|\*\*does not hold\*\*|inconclusive) \|/);
+    expect(report).toContain("Every regularizer's steps were timed in the same interleaved rounds");
     for (const picture of ['quality-ci-ring-cpu-none-points.svg', 'quality-ci-ring-cpu-r1-points.svg']) {
       expect(report).toContain(`](${picture})`);
       expect(existsSync(join(out, picture)), picture).toBe(true);

@@ -46,6 +46,7 @@ export function toyResult(fields: Partial<QualityScenarioResult> = {}): QualityS
     metrics: ['high-quality'],
     threshold: { metric: 'high-quality', value: 0.5, direction: 'above' },
     stepTimes: [],
+    timedWith: [fields.regularizer ?? 'none'],
     classifier: null,
     runs: [],
     wallSeconds: 1,

@@ -135,6 +135,13 @@ describe('the regularizer claims of a run', () => {
     expect(text).toMatch(/^- Rule \(StyleGAN2's claim\): Per strategy, r1-lazy against r1/m);
     expect(text).toMatch(/^- Rule \(ours to test\): Under r1, .* The contrast applies the same rule under none\.$/m);
     expect(text).toContain('- R1 changed the verdict: **does not hold** without it, holds with it.');
+    // Timed one regularizer after the other (each result timed with itself alone), the section and the rule say so.
+    expect(text).toContain("The regularizers' steps were not all timed in the same rounds");
+    expect(text).toContain('(as npm run bench judges it; each timed in its own interleaved rounds, one after the other)');
+    const together = renderRegularizersSideBySide([none, r1, lazy].map((entry) => ({ ...entry, timedWith: ['none', 'r1', 'r1-lazy'] })));
+    expect(together).toContain("Every regularizer's steps were timed in the same interleaved rounds");
+    expect(together).toContain('(as npm run bench judges it; both timed in the same interleaved rounds)');
+    expect(together).not.toContain('not all timed in the same rounds');
     const undecided = renderRegularizersSideBySide([result('none', alike), result('r1', { 'g-first': { reachedAt: NEVER, ms: 20 }, 'detach-d-first': { reachedAt: NEVER, ms: 24 } })]);
     expect(undecided).toContain('- Whether R1 changed it cannot be told: holds without it, inconclusive with it.');
     expect(renderRegularizersSideBySide([none])).toBe('');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundPlan } from '../../src/measure/timing.js';
 import type { PreparedStrategies, RoundOutcome } from '../../src/session/session.js';
-import { timeStrategies } from '../../src/session/timing.js';
+import { timeSetups, timeStrategies } from '../../src/session/timing.js';
 import type { StrategyId } from '../../src/strategies/ids.js';
 
 const measure = { rounds: 3, minSamples: 6, minTimeMs: 30, warmupSteps: 4 };
@@ -66,5 +66,59 @@ describe('timing strategies round by round, whatever the backend', () => {
     const { prepared } = fakeSession(() => ({ error: 'fails at once' }));
     await timeStrategies(prepared, ['g-first'], measure, (round, of) => void rounds.push(`${round}/${of}`));
     expect(rounds).toEqual(['1/3']);
+  });
+});
+
+describe('timing several setups in the same rounds (a quality run\'s regularizers)', () => {
+  /** Setups whose rounds answer from `answer`, recording each prepare, round and dispose in order. */
+  function setups(keys: string[], answer: (key: string, id: StrategyId) => Partial<RoundOutcome> | 'no setup' = () => ({})) {
+    const log: string[] = [];
+    const made = keys.map((key) => ({
+      key,
+      ids: ['g-first', 'detach-d-first'] as StrategyId[],
+      async prepare(): Promise<PreparedStrategies> {
+        if ([...made.find((setup) => setup.key === key)!.ids].some((id) => answer(key, id) === 'no setup')) throw new Error(`${key} cannot be set up`);
+        log.push(`prepare ${key}`);
+        const { prepared } = fakeSession((id) => answer(key, id) as Partial<RoundOutcome>);
+        return {
+          ...prepared,
+          async timeRound(ids, plan) {
+            log.push(`time ${key} ${ids.join(',')} warmup ${plan.warmupSteps}`);
+            return prepared.timeRound(ids, plan);
+          },
+          async dispose() {
+            log.push(`dispose ${key}`);
+          },
+        };
+      },
+    }));
+    return { made, log };
+  }
+
+  it('sets every setup up afresh each round, warms it up each time, disposes of it, and rotates their order by round', async () => {
+    const { made, log } = setups(['none', 'r1']);
+    const timings = await timeSetups(made, measure);
+    expect(log).toEqual([
+      'prepare none', 'time none g-first,detach-d-first warmup 4', 'dispose none',
+      'prepare r1', 'time r1 g-first,detach-d-first warmup 4', 'dispose r1',
+      'prepare r1', 'time r1 g-first,detach-d-first warmup 4', 'dispose r1',
+      'prepare none', 'time none g-first,detach-d-first warmup 4', 'dispose none',
+      'prepare none', 'time none g-first,detach-d-first warmup 4', 'dispose none',
+      'prepare r1', 'time r1 g-first,detach-d-first warmup 4', 'dispose r1',
+    ]);
+    expect(timings.get('r1')!.get('g-first')).toEqual({ samplesMs: [1, 1, 1], error: null, diverged: null });
+  });
+
+  it('fails only the strategies of a setup that cannot be prepared, or that fail, and times the rest on', async () => {
+    const { made, log } = setups(['none', 'r1', 'wgan-gp'], (key, id) => (key === 'r1' ? 'no setup' : key === 'wgan-gp' && id === 'g-first' ? { error: 'refused' } : {}));
+    const timings = await timeSetups(made, measure);
+    expect(timings.get('r1')!.get('g-first')).toMatchObject({ samplesMs: [], error: 'r1 cannot be set up' });
+    expect(timings.get('wgan-gp')!.get('g-first')).toMatchObject({ samplesMs: [1], error: 'refused' });
+    expect(timings.get('none')!.get('detach-d-first')!.samplesMs).toHaveLength(3);
+    expect(log.filter((line) => line.startsWith('time wgan-gp'))).toEqual([
+      'time wgan-gp g-first,detach-d-first warmup 4',
+      'time wgan-gp detach-d-first warmup 4',
+      'time wgan-gp detach-d-first warmup 4',
+    ]);
   });
 });

@@ -59,12 +59,18 @@ const timed = (time: StepTime | undefined): time is StepTime & { meanMs: number;
 const thresholdWords = (threshold: Threshold | undefined) =>
   threshold ? { text: thresholdText(threshold), metric: threshold.metric } : { text: "the scenario's threshold", metric: 'value of its metric' };
 
-/** The rule of the lazy R1 claim, for a threshold. */
-export function lazyR1Rule(threshold?: Threshold): string {
+/** Whether two results' steps were timed in the same interleaved rounds (their ms per step then compare). */
+export function timedTogether(a: QualityScenarioResult, b: QualityScenarioResult): boolean {
+  return a.timedWith.includes(b.regularizer) && b.timedWith.includes(a.regularizer);
+}
+
+/** The rule of the lazy R1 claim, for a threshold and whether r1 and r1-lazy were timed together. */
+export function lazyR1Rule(threshold?: Threshold, timedTogether = true): string {
   const { text, metric } = thresholdWords(threshold);
+  const timing = timedTogether ? 'both timed in the same interleaved rounds' : 'each timed in its own interleaved rounds, one after the other';
   return (
     `Per strategy, r1-lazy against r1: the mean ms per step beyond both margins of error (as npm run bench judges it; ` +
-    `each regularizer timed in its own interleaved rounds), and per seed the steps to reach ${text} (never = ` +
+    `${timing}), and per seed the steps to reach ${text} (never = ` +
     `infinitely late) and the final ${metric}, two-sided Mann-Whitney U, alpha ${ALPHA}. Holds when ` +
     `r1-lazy's step is faster and it needs no more steps and ends no worse, with seeds enough for a test to reach ` +
     `alpha; does not hold when its step is slower, or it needs more steps, or it ends worse; inconclusive otherwise, ` +
@@ -74,7 +80,7 @@ export function lazyR1Rule(threshold?: Threshold): string {
 
 /** "lazy R1 costs less per step than R1 at the same quality", for one strategy: r1-lazy's result against r1's. */
 export function lazyR1CostsLess(strategy: StrategyId, r1: QualityScenarioResult | undefined, lazy: QualityScenarioResult | undefined): QualityVerdict {
-  const rule = lazyR1Rule((r1 ?? lazy)?.threshold);
+  const rule = lazyR1Rule((r1 ?? lazy)?.threshold, !r1 || !lazy || timedTogether(r1, lazy));
   const inconclusive = (evidence: string): QualityVerdict => ({ verdict: 'inconclusive', rule, evidence });
   if (!r1 || !lazy || r1.error || lazy.error) return inconclusive('r1 and r1-lazy did not both run.');
   const [mine, theirs] = [trained(lazy, strategy), trained(r1, strategy)];

@@ -11,7 +11,7 @@ import type { StrategyId } from '../../strategies/ids.js';
 import { METRIC_TITLES } from '../../scenario/metric-ids.js';
 import type { QualityScenarioResult } from '../results.js';
 import { DASH, formatInterval, markVerdict, updateWords } from './format.js';
-import { LAZY_R1_CLAIM, regularizerClaims, UPDATES_ALIKE_CLAIM, type RegularizerClaim } from './regularizer-claims.js';
+import { LAZY_R1_CLAIM, regularizerClaims, timedTogether, UPDATES_ALIKE_CLAIM, type RegularizerClaim } from './regularizer-claims.js';
 import { summarize } from './summary.js';
 
 /** The claim as its table row names it: the lazy R1 claim per strategy, the updates claim and its contrast. */
@@ -87,9 +87,12 @@ export function renderRegularizersSideBySide(results: readonly QualityScenarioRe
   return [
     `### ${first.scenario} on ${first.backend}: the regularizers side by side`,
     '',
-    'Every regularizer trained each strategy from the same initial weights on the same batches, seed for seed. Each ' +
-      "regularizer's steps were timed in its own interleaved rounds, one regularizer after the other: across " +
-      "regularizers, ms per step also differ by whatever the machine's speed did between those timings.",
+    'Every regularizer trained each strategy from the same initial weights on the same batches, seed for seed. ' +
+      (ran.every((a) => ran.every((b) => timedTogether(a, b)))
+        ? "Every regularizer's steps were timed in the same interleaved rounds (each round sets each regularizer's " +
+          'GANs up afresh and warms them up, in an order that rotates by round), so their ms per step compare.'
+        : "The regularizers' steps were not all timed in the same rounds: across those timed apart, ms per step " +
+          "also differ by whatever the machine's speed did between their timings."),
     '',
     renderRows(header, rows, (index) => (index < 3 ? 'left' : 'right')),
     '',

@@ -25,7 +25,7 @@ import { createMnistReference, evaluateCheckpoint, scenarioMetrics, type MnistRe
 import { loadMnist, MNIST_PIXELS } from '../data/mnist-data.js';
 import { divergenceMessage } from '../../measure/divergence.js';
 import { mean, relativeMarginOfError } from '../../measure/statistics.js';
-import { startSession, timeStrategies, type BackendSession } from '../../session/index.js';
+import { startSession, timeSetups, timeStrategies, type BackendSession, type StrategyTiming } from '../../session/index.js';
 import type { QualityResults, QualityScenarioResult, StepTime, TrainingRun } from '../results.js';
 
 /** Bad input to a quality run (a scenario without a quality section, a strategy that cannot train). */
@@ -169,6 +169,12 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
   for (const [index, loaded] of scenarios.entries()) {
     const units = options.plan.units.filter((unit) => unit.loaded === loaded && unit.worldSize === 1);
     const spans = { backends: new Set(units.map((unit) => unit.backend)).size, regularizers: new Set(units.map((unit) => unit.regularizer)).size };
+    // A backend's regularizers are timed together, in the session of its first unit (stepTimesTogether).
+    const together = new Map<BackendId, TimedTogether>();
+    for (const unit of units) {
+      const setup = { regularizer: unit.regularizer, scenario: unitScenario(unit), strategies: planFor(unitScenario(unit), { ...options, strategies: unit.strategies }).strategies };
+      together.set(unit.backend, { setups: [...(together.get(unit.backend)?.setups ?? []), setup], times: null });
+    }
     for (const [backendIndex, unit] of units.entries()) {
       const { backend } = unit;
       // The unit's regularizer (--regularizer's, or the scenario's own) is the scenario every session trains.
@@ -177,7 +183,7 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
       const where = { index, count: scenarios.length, scenario, backendIndex, backendCount: units.length };
       await onEvent?.({ type: 'scenario-start', ...where, ...spans, backend, unit, plan });
       const samples: FinalSamples = new Map();
-      const result = await runScenario({ ...loaded, scenario }, backend, plan, samples, options, now, results.versions);
+      const result = await runScenario({ ...loaded, scenario }, backend, plan, samples, options, now, results.versions, together.get(backend)!);
       results.scenarios.push(result);
       finalSamples.set(samplesKey(result), samples);
       await onEvent?.({ type: 'scenario-end', ...where, result, results });
@@ -194,6 +200,7 @@ async function runScenario(
   options: QualityRunOptions,
   now: () => number,
   versions: QualityResults['versions'],
+  together: TimedTogether,
 ): Promise<QualityScenarioResult> {
   const started = now();
   const quality = scenario.quality!;
@@ -216,6 +223,7 @@ async function runScenario(
     metrics: [...scenarioMetrics(scenario)],
     threshold: { ...quality.threshold },
     stepTimes: [],
+    timedWith: [scenario.regularizer.kind],
     classifier: null,
     runs: [],
     wallSeconds: 0,
@@ -262,8 +270,9 @@ async function runScenario(
     return opened;
   }
   try {
-    phase(`timing each strategy's step, interleaved (${scenario.measure.rounds} rounds)`);
-    result.stepTimes = await timeSteps(session, scenario, plan.strategies);
+    const timed = await stepTimesTogether(session, scenario, plan.strategies, together, phase);
+    result.stepTimes = timed.stepTimes;
+    result.timedWith = timed.timedWith;
     const total = plan.seeds * plan.strategies.length;
     let index = 0;
     for (let seed = 0; seed < plan.seeds; seed++) {
@@ -305,6 +314,64 @@ export function stepTimeOf(strategy: StrategyId, samplesMs: readonly number[], e
   };
 }
 
+/** A backend's units of one scenario, each its regularizer's setup, and their step times once timed together. */
+interface TimedTogether {
+  setups: { regularizer: Regularizer; scenario: Scenario; strategies: StrategyId[] }[];
+  times: Map<Regularizer, StepTime[]> | null;
+}
+
+/**
+ * A unit's step times. Where its backend has several regularizers, the first unit to ask times them all in the same
+ * interleaved rounds in its session (timeSetups: timed one after the other, a regularizer's step could come out
+ * faster than no regularizer's), and the later units take theirs from that timing; a unit whose regularizer has no
+ * timed strategy there (its setup failed, the session died) is timed alone in its own session, as with one regularizer.
+ */
+async function stepTimesTogether(
+  session: BackendSession,
+  scenario: Scenario,
+  ids: readonly StrategyId[],
+  together: TimedTogether,
+  phase: (text: string) => unknown,
+): Promise<{ stepTimes: StepTime[]; timedWith: Regularizer[] }> {
+  const kind = scenario.regularizer.kind;
+  const { rounds } = scenario.measure;
+  if (together.setups.length > 1) {
+    const names = together.setups.map((setup) => setup.regularizer);
+    if (!together.times) {
+      phase(`timing each strategy's step under ${names.join(', ')}, in the same interleaved rounds (${rounds} rounds)`);
+      together.times = await timeRegularizers(session, together.setups, scenario.measure);
+    } else {
+      phase(`step times from the timing of ${names.join(', ')} together`);
+    }
+    const times = together.times.get(kind);
+    if (times?.some((time) => time.meanMs !== null)) return { stepTimes: times, timedWith: names };
+  }
+  phase(`timing each strategy's step, interleaved (${rounds} rounds)`);
+  return { stepTimes: await timeSteps(session, scenario, ids), timedWith: [kind] };
+}
+
+/** Every regularizer's strategies timed in the same rounds, each set up on seed 0's GAN and first batches. */
+async function timeRegularizers(
+  session: BackendSession,
+  setups: TimedTogether['setups'],
+  measure: Scenario['measure'],
+): Promise<Map<Regularizer, StepTime[]>> {
+  const timings = await timeSetups(
+    setups.map(({ regularizer, scenario, strategies }) => ({
+      key: regularizer,
+      ids: strategies,
+      prepare: () => session.prepare(scenarioForSeed(scenario, 0), strategies, { training: createTrainingData(scenario, 0) }),
+    })),
+    measure,
+  );
+  return new Map(setups.map(({ regularizer, strategies }) => [regularizer, strategies.map((id) => stepTimeFrom(id, timings.get(regularizer)!.get(id)!))]));
+}
+
+/** A strategy's step time from its timing. */
+function stepTimeFrom(id: StrategyId, { samplesMs, error, diverged }: StrategyTiming): StepTime {
+  return { ...stepTimeOf(id, samplesMs, error), ...(diverged ? { diverged } : {}) };
+}
+
 /**
  * Each strategy's step time: the scenario's interleaved timing rounds, on seed 0's GAN and first batches. A
  * session that cannot prepare them fails every strategy's time with its message.
@@ -314,10 +381,7 @@ async function timeSteps(session: BackendSession, scenario: Scenario, ids: reado
     const prepared = await session.prepare(scenarioForSeed(scenario, 0), ids, { training: createTrainingData(scenario, 0) });
     try {
       const timings = await timeStrategies(prepared, ids, scenario.measure);
-      return ids.map((id) => {
-        const { samplesMs, error, diverged } = timings.get(id)!;
-        return { ...stepTimeOf(id, samplesMs, error), ...(diverged ? { diverged } : {}) };
-      });
+      return ids.map((id) => stepTimeFrom(id, timings.get(id)!));
     } finally {
       await prepared.dispose();
     }
