@@ -334,9 +334,14 @@ def _failure_of(verdict: dict[str, Any], agent_code: Optional[int], agent_err: l
     for i, rank in enumerate(ranks):
         if returncodes[i] is None:
             returncodes[i] = -signal.SIGTERM  # stopped by the agent after another rank failed
-    # A rank killed by a signal is the cause rather than one that then failed in its next collective.
-    failures = sorted(failures, key=lambda f: (0 if int(f["exitcode"]) < 0 else 1, 0 if f["rank"] not in errors else 1,
-                                               f["rank"]))
+    # A rank killed by a signal is the cause rather than one that then failed in its next collective; a rank killed
+    # by SIGTERM is the agent stopping it after another failed (on a busy machine the agent can stop rank 0 before
+    # it has seen the killed rank 1's exit, and then reports both as killed).
+    def blame(f: dict[str, Any]) -> tuple[int, int, int]:
+        code = int(f["exitcode"])
+        how = 2 if code == -signal.SIGTERM else 0 if code < 0 else 1
+        return how, 0 if f["rank"] not in errors else 1, int(f["rank"])
+    failures = sorted(failures, key=blame)
     first = failures[0]
     rank, code = int(first["rank"]), int(first["exitcode"])
     message = errors[rank] if rank in errors and code > 0 else _exit_description(rank, code, current.get(rank))

@@ -219,3 +219,19 @@ def test_an_interrupted_launch_stops_every_rank_before_it_propagates() -> None:
         except OSError:
             continue
         assert b"gan_ddp.rank" not in cmdline, f"rank process {proc.name} left running"
+
+
+def test_a_rank_the_agent_stopped_with_sigterm_is_not_blamed_for_the_rank_that_was_killed() -> None:
+    """On a busy machine torchelastic's agent can stop rank 0 before it has seen rank 1's exit: both come back killed,
+    rank 0 by the agent's SIGTERM. The killed rank is the cause, as is a rank that raised over one the agent stopped."""
+    from gan_ddp.launcher import _failure_of
+
+    def blamed(failures: list[tuple[int, int]], errors: dict[int, str]) -> Any:
+        verdict = {"ok": False, "stage": "ranks", "failures": [{"rank": r, "exitcode": c} for r, c in failures]}
+        failure = _failure_of(verdict, 1, [], errors, {0: "g-first", 1: "g-first"}, [None, None], [0, 1], "127.0.0.1:1")
+        assert failure is not None
+        return failure.rank, failure.reason
+
+    assert blamed([(0, -15), (1, -9)], {}) == (1, "exited")
+    assert blamed([(0, -15), (1, 1)], {1: "RuntimeError: boom"}) == (1, "error")
+    assert blamed([(0, 1), (1, -9)], {0: "RuntimeError: peer closed"}) == (1, "exited")
