@@ -51,8 +51,11 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         laterCount = event.count - event.index - 1;
         scenarioStart = now();
         label = scenarioLabel = `[${event.index + 1}/${event.count}] ${event.scenario.name}`;
+        // A backend once, however many units (regularizers, world sizes, variants) it runs; the units counted where more.
+        const backends = [...new Set(event.backends)];
+        const units = event.backends.length > backends.length ? ` (${event.backends.length} units)` : '';
         write(
-          `${label}: ${event.strategies.length} strategies on ${event.backends.length === 1 ? 'backend' : 'backends'} ${event.backends.join(', ')}; timing takes at least ` +
+          `${label}: ${event.strategies.length} strategies on ${backends.length === 1 ? 'backend' : 'backends'} ${backends.join(', ')}${units}; timing takes at least ` +
             `${formatDuration(event.timingFloorMs)} here${event.laterTimingFloorMs > 0 ? ` and ${formatDuration(event.laterTimingFloorMs)} in the scenarios after it` : ''}`,
         );
         break;

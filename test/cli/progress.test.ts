@@ -84,6 +84,12 @@ describe('createProgress', () => {
     ]);
   });
 
+  it('names each backend once where it runs several units (a regularizer each), and counts the units', () => {
+    const { lines, progress } = recorder();
+    progress({ ...start(0, 'a', 0, 1), backends: ['wasm', 'wasm', 'pytorch', 'pytorch'] } as RunEvent);
+    expect(lines).toEqual(['[1/1] a: 2 strategies on backends wasm, pytorch (4 units); timing takes at least 10 s here']);
+  });
+
   it("says once per run why a backend was passed over, not for every variant of a sweep", () => {
     const { lines, progress } = recorder();
     const started = (name: string): RunEvent =>
