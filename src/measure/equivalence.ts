@@ -11,6 +11,7 @@ import { createStepRunner } from '../models/step-runner.js';
 import type { StrategyId } from '../strategies/ids.js';
 import { strategies } from '../strategies/index.js';
 import { divergenceIn, type Divergence } from './divergence.js';
+import { messageOf } from '../errors.js';
 
 /** How a strategy's parameters after N steps compare with the reference strategy's, from identical starts. */
 export type EquivalenceClass = 'reference' | 'identical' | 'within-tolerance' | 'different';
@@ -93,6 +94,8 @@ export async function trainedParameters(
 export interface EquivalenceCheck {
   results: EquivalenceResult[];
   diverged: Map<StrategyId, Divergence>;
+  /** Strategies whose own steps threw (one that does not fit the regularizer, say): the message; the others compared. */
+  failed: Map<StrategyId, string>;
 }
 
 /** Where a trained state is not finite: its parameters, or D's running statistics (at the check's last step). */
@@ -123,6 +126,7 @@ export async function checkEquivalenceStates(
       : null;
   const results: EquivalenceResult[] = [];
   const diverged = new Map<StrategyId, Divergence>();
+  const failed = new Map<StrategyId, string>();
   for (const strategy of strategyIds) {
     if (strategies[strategy].raises) continue;
     if (strategy === reference) {
@@ -130,7 +134,13 @@ export async function checkEquivalenceStates(
       else results.push({ strategy, reference, maxParamDiff: 0, equivalence: 'reference', maxRunningStatsDiff: runningStatsDiff(referenceState) });
       continue;
     }
-    const state = await trainedState(scenario, strategy, steps);
+    let state: TrainedState;
+    try {
+      state = await trainedState(scenario, strategy, steps);
+    } catch (error) {
+      failed.set(strategy, messageOf(error));
+      continue;
+    }
     const own = stateDivergence(state, steps);
     if (own) {
       diverged.set(strategy, own);
@@ -140,7 +150,7 @@ export async function checkEquivalenceStates(
     const maxParamDiff = maxAbsDifference(state.parameters, referenceState.parameters);
     results.push({ strategy, reference, maxParamDiff, equivalence: classifyDifference(maxParamDiff), maxRunningStatsDiff: runningStatsDiff(state) });
   }
-  return { results, diverged };
+  return { results, diverged, failed };
 }
 
 /** The results of checkEquivalenceStates: every strategy compared with `reference` (diverged ones left out). */

@@ -74,6 +74,7 @@ async function equivalenceOnCpu(
     const check = await checkEquivalenceStates(scenario, ids, reference, steps);
     for (const result of check.results) outcomes.set(result.strategy, { result, note: null, diverged: null });
     for (const [id, diverged] of check.diverged) outcomes.set(id, { result: null, note: null, diverged });
+    for (const [id, message] of check.failed) outcomes.set(id, { result: null, note: `equivalence check failed: ${message}`, diverged: null });
   } catch (error) {
     for (const id of ids) outcomes.set(id, { result: null, note: `equivalence check failed: ${messageOf(error)}`, diverged: null });
   } finally {

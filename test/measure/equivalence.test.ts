@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkEquivalence, classifyDifference, maxAbsDifference } from '../../src/measure/equivalence.js';
+import { checkEquivalence, checkEquivalenceStates, classifyDifference, maxAbsDifference } from '../../src/measure/equivalence.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { STRATEGY_IDS } from '../../src/strategies/index.js';
 import { tf } from '../../src/tf.js';
@@ -16,6 +16,17 @@ describe('update equivalence', () => {
     expect(classifyDifference(3e-7)).toBe('within-tolerance');
     expect(classifyDifference(2e-4)).toBe('different');
     expect(maxAbsDifference(new Float32Array([1, 2, 3]), new Float32Array([1, 2.5, 2]))).toBe(1);
+  });
+
+  it("compares the strategies that fit WGAN-GP and says why the others were not compared, where they throw", async () => {
+    const scenario = parseScenario({ ...tiny, optimizer: { learningRate: 0.05 }, regularizer: { kind: 'wgan-gp' } }, 'tiny');
+    const check = await checkEquivalenceStates(scenario, ['retain-graph', 'detach-d-first', 'g-first', 'single-forward'], 'detach-d-first', 2);
+    expect(check.results.map(({ strategy, equivalence }) => [strategy, equivalence])).toEqual([
+      ['detach-d-first', 'reference'],
+      ['g-first', 'different'],
+    ]);
+    expect([...check.failed.keys()]).toEqual(['retain-graph', 'single-forward']);
+    expect(check.failed.get('retain-graph')).toMatch(/^regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and G's loss/);
   });
 
   it('finds g-first and single-forward computing the same update as retain-graph, and detach-d-first a different one', async () => {

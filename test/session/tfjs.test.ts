@@ -21,6 +21,15 @@ describe('a tfjs session', () => {
     await Promise.all([wasm.close(), cpu.close()]);
   });
 
+  it("under WGAN-GP compares the strategies that fit it, and notes on each other one why it was not compared", async () => {
+    const session = await startSession('cpu');
+    const wgan = parseScenario({ ...tiny, regularizer: { kind: 'wgan-gp' } }, 'tiny');
+    const check = await session.checkEquivalence(wgan, ['retain-graph', 'detach-d-first', 'g-first'], 'detach-d-first', 2, () => {});
+    expect(check.get('g-first')).toMatchObject({ result: { reference: 'detach-d-first' }, note: null });
+    expect(check.get('retain-graph')).toMatchObject({ result: null, note: expect.stringMatching(/^equivalence check failed: regularizer wgan-gp does not fit this strategy/) });
+    await session.close();
+  });
+
   it('observes a step with its counts, and times a round of it with at least the samples asked for', async () => {
     const session = await startSession('cpu');
     const prepared = await session.prepare(scenario, ['g-first']);
