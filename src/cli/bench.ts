@@ -86,7 +86,8 @@ export const BENCH_COMMAND: CommandSpec<typeof BENCH_FLAGS> = {
   flags: BENCH_FLAGS,
   failure:
     'a cell errored or diverged (its row says why; the rest was measured and written), or the comparison\n' +
-    'with --baseline failed; a printed strategy that raised is not a failure',
+    'with --baseline failed; a printed strategy that raised, or a cell the regularizer refused (it has no\n' +
+    'form of that strategy), is not a failure',
   examples: [
     'npm run bench -- scenarios/small-d.ts',
     'npm run bench -- scenarios/*.ts --backend wasm --strategies retain-graph,g-first',

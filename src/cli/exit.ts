@@ -21,11 +21,12 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<Exclude<ExitCode, 1>, string>> 
 };
 
 /**
- * Whether a cell's or a training's status makes the command exit 1: every status but `ok` and `raised` (the
- * post's printed code raising PyTorch's error, as it must): `errored`, `diverged`, and any a later version adds.
+ * Whether a cell's or a training's status makes the command exit 1: every status but `ok`, `raised` (the
+ * post's printed code raising PyTorch's error, as it must) and `refused` (a regularizer with no form of the
+ * strategy): `errored`, `diverged`, and any a later version adds.
  */
 export function isFailedStatus(status: string): boolean {
-  return status !== 'ok' && status !== 'raised';
+  return status !== 'ok' && status !== 'raised' && status !== 'refused';
 }
 
 /** Bad command-line input (a flag, a path, a file): printed as one line, exit code 2. */

@@ -87,11 +87,13 @@ export function createProgress({ write = (line) => process.stderr.write(`${line}
         const raisedCells = event.cells.filter((cell) => cell.status === 'raised');
         const asPrinted = raisedCells.filter((cell) => isPrinted(cell.strategy)).length;
         const raised = raisedCells.length;
-        const ok = event.cells.length - failed.length - raised;
+        const refused = event.cells.filter((cell) => cell.status === 'refused').length;
+        const ok = event.cells.length - failed.length - raised - refused;
         // A printed strategy must raise; any other that raised (under DDP, say) raised PyTorch's own error: its row says which.
         const raisedText =
           (asPrinted > 0 ? `, ${asPrinted} raised PyTorch's error as printed code must` : '') +
-          (raised > asPrinted ? `, ${raised - asPrinted} raised PyTorch's own error (see their rows)` : '');
+          (raised > asPrinted ? `, ${raised - asPrinted} raised PyTorch's own error (see their rows)` : '') +
+          (refused > 0 ? `, ${refused} refused by the regularizer (it has no form of them)` : '');
         write(`${label}: done in ${formatDuration(now() - scenarioStart)}, ${ok}/${event.cells.length} cells ok${raisedText} (${formatDuration(now() - started)} elapsed)`);
         break;
       }

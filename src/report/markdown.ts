@@ -148,6 +148,7 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
   if (sorted.length === 0) return `### ${group.heading}\n\nOnly gan_ddp's distributed-only strategies: see the world size section.`;
   const measured = sorted.filter((cell) => cell.status !== 'raised');
   const errored = sorted.filter((cell) => cell.status === 'errored');
+  const refused = sorted.filter((cell) => cell.status === 'refused');
   const diverged = sorted.flatMap((cell) => (cell.status === 'diverged' ? [cell] : []));
   let claims: string;
   try {
@@ -162,6 +163,7 @@ function groupSection(scenario: ScenarioSummary, group: Group, alone: boolean): 
     ...(errored.length
       ? [errored.map((cell) => `- **${cell.strategy} errored:** ${cell.error ?? 'no message'}`).join('\n')]
       : []),
+    ...(refused.length ? [refused.map((cell) => `- ${cell.strategy} refused (no failure): ${cell.error ?? 'no message'}`).join('\n')] : []),
     ...(diverged.length
       ? [diverged.map((cell) => `- **${cell.strategy} diverged** at step ${cell.diverged.step}: ${cell.diverged.detail}; its numbers are left out of the claims.`).join('\n')]
       : []),

@@ -174,6 +174,14 @@ export interface CellRaised extends StoppedCell {
   status: 'raised';
 }
 
+/**
+ * A regularizer has no form of the strategy (src/strategies/regularization.ts): WGAN-GP's critic steps where one
+ * forward serves both losses, any penalty on the post's code as printed. Nothing ran; `error` says why. No failure.
+ */
+export interface CellRefused extends StoppedCell {
+  status: 'refused';
+}
+
 /** The cell failed: its backend did not start, a step threw, the timing failed. */
 export interface CellErrored extends StoppedCell {
   status: 'errored';
@@ -211,7 +219,7 @@ export interface CellDistributedOnly extends CellBase, CountsIfObserved, Equival
 }
 
 /** One scenario × backend × strategy's result, by its status. */
-export type CellResult = CellOk | CellDistributedOnly | CellRaised | CellErrored | CellDiverged;
+export type CellResult = CellOk | CellDistributedOnly | CellRaised | CellRefused | CellErrored | CellDiverged;
 
 export type CellStatus = CellResult['status'];
 

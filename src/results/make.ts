@@ -43,6 +43,8 @@ export interface StrategyMeasurement {
   error: string | null;
   /** The step raised the error its strategy must raise (the post's code as printed; PyTorch's own error under DDP). */
   raised: boolean;
+  /** A regularizer refused the strategy (it has no form of it): `error` says why. */
+  refused?: boolean;
   /** Where its losses or parameters became non-finite; it is not measured after. */
   diverged: Divergence | null;
   /** Every timed step, ms. */
@@ -201,7 +203,11 @@ function cellOf(
   if (diverged) {
     return { ...identity, status: 'diverged', error: error ?? `diverged at step ${diverged.step}: ${diverged.detail}`, ...kept, diverged };
   }
-  if (error) return { ...identity, status: measured.raised ? 'raised' : 'errored', error, ...kept };
+  if (error) {
+    if (measured.raised) return { ...identity, status: 'raised', error, ...kept };
+    if (measured.refused) return { ...identity, status: 'refused', error, ...kept };
+    return { ...identity, status: 'errored', error, ...kept };
+  }
   if (counts.kind === 'missing') return { ...identity, status: 'errored', error: counts.why, ...kept };
   if (!timing || timing.samples === 0) return { ...identity, status: 'errored', error: 'no step was timed', ...kept };
   const timed = { timing, timeRatio: referenceMeanMs ? timing.meanMs / referenceMeanMs : null };

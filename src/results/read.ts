@@ -31,7 +31,7 @@ const cellSchema = z.looseObject({
   backend: z.string(),
   device: z.string(),
   strategy: z.string(),
-  status: z.enum(['ok', 'errored', 'raised', 'diverged']),
+  status: z.enum(['ok', 'errored', 'raised', 'refused', 'diverged']),
   diverged: divergenceSchema.optional(),
   error: z.string().nullable(),
   timing: timingSchema.nullable(),

@@ -226,6 +226,7 @@ async function runUnit(unit: RunUnit, start: StartSession, shared: SharedChecks,
         const judged = judgeStep(strategies[strategy.strategy as StrategyId], observed.error ?? leaked, unit.regularizer);
         strategy.error = judged.error;
         strategy.raised = judged.status === 'raised';
+        strategy.refused = judged.status === 'refused';
       }
       const healthy = measured.filter((strategy) => !strategy.error && !strategy.diverged);
       const timings = await timeStrategies(prepared, healthy.map(({ strategy }) => strategy as StrategyId), scenario.measure, (round, rounds) => phase(`timing round ${round}/${rounds}`));

@@ -205,9 +205,9 @@ function measurementOf(id: CellStrategyId, rank0: GanDdpCell, regularizer: Regul
     const printed = id in strategies ? strategies[id as StrategyId] : undefined;
     if (rank0.status === 'raised' && printed?.raises) {
       const judged = judgeStep(printed, error, regularizer);
-      return { ...notMeasured(id), error: judged.error + disagree, raised: judged.status === 'raised' };
+      return { ...notMeasured(id), error: judged.error + disagree, raised: judged.status === 'raised', refused: judged.status === 'refused' };
     }
-    return { ...notMeasured(id), error: error + disagree, raised: rank0.status === 'raised' };
+    return { ...notMeasured(id), error: error + disagree, raised: rank0.status === 'raised', refused: rank0.status === 'refused' };
   }
   const { timing, equivalence } = rank0;
   const distributed: Required<DistributedFields> = {

@@ -35,6 +35,19 @@ export function asPrintedRefusal(kind: string): string {
   return `regularizer ${kind} does not apply to the post's code as printed, which has no gradient penalty form`;
 }
 
+/** Why a strategy whose one forward serves both losses cannot take WGAN-GP's critic steps (the worker says the same). */
+export function misfitRefusal(kind: string, nCritic: number): string {
+  return `regularizer ${kind} does not fit this strategy: its one forward serves D's loss and G's loss, and WGAN-GP takes nCritic (${nCritic}) critic steps per generator step`;
+}
+
+/**
+ * Whether an error is a regularizer's refusal of a strategy (misfitRefusal's or asPrintedRefusal's sentence, from
+ * tfjs or from the worker, whose errors carry their type first): the cell is `refused`, not a failure.
+ */
+export function isRegularizerRefusal(message: string): boolean {
+  return /^(RuntimeError: )?regularizer \S+ (does not fit this strategy: |does not apply to the post's code as printed)/.test(message);
+}
+
 /** Where a GAN's lazy regularization is in its interval: the phase runs on the steps where `steps % every` is 0. */
 export interface LazyInterval {
   steps: number;
@@ -59,9 +72,7 @@ export function createRegularization(ctx: StepContext, config: PenaltyConfig, in
   const { kind, gamma, every, nCritic } = config;
   if (kind === 'wgan-gp' || kind === 'wgan-gp-detached') {
     const refuse = (): never => {
-      throw new Error(
-        `regularizer ${kind} does not fit this strategy: its one forward serves D's loss and G's loss, and WGAN-GP takes nCritic (${nCritic}) critic steps per generator step`,
-      );
+      throw new Error(misfitRefusal(kind, nCritic));
     };
     return { real: refuse, penalize: refuse, lazyPhase: refuse, critic: true, criticSteps: (batch) => criticSteps(ctx, config, batch) };
   }

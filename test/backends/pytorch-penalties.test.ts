@@ -97,7 +97,7 @@ describe.skipIf(!hasTorch).each(CASES)('the PyTorch worker and tfjs under $kind 
     );
     expect(messageOf(error)).toBe(`RuntimeError: ${refusal}`);
     // The cell, as the runner judges it: the same sentence from either backend.
-    expect(judgeStep(strategies[id], error, kind)).toEqual({ status: 'errored', error: refusal });
-    expect(judgeStep(strategies[id], new Error(tfjs.get(id) as string), kind)).toEqual({ status: 'errored', error: refusal });
+    expect(judgeStep(strategies[id], error, kind)).toEqual({ status: 'refused', error: refusal });
+    expect(judgeStep(strategies[id], new Error(tfjs.get(id) as string), kind)).toEqual({ status: 'refused', error: refusal });
   });
 });

@@ -53,6 +53,24 @@ describe('npm run bench', () => {
     expect(results.complete).toBe(true);
   });
 
+  it("under WGAN-GP refuses the strategies it has no form of, in their rows, and exits 0: a refusal is no failure", async () => {
+    const out = join(await tmp(), 'run');
+    const flags = ['--regularizer', 'wgan-gp', '--strategies', 'retain-graph,g-first,retain-graph-printed', '--out', out];
+    const { code, stderr } = await bench(['test/fixtures/tiny.ts', ...flags]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/1\/3 cells ok, 2 refused by the regularizer \(it has no form of them\)/);
+    const rows = parse(await readFile(join(out, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map(({ strategy, status }) => [strategy, status])).toEqual([
+      ['retain-graph', 'refused'],
+      ['g-first', 'ok'],
+      ['retain-graph-printed', 'refused'],
+    ]);
+    expect(rows[0]!.error).toMatch(/^regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and G's loss/);
+    const report = await readFile(join(out, 'report.md'), 'utf8');
+    expect(report).toContain("- retain-graph refused (no failure): regularizer wgan-gp does not fit this strategy");
+    expect(report).not.toContain('**retain-graph errored');
+  });
+
   it('runs only the strategies asked for', async () => {
     const out = join(await tmp(), 'run');
     const { code } = await bench(['test/fixtures/tiny.ts', '--out', out, '--strategies', 'g-first,single-forward']);

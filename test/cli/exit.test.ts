@@ -42,7 +42,7 @@ describe('exitCodeLines', () => {
 
 describe('isFailedStatus', () => {
   it('fails a run for an errored or diverged cell or training, or a status it does not know, never for ok or raised', () => {
-    expect(['ok', 'raised'].map(isFailedStatus)).toEqual([false, false]);
+    expect(['ok', 'raised', 'refused'].map(isFailedStatus)).toEqual([false, false, false]);
     expect(['errored', 'diverged', 'timed-out'].map(isFailedStatus)).toEqual([true, true, true]);
   });
 });

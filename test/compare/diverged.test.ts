@@ -21,5 +21,8 @@ describe('comparing a diverged cell', () => {
     expect(statusVerdict('errored', 'diverged')).toBe('changed');
     expect(statusVerdict('raised', 'diverged')).toBe('regressed');
     expect(statusVerdict('diverged', 'diverged')).toBe('same');
+    // A regularizer's refusal, run after run, is no change; a refused cell that now errors is a regression.
+    expect(statusVerdict('refused', 'refused')).toBe('same');
+    expect(statusVerdict('refused', 'errored')).toBe('regressed');
   });
 });

@@ -115,7 +115,7 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
     // WGAN-GP, 5 critic steps: G's step (G 1, D 1 wasted), each critic step D 1 and G 1 (wasted): 6 x 68 + 6 x 52 bytes.
     expect(cell(2, 'wgan-gp', 'g-first')).toMatchObject({ status: 'ok', allreduceCalls: 12, allreduceBytes: 720, distributedVerdicts: { G: 'equal', D: 'equal' } });
     const refused = cell(2, 'wgan-gp', 'retain-graph');
-    expect(refused.status).toBe('errored');
+    expect(refused.status).toBe('refused');
     expect(refused.error).toMatch(/regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and G's loss/);
     // As world size 1 says it; and the post's code as printed is refused under any regularizer, in world size 1's sentence.
     for (const [regularizer, strategy] of [['wgan-gp', 'retain-graph'], ['wgan-gp', 'retain-graph-printed'], ['r1', 'retain-graph-printed']]) {
@@ -124,7 +124,7 @@ describe.skipIf(!hasTorch)('world size 2 on gloo', () => {
     }
     for (const regularizer of ['r1', 'wgan-gp']) {
       expect(cell(2, regularizer, 'retain-graph-printed')).toMatchObject({
-        status: 'errored',
+        status: 'refused',
         error: `regularizer ${regularizer} does not apply to the post's code as printed, which has no gradient penalty form`,
       });
     }

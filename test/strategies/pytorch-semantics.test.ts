@@ -91,6 +91,11 @@ describe('detach and retain_graph do in the strategies what they do in PyTorch',
     expect(judgeStep(printed)).toMatchObject({ status: 'errored', error: expect.stringContaining('but the step ran to the end') });
     expect(judgeStep(printed, new Error(`${FREED} ...`)).status).toBe('errored');
     expect(judgeStep(strategies['g-first'], new Error('boom'))).toEqual({ status: 'errored', error: 'boom' });
+    // A regularizer's refusal of a strategy it has no form of is no failure, from either backend; a look-alike is.
+    const misfit = "regularizer wgan-gp does not fit this strategy: its one forward serves D's loss and G's loss, and WGAN-GP takes nCritic (5) critic steps per generator step";
+    expect(judgeStep(strategies['retain-graph'], new Error(misfit), 'wgan-gp')).toEqual({ status: 'refused', error: misfit });
+    expect(judgeStep(strategies['retain-graph'], new Error(`RuntimeError: ${misfit}`), 'wgan-gp').status).toBe('refused');
+    expect(judgeStep(strategies['retain-graph'], new Error(`ValueError: in regularizer wgan-gp does not fit this strategy: x`), 'wgan-gp').status).toBe('errored');
     expect(judgeStep(strategies['g-first'])).toEqual({ status: 'ok', error: null });
   });
 
@@ -112,9 +117,9 @@ describe('detach and retain_graph do in the strategies what they do in PyTorch',
           gan.dispose();
         }
         expect((thrown as Error).message).toBe(refusal);
-        expect(judgeStep(strategies[id], thrown, kind)).toEqual({ status: 'errored', error: refusal });
+        expect(judgeStep(strategies[id], thrown, kind)).toEqual({ status: 'refused', error: refusal });
         // The worker's refusal arrives with its Python type in front; the cell says the same sentence.
-        expect(judgeStep(strategies[id], new Error(`RuntimeError: ${refusal}`), kind)).toEqual({ status: 'errored', error: refusal });
+        expect(judgeStep(strategies[id], new Error(`RuntimeError: ${refusal}`), kind)).toEqual({ status: 'refused', error: refusal });
         // Running the listing's plain step under the regularizer's key would be a failure, not its outcome.
         expect(judgeStep(strategies[id], new Error(`${FREED} ...`), kind).error).toMatch(/^expected "regularizer .*", got: Trying/);
       }

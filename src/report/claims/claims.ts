@@ -16,8 +16,9 @@ export type { ClaimId, ClaimResult, Verdict } from './claim-rules.js';
 function describeMissing(ids: readonly StrategyId[], cells: readonly CellResult[]): string {
   return ids
     .map((id) => {
-      const stopped = cells.find((cell) => cell.strategy === id && (cell.status === 'errored' || cell.status === 'diverged'));
+      const stopped = cells.find((cell) => cell.strategy === id && (cell.status === 'errored' || cell.status === 'refused' || cell.status === 'diverged'));
       if (stopped?.status === 'diverged') return `${id} (diverged at step ${stopped.diverged.step}: ${stopped.diverged.detail})`;
+      if (stopped?.status === 'refused') return `${id} (refused: ${stopped.error})`;
       return stopped ? `${id} (errored: ${stopped.error ?? 'no message'})` : `${id} (not run)`;
     })
     .join(', ');

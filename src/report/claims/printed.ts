@@ -33,6 +33,7 @@ const MAX_ERROR_LENGTH = 1000;
 function outcome({ cell, place }: PlacedCell, at: string): string {
   const error = plainText(cell.error ?? 'no message', MAX_ERROR_LENGTH);
   if (cell.status === 'raised') return `${place} raised in \`${at}\`: “${error}”`;
+  if (cell.status === 'refused') return `${place} was not run: ${error}`;
   if (cell.status === 'errored') return `${place} **did not raise as PyTorch does**: ${error}`;
   if (cell.status === 'diverged') return `${place} **did not raise as PyTorch does**: it diverged at step ${cell.diverged.step} (${plainText(cell.diverged.detail)})`;
   return `${place} **ran to the end** (it must raise)`;

@@ -122,14 +122,12 @@ export const MEASUREMENT_COLUMNS: readonly MarkdownColumn<CellResult>[] = [
   {
     header: 'Time (mean ± rme)',
     align: 'right',
-    value: (cell) =>
-      cell.status === 'errored'
-        ? '**errored**'
-        : cell.status === 'diverged'
-          ? `**diverged at step ${cell.diverged.step}**`
-          : cell.timing
-            ? `${formatMs(cell.timing.meanMs)} ${formatRme(cell.timing.rmePct)}`
-            : DASH,
+    value: (cell) => {
+      if (cell.status === 'errored') return '**errored**';
+      if (cell.status === 'refused') return 'refused';
+      if (cell.status === 'diverged') return `**diverged at step ${cell.diverged.step}**`;
+      return cell.timing ? `${formatMs(cell.timing.meanMs)} ${formatRme(cell.timing.rmePct)}` : DASH;
+    },
   },
   { header: 'p50', align: 'right', value: (cell) => formatMs(cell.timing?.p50Ms ?? null) },
   { header: 'p99', align: 'right', value: (cell) => formatMs(cell.timing?.p99Ms ?? null) },
