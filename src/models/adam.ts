@@ -74,7 +74,11 @@ export function createAdam(
   const parameterSteps = variables.map(() => 0);
 
   /** The update of one parameter tensor: its new values and moments (the caller assigns them). */
-  const update = (value: Tensor, grad: Tensor, { m, v }: { m: Tensor; v: Tensor }, scalars: StepScalars) => {
+  /**
+   * `assign`, where given, stores the new moments as soon as they exist, before the update is computed: the old
+   * moments are freed there (PyTorch updates them in place), not held to the end of the update.
+   */
+  const update = (value: Tensor, grad: Tensor, { m, v }: { m: Tensor; v: Tensor }, scalars: StepScalars, assign?: (m: Tensor, v: Tensor) => void) => {
     // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     // denom = exp_avg_sq.sqrt() / sqrt(bias_correction2) + eps; param.addcdiv_(exp_avg, denom, value=-step_size)
     if (scalars.fused) {
@@ -82,11 +86,13 @@ export function createAdam(
       const second: AdamMomentAttrs = { beta: beta2, squareGradient: true };
       const newM = runKernel(ADAM_MOMENT_KERNEL, { moment: m, grad }, first);
       const newV = runKernel(ADAM_MOMENT_KERNEL, { moment: v, grad }, second);
+      assign?.(newM, newV);
       const attrs: AdamUpdateAttrs = { stepSize: scalars.stepSize, sqrtBiasCorrection2: scalars.sqrtBiasCorrection2, epsilon };
       return { value: runKernel(ADAM_UPDATE_KERNEL, { param: value, m: newM, v: newV }, attrs), m: newM, v: newV };
     }
     const newM = tf.add(tf.mul(m, constants.beta1), tf.mul(grad, constants.oneMinusBeta1));
     const newV = tf.add(tf.mul(v, constants.beta2), tf.mul(tf.square(grad), constants.oneMinusBeta2));
+    assign?.(newM, newV);
     const denominator = tf.add(tf.div(tf.sqrt(newV), scalars.sqrtBiasCorrection2), constants.epsilon);
     return { value: tf.sub(value, tf.mul(tf.div(newM, denominator), scalars.stepSize)), m: newM, v: newV };
   };
@@ -116,11 +122,17 @@ export function createAdam(
     const start = offsets[indices[0]!]!;
     const length = indices.reduce((total, i) => total + sizes[i]!, 0);
     const run = indices.map((i) => variables[i]!);
+    // The whole vector's moments are stored as soon as they exist; a run's are reassembled by the caller.
+    const assignWhole = (newM: Tensor, newV: Tensor) => {
+      m.assign(newM);
+      v.assign(newV);
+    };
     const updated = update(
       tf.concat(run.map(flat)),
       tf.concat(indices.map((i) => flat(grads[i]!))),
       whole ? { m, v } : { m: tf.slice(m, start, length), v: tf.slice(v, start, length) },
       scalarsAt(step),
+      whole ? assignWhole : undefined,
     );
     const pieces = tf.split(updated.value, indices.map((i) => sizes[i]!));
     run.forEach((variable, j) => variable.assign(tf.reshape(pieces[j]!, variable.shape)));
@@ -154,11 +166,7 @@ export function createAdam(
             else runs.push([i]);
           }
           const done = runs.map((run) => foreachRun(run, ordered as Tensor[], parameterSteps[run[0]!]!));
-          if (done.length === 1 && done[0]!.length === sizes.reduce((a, b) => a + b, 0)) {
-            moments[0]!.m.assign(done[0]!.m);
-            moments[0]!.v.assign(done[0]!.v);
-            return;
-          }
+          if (done.length === 1 && done[0]!.length === sizes.reduce((a, b) => a + b, 0)) return; // stored by foreachRun
           // Reassemble the flat moments: the updated runs, the skipped variables' moments as they were.
           for (const key of ['m', 'v'] as const) {
             const whole = moments[0]![key];
@@ -176,10 +184,11 @@ export function createAdam(
           // A scope per variable frees its temporaries before the next one's (PyTorch updates in place).
           for (const i of stepped) {
             tf.tidy(() => {
-              const updated = update(variables[i]!, ordered[i]!, moments[i]!, scalarsAt(parameterSteps[i]!));
-              moments[i]!.m.assign(updated.m);
-              moments[i]!.v.assign(updated.v);
-              variables[i]!.assign(updated.value);
+              const store = (m: Tensor, v: Tensor) => {
+                moments[i]!.m.assign(m);
+                moments[i]!.v.assign(v);
+              };
+              variables[i]!.assign(update(variables[i]!, ordered[i]!, moments[i]!, scalarsAt(parameterSteps[i]!), store).value);
             });
           }
         }
