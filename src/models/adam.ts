@@ -73,10 +73,10 @@ export function createAdam(
   /** Each variable's steps (PyTorch's per-parameter `state['step']`): a variable without a gradient is not stepped. */
   const parameterSteps = variables.map(() => 0);
 
-  /** The update of one parameter tensor: its new values and moments (the caller assigns them). */
   /**
-   * `assign`, where given, stores the new moments as soon as they exist, before the update is computed: the old
-   * moments are freed there (PyTorch updates them in place), not held to the end of the update.
+   * The update of one parameter tensor: its new values and moments. `assign`, where given, stores the new moments
+   * as soon as they exist, before the update is computed: the old moments are freed there (PyTorch updates them in
+   * place), not held to the end of the update; without it the caller stores them.
    */
   const update = (value: Tensor, grad: Tensor, { m, v }: { m: Tensor; v: Tensor }, scalars: StepScalars, assign?: (m: Tensor, v: Tensor) => void) => {
     // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)

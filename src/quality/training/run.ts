@@ -172,8 +172,10 @@ export async function runQuality(options: QualityRunOptions): Promise<QualityRun
     // A backend's regularizers are timed together, in the session of its first unit (stepTimesTogether).
     const together = new Map<BackendId, TimedTogether>();
     for (const unit of units) {
-      const setup = { regularizer: unit.regularizer, scenario: unitScenario(unit), strategies: planFor(unitScenario(unit), { ...options, strategies: unit.strategies }).strategies };
-      together.set(unit.backend, { setups: [...(together.get(unit.backend)?.setups ?? []), setup], times: null });
+      const scenario = unitScenario(unit);
+      const entry = together.get(unit.backend) ?? { setups: [], times: null };
+      entry.setups.push({ regularizer: unit.regularizer, scenario, strategies: planFor(scenario, { ...options, strategies: unit.strategies }).strategies });
+      together.set(unit.backend, entry);
     }
     for (const [backendIndex, unit] of units.entries()) {
       const { backend } = unit;
